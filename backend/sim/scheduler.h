@@ -1,0 +1,132 @@
+// Scheduler: the world's one event queue on virtual time (DESIGN.md property 1).
+//
+// Contract:
+// - Events run in (time, insertion order): same-time events are FIFO.
+// - The clock moves only when an event runs (or runUntil reaches its bound).
+// - Single-threaded; callers on other threads go through the host's command queue.
+// - No heap allocation per event in steady state: callbacks live inline
+//   (InlineCallback<48>) in pooled slots; the heap is a 4-ary heap of 16-byte
+//   entries; slots are recycled through a free list. Growth allocates, steady state
+//   does not (benchmark: BM_Scheduler_Livedeck in tests/bench).
+// - Every event carries a kind and a component id, so observers can hash the trace,
+//   stop on "next event of kind K", and show the pending queue.
+#pragma once
+
+#include "backend/sim/inline_callback.h"
+#include "backend/sim/time.h"
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace livedeck::sim {
+
+using EventKindId = std::uint32_t;
+using ComponentId = std::uint32_t;
+inline constexpr ComponentId kNoComponent = 0; // id 0 is the world itself
+
+struct EventMeta {
+    Nanos time = 0;
+    std::uint64_t seq = 0; // insertion order, unique per scheduler
+    EventKindId kind = 0;
+    ComponentId component = kNoComponent;
+};
+
+// Refers to one scheduled event; stays safe to use after the event ran or was cancelled.
+struct EventHandle {
+    std::uint64_t seq = 0;
+    std::uint32_t slot = 0;
+    bool valid() const { return seq != 0; }
+};
+
+// Called before each event runs (trace hashing, breakpoints, statistics).
+class EventObserver {
+public:
+    virtual ~EventObserver() = default;
+    virtual void beforeEvent(const EventMeta& meta) = 0;
+};
+
+class Scheduler final : public Clock {
+public:
+    static constexpr std::size_t kCallbackBytes = 48;
+    using Callback = InlineCallback<kCallbackBytes>;
+
+    Scheduler();
+    ~Scheduler() override;
+    Scheduler(const Scheduler&) = delete;
+    Scheduler& operator=(const Scheduler&) = delete;
+
+    Nanos now() const override { return m_now; }
+
+    // Schedules at an absolute time; a time in the past runs at now() (after what is
+    // already queued for now()).
+    EventHandle scheduleAt(Nanos time, EventKindId kind, ComponentId component, Callback callback);
+    EventHandle scheduleAfter(Nanos delay, EventKindId kind, ComponentId component, Callback callback)
+    {
+        return scheduleAt(m_now + (delay > 0 ? delay : 0), kind, component, std::move(callback));
+    }
+
+    // Cancels a pending event. Returns false when it already ran or was cancelled.
+    bool cancel(EventHandle handle);
+    bool isPending(EventHandle handle) const;
+
+    std::size_t pendingCount() const { return m_live; }
+    bool empty() const { return m_live == 0; }
+    // Time of the next live event, or kNever.
+    Nanos nextTime();
+    // Metadata of the next live event; false when the queue is empty.
+    bool peek(EventMeta& out);
+    // Up to `limit` next events in execution order (copies; O(n log n), for inspection).
+    std::vector<EventMeta> upcoming(std::size_t limit) const;
+
+    // Runs exactly one event. Returns false when nothing is pending.
+    bool step();
+    // Runs every event with time <= t, then sets now() to t (if t is later). Returns events run.
+    std::uint64_t runUntil(Nanos t);
+    // Runs up to n events. Returns events run.
+    std::uint64_t runEvents(std::uint64_t n);
+    // Runs events with time <= t, at most maxEvents of them; does not move the clock to t.
+    std::uint64_t runUntilBounded(Nanos t, std::uint64_t maxEvents);
+
+    std::uint64_t executed() const { return m_executed; }
+    void setObserver(EventObserver* observer) { m_observer = observer; }
+
+private:
+    struct Slot {
+        Callback callback;
+        EventMeta meta;
+        std::uint32_t nextFree = 0;
+        bool live = false;
+    };
+    // Heap entry: time, then (seq << 24 | slot) — seq first keeps same-time FIFO.
+    struct Entry {
+        Nanos time;
+        std::uint64_t key;
+    };
+    static constexpr std::uint32_t kSlotBits = 24;
+    static constexpr std::uint64_t kSlotMask = (1u << kSlotBits) - 1;
+    static constexpr std::uint32_t kChunkBits = 12;
+    static constexpr std::uint32_t kChunkSize = 1u << kChunkBits;
+
+    Slot& slot(std::uint32_t index) { return m_chunks[index >> kChunkBits][index & (kChunkSize - 1)]; }
+    const Slot& slot(std::uint32_t index) const { return m_chunks[index >> kChunkBits][index & (kChunkSize - 1)]; }
+    std::uint32_t allocSlot();
+    void freeSlot(std::uint32_t index);
+    void push(Entry e);
+    void popTop();
+    void dropStaleTop();
+    void compact();
+    bool runTop();
+
+    std::vector<Entry> m_heap;
+    std::vector<std::unique_ptr<Slot[]>> m_chunks;
+    std::uint32_t m_freeHead = 0; // 0 = empty list; slot indices stored +1
+    std::uint32_t m_slotCount = 0;
+    std::size_t m_live = 0;
+    std::uint64_t m_nextSeq = 1;
+    std::uint64_t m_executed = 0;
+    Nanos m_now = 0;
+    EventObserver* m_observer = nullptr;
+};
+
+} // namespace livedeck::sim

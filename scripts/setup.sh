@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages livedeck needs (only those missing), then configures
+# and builds with the given CMake preset. Idempotent: when everything is present it
+# only runs the incremental build.
+#   scripts/setup.sh [preset]      preset: dev (default) or release
+set -euo pipefail
+preset="${1:-dev}"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+packages=(
+  # toolchain
+  g++ cmake ninja-build git ccache pkg-config
+  # Qt 6: Widgets, Charts, Test, offscreen platform plugin
+  qt6-base-dev qt6-base-dev-tools qt6-charts-dev libqt6opengl6-dev libxkbcommon-dev qt6-qpa-plugins libgl-dev
+  # gRPC, protobuf, abseil
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
+  # storage, drill files, hashing, metrics, benchmarks
+  libsqlite3-dev libyaml-cpp-dev libxxhash-dev prometheus-cpp-dev libbenchmark-dev
+  # fonts so offscreen screenshots render text
+  fonts-dejavu-core
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update
+  apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+cd "$here"
+if [ ! -f "build/$preset/CMakeCache.txt" ]; then
+  cmake --preset "$preset"
+fi
+cmake --build --preset "$preset" -j "$(nproc)"

@@ -5,10 +5,8 @@
 
 namespace livedeck::test {
 
-int runTests(int argc, char** argv, const std::vector<TestEntry>& tests)
+int runSelected(int argc, char** argv, const std::vector<TestEntry>& tests)
 {
-    QCoreApplication app(argc, argv);
-    // argv[1], when it names a class, selects it; the rest goes to QTest.
     const char* only = nullptr;
     std::vector<char*> args{argv[0]};
     for (int i = 1; i < argc; ++i) {

@@ -1,0 +1,100 @@
+#include "backend/telemetry/telemetry.h"
+
+#include <algorithm>
+
+namespace livedeck::telemetry {
+
+Telemetry::Telemetry(sim::World& world) : m_world(world), m_rollupKind(world.kind("telemetry.rollup")) {}
+
+void Telemetry::start()
+{
+    if (m_started)
+        return;
+    m_started = true;
+    m_lastRollupTime = m_world.now();
+    m_world.after(kRollupInterval, m_rollupKind, sim::kNoComponent, [this] { rollup(); });
+}
+
+void Telemetry::rollup()
+{
+    const sim::Nanos now = m_world.now();
+    m_lastRollup.clear();
+    m_metrics.rollup(now - m_lastRollupTime, m_lastRollup);
+    m_lastRollupTime = now;
+    m_lastBySeries.assign(m_metrics.seriesCount(), 0.0);
+    for (const Sample& s : m_lastRollup) {
+        m_lastBySeries[s.series] = s.value;
+        m_world.trace().mixDouble(s.value);
+    }
+    for (const RollupListener& l : m_listeners)
+        l(now, m_lastRollup);
+    m_world.after(kRollupInterval, m_rollupKind, sim::kNoComponent, [this] { rollup(); });
+}
+
+void Telemetry::addContributor(const SnapshotContributor* contributor)
+{
+    m_contributors.push_back(contributor);
+}
+
+void Telemetry::removeContributor(const SnapshotContributor* contributor)
+{
+    std::erase(m_contributors, contributor);
+}
+
+void Telemetry::addRollupListener(RollupListener listener)
+{
+    m_listeners.push_back(std::move(listener));
+}
+
+double Telemetry::lastValue(std::int64_t seriesId, double fallback) const
+{
+    if (seriesId < 0 || static_cast<std::size_t>(seriesId) >= m_lastBySeries.size())
+        return fallback;
+    return m_lastBySeries[static_cast<std::size_t>(seriesId)];
+}
+
+void Telemetry::buildSnapshot(v1::Snapshot& out, const SnapshotOptions& options) const
+{
+    out.set_run_id(m_world.runId());
+    out.set_sim_time_ns(m_world.now());
+    out.set_calendar_unix_ms(m_world.calendar().unixMs(m_world.now()));
+    out.set_events_executed(m_world.scheduler().executed());
+    out.set_trace_hash(m_world.traceHash());
+    out.set_last_event_seq(m_world.events().lastSeq());
+    out.mutable_host()->set_pending_events(m_world.scheduler().pendingCount());
+
+    if (options.includeSeriesDefs) {
+        std::vector<v1::SeriesDef> defs;
+        m_metrics.seriesDefs(options.seriesDefsFrom, defs);
+        for (auto& d : defs)
+            *out.add_series_defs() = std::move(d);
+    }
+    out.mutable_sample_ids()->Reserve(static_cast<int>(m_lastRollup.size()));
+    out.mutable_sample_values()->Reserve(static_cast<int>(m_lastRollup.size()));
+    for (const Sample& s : m_lastRollup) {
+        out.add_sample_ids(s.series);
+        out.add_sample_values(s.value);
+    }
+    for (const sim::Fault& f : m_world.faults().all())
+        m_world.faults().toProto(f.id, *out.add_faults());
+    for (const SnapshotContributor* c : m_contributors)
+        c->contribute(out);
+    if (options.includeComponents) {
+        sim::StateWriter w;
+        for (const sim::ComponentInfo& c : m_world.components().all()) {
+            if (!c.inspectable)
+                continue;
+            w.clear();
+            c.inspectable->inspect(w);
+            auto* cs = out.add_components();
+            cs->set_path(c.path);
+            for (const auto& [k, v] : w.entries()) {
+                auto* kv = cs->add_state();
+                kv->set_key(k);
+                kv->set_value(v);
+            }
+        }
+    }
+}
+
+} // namespace livedeck::telemetry

@@ -1,0 +1,75 @@
+// Telemetry: one per world. Owns the MetricsRegistry, runs the per-second rollups on
+// virtual time (a scheduler event every second of simulated time), keeps the last
+// rollup, and builds livedeck.v1.Snapshot messages from the world, the metrics and
+// every registered SnapshotContributor (breakers, shards, regions, engines...).
+// Rollup listeners (the run recorder, drill expectations) see every rollup.
+// Single-threaded (the world's thread).
+#pragma once
+
+#include "backend/sim/world.h"
+#include "backend/telemetry/metrics.h"
+#include "livedeck/v1/cluster.pb.h"
+
+#include <functional>
+#include <vector>
+
+namespace livedeck::telemetry {
+
+// Anything that adds its own part to a snapshot (breaker states, shard loads, region
+// health, component state). Called on the world's thread while a snapshot is built.
+class SnapshotContributor {
+public:
+    virtual ~SnapshotContributor() = default;
+    virtual void contribute(v1::Snapshot& snapshot) const = 0;
+};
+
+struct SnapshotOptions {
+    bool includeComponents = true;   // inspector key/value state of every component
+    bool includeSeriesDefs = true;   // series defined since the previous snapshot
+    std::uint32_t seriesDefsFrom = 0; // first series id to describe
+};
+
+class Telemetry {
+public:
+    static constexpr sim::Nanos kRollupInterval = sim::kSecond;
+    using RollupListener = std::function<void(sim::Nanos time, const std::vector<Sample>& samples)>;
+
+    explicit Telemetry(sim::World& world);
+    Telemetry(const Telemetry&) = delete;
+    Telemetry& operator=(const Telemetry&) = delete;
+
+    MetricsRegistry& metrics() { return m_metrics; }
+    const MetricsRegistry& metrics() const { return m_metrics; }
+    sim::World& world() { return m_world; }
+
+    // Schedules the per-second rollups (first one at now + 1 s).
+    void start();
+    void addContributor(const SnapshotContributor* contributor);
+    void removeContributor(const SnapshotContributor* contributor);
+    void addRollupListener(RollupListener listener);
+
+    // Values of the last completed rollup (empty before the first).
+    const std::vector<Sample>& lastRollup() const { return m_lastRollup; }
+    sim::Nanos lastRollupTime() const { return m_lastRollupTime; }
+    // Last rolled-up value of a series; `fallback` when absent.
+    double lastValue(std::int64_t seriesId, double fallback = 0.0) const;
+
+    // Fills a snapshot: time, calendar, events executed, trace hash, samples of the
+    // last rollup, series defs, contributors' parts, active faults, components' state.
+    void buildSnapshot(v1::Snapshot& out, const SnapshotOptions& options = {}) const;
+
+private:
+    void rollup();
+
+    sim::World& m_world;
+    MetricsRegistry m_metrics;
+    std::vector<const SnapshotContributor*> m_contributors;
+    std::vector<RollupListener> m_listeners;
+    std::vector<Sample> m_lastRollup;
+    std::vector<double> m_lastBySeries;
+    sim::Nanos m_lastRollupTime = 0;
+    sim::EventKindId m_rollupKind;
+    bool m_started = false;
+};
+
+} // namespace livedeck::telemetry

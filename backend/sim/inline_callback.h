@@ -1,6 +1,7 @@
-// InlineCallback: a move-only void() callable stored in a fixed inline buffer, so
-// scheduling an event never allocates (issue: no heap allocation per event).
-// A capture larger than the buffer is a compile error: capture pointers and ids.
+// InlineFunction<R(Args...), Capacity>: a move-only callable stored in a fixed inline
+// buffer, so scheduling an event or queueing a request never allocates (issue 2: no
+// heap allocation per event). A capture larger than the buffer is a compile error:
+// capture pointers and ids. InlineCallback<N> is the void() form the scheduler uses.
 #pragma once
 
 #include <cstddef>
@@ -10,20 +11,23 @@
 
 namespace livedeck::sim {
 
-template <std::size_t Capacity>
-class InlineCallback {
+template <class Signature, std::size_t Capacity>
+class InlineFunction;
+
+template <class R, class... Args, std::size_t Capacity>
+class InlineFunction<R(Args...), Capacity> {
 public:
-    InlineCallback() = default;
+    InlineFunction() = default;
 
     template <class F>
-        requires(!std::is_same_v<std::decay_t<F>, InlineCallback> && std::is_invocable_r_v<void, std::decay_t<F>&>)
-    InlineCallback(F&& f) // NOLINT(google-explicit-constructor): used like std::function
+        requires(!std::is_same_v<std::decay_t<F>, InlineFunction> && std::is_invocable_r_v<R, std::decay_t<F>&, Args...>)
+    InlineFunction(F&& f) // NOLINT(google-explicit-constructor): used like std::function
     {
         emplace(std::forward<F>(f));
     }
 
-    InlineCallback(InlineCallback&& other) noexcept { moveFrom(other); }
-    InlineCallback& operator=(InlineCallback&& other) noexcept
+    InlineFunction(InlineFunction&& other) noexcept { moveFrom(other); }
+    InlineFunction& operator=(InlineFunction&& other) noexcept
     {
         if (this != &other) {
             reset();
@@ -31,17 +35,17 @@ public:
         }
         return *this;
     }
-    InlineCallback(const InlineCallback&) = delete;
-    InlineCallback& operator=(const InlineCallback&) = delete;
-    ~InlineCallback() { reset(); }
+    InlineFunction(const InlineFunction&) = delete;
+    InlineFunction& operator=(const InlineFunction&) = delete;
+    ~InlineFunction() { reset(); }
 
     template <class F>
     void emplace(F&& f)
     {
         using T = std::decay_t<F>;
-        static_assert(sizeof(T) <= Capacity, "event callback capture too large: capture pointers and ids only");
-        static_assert(alignof(T) <= alignof(std::max_align_t), "over-aligned event callback");
-        static_assert(std::is_nothrow_move_constructible_v<T>, "event callback must be nothrow-movable");
+        static_assert(sizeof(T) <= Capacity, "callback capture too large: capture pointers and ids only");
+        static_assert(alignof(T) <= alignof(std::max_align_t), "over-aligned callback");
+        static_assert(std::is_nothrow_move_constructible_v<T>, "callback must be nothrow-movable");
         reset();
         ::new (static_cast<void*>(m_storage)) T(std::forward<F>(f));
         m_ops = &kOps<T>;
@@ -57,18 +61,18 @@ public:
     }
 
     explicit operator bool() const noexcept { return m_ops != nullptr; }
-    void operator()() { m_ops->invoke(m_storage); }
+    R operator()(Args... args) { return m_ops->invoke(m_storage, std::forward<Args>(args)...); }
 
 private:
     struct Ops {
-        void (*invoke)(void*);
+        R (*invoke)(void*, Args&&...);
         void (*destroy)(void*) noexcept; // null when trivially destructible
         void (*move)(void* dst, void* src) noexcept;
     };
 
     template <class T>
     static constexpr Ops kOps{
-        [](void* p) { (*static_cast<T*>(p))(); },
+        [](void* p, Args&&... args) -> R { return (*static_cast<T*>(p))(std::forward<Args>(args)...); },
         std::is_trivially_destructible_v<T> ? nullptr : +[](void* p) noexcept { static_cast<T*>(p)->~T(); },
         [](void* dst, void* src) noexcept {
             ::new (dst) T(std::move(*static_cast<T*>(src)));
@@ -76,7 +80,7 @@ private:
         },
     };
 
-    void moveFrom(InlineCallback& other) noexcept
+    void moveFrom(InlineFunction& other) noexcept
     {
         if (other.m_ops) {
             other.m_ops->move(m_storage, other.m_storage);
@@ -88,5 +92,8 @@ private:
     alignas(std::max_align_t) unsigned char m_storage[Capacity];
     const Ops* m_ops = nullptr;
 };
+
+template <std::size_t Capacity>
+using InlineCallback = InlineFunction<void(), Capacity>;
 
 } // namespace livedeck::sim

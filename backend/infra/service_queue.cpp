@@ -1,0 +1,177 @@
+#include "backend/infra/service_queue.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace livedeck::infra {
+
+const char* toString(ServiceOutcome outcome)
+{
+    switch (outcome) {
+    case ServiceOutcome::Ok:
+        return "ok";
+    case ServiceOutcome::Rejected:
+        return "rejected";
+    case ServiceOutcome::Down:
+        return "down";
+    case ServiceOutcome::Error:
+        return "error";
+    }
+    return "?";
+}
+
+ServiceQueue::ServiceQueue(sim::World& world, sim::ComponentId component, ServiceConfig config,
+                           telemetry::MetricsRegistry* metrics, std::string_view metricPrefix)
+    : m_world(world),
+      m_component(component),
+      m_path(world.components().get(component).path),
+      m_config(config),
+      m_rng(world.stream(sim::strCat(m_path, "#service"))),
+      m_doneKind(world.kind(sim::strCat(metricPrefix, ".done")))
+{
+    if (metrics) {
+        m_requests = &metrics->counter(sim::strCat(metricPrefix, ".requests"), m_path);
+        m_rejects = &metrics->counter(sim::strCat(metricPrefix, ".rejected"), m_path);
+        m_errors = &metrics->counter(sim::strCat(metricPrefix, ".errors"), m_path);
+        m_latency = &metrics->histogram(sim::strCat(metricPrefix, ".latency"), m_path);
+        m_queueGauge = &metrics->gauge(sim::strCat(metricPrefix, ".queue"), m_path);
+        m_inflightGauge = &metrics->gauge(sim::strCat(metricPrefix, ".inflight"), m_path);
+    }
+}
+
+void ServiceQueue::setConcurrency(double concurrency)
+{
+    m_config.concurrency = std::max(1.0, concurrency);
+    pump();
+}
+
+bool ServiceQueue::fits(double weight) const
+{
+    return m_inflight + weight <= m_config.concurrency || m_inflight == 0.0;
+}
+
+void ServiceQueue::submit(double weight, Start start, Done done)
+{
+    if (m_requests)
+        m_requests->add(weight);
+    if (m_world.faults().isDown(m_path)) {
+        finish(weight, m_world.now(), ServiceOutcome::Down, std::move(done));
+        return;
+    }
+    if (m_queue.empty() && fits(weight)) {
+        run(Job{weight, m_world.now(), std::move(start), std::move(done)});
+        return;
+    }
+    if (m_queued + weight > m_config.maxQueue) {
+        finish(weight, m_world.now(), ServiceOutcome::Rejected, std::move(done));
+        return;
+    }
+    m_queued += weight;
+    m_queue.push_back(Job{weight, m_world.now(), std::move(start), std::move(done)});
+    if (m_queueGauge)
+        m_queueGauge->set(m_queued);
+}
+
+void ServiceQueue::run(Job job)
+{
+    bool failed = false;
+    const sim::Nanos cost = job.start(failed);
+    double factor = m_config.noiseSigma > 0 ? std::exp(m_rng.normal(0.0, m_config.noiseSigma)) : 1.0;
+    double addMs = 0.0;
+    const auto& faults = m_world.faults();
+    if (faults.anyActive(v1::FAULT_LATENCY)) {
+        const sim::FaultEffect e = faults.effect(v1::FAULT_LATENCY, m_path);
+        factor *= e.multiply;
+        addMs += e.addMs;
+    }
+    if (m_config.diskBound && faults.anyActive(v1::FAULT_SLOW_DISK))
+        factor *= faults.effect(v1::FAULT_SLOW_DISK, m_path).multiply;
+    if (!failed && faults.anyActive(v1::FAULT_ERROR_RATE)) {
+        const double rate = faults.effect(v1::FAULT_ERROR_RATE, m_path).rate;
+        failed = rate > 0.0 && m_rng.bernoulli(rate);
+    }
+    const sim::Nanos service = static_cast<sim::Nanos>(static_cast<double>(std::max<sim::Nanos>(cost, 0)) * factor)
+        + sim::fromMillis(addMs);
+    m_inflight += job.weight;
+    if (m_inflightGauge)
+        m_inflightGauge->set(m_inflight);
+    const ServiceOutcome outcome = failed ? ServiceOutcome::Error : ServiceOutcome::Ok;
+    const double weight = job.weight;
+    const sim::Nanos enqueued = job.enqueued;
+    // In-flight Done callbacks live in a recycled slot pool: no allocation per job.
+    std::uint32_t slot;
+    if (!m_freeSlots.empty()) {
+        slot = m_freeSlots.back();
+        m_freeSlots.pop_back();
+        m_slots[slot] = std::move(job.done);
+    } else {
+        slot = static_cast<std::uint32_t>(m_slots.size());
+        m_slots.push_back(std::move(job.done));
+    }
+    m_world.after(service, m_doneKind, m_component, [this, weight, enqueued, outcome, slot] {
+        Done done = std::move(m_slots[slot]);
+        m_freeSlots.push_back(slot);
+        m_inflight -= weight;
+        if (m_inflightGauge)
+            m_inflightGauge->set(m_inflight);
+        finish(weight, enqueued, outcome, std::move(done));
+        pump();
+    });
+}
+
+void ServiceQueue::finish(double weight, sim::Nanos enqueued, ServiceOutcome outcome, Done done)
+{
+    const sim::Nanos latency = m_world.now() - enqueued;
+    switch (outcome) {
+    case ServiceOutcome::Ok:
+        ++m_completed;
+        if (m_latency)
+            m_latency->record(latency, weight);
+        break;
+    case ServiceOutcome::Error:
+        ++m_completed;
+        if (m_errors)
+            m_errors->add(weight);
+        if (m_latency)
+            m_latency->record(latency, weight);
+        break;
+    case ServiceOutcome::Rejected:
+    case ServiceOutcome::Down:
+        ++m_rejected;
+        if (m_rejects)
+            m_rejects->add(weight);
+        break;
+    }
+    done(outcome, latency);
+}
+
+void ServiceQueue::pump()
+{
+    while (!m_queue.empty() && fits(m_queue.front().weight)) {
+        Job job = std::move(m_queue.front());
+        m_queue.pop_front();
+        m_queued -= job.weight;
+        if (m_queueGauge)
+            m_queueGauge->set(m_queued);
+        if (m_world.faults().isDown(m_path)) {
+            finish(job.weight, job.enqueued, ServiceOutcome::Down, std::move(job.done));
+            continue;
+        }
+        if (m_world.now() - job.enqueued > m_config.maxQueueWait) {
+            finish(job.weight, job.enqueued, ServiceOutcome::Rejected, std::move(job.done));
+            continue;
+        }
+        run(std::move(job));
+    }
+}
+
+void ServiceQueue::inspect(sim::StateWriter& out) const
+{
+    out.add("inflight", m_inflight);
+    out.add("queued", m_queued);
+    out.add("concurrency", m_config.concurrency);
+    out.add("completed", m_completed);
+    out.add("rejected", m_rejected);
+}
+
+} // namespace livedeck::infra

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <limits>
 
 namespace livedeck::telemetry {
 
@@ -30,11 +31,17 @@ std::int64_t Histogram::bucketHigh(std::size_t index)
     if (index < static_cast<std::size_t>(kSubCount))
         return static_cast<std::int64_t>(index) + 1;
     const auto shift = static_cast<int>(index / kSubCount) - 1;
-    return bucketLow(index) + (std::int64_t{1} << shift);
+    // The top bucket's end (2^63) does not fit: saturate (values are <= INT64_MAX anyway).
+    const auto high = static_cast<std::uint64_t>(bucketLow(index)) + (std::uint64_t{1} << shift);
+    return high > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())
+        ? std::numeric_limits<std::int64_t>::max()
+        : static_cast<std::int64_t>(high);
 }
 
 void Histogram::record(std::int64_t value, double weight)
 {
+    if (!(weight > 0.0))
+        return; // zero, negative or NaN weight: nothing to count
     if (value < 0)
         value = 0;
     const std::size_t i = bucketIndex(value);
@@ -57,6 +64,8 @@ double Histogram::quantile(double q) const
     if (m_count <= 0.0)
         return 0.0;
     q = std::clamp(q, 0.0, 1.0);
+    if (q == 0.0)
+        return static_cast<double>(m_min);
     const double rank = q * m_count;
     double seen = 0.0;
     for (std::size_t i = 0; i < m_buckets.size(); ++i) {
@@ -64,7 +73,10 @@ double Histogram::quantile(double q) const
         if (seen >= rank && m_buckets[i] > 0.0) {
             if (i < static_cast<std::size_t>(kSubCount))
                 return static_cast<double>(i);
-            const double mid = (static_cast<double>(bucketLow(i)) + static_cast<double>(bucketHigh(i) - 1)) / 2.0;
+            // Midpoint of [low, high - 1], in double so the top bucket cannot overflow.
+            const double low = static_cast<double>(bucketLow(i));
+            const double width = static_cast<double>(std::uint64_t{1} << (i / kSubCount - 1));
+            const double mid = low + (width - 1.0) / 2.0;
             return std::clamp(mid, static_cast<double>(m_min), static_cast<double>(m_max));
         }
     }

@@ -16,8 +16,11 @@ public:
     static constexpr int kSubBits = 6; // 64 sub-buckets per octave
     static constexpr std::int64_t kSubCount = 1 << kSubBits;
 
+    // Negative values count as 0; a weight that is not > 0 records nothing.
     void record(std::int64_t value, double weight = 1.0);
-    // q in [0, 1]; 0 when empty.
+    // Weighted nearest-rank quantile: the bucket holding the smallest value whose
+    // cumulative weight reaches q * count(), reported as the bucket's midpoint (exact
+    // below 64) and clamped to [min, max]. q in [0, 1] (q = 0 gives min()); 0 when empty.
     double quantile(double q) const;
     double count() const { return m_count; }   // summed weight
     double sum() const { return m_sum; }       // weighted sum of values
@@ -29,7 +32,7 @@ public:
 
     static std::size_t bucketIndex(std::int64_t value);
     static std::int64_t bucketLow(std::size_t index);
-    static std::int64_t bucketHigh(std::size_t index); // exclusive
+    static std::int64_t bucketHigh(std::size_t index); // exclusive; saturates at INT64_MAX
 
 private:
     std::vector<double> m_buckets;

@@ -26,8 +26,20 @@ void Telemetry::rollup()
         m_lastBySeries[s.series] = s.value;
         m_world.trace().mixDouble(s.value);
     }
-    for (const RollupListener& l : m_listeners)
-        l(now, m_lastRollup);
+    // A listener may add or remove listeners while it runs: removal only marks the slot
+    // and additions wait in m_addedInRollup, so no std::function moves or dies mid-call.
+    m_inRollup = true;
+    for (const ListenerSlot& slot : m_listeners) {
+        if (!slot.removed)
+            slot.listener(now, m_lastRollup);
+    }
+    m_inRollup = false;
+    std::erase_if(m_listeners, [](const ListenerSlot& l) { return l.removed; });
+    for (ListenerSlot& added : m_addedInRollup) {
+        if (!added.removed)
+            m_listeners.push_back(std::move(added));
+    }
+    m_addedInRollup.clear();
     m_world.after(kRollupInterval, m_rollupKind, sim::kNoComponent, [this] { rollup(); });
 }
 
@@ -41,9 +53,23 @@ void Telemetry::removeContributor(const SnapshotContributor* contributor)
     std::erase(m_contributors, contributor);
 }
 
-void Telemetry::addRollupListener(RollupListener listener)
+int Telemetry::addRollupListener(RollupListener listener)
 {
-    m_listeners.push_back(std::move(listener));
+    const int token = m_nextListenerToken++;
+    (m_inRollup ? m_addedInRollup : m_listeners).push_back(ListenerSlot{token, std::move(listener), false});
+    return token;
+}
+
+void Telemetry::removeRollupListener(int token)
+{
+    for (auto* list : {&m_listeners, &m_addedInRollup}) {
+        for (ListenerSlot& slot : *list) {
+            if (slot.token == token)
+                slot.removed = true;
+        }
+    }
+    if (!m_inRollup)
+        std::erase_if(m_listeners, [](const ListenerSlot& l) { return l.removed; });
 }
 
 double Telemetry::lastValue(std::int64_t seriesId, double fallback) const

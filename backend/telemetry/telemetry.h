@@ -46,7 +46,11 @@ public:
     void start();
     void addContributor(const SnapshotContributor* contributor);
     void removeContributor(const SnapshotContributor* contributor);
-    void addRollupListener(RollupListener listener);
+    // Returns a token for removeRollupListener(). Listeners run in the order added. A
+    // listener may remove itself (or another) while it runs; one added while a rollup
+    // runs sees the rollups after it.
+    int addRollupListener(RollupListener listener);
+    void removeRollupListener(int token);
 
     // Values of the last completed rollup (empty before the first).
     const std::vector<Sample>& lastRollup() const { return m_lastRollup; }
@@ -64,7 +68,15 @@ private:
     sim::World& m_world;
     MetricsRegistry m_metrics;
     std::vector<const SnapshotContributor*> m_contributors;
-    std::vector<RollupListener> m_listeners;
+    struct ListenerSlot {
+        int token = 0;
+        RollupListener listener;
+        bool removed = false; // erased once no rollup is running
+    };
+    std::vector<ListenerSlot> m_listeners;
+    std::vector<ListenerSlot> m_addedInRollup; // joins after the current rollup
+    int m_nextListenerToken = 1;
+    bool m_inRollup = false;
     std::vector<Sample> m_lastRollup;
     std::vector<double> m_lastBySeries;
     sim::Nanos m_lastRollupTime = 0;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstring>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -67,14 +68,14 @@ private:
     struct Ops {
         R (*invoke)(void*, Args&&...);
         void (*destroy)(void*) noexcept; // null when trivially destructible
-        void (*move)(void* dst, void* src) noexcept;
+        void (*move)(void* dst, void* src) noexcept; // null when trivially copyable: memcpy
     };
 
     template <class T>
     static constexpr Ops kOps{
         [](void* p, Args&&... args) -> R { return (*static_cast<T*>(p))(std::forward<Args>(args)...); },
         std::is_trivially_destructible_v<T> ? nullptr : +[](void* p) noexcept { static_cast<T*>(p)->~T(); },
-        [](void* dst, void* src) noexcept {
+        std::is_trivially_copyable_v<T> ? nullptr : +[](void* dst, void* src) noexcept {
             ::new (dst) T(std::move(*static_cast<T*>(src)));
             static_cast<T*>(src)->~T();
         },
@@ -83,7 +84,10 @@ private:
     void moveFrom(InlineFunction& other) noexcept
     {
         if (other.m_ops) {
-            other.m_ops->move(m_storage, other.m_storage);
+            if (other.m_ops->move)
+                other.m_ops->move(m_storage, other.m_storage);
+            else
+                std::memcpy(m_storage, other.m_storage, Capacity);
             m_ops = other.m_ops;
             other.m_ops = nullptr;
         }

@@ -1,23 +1,14 @@
 #include "backend/sim/scheduler.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <cassert>
 #include <stdexcept>
 
 namespace livedeck::sim {
-namespace {
 
-inline bool less(const auto& a, const auto& b)
-{
-    return a.time < b.time || (a.time == b.time && a.key < b.key);
-}
-
-} // namespace
-
-Scheduler::Scheduler()
-{
-    m_heap.reserve(1024);
-}
+Scheduler::Scheduler() = default;
 
 Scheduler::~Scheduler() = default;
 
@@ -44,47 +35,103 @@ void Scheduler::freeSlot(std::uint32_t index)
     m_freeHead = index + 1;
 }
 
-void Scheduler::push(Entry e)
+int Scheduler::bucketFor(Nanos time) const
 {
-    // 4-ary heap sift-up.
-    std::size_t i = m_heap.size();
-    m_heap.push_back(e);
-    Entry* h = m_heap.data();
-    while (i > 0) {
-        const std::size_t parent = (i - 1) >> 2;
-        if (!less(e, h[parent]))
-            break;
-        h[i] = h[parent];
-        i = parent;
-    }
-    h[i] = e;
+    const auto t = static_cast<std::uint64_t>(time);
+    const std::uint64_t diff = t ^ static_cast<std::uint64_t>(m_last);
+    if (diff == 0)
+        return -1;
+    const int level = (63 - std::countl_zero(diff)) / kDigitBits;
+    const auto digit = static_cast<int>((t >> (level * kDigitBits)) & (kDigits - 1));
+    return level * kDigits + digit;
 }
 
-void Scheduler::popTop()
+void Scheduler::place(Entry e)
 {
-    Entry* h = m_heap.data();
-    const std::size_t n = m_heap.size() - 1;
-    const Entry last = h[n];
-    m_heap.pop_back();
-    if (n == 0)
+    const int b = bucketFor(e.time);
+    if (b < 0) {
+        m_zero.push_back(e);
         return;
-    std::size_t i = 0;
-    for (;;) {
-        const std::size_t first = (i << 2) + 1;
-        if (first >= n)
-            break;
-        std::size_t best = first;
-        const std::size_t end = std::min(first + 4, n);
-        for (std::size_t c = first + 1; c < end; ++c) {
-            if (less(h[c], h[best]))
-                best = c;
-        }
-        if (!less(h[best], last))
-            break;
-        h[i] = h[best];
-        i = best;
     }
-    h[i] = last;
+    m_buckets[static_cast<std::size_t>(b)].push_back(e);
+    m_bits[b / kDigits][(b % kDigits) / 64] |= std::uint64_t{1} << (b % 64);
+}
+
+void Scheduler::push(Entry e)
+{
+    if (e.time < m_last)
+        rebuild(e.time); // only after a peek moved the minimum past now (rare)
+    place(e);
+    ++m_queued;
+}
+
+void Scheduler::rebuild(Nanos newLast)
+{
+    std::vector<Entry> all(m_zero.begin() + static_cast<std::ptrdiff_t>(m_head0), m_zero.end());
+    m_zero.clear();
+    m_head0 = 0;
+    for (auto& v : m_buckets) {
+        all.insert(all.end(), v.begin(), v.end());
+        v.clear();
+    }
+    std::memset(m_bits, 0, sizeof m_bits);
+    m_last = newLast;
+    std::sort(all.begin(), all.end(), [](const Entry& a, const Entry& b) { return a.key < b.key; });
+    for (const Entry& e : all)
+        place(e);
+}
+
+bool Scheduler::refill()
+{
+    if (m_head0 < m_zero.size())
+        return true;
+    m_zero.clear();
+    m_head0 = 0;
+    int b = -1;
+    for (int level = 0; level < kLevels && b < 0; ++level) {
+        for (int w = 0; w < kDigits / 64; ++w) {
+            if (m_bits[level][w] != 0) {
+                b = level * kDigits + w * 64 + std::countr_zero(m_bits[level][w]);
+                break;
+            }
+        }
+    }
+    if (b < 0)
+        return false;
+    m_bits[b / kDigits][(b % kDigits) / 64] &= ~(std::uint64_t{1} << (b % 64));
+    std::vector<Entry>& src = m_buckets[static_cast<std::size_t>(b)];
+    Nanos minTime = src.front().time;
+    for (const Entry& e : src)
+        minTime = std::min(minTime, e.time);
+    m_last = minTime;
+    // Hide the payloads' cache misses: entries leaving levels 1-2 run within the next
+    // few thousand events, so their slots are fetched into L2 now (levels 0-1: into L1).
+    const int level = b / kDigits;
+    for (const Entry& e : src) {
+        if (level <= 1)
+            __builtin_prefetch(&slot(slotOf(e)), 0, 3);
+        else if (level == 2)
+            __builtin_prefetch(&slot(slotOf(e)), 0, 1);
+        place(e); // always to a lower level, or to the zero bucket
+    }
+    src.clear();
+    const auto byKey = [](const Entry& x, const Entry& y) { return x.key < y.key; };
+    // Entries of one time can arrive here out of order; seq restores FIFO.
+    if (m_zero.size() > 1 && !std::is_sorted(m_zero.begin(), m_zero.end(), byKey))
+        std::sort(m_zero.begin(), m_zero.end(), byKey);
+    return true;
+}
+
+const Scheduler::Entry* Scheduler::front()
+{
+    while (refill()) {
+        const Entry& e = m_zero[m_head0];
+        if (isLive(e))
+            return &e;
+        ++m_head0; // cancelled
+        --m_queued;
+    }
+    return nullptr;
 }
 
 EventHandle Scheduler::scheduleAt(Nanos time, EventKindId kind, ComponentId component, Callback callback)
@@ -118,48 +165,47 @@ bool Scheduler::cancel(EventHandle handle)
     s.callback.reset();
     freeSlot(handle.slot);
     --m_live;
-    // The heap entry stays and is skipped when it surfaces; compact if stale ones dominate.
-    if (m_heap.size() > 4096 && m_heap.size() > 4 * m_live)
-        compact();
+    // The queue entry stays and is skipped when it surfaces; drop them in bulk when
+    // cancelled entries dominate.
+    if (m_queued > 4096 && m_queued > 4 * m_live)
+        dropCancelled();
     return true;
 }
 
-void Scheduler::compact()
+void Scheduler::dropCancelled()
 {
-    std::erase_if(m_heap, [this](const Entry& e) {
-        const Slot& s = slot(static_cast<std::uint32_t>(e.key & kSlotMask));
-        return !(s.live && s.meta.seq == (e.key >> kSlotBits));
-    });
-    std::vector<Entry> entries; // rebuild the 4-ary heap from the live entries
-    entries.swap(m_heap);
-    m_heap.reserve(entries.size());
-    for (const Entry& e : entries)
-        push(e);
-}
-
-void Scheduler::dropStaleTop()
-{
-    while (!m_heap.empty()) {
-        const Entry& top = m_heap.front();
-        const Slot& s = slot(static_cast<std::uint32_t>(top.key & kSlotMask));
-        if (s.live && s.meta.seq == (top.key >> kSlotBits))
-            return;
-        popTop();
+    const auto compact = [this](std::vector<Entry>& v, std::size_t from) {
+        std::size_t out = 0;
+        for (std::size_t i = from; i < v.size(); ++i) {
+            if (isLive(v[i]))
+                v[out++] = v[i];
+        }
+        v.resize(out);
+    };
+    compact(m_zero, m_head0);
+    m_head0 = 0;
+    for (std::size_t b = 0; b < m_buckets.size(); ++b) {
+        if (m_buckets[b].empty())
+            continue;
+        compact(m_buckets[b], 0);
+        if (m_buckets[b].empty())
+            m_bits[b / kDigits][(b % kDigits) / 64] &= ~(std::uint64_t{1} << (b % 64));
     }
+    m_queued = m_live;
 }
 
 Nanos Scheduler::nextTime()
 {
-    dropStaleTop();
-    return m_heap.empty() ? kNever : m_heap.front().time;
+    const Entry* e = front();
+    return e ? e->time : kNever;
 }
 
 bool Scheduler::peek(EventMeta& out)
 {
-    dropStaleTop();
-    if (m_heap.empty())
+    const Entry* e = front();
+    if (!e)
         return false;
-    out = slot(static_cast<std::uint32_t>(m_heap.front().key & kSlotMask)).meta;
+    out = slot(slotOf(*e)).meta;
     return true;
 }
 
@@ -167,10 +213,15 @@ std::vector<EventMeta> Scheduler::upcoming(std::size_t limit) const
 {
     std::vector<EventMeta> out;
     out.reserve(m_live);
-    for (const Entry& e : m_heap) {
-        const Slot& s = slot(static_cast<std::uint32_t>(e.key & kSlotMask));
-        if (s.live && s.meta.seq == (e.key >> kSlotBits))
-            out.push_back(s.meta);
+    const auto collect = [&](const Entry& e) {
+        if (isLive(e))
+            out.push_back(slot(slotOf(e)).meta);
+    };
+    for (std::size_t i = m_head0; i < m_zero.size(); ++i)
+        collect(m_zero[i]);
+    for (const std::vector<Entry>& v : m_buckets) {
+        for (const Entry& e : v)
+            collect(e);
     }
     const auto byOrder = [](const EventMeta& a, const EventMeta& b) {
         return a.time < b.time || (a.time == b.time && a.seq < b.seq);
@@ -184,11 +235,14 @@ std::vector<EventMeta> Scheduler::upcoming(std::size_t limit) const
     return out;
 }
 
-bool Scheduler::runTop()
+void Scheduler::runFront()
 {
-    const Entry top = m_heap.front();
-    popTop();
-    const auto index = static_cast<std::uint32_t>(top.key & kSlotMask);
+    const Entry top = m_zero[m_head0];
+    ++m_head0;
+    --m_queued;
+    if (m_head0 < m_zero.size())
+        __builtin_prefetch(&slot(slotOf(m_zero[m_head0]))); // the next event's payload
+    const std::uint32_t index = slotOf(top);
     Slot& s = slot(index);
     // Move the callback out and free the slot first: the callback may schedule events
     // that reuse this very slot.
@@ -202,25 +256,24 @@ bool Scheduler::runTop()
     if (m_observer)
         m_observer->beforeEvent(meta);
     callback();
-    return true;
 }
 
 bool Scheduler::step()
 {
-    dropStaleTop();
-    if (m_heap.empty())
+    if (!front())
         return false;
-    return runTop();
+    runFront();
+    return true;
 }
 
 std::uint64_t Scheduler::runUntil(Nanos t)
 {
     std::uint64_t n = 0;
     for (;;) {
-        dropStaleTop();
-        if (m_heap.empty() || m_heap.front().time > t)
+        const Entry* e = front();
+        if (!e || e->time > t)
             break;
-        runTop();
+        runFront();
         ++n;
     }
     if (t > m_now && t != kNever)
@@ -232,10 +285,10 @@ std::uint64_t Scheduler::runUntilBounded(Nanos t, std::uint64_t maxEvents)
 {
     std::uint64_t n = 0;
     while (n < maxEvents) {
-        dropStaleTop();
-        if (m_heap.empty() || m_heap.front().time > t)
+        const Entry* e = front();
+        if (!e || e->time > t)
             break;
-        runTop();
+        runFront();
         ++n;
     }
     return n;

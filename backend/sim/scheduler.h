@@ -5,9 +5,18 @@
 // - The clock moves only when an event runs (or runUntil reaches its bound).
 // - Single-threaded; callers on other threads go through the host's command queue.
 // - No heap allocation per event in steady state: callbacks live inline
-//   (InlineCallback<48>) in pooled slots; the heap is a 4-ary heap of 16-byte
-//   entries; slots are recycled through a free list. Growth allocates, steady state
-//   does not (benchmark: BM_Scheduler_Livedeck in tests/bench).
+//   (InlineCallback<48>) in pooled slots recycled through a free list (LIFO, so a new
+//   event reuses the slot just freed, which is in cache); the queue itself moves only
+//   16-byte entries (time, seq|slot) between bucket vectors that keep their capacity.
+//   Growth allocates, steady state does not (BM_Scheduler_Livedeck).
+// - Why a radix heap: simulated time never goes backwards, so keys are monotone —
+//   the case radix heaps are made for (Ahuja, Mehlhorn, Orlin, Tarjan 1990). This one
+//   uses 8-bit digits: an entry sits in bucket (level, digit) where level is the
+//   highest byte in which its time differs from the current minimum, so over its life
+//   it moves at most 8 times (typically 2–3), always sequentially. Push is O(1); the
+//   first non-empty bucket is found through per-level bitmaps. The "zero" bucket
+//   holds the entries due at the current minimum time in insertion order (seq),
+//   which gives same-time FIFO.
 // - Every event carries a kind and a component id, so observers can hash the trace,
 //   stop on "next event of kind K", and show the pending queue.
 #pragma once
@@ -98,7 +107,7 @@ private:
         std::uint32_t nextFree = 0;
         bool live = false;
     };
-    // Heap entry: time, then (seq << 24 | slot) — seq first keeps same-time FIFO.
+    // Queue entry: time, then (seq << 24 | slot) — ordering by key gives same-time FIFO.
     struct Entry {
         Nanos time;
         std::uint64_t key;
@@ -107,18 +116,39 @@ private:
     static constexpr std::uint64_t kSlotMask = (1u << kSlotBits) - 1;
     static constexpr std::uint32_t kChunkBits = 12;
     static constexpr std::uint32_t kChunkSize = 1u << kChunkBits;
+    static constexpr int kDigitBits = 8;
+    static constexpr int kDigits = 1 << kDigitBits;
+    static constexpr int kLevels = 64 / kDigitBits;
+    static constexpr int kBuckets = kLevels * kDigits;
 
     Slot& slot(std::uint32_t index) { return m_chunks[index >> kChunkBits][index & (kChunkSize - 1)]; }
     const Slot& slot(std::uint32_t index) const { return m_chunks[index >> kChunkBits][index & (kChunkSize - 1)]; }
+    static std::uint32_t slotOf(const Entry& e) { return static_cast<std::uint32_t>(e.key & kSlotMask); }
+    bool isLive(const Entry& e) const
+    {
+        const Slot& s = slot(slotOf(e));
+        return s.live && s.meta.seq == (e.key >> kSlotBits);
+    }
     std::uint32_t allocSlot();
     void freeSlot(std::uint32_t index);
+    // -1 for the zero bucket, else level * kDigits + digit.
+    int bucketFor(Nanos time) const;
+    void place(Entry e);
     void push(Entry e);
-    void popTop();
-    void dropStaleTop();
-    void compact();
-    bool runTop();
+    // Makes the zero bucket non-empty (if anything is queued); false when the queue is empty.
+    bool refill();
+    // Drops cancelled entries at the front; returns the front live entry or nullptr.
+    const Entry* front();
+    void rebuild(Nanos newLast);
+    void dropCancelled();
+    void runFront();
 
-    std::vector<Entry> m_heap;
+    std::vector<Entry> m_zero;                  // due at m_last, in seq order
+    std::size_t m_head0 = 0;                    // m_zero is consumed from this index
+    std::vector<std::vector<Entry>> m_buckets = std::vector<std::vector<Entry>>(kBuckets);
+    std::uint64_t m_bits[kLevels][kDigits / 64] = {}; // non-empty buckets
+    std::size_t m_queued = 0;  // entries in all buckets (live and cancelled)
+    Nanos m_last = 0;          // the radix heap's current minimum
     std::vector<std::unique_ptr<Slot[]>> m_chunks;
     std::uint32_t m_freeHead = 0; // 0 = empty list; slot indices stored +1
     std::uint32_t m_slotCount = 0;

@@ -1,0 +1,187 @@
+#include "backend/sim/scheduler.h"
+#include "tests/common/multi_test.h"
+
+#include <vector>
+
+using namespace livedeck::sim;
+
+class TstScheduler : public QObject {
+    Q_OBJECT
+private slots:
+    void ordersByTime_data()
+    {
+        QTest::addColumn<QList<qint64>>("times");
+        QTest::newRow("ascending") << QList<qint64>{1, 2, 3, 4};
+        QTest::newRow("descending") << QList<qint64>{40, 30, 20, 10};
+        QTest::newRow("mixed") << QList<qint64>{5, 1, 9, 3, 7, 2, 8};
+        QTest::newRow("zero") << QList<qint64>{0, 0, 1};
+    }
+    void ordersByTime()
+    {
+        QFETCH(QList<qint64>, times);
+        Scheduler s;
+        std::vector<qint64> ran;
+        for (qint64 t : times)
+            s.scheduleAt(t, 1, 0, [&ran, &s] { ran.push_back(s.now()); });
+        QCOMPARE(s.pendingCount(), static_cast<std::size_t>(times.size()));
+        while (s.step()) {
+        }
+        QList<qint64> sorted = times;
+        std::sort(sorted.begin(), sorted.end());
+        QCOMPARE(ran.size(), static_cast<std::size_t>(sorted.size()));
+        for (int i = 0; i < sorted.size(); ++i)
+            QCOMPARE(ran[static_cast<std::size_t>(i)], sorted[i]);
+        QCOMPARE(s.executed(), static_cast<std::uint64_t>(times.size()));
+    }
+
+    void sameTimeIsFifo()
+    {
+        Scheduler s;
+        std::vector<int> order;
+        for (int i = 0; i < 1000; ++i)
+            s.scheduleAt(42, 1, 0, [&order, i] { order.push_back(i); });
+        s.runUntil(42);
+        QCOMPARE(order.size(), std::size_t{1000});
+        for (int i = 0; i < 1000; ++i)
+            QCOMPARE(order[static_cast<std::size_t>(i)], i);
+    }
+
+    void sameTimeFifoIncludesEventsScheduledWhileRunning()
+    {
+        Scheduler s;
+        std::vector<int> order;
+        s.scheduleAt(10, 1, 0, [&] {
+            order.push_back(1);
+            s.scheduleAfter(0, 1, 0, [&] { order.push_back(3); });
+        });
+        s.scheduleAt(10, 1, 0, [&] { order.push_back(2); });
+        s.runUntil(100);
+        QCOMPARE(order, (std::vector<int>{1, 2, 3}));
+    }
+
+    void cancel()
+    {
+        Scheduler s;
+        int ran = 0;
+        EventHandle a = s.scheduleAt(5, 1, 0, [&] { ran += 1; });
+        EventHandle b = s.scheduleAt(6, 1, 0, [&] { ran += 10; });
+        QVERIFY(s.isPending(a));
+        QVERIFY(s.cancel(a));
+        QVERIFY(!s.isPending(a));
+        QVERIFY(!s.cancel(a)); // second cancel is a no-op
+        QCOMPARE(s.pendingCount(), std::size_t{1});
+        s.runUntil(100);
+        QCOMPARE(ran, 10);
+        QVERIFY(!s.cancel(b)); // already ran
+        QVERIFY(!s.isPending(EventHandle{}));
+    }
+
+    void cancelledSlotReuseDoesNotConfuseHandles()
+    {
+        Scheduler s;
+        int ran = 0;
+        EventHandle a = s.scheduleAt(5, 1, 0, [&] { ran += 1; });
+        QVERIFY(s.cancel(a));
+        EventHandle b = s.scheduleAt(7, 1, 0, [&] { ran += 2; }); // reuses a's slot
+        QCOMPARE(b.slot, a.slot);
+        QVERIFY(!s.isPending(a));
+        QVERIFY(!s.cancel(a));
+        QVERIFY(s.isPending(b));
+        s.runUntil(10);
+        QCOMPARE(ran, 2);
+    }
+
+    void massCancelCompacts()
+    {
+        Scheduler s;
+        std::vector<EventHandle> handles;
+        int ran = 0;
+        for (int i = 0; i < 20000; ++i)
+            handles.push_back(s.scheduleAt(1000 + i, 1, 0, [&] { ++ran; }));
+        for (int i = 0; i < 20000; ++i) {
+            if (i % 10 != 0)
+                QVERIFY(s.cancel(handles[static_cast<std::size_t>(i)]));
+        }
+        QCOMPARE(s.pendingCount(), std::size_t{2000});
+        s.runUntil(kNever - 1);
+        QCOMPARE(ran, 2000);
+    }
+
+    void runUntilStopsAndMovesClock()
+    {
+        Scheduler s;
+        int ran = 0;
+        for (int t : {10, 20, 30, 40})
+            s.scheduleAt(t, 1, 0, [&] { ++ran; });
+        QCOMPARE(s.runUntil(25), std::uint64_t{2});
+        QCOMPARE(ran, 2);
+        QCOMPARE(s.now(), Nanos{25});
+        QCOMPARE(s.nextTime(), Nanos{30});
+        QCOMPARE(s.runUntil(30), std::uint64_t{1}); // inclusive bound
+        QCOMPARE(s.now(), Nanos{30});
+        QCOMPARE(s.runEvents(5), std::uint64_t{1});
+        QCOMPARE(s.now(), Nanos{40});
+        QVERIFY(!s.step());
+    }
+
+    void pastTimeRunsNow()
+    {
+        Scheduler s;
+        s.runUntil(100);
+        Nanos at = -1;
+        s.scheduleAt(50, 1, 0, [&] { at = s.now(); });
+        s.step();
+        QCOMPARE(at, Nanos{100});
+    }
+
+    void upcomingAndPeekShowMetadata()
+    {
+        Scheduler s;
+        s.scheduleAt(30, 7, 3, [] {});
+        s.scheduleAt(10, 5, 1, [] {});
+        EventHandle c = s.scheduleAt(20, 6, 2, [] {});
+        s.cancel(c);
+        EventMeta m;
+        QVERIFY(s.peek(m));
+        QCOMPARE(m.kind, EventKindId{5});
+        QCOMPARE(m.component, ComponentId{1});
+        const auto next = s.upcoming(10);
+        QCOMPARE(next.size(), std::size_t{2});
+        QCOMPARE(next[0].time, Nanos{10});
+        QCOMPARE(next[1].time, Nanos{30});
+        QCOMPARE(next[1].kind, EventKindId{7});
+    }
+
+    void observerSeesEveryEvent()
+    {
+        struct Counter : EventObserver {
+            int n = 0;
+            Nanos last = -1;
+            void beforeEvent(const EventMeta& m) override
+            {
+                ++n;
+                last = m.time;
+            }
+        } obs;
+        Scheduler s;
+        s.setObserver(&obs);
+        for (int i = 0; i < 10; ++i)
+            s.scheduleAt(i * 3, 1, 0, [] {});
+        s.runUntil(1000);
+        QCOMPARE(obs.n, 10);
+        QCOMPARE(obs.last, Nanos{27});
+    }
+
+    void runUntilBoundedRespectsLimit()
+    {
+        Scheduler s;
+        for (int i = 0; i < 100; ++i)
+            s.scheduleAt(5, 1, 0, [] {});
+        QCOMPARE(s.runUntilBounded(10, 30), std::uint64_t{30});
+        QCOMPARE(s.pendingCount(), std::size_t{70});
+        QCOMPARE(s.now(), Nanos{5});
+    }
+};
+
+LIVEDECK_TEST_CLASS(TstScheduler)
+#include "tst_scheduler.moc"

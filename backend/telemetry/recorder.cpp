@@ -197,12 +197,16 @@ absl::Status RunRecorder::prepareStatements()
         SqliteStatement* target;
         const char* sql;
     };
+    std::string sampleBatchSql = "INSERT OR REPLACE INTO samples (t_ns, series_id, value) VALUES (?, ?, ?)";
+    for (std::size_t j = 1; j < kSampleBatch; ++j)
+        sampleBatchSql += ", (?, ?, ?)";
     const Spec specs[] = {
         {&m_begin, "BEGIN"},
         {&m_commit, "COMMIT"},
         {&m_insertSeries,
          "INSERT OR REPLACE INTO series (id, name, component, labels, type, type_name, unit) VALUES (?, ?, ?, ?, ?, ?, ?)"},
         {&m_insertSample, "INSERT OR REPLACE INTO samples (t_ns, series_id, value) VALUES (?, ?, ?)"},
+        {&m_insertSampleBatch, sampleBatchSql.c_str()},
         {&m_insertSampleTime,
          "INSERT INTO sample_times (t_ns, samples) VALUES (?, ?)"
          " ON CONFLICT (t_ns) DO UPDATE SET samples = samples + excluded.samples"},
@@ -392,16 +396,33 @@ absl::Status RunRecorder::recordSamples(sim::Nanos time, const std::vector<Sampl
         return absl::OkStatus();
     if (absl::Status s = ensureTransaction(); !s.ok())
         return s;
-    for (const Sample& sample : samples) {
+    // Full batches of kSampleBatch rows through one multi-row statement (a quarter of
+    // the per-row cost of single inserts), the rest one by one.
+    std::size_t i = 0;
+    for (; i + kSampleBatch <= samples.size(); i += kSampleBatch) {
+        for (std::size_t j = 0; j < kSampleBatch; ++j) {
+            const int base = static_cast<int>(j) * 3;
+            m_insertSampleBatch.bindInt(base + 1, time);
+            m_insertSampleBatch.bindInt(base + 2, samples[i + j].series);
+            m_insertSampleBatch.bindDouble(base + 3, samples[i + j].value); // NaN becomes NULL
+        }
+        if (m_insertSampleBatch.step() != SQLITE_DONE) {
+            absl::Status s = sqliteError(m_db.get(), "cannot write samples to", m_path);
+            m_insertSampleBatch.reset();
+            return fail(std::move(s));
+        }
+        sqlite3_reset(m_insertSampleBatch.get()); // every binding is overwritten next time
+    }
+    for (; i < samples.size(); ++i) {
         m_insertSample.bindInt(1, time);
-        m_insertSample.bindInt(2, sample.series);
-        m_insertSample.bindDouble(3, sample.value); // NaN becomes NULL (SQLite has no NaN)
+        m_insertSample.bindInt(2, samples[i].series);
+        m_insertSample.bindDouble(3, samples[i].value); // NaN becomes NULL (SQLite has no NaN)
         if (m_insertSample.step() != SQLITE_DONE) {
             absl::Status s = sqliteError(m_db.get(), "cannot write a sample to", m_path);
             m_insertSample.reset();
             return fail(std::move(s));
         }
-        sqlite3_reset(m_insertSample.get()); // bindings are all overwritten next time
+        sqlite3_reset(m_insertSample.get());
     }
     m_insertSampleTime.bindInt(1, time);
     m_insertSampleTime.bindInt(2, static_cast<std::int64_t>(samples.size()));
@@ -605,8 +626,9 @@ absl::Status RunRecorder::close()
     detach();
     if (m_inTransaction)
         (void)commit(); // a failure is kept in m_error
-    for (SqliteStatement* stmt : {&m_begin, &m_commit, &m_insertSeries, &m_insertSample, &m_insertSampleTime,
-                                  &m_insertEvent, &m_insertCommand, &m_insertSnapshot, &m_updateLast})
+    for (SqliteStatement* stmt : {&m_begin, &m_commit, &m_insertSeries, &m_insertSample, &m_insertSampleBatch,
+                                  &m_insertSampleTime, &m_insertEvent, &m_insertCommand, &m_insertSnapshot,
+                                  &m_updateLast})
         stmt->finalize();
     // Checkpoint the WAL into the main file and go back to a rollback journal, so the
     // closed recording is one self-contained file (readable from read-only media).

@@ -134,6 +134,7 @@ public:
     const Counts& counts() const { return m_counts; }
 
 private:
+    static constexpr std::size_t kSampleBatch = 64; // 192 parameters, under SQLite's limit of 999
     RunRecorder(std::string path, Options options);
     absl::Status open(const RunInfo& info);
     absl::Status prepareStatements();
@@ -163,6 +164,7 @@ private:
     SqliteStatement m_commit;
     SqliteStatement m_insertSeries;
     SqliteStatement m_insertSample;
+    SqliteStatement m_insertSampleBatch; // kSampleBatch rows per statement
     SqliteStatement m_insertSampleTime;
     SqliteStatement m_insertEvent;
     SqliteStatement m_insertCommand;

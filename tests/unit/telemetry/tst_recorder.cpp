@@ -410,6 +410,11 @@ private slots:
         QVERIFY(recorder->recordSeriesDefs({d}).ok()); // already written: skipped
         QVERIFY(recorder->recordSamples(sim::kSecond, {Sample{0, std::nan("")}}).ok());
         QVERIFY(recorder->recordSamples(2 * sim::kSecond, {Sample{0, -1.5}}).ok());
+        // Many series at once: full multi-row batches plus a remainder.
+        std::vector<Sample> wide;
+        for (std::uint32_t i = 0; i < 200; ++i)
+            wide.push_back(Sample{1000 + i, 0.5 * i});
+        QVERIFY(recorder->recordSamples(3 * sim::kSecond, wide).ok());
         v1::Event e;
         e.set_seq(7);
         e.set_kind("x");
@@ -427,6 +432,13 @@ private slots:
         QCOMPARE(values.size(), std::size_t{2});
         QVERIFY(std::isnan(values[0].value));
         QCOMPARE(values[1].value, -1.5);
+        for (std::uint32_t i = 0; i < 200; ++i) {
+            const auto v = valueOrFail(reader->seriesValues(1000 + i));
+            QCOMPARE(v.size(), std::size_t{1});
+            QCOMPARE(v[0].time, 3 * sim::kSecond);
+            QCOMPARE(v[0].value, 0.5 * i);
+        }
+        QCOMPARE(valueOrFail(reader->counts()).samples, std::uint64_t{202});
         QCOMPARE(valueOrFail(reader->events(0, sim::kNever)).size(), std::size_t{1});
         QCOMPARE(valueOrFail(reader->snapshotTimes()).size(), std::size_t{0});
     }

@@ -70,8 +70,7 @@ bool SlidingWindowLimiter::tryAcquire(double weight)
     m_index = v.index;
     m_previous = v.previous;
     m_current = v.current;
-    const double est = v.previous * (1.0 - v.progress) + v.current;
-    if (est + weight <= m_limit || (weight > m_limit && est <= 0.0)) {
+    if (fits(v, weight)) {
         m_current += weight;
         m_acquired += weight;
         if (m_acquiredCounter)
@@ -84,36 +83,48 @@ bool SlidingWindowLimiter::tryAcquire(double weight)
     return false;
 }
 
+bool SlidingWindowLimiter::fits(const View& v, double weight) const
+{
+    const double est = v.previous * (1.0 - v.progress) + v.current;
+    return est + weight <= m_limit + kEpsilon || (weight > m_limit && est <= kEpsilon);
+}
+
 sim::Nanos SlidingWindowLimiter::timeUntilAvailable(double weight) const
 {
     const sim::Nanos now = m_clock.now();
     const View v = viewAt(now);
+    if (fits(v, weight))
+        return 0;
     const sim::Nanos start = v.index * m_window;
     const auto W = static_cast<double>(m_window);
-    // The earliest time within the window starting at `windowStart`, where the previous
-    // window holds `prev` and the current `cur`, at which prev*(1-p)+cur+w fits.
-    auto within = [&](sim::Nanos windowStart, double prev, double cur, double w, sim::Nanos notBefore) -> sim::Nanos {
-        if (w > m_limit) {
+    // Analytic estimate: the earliest time in the window starting at `windowStart`
+    // (previous = prev, current = cur) at which prev*(1-p) + cur + w fits.
+    auto within = [&](sim::Nanos windowStart, double prev, double cur, sim::Nanos notBefore) -> sim::Nanos {
+        if (weight > m_limit) {
             if (cur > 0.0)
                 return sim::kNever;
-            if (prev <= 0.0)
-                return notBefore;
-            return std::max(notBefore, windowStart + m_window); // previous fully slid out
+            return prev <= 0.0 ? notBefore : std::max(notBefore, windowStart + m_window);
         }
-        const double room = m_limit - w - cur;
+        const double room = m_limit + kEpsilon - weight - cur;
         if (room < 0.0)
             return sim::kNever;
         if (prev <= room)
             return notBefore;
         const double p = 1.0 - room / prev; // in (0, 1]
-        const auto t = windowStart + static_cast<sim::Nanos>(std::ceil(p * W));
-        return std::max(notBefore, t);
+        return std::max(notBefore, windowStart + static_cast<sim::Nanos>(std::ceil(p * W)));
     };
-    sim::Nanos t = within(start, v.previous, v.current, weight, now);
+    sim::Nanos t = within(start, v.previous, v.current, now);
     if (t == sim::kNever)
-        t = within(start + m_window, v.current, 0.0, weight, start + m_window);
+        t = within(start + m_window, v.current, 0.0, start + m_window);
     if (t == sim::kNever)
         t = start + 2 * m_window; // both windows slid out
+    t = std::max(t, now + 1);
+    // The estimate never grows without traffic, so settle on the first nanosecond that
+    // fits by the same arithmetic tryAcquire uses.
+    while (t - 1 > now && fits(viewAt(t - 1), weight))
+        --t;
+    while (!fits(viewAt(t), weight))
+        ++t;
     return t - now;
 }
 

@@ -46,6 +46,9 @@ public:
     SlidingWindowLimiter(sim::Nanos window, double limit, const sim::Clock& clock);
     static absl::Status validate(sim::Nanos window, double limit);
 
+    // Tolerance of the limit comparison (floating-point interpolation).
+    static constexpr double kEpsilon = 1e-9;
+
     bool tryAcquire(double weight = 1.0);
     // The weighted estimate of the last `window` at now.
     double estimate() const;
@@ -71,6 +74,7 @@ private:
         double progress;
     };
     View viewAt(sim::Nanos now) const;
+    bool fits(const View& v, double weight) const;
 
     const sim::Clock& m_clock;
     sim::Nanos m_window;

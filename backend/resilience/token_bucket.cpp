@@ -29,27 +29,37 @@ TokenBucket::TokenBucket(double ratePerSec, double burst, const sim::Clock& cloc
     }
 }
 
+double TokenBucket::tokensAt(sim::Nanos t) const
+{
+    // The same arithmetic as refill(), so predictions match what tryAcquire decides.
+    double tokens = m_tokens;
+    if (t > m_last) {
+        tokens += static_cast<double>(t - m_last) * m_ratePerNs;
+        if (tokens > m_burst)
+            tokens = m_burst;
+    }
+    return tokens;
+}
+
 double TokenBucket::available() const
 {
-    const sim::Nanos now = m_clock.now();
-    double tokens = m_tokens;
-    if (now > m_last)
-        tokens = std::min(m_burst, tokens + static_cast<double>(now - m_last) * m_ratePerNs);
-    return tokens;
+    return tokensAt(m_clock.now());
 }
 
 sim::Nanos TokenBucket::timeUntilAvailable(double weight) const
 {
-    const double need = std::min(weight, m_burst);
-    const double tokens = available();
-    const double deficit = need - tokens;
-    if (deficit <= 0.0)
+    const sim::Nanos now = m_clock.now();
+    if (fits(tokensAt(now), weight))
         return 0;
-    auto t = static_cast<sim::Nanos>(std::ceil(deficit / m_ratePerNs));
-    // Guard the rounding: after t the refill must cover the deficit.
-    while (tokens + static_cast<double>(t) * m_ratePerNs < need)
+    const double need = std::min(weight, m_burst);
+    const double deficit = need - kEpsilon - tokensAt(now);
+    sim::Nanos t = now + std::max<sim::Nanos>(1, static_cast<sim::Nanos>(std::ceil(deficit / m_ratePerNs)));
+    // The estimate may be off by rounding: settle on the first nanosecond that fits.
+    while (t - 1 > now && fits(tokensAt(t - 1), weight))
+        --t;
+    while (!fits(tokensAt(t), weight))
         ++t;
-    return t;
+    return t - now;
 }
 
 void TokenBucket::setRate(double ratePerSec)

@@ -44,10 +44,14 @@ public:
     TokenBucket(double ratePerSec, double burst, const sim::Clock& clock);
     static absl::Status validate(double ratePerSec, double burst);
 
+    // Tolerance of the token comparison: refills are floating-point sums, and a request
+    // must not miss its token by a rounding error (1e-9 tokens: negligible over-admission).
+    static constexpr double kEpsilon = 1e-9;
+
     bool tryAcquire(double weight = 1.0)
     {
         refill();
-        if (m_tokens >= weight || (weight > m_burst && m_tokens >= m_burst)) {
+        if (fits(m_tokens, weight)) {
             m_tokens -= weight;
             m_acquired += weight;
             if (m_acquiredCounter)
@@ -81,6 +85,11 @@ public:
     void inspect(sim::StateWriter& out) const override;
 
 private:
+    bool fits(double tokens, double weight) const
+    {
+        return tokens + kEpsilon >= weight || (weight > m_burst && tokens + kEpsilon >= m_burst);
+    }
+    double tokensAt(sim::Nanos t) const;
     void refill()
     {
         const sim::Nanos now = m_clock.now();

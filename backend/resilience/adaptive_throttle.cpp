@@ -7,7 +7,7 @@ namespace livedeck::resilience {
 AdaptiveThrottle::AdaptiveThrottle(const sim::Clock& clock, sim::RandomStream rng, AdaptiveThrottleConfig config)
     : m_clock(clock), m_rng(rng), m_config(config), m_window(config.window, config.buckets)
 {
-    assert(config.k > 0.0);
+    assert(config.k > 0.0 && config.maxRejectProbability >= 0.0 && config.maxRejectProbability <= 1.0);
 }
 
 double AdaptiveThrottle::probability(double requests, double accepts, double k)
@@ -18,7 +18,8 @@ double AdaptiveThrottle::probability(double requests, double accepts, double k)
 double AdaptiveThrottle::rejectProbability()
 {
     const sim::Nanos now = m_clock.now();
-    return probability(m_window.total(now, kRequests), m_window.total(now, kAccepts), m_config.k);
+    return std::min(m_config.maxRejectProbability,
+                    probability(m_window.total(now, kRequests), m_window.total(now, kAccepts), m_config.k));
 }
 
 bool AdaptiveThrottle::allow(double weight)

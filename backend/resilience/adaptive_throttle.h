@@ -19,6 +19,14 @@
 //   added; the book does not say, and this keeps a fresh throttle at p = 0.
 // - Weighted counts: a request of weight w adds w to `requests`; the draw is still
 //   one Bernoulli decision for the whole discrete request.
+// - Recovery. With the plain formula, a client that saw nothing accepted for a whole
+//   window lets about one request per window through (p = R/(R+1)), and p falls only
+//   as K-fold growth per window lifts the accepts: at 1000 req/s after a one-minute
+//   outage p is still > 0.99 a minute after the backend recovered and takes about
+//   16 minutes to fall below 0.5 (tst_adaptive_throttle). Envoy's admission control
+//   caps the probability (max_rejection_probability, 80 % by default) for this
+//   reason; `maxRejectProbability` offers the same cap, off (1.0) by default so the
+//   default is the book's formula.
 #pragma once
 
 #include "backend/resilience/retry_budget.h"
@@ -33,6 +41,7 @@ struct AdaptiveThrottleConfig {
     double k = 2.0;                         // SRE book's multiplier
     sim::Nanos window = 2 * sim::kMinute;   // SRE book: "the last two minutes"
     std::uint32_t buckets = 120;            // 1 s buckets
+    double maxRejectProbability = 1.0;      // cap on p (1.0 = the book; Envoy uses 0.8)
 };
 
 class AdaptiveThrottle {
@@ -51,7 +60,7 @@ public:
     // The backend accepted a request (any answer that is not an overload rejection).
     void recordAccept(double weight = 1.0);
 
-    // p = max(0, (requests − K · accepts) / (requests + 1)) over the current window.
+    // p = min(cap, max(0, (requests − K · accepts) / (requests + 1))) over the window.
     double rejectProbability();
     double windowRequests();
     double windowAccepts();

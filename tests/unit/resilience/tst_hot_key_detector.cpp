@@ -8,9 +8,10 @@
 
 #include <QTest>
 
+#include <absl/container/flat_hash_map.h>
+
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <set>
 #include <vector>
 
@@ -33,7 +34,9 @@ std::uint64_t keyForRank(std::uint64_t rank)
 }
 
 struct Truth {
-    std::map<std::uint64_t, double> forward; // exact forward-decayed weight, 2^(t/H) per unit
+    // Exact forward-decayed weight, 2^(t/H) per unit. Only looked up, and iterated
+    // into a sorted vector, so the hash map's order never matters.
+    absl::flat_hash_map<std::uint64_t, double> forward;
     double total = 0.0;
 
     // The k heaviest keys (ties: smaller key).

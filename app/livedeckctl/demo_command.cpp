@@ -15,10 +15,18 @@ namespace {
 
 constexpr double kDefaultDurationS = 60.0;
 
+// QCommandLineParser names the executable's path in its usage line; name the command.
+QString helpText(const QCommandLineParser& parser)
+{
+    QString text = parser.helpText();
+    const qsizetype eol = text.indexOf(QLatin1Char('\n'));
+    return QStringLiteral("Usage: livedeckctl demo [options]") + text.mid(eol);
+}
+
 int fail(const QString& message, const QCommandLineParser& parser)
 {
     QTextStream err(stderr);
-    err << "livedeckctl demo: " << message << "\n\n" << parser.helpText();
+    err << "livedeckctl demo: " << message << "\n\n" << helpText(parser);
     return 2;
 }
 
@@ -31,7 +39,8 @@ int runDemoCommand(const QStringList& arguments)
         "Runs the synthetic demo world headless: services in every region exchange messages\n"
         "while random faults come and go. Prints progress about once per wall second on\n"
         "stderr and a summary on stdout. The same seed gives the same trace hash at any speed."));
-    parser.addHelpOption();
+    const QCommandLineOption helpOption(QStringList{QStringLiteral("h"), QStringLiteral("help")},
+                                        QStringLiteral("Show this help."));
     const QCommandLineOption seedOption(QStringList{QStringLiteral("s"), QStringLiteral("seed")},
                                         QStringLiteral("Master seed of the world (default 1)."), QStringLiteral("N"),
                                         QStringLiteral("1"));
@@ -45,12 +54,12 @@ int runDemoCommand(const QStringList& arguments)
         QStringLiteral("K|max"), QStringLiteral("max"));
     const QCommandLineOption quietOption(QStringList{QStringLiteral("q"), QStringLiteral("quiet")},
                                          QStringLiteral("No progress lines, only the summary."));
-    parser.addOptions({seedOption, durationOption, speedOption, quietOption});
+    parser.addOptions({helpOption, seedOption, durationOption, speedOption, quietOption});
 
     if (!parser.parse(arguments))
         return fail(parser.errorText(), parser);
-    if (parser.isSet(QStringLiteral("help"))) {
-        QTextStream(stdout) << parser.helpText();
+    if (parser.isSet(helpOption)) {
+        QTextStream(stdout) << helpText(parser);
         return 0;
     }
     if (!parser.positionalArguments().isEmpty())

@@ -308,21 +308,35 @@ void QuotaClient::onReply(std::uint64_t seq, std::int64_t period, double tokens,
     }
     if (status != LeaseGrant::Status::Granted) {
         m_lastFailure = leaseStatusName(status);
+    } else {
+        m_stats.granted += tokens;
+        if (period < currentPeriod()) {
+            m_stats.expiredUnused += tokens;
+        } else {
+            Lease& l = m_leases[static_cast<std::size_t>(period & 1)];
+            if (l.period != period) {
+                retireLease(l);
+                l = Lease{period, 0.0, 0.0};
+            }
+            l.granted += tokens;
+            updateMode();
+        }
+    }
+    followUp();
+}
+
+void QuotaClient::followUp()
+{
+    // A request skipped while another was in flight is sent now.
+    if (!m_running || m_inFlight || m_retry.valid())
         return;
-    }
-    const std::int64_t current = currentPeriod();
-    m_stats.granted += tokens;
-    if (period < current) {
-        m_stats.expiredUnused += tokens;
-        return;
-    }
-    Lease& l = m_leases[static_cast<std::size_t>(period & 1)];
-    if (l.period != period) {
-        retireLease(l);
-        l = Lease{period, 0.0, 0.0};
-    }
-    l.granted += tokens;
-    updateMode();
+    const sim::Nanos now = m_world.now();
+    const std::int64_t p = now / m_period;
+    const sim::Nanos prefetch = p * m_period + static_cast<sim::Nanos>(m_config.prefetchAt * static_cast<double>(m_period));
+    if (!hasLease(p))
+        sendRequest(p, wantFor(p));
+    else if (now >= prefetch && !hasLease(p + 1))
+        sendRequest(p + 1, wantFor(p + 1));
 }
 
 void QuotaClient::retireLease(Lease& l)
@@ -352,13 +366,7 @@ void QuotaClient::scheduleRetry()
 void QuotaClient::onRetry()
 {
     m_retry = sim::EventHandle{};
-    const sim::Nanos now = m_world.now();
-    const std::int64_t p = now / m_period;
-    const sim::Nanos prefetch = p * m_period + static_cast<sim::Nanos>(m_config.prefetchAt * static_cast<double>(m_period));
-    if (!hasLease(p))
-        sendRequest(p, wantFor(p));
-    else if (now >= prefetch && !hasLease(p + 1))
-        sendRequest(p + 1, wantFor(p + 1));
+    followUp();
 }
 
 void QuotaClient::scheduleTick()

@@ -1,0 +1,354 @@
+#include "backend/infra/sql_connection.h"
+
+#include <sqlite3.h>
+
+#include <cassert>
+#include <cstring>
+
+namespace livedeck::infra {
+
+namespace {
+
+absl::Status statusFor(int extendedCode, std::string message)
+{
+    switch (extendedCode) {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+        return absl::AlreadyExistsError(std::move(message));
+    default:
+        break;
+    }
+    switch (extendedCode & 0xff) {
+    case SQLITE_CONSTRAINT:
+        return absl::FailedPreconditionError(std::move(message));
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return absl::UnavailableError(std::move(message));
+    case SQLITE_ERROR:
+    case SQLITE_RANGE:
+    case SQLITE_MISMATCH:
+    case SQLITE_TOOBIG:
+        return absl::InvalidArgumentError(std::move(message));
+    default:
+        return absl::InternalError(std::move(message));
+    }
+}
+
+} // namespace
+
+absl::StatusOr<std::unique_ptr<SqlConnection>> SqlConnection::open(const std::string& location)
+{
+    sqlite3* db = nullptr;
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    const int rc = sqlite3_open_v2(location.c_str(), &db, flags, nullptr);
+    if (rc != SQLITE_OK) {
+        std::string msg = sim::strCat("cannot open SQLite database '", location, "': ",
+                                      db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return absl::UnavailableError(std::move(msg));
+    }
+    std::unique_ptr<SqlConnection> c(new SqlConnection(db, location));
+    if (location != ":memory:") {
+        if (auto st = c->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !st.ok())
+            return st;
+    }
+    auto begin = c->prepare("BEGIN");
+    auto commit = c->prepare("COMMIT");
+    auto rollback = c->prepare("ROLLBACK");
+    if (!begin.ok() || !commit.ok() || !rollback.ok())
+        return absl::InternalError(sim::strCat("cannot prepare transaction statements on '", location, "'"));
+    c->m_begin = *begin;
+    c->m_commit = *commit;
+    c->m_rollback = *rollback;
+    return c;
+}
+
+SqlConnection::SqlConnection(sqlite3* db, std::string location) : m_db(db), m_location(std::move(location))
+{
+    sqlite3_update_hook(m_db, &SqlConnection::updateHook, this);
+}
+
+SqlConnection::~SqlConnection()
+{
+    sqlite3_update_hook(m_db, nullptr, nullptr);
+    for (auto& [sql, stmt] : m_cache)
+        sqlite3_finalize(stmt);
+    sqlite3_close(m_db);
+}
+
+absl::Status SqlConnection::error(std::string_view what, std::string_view sql) const
+{
+    return statusFor(sqlite3_extended_errcode(m_db),
+                     sim::strCat(what, " on ", m_location, ": ", sqlite3_errmsg(m_db), " [", sql, "]"));
+}
+
+absl::Status SqlConnection::exec(std::string_view sql)
+{
+    const std::string text(sql);
+    char* err = nullptr;
+    const int rc = sqlite3_exec(m_db, text.c_str(), nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+        std::string msg = sim::strCat("SQL failed on ", m_location, ": ", err ? err : sqlite3_errstr(rc), " [", sql, "]");
+        sqlite3_free(err);
+        return statusFor(sqlite3_extended_errcode(m_db), std::move(msg));
+    }
+    return absl::OkStatus();
+}
+
+absl::StatusOr<sqlite3_stmt*> SqlConnection::prepare(std::string_view sql)
+{
+    if (auto it = m_cache.find(sql); it != m_cache.end())
+        return it->second;
+    sqlite3_stmt* stmt = nullptr;
+    const char* tail = nullptr;
+    const int rc = sqlite3_prepare_v3(m_db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                                      &stmt, &tail);
+    if (rc != SQLITE_OK)
+        return error("cannot prepare statement", sql);
+    if (!stmt)
+        return absl::InvalidArgumentError(sim::strCat("empty SQL statement on ", m_location, ": [", sql, "]"));
+    if (tail) {
+        // Only whitespace may follow the statement.
+        for (const char* p = tail; p < sql.data() + sql.size(); ++p) {
+            if (*p != ' ' && *p != '\n' && *p != '\t' && *p != '\r' && *p != ';') {
+                sqlite3_finalize(stmt);
+                return absl::InvalidArgumentError(sim::strCat("one statement per call, got more on ", m_location,
+                                                              ": [", sql, "]"));
+            }
+        }
+    }
+    m_cache.emplace(std::string(sql), stmt);
+    return stmt;
+}
+
+absl::Status SqlConnection::bind(sqlite3_stmt* stmt, std::span<const SqlValue> params, std::string_view sql)
+{
+    const int expected = sqlite3_bind_parameter_count(stmt);
+    if (expected != static_cast<int>(params.size()))
+        return absl::InvalidArgumentError(sim::strCat("statement takes ", expected, " parameters, got ",
+                                                      params.size(), ": [", sql, "]"));
+    for (int i = 0; i < expected; ++i) {
+        const SqlValue& v = params[static_cast<std::size_t>(i)];
+        int rc = SQLITE_OK;
+        if (const auto* n = std::get_if<std::int64_t>(&v))
+            rc = sqlite3_bind_int64(stmt, i + 1, *n);
+        else if (const auto* d = std::get_if<double>(&v))
+            rc = sqlite3_bind_double(stmt, i + 1, *d);
+        else if (const auto* s = std::get_if<std::string>(&v))
+            rc = sqlite3_bind_text(stmt, i + 1, s->data(), static_cast<int>(s->size()), SQLITE_STATIC);
+        else
+            rc = sqlite3_bind_null(stmt, i + 1);
+        if (rc != SQLITE_OK)
+            return error("cannot bind parameter", sql);
+    }
+    return absl::OkStatus();
+}
+
+void SqlConnection::harvest(sqlite3_stmt* stmt, SqlStats& stats)
+{
+    stats.vmSteps += static_cast<std::uint64_t>(sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_VM_STEP, 1));
+    stats.fullScanSteps += static_cast<std::uint64_t>(sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_FULLSCAN_STEP, 1));
+    stats.sorts += static_cast<std::uint64_t>(sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_SORT, 1));
+    stats.autoIndexRows += static_cast<std::uint64_t>(sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_AUTOINDEX, 1));
+}
+
+absl::Status SqlConnection::runBatch(const SqlBatch& batch, SqlStats& stats, WriteOutcome& out)
+{
+    assert(sqlite3_get_autocommit(m_db) && "runBatch inside an open transaction");
+    m_batchStatements.assign(batch.texts().size(), nullptr);
+    for (std::size_t i = 0; i < batch.texts().size(); ++i) {
+        auto stmt = prepare(batch.texts()[i]);
+        if (!stmt.ok())
+            return stmt.status();
+        m_batchStatements[i] = *stmt;
+    }
+    m_savedRows.clear();
+    for (const TableRows& t : m_tables)
+        m_savedRows.push_back(t.rows);
+
+    absl::Status status;
+    if (sqlite3_step(m_begin) != SQLITE_DONE)
+        status = error("BEGIN failed", "BEGIN");
+    sqlite3_reset(m_begin);
+    std::int64_t changes = 0;
+    for (const SqlBatch::Step& step : batch.steps()) {
+        if (!status.ok())
+            break;
+        sqlite3_stmt* stmt = m_batchStatements[step.sql];
+        status = bind(stmt, batch.params(step), batch.sql(step));
+        if (!status.ok())
+            break;
+        int rc;
+        while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+            ++stats.rowsReturned; // INSERT … RETURNING
+        ++stats.statements;
+        if (rc != SQLITE_DONE) {
+            status = error("statement failed", batch.sql(step));
+            sqlite3_reset(stmt);
+            break;
+        }
+        changes += sqlite3_changes64(m_db);
+        sqlite3_reset(stmt);
+    }
+    if (status.ok()) {
+        if (sqlite3_step(m_commit) != SQLITE_DONE)
+            status = error("COMMIT failed", "COMMIT");
+        sqlite3_reset(m_commit);
+    }
+    if (!status.ok()) {
+        if (!sqlite3_get_autocommit(m_db)) {
+            sqlite3_step(m_rollback);
+            sqlite3_reset(m_rollback);
+        }
+        for (std::size_t i = 0; i < m_savedRows.size(); ++i)
+            m_tables[i].rows = m_savedRows[i];
+        for (std::size_t i = m_savedRows.size(); i < m_tables.size(); ++i)
+            m_tables[i].rows = 0;
+        changes = 0;
+    }
+    harvest(m_begin, stats);
+    harvest(m_commit, stats);
+    harvest(m_rollback, stats);
+    for (sqlite3_stmt* s : m_batchStatements) // distinct: a batch stores each text once
+        harvest(s, stats);
+    stats.rowsChanged += static_cast<std::uint64_t>(changes);
+    out.changes = changes;
+    out.lastInsertRowid = sqlite3_last_insert_rowid(m_db);
+    return status;
+}
+
+absl::Status SqlConnection::runQuery(std::string_view sql, std::span<const SqlValue> params, bool readOnly,
+                                     SqlResult& out, SqlStats& stats)
+{
+    auto prepared = prepare(sql);
+    if (!prepared.ok())
+        return prepared.status();
+    sqlite3_stmt* stmt = *prepared;
+    if (readOnly && !sqlite3_stmt_readonly(stmt))
+        return absl::InvalidArgumentError(sim::strCat("a read must not write; send writes as a batch to the primary: [",
+                                                      sql, "]"));
+    if (auto st = bind(stmt, params, sql); !st.ok())
+        return st;
+    const int columns = sqlite3_column_count(stmt);
+    out.columns = static_cast<std::uint32_t>(columns);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        ++stats.rowsReturned;
+        for (int c = 0; c < columns; ++c) {
+            switch (sqlite3_column_type(stmt, c)) {
+            case SQLITE_INTEGER:
+                out.values.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(stmt, c)));
+                break;
+            case SQLITE_FLOAT:
+                out.values.emplace_back(sqlite3_column_double(stmt, c));
+                break;
+            case SQLITE_NULL:
+                out.values.emplace_back(std::monostate{});
+                break;
+            default: {
+                const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
+                out.values.emplace_back(std::string(text ? text : "", static_cast<std::size_t>(sqlite3_column_bytes(stmt, c))));
+                break;
+            }
+            }
+        }
+    }
+    ++stats.statements;
+    absl::Status status;
+    if (rc != SQLITE_DONE)
+        status = error("query failed", sql);
+    else if (!readOnly)
+        stats.rowsChanged += static_cast<std::uint64_t>(sqlite3_changes64(m_db));
+    sqlite3_reset(stmt);
+    harvest(stmt, stats);
+    return status;
+}
+
+absl::Status SqlConnection::copyFrom(SqlConnection& source)
+{
+    sqlite3_backup* backup = sqlite3_backup_init(m_db, "main", source.m_db, "main");
+    if (!backup)
+        return error("cannot start copy", source.m_location);
+    sqlite3_backup_step(backup, -1);
+    const int rc = sqlite3_backup_finish(backup);
+    if (rc != SQLITE_OK)
+        return error("copy failed", source.m_location);
+    return recountRows();
+}
+
+absl::Status SqlConnection::recountRows()
+{
+    std::vector<std::string> names;
+    {
+        auto stmt = prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
+        if (!stmt.ok())
+            return stmt.status();
+        while (sqlite3_step(*stmt) == SQLITE_ROW)
+            names.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(*stmt, 0)));
+        sqlite3_reset(*stmt);
+    }
+    for (TableRows& t : m_tables)
+        t.rows = 0;
+    for (const std::string& name : names) {
+        std::string quoted;
+        for (char ch : name) {
+            quoted.push_back(ch);
+            if (ch == '"')
+                quoted.push_back('"');
+        }
+        auto stmt = prepare(sim::strCat("SELECT COUNT(*) FROM \"", quoted, "\""));
+        if (!stmt.ok())
+            return stmt.status();
+        std::int64_t n = 0;
+        if (sqlite3_step(*stmt) == SQLITE_ROW)
+            n = sqlite3_column_int64(*stmt, 0);
+        sqlite3_reset(*stmt);
+        auto it = m_tableIndex.find(name);
+        if (it == m_tableIndex.end()) {
+            m_tableIndex.emplace(name, m_tables.size());
+            m_tables.push_back(TableRows{name, n});
+        } else {
+            m_tables[it->second].rows = n;
+        }
+    }
+    m_lastTable = nullptr;
+    return absl::OkStatus();
+}
+
+std::int64_t SqlConnection::rows(std::string_view table) const
+{
+    auto it = m_tableIndex.find(table);
+    return it == m_tableIndex.end() ? 0 : m_tables[it->second].rows;
+}
+
+void SqlConnection::updateHook(void* self, int op, const char* database, const char* table, long long /*rowid*/)
+{
+    if (op == SQLITE_UPDATE || std::strcmp(database, "main") != 0)
+        return;
+    static_cast<SqlConnection*>(self)->countRow(table, op == SQLITE_INSERT ? 1 : -1);
+}
+
+void SqlConnection::countRow(const char* table, int delta)
+{
+    // Fast path: the same table as last time (SQLite passes its schema's name pointer;
+    // the name is still compared, as a schema reload may reuse the memory).
+    if (table == m_lastTable && m_tables[m_lastTableIndex].name == table) {
+        m_tables[m_lastTableIndex].rows += delta;
+        return;
+    }
+    const std::string_view name(table);
+    auto it = m_tableIndex.find(name);
+    std::size_t index;
+    if (it == m_tableIndex.end()) {
+        index = m_tables.size();
+        m_tableIndex.emplace(std::string(name), index);
+        m_tables.push_back(TableRows{std::string(name), 0});
+    } else {
+        index = it->second;
+    }
+    m_tables[index].rows += delta;
+    m_lastTable = table;
+    m_lastTableIndex = index;
+}
+
+} // namespace livedeck::infra

@@ -1,0 +1,100 @@
+// SqlConnection: one SQLite database of one emulated MySQL instance, running real SQL
+// through prepared statements (DESIGN.md property 4).
+//
+// Contract:
+// - Location ":memory:" opens a private in-memory database (every connection its own);
+//   anything else is a file path (WAL journal, synchronous = NORMAL).
+// - Prepared statements are cached per SQL text for the connection's lifetime.
+// - runBatch() runs a SqlBatch inside one transaction (rolled back on the first
+//   error); runQuery() runs one statement and collects its rows. Both add the work
+//   SQLite reports for the statements they ran (sqlite3_stmt_status counters, read
+//   and reset after each run) to a SqlStats.
+// - Rows per table are kept exactly by SQLite's update hook (insert +1, delete −1),
+//   restored on rollback and recounted after copyFrom(). Not counted: WITHOUT ROWID
+//   tables and rows removed by ON CONFLICT REPLACE or DELETE's truncate optimization
+//   (SQLite does not report those to the hook); recountRows() fixes the counts.
+// - copyFrom() replaces the whole database with another's (sqlite3_backup): used to
+//   re-provision a replica from the primary.
+// Single-threaded (the world's thread). Not copyable.
+#pragma once
+
+#include "backend/infra/sql_batch.h"
+#include "backend/infra/sql_result.h"
+#include "backend/sim/strings.h"
+
+#include <absl/container/flat_hash_map.h>
+#include <absl/status/status.h>
+#include <absl/status/statusor.h>
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace livedeck::infra {
+
+class SqlConnection {
+public:
+    struct TableRows {
+        std::string name;
+        std::int64_t rows = 0;
+    };
+    struct WriteOutcome {
+        std::int64_t changes = 0;
+        std::int64_t lastInsertRowid = 0;
+    };
+
+    static absl::StatusOr<std::unique_ptr<SqlConnection>> open(const std::string& location);
+    ~SqlConnection();
+    SqlConnection(const SqlConnection&) = delete;
+    SqlConnection& operator=(const SqlConnection&) = delete;
+
+    sqlite3* handle() const { return m_db; }
+    const std::string& location() const { return m_location; }
+
+    // Runs SQL without parameters (DDL, pragmas; several statements allowed).
+    absl::Status exec(std::string_view sql);
+    // The cached prepared statement for `sql`.
+    absl::StatusOr<sqlite3_stmt*> prepare(std::string_view sql);
+
+    absl::Status runBatch(const SqlBatch& batch, SqlStats& stats, WriteOutcome& out);
+    // Appends the rows to out.values (setting out.columns); `readOnly` refuses a
+    // statement that would write.
+    absl::Status runQuery(std::string_view sql, std::span<const SqlValue> params, bool readOnly, SqlResult& out,
+                          SqlStats& stats);
+
+    absl::Status copyFrom(SqlConnection& source);
+
+    // Rows of one table (0 when unknown); every table seen, in first-seen order.
+    std::int64_t rows(std::string_view table) const;
+    const std::vector<TableRows>& tables() const { return m_tables; }
+    absl::Status recountRows();
+    std::size_t cachedStatements() const { return m_cache.size(); }
+
+private:
+    explicit SqlConnection(sqlite3* db, std::string location);
+    static void updateHook(void* self, int op, const char* database, const char* table, long long rowid);
+    void countRow(const char* table, int delta);
+    absl::Status error(std::string_view what, std::string_view sql) const;
+    absl::Status bind(sqlite3_stmt* stmt, std::span<const SqlValue> params, std::string_view sql);
+    void harvest(sqlite3_stmt* stmt, SqlStats& stats);
+
+    sqlite3* m_db = nullptr;
+    std::string m_location;
+    absl::flat_hash_map<std::string, sqlite3_stmt*, sim::StringHash, sim::StringEq> m_cache;
+    sqlite3_stmt* m_begin = nullptr;
+    sqlite3_stmt* m_commit = nullptr;
+    sqlite3_stmt* m_rollback = nullptr;
+    std::vector<sqlite3_stmt*> m_batchStatements; // scratch: one per distinct text of a batch
+    std::vector<TableRows> m_tables;
+    absl::flat_hash_map<std::string, std::size_t, sim::StringHash, sim::StringEq> m_tableIndex;
+    std::vector<std::int64_t> m_savedRows; // scratch: counts before a batch, restored on rollback
+    const char* m_lastTable = nullptr;     // update-hook fast path: the last table's name pointer
+    std::size_t m_lastTableIndex = 0;
+};
+
+} // namespace livedeck::infra

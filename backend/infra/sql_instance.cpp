@@ -1,0 +1,52 @@
+#include "backend/infra/sql_instance.h"
+
+namespace livedeck::infra {
+
+const char* toString(SqlRole role)
+{
+    return role == SqlRole::Primary ? "primary" : "replica";
+}
+
+SqlInstance::SqlInstance(sim::World& world, std::string_view path, std::string_view dataCentre,
+                         std::unique_ptr<SqlConnection> connection, const ServiceConfig& service,
+                         telemetry::MetricsRegistry* metrics, std::uint32_t index)
+    : m_world(world),
+      m_index(index),
+      m_path(path),
+      m_id(world.components().mustAdd(path, "sql-instance", dataCentre, this)),
+      m_connection(std::move(connection)),
+      m_queue(world, m_id, service, metrics, "sql"),
+      m_applyNoise(world.stream(sim::strCat(path, "#apply")))
+{
+}
+
+sim::Nanos SqlInstance::applyLag() const
+{
+    return m_state.relay.empty() ? 0 : m_world.now() - m_state.relay.front().commitTime;
+}
+
+void SqlInstance::inspect(sim::StateWriter& out) const
+{
+    out.add("role", toString(m_state.role));
+    out.add("down", down());
+    out.add("storage", m_connection->location());
+    out.add("received", m_state.received);
+    out.add("applied", m_state.applied);
+    out.add("relay", static_cast<std::uint64_t>(m_state.relay.size()));
+    out.add("lag_ms", sim::toMillis(applyLag()));
+    if (m_state.role == SqlRole::Replica) {
+        out.add("connected", m_state.connected);
+        out.add("needs_resync", m_state.needsResync);
+    }
+    out.add("applied_entries", m_state.appliedEntries);
+    out.add("resyncs", m_state.resyncs);
+    std::int64_t rows = 0;
+    for (const SqlConnection::TableRows& t : m_connection->tables())
+        rows += t.rows;
+    out.add("rows", rows);
+    out.add("tables", static_cast<std::uint64_t>(m_connection->tables().size()));
+    out.add("statements_cached", static_cast<std::uint64_t>(m_connection->cachedStatements()));
+    m_queue.inspect(out);
+}
+
+} // namespace livedeck::infra

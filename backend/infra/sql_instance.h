@@ -1,0 +1,91 @@
+// SqlInstance: one MySQL server of a shard — a SQLite connection, a ServiceQueue
+// (concurrency limit + queue on virtual time, faults), its place in the world and
+// its replication state. Registered as a component ("sh-a/gifts/order-db/3", kind
+// sql-instance) and shown in the inspector.
+//
+// The replication state is plain data driven by SqlShard and SqlReplication:
+// `received` is the last binlog position in its relay log (the IO thread's
+// position), `applied` the last one applied to its database (the SQL thread's).
+// On the primary both equal the binlog's last position.
+// Single-threaded (the world's thread). Owned by its SqlShard; never moves.
+#pragma once
+
+#include "backend/infra/service_queue.h"
+#include "backend/infra/sql_connection.h"
+
+#include <deque>
+#include <memory>
+#include <string>
+
+namespace livedeck::infra {
+
+enum class SqlRole : std::uint8_t { Primary, Replica };
+
+const char* toString(SqlRole role);
+
+// A received binlog entry waiting for the replica's applier.
+struct RelayItem {
+    std::uint64_t position = 0;
+    sim::Nanos commitTime = 0;
+    sim::Nanos eligibleAt = 0; // received + apply delay + replica-lag faults
+    std::shared_ptr<const SqlBatch> batch;
+};
+
+struct SqlInstanceState {
+    SqlRole role = SqlRole::Replica;
+    std::uint64_t received = 0;
+    std::uint64_t applied = 0;
+    sim::Nanos appliedCommitTime = 0;
+    bool needsResync = false;   // holds writes the timeline lost: re-provision before replicating
+    std::uint64_t divergent = 0; // how many such writes it holds
+    // The primary → replica stream (a TCP connection carrying binlog events).
+    std::uint32_t link = 0;      // bumped whenever the connection breaks or is reset
+    bool connected = false;
+    std::uint64_t sentUpTo = 0;  // last position put on the wire on this connection
+    sim::Nanos lastArrival = 0;  // FIFO: nothing arrives before what was sent earlier
+    sim::EventHandle retry;
+    // The applier (MySQL's SQL thread): one entry at a time, in order.
+    std::deque<RelayItem> relay;
+    sim::Nanos applierFreeAt = 0;
+    bool applyScheduled = false;
+    std::uint64_t appliedEntries = 0;
+    std::uint64_t resyncs = 0;
+};
+
+class SqlInstance final : public sim::Inspectable {
+public:
+    SqlInstance(sim::World& world, std::string_view path, std::string_view dataCentre,
+                std::unique_ptr<SqlConnection> connection, const ServiceConfig& service,
+                telemetry::MetricsRegistry* metrics, std::uint32_t index);
+
+    std::uint32_t index() const { return m_index; }
+    sim::ComponentId id() const { return m_id; }
+    const std::string& path() const { return m_path; }
+    int region() const { return m_world.components().get(m_id).region; }
+    bool down() const { return m_world.faults().isDown(m_path); }
+    bool isPrimary() const { return m_state.role == SqlRole::Primary; }
+
+    SqlConnection& connection() { return *m_connection; }
+    const SqlConnection& connection() const { return *m_connection; }
+    ServiceQueue& queue() { return m_queue; }
+    const ServiceQueue& queue() const { return m_queue; }
+    SqlInstanceState& state() { return m_state; }
+    const SqlInstanceState& state() const { return m_state; }
+    sim::RandomStream& applyNoise() { return m_applyNoise; }
+    // Seconds_Behind_Master-like: age of the oldest entry received but not applied.
+    sim::Nanos applyLag() const;
+
+    void inspect(sim::StateWriter& out) const override;
+
+private:
+    sim::World& m_world;
+    std::uint32_t m_index;
+    std::string m_path;
+    sim::ComponentId m_id;
+    std::unique_ptr<SqlConnection> m_connection;
+    ServiceQueue m_queue;
+    sim::RandomStream m_applyNoise;
+    SqlInstanceState m_state;
+};
+
+} // namespace livedeck::infra

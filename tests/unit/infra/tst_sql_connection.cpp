@@ -1,0 +1,186 @@
+// SqlConnection: real SQL on SQLite, unique-index idempotency, counters, row counts.
+#include "backend/infra/sql_connection.h"
+#include "backend/infra/sql_cost_model.h"
+#include "tests/common/multi_test.h"
+
+#include <QTest>
+
+using namespace livedeck;
+using namespace livedeck::infra;
+
+namespace {
+
+std::unique_ptr<SqlConnection> openWithOrders()
+{
+    auto c = SqlConnection::open(":memory:");
+    if (!c.ok())
+        qFatal("open failed");
+    const auto st = (*c)->exec("CREATE TABLE orders (order_id INTEGER NOT NULL, uid INTEGER NOT NULL, amount INTEGER NOT NULL);"
+                               "CREATE UNIQUE INDEX orders_id ON orders(order_id);");
+    if (!st.ok())
+        qFatal("schema failed");
+    return std::move(*c);
+}
+
+absl::Status insert(SqlConnection& c, const char* sql, std::int64_t id, SqlConnection::WriteOutcome& out,
+                    SqlStats* statsOut = nullptr)
+{
+    SqlBatch b;
+    b.add(sql, {id, std::int64_t{7}, std::int64_t{100}});
+    SqlStats stats;
+    const auto st = c.runBatch(b, stats, out);
+    if (statsOut)
+        *statsOut = stats;
+    return st;
+}
+
+constexpr const char* kIdempotent = "INSERT INTO orders VALUES (?, ?, ?) ON CONFLICT (order_id) DO NOTHING";
+constexpr const char* kPlain = "INSERT INTO orders VALUES (?, ?, ?)";
+
+} // namespace
+
+class TstSqlConnection : public QObject {
+    Q_OBJECT
+
+private slots:
+    void idempotentInsert_data()
+    {
+        QTest::addColumn<QList<qlonglong>>("ids");
+        QTest::addColumn<QList<qlonglong>>("changes");
+        QTest::newRow("fresh then duplicate") << QList<qlonglong>{1, 1} << QList<qlonglong>{1, 0};
+        QTest::newRow("two fresh") << QList<qlonglong>{1, 2} << QList<qlonglong>{1, 1};
+        QTest::newRow("retry storm") << QList<qlonglong>{5, 5, 5, 6, 5} << QList<qlonglong>{1, 0, 0, 1, 0};
+    }
+    void idempotentInsert()
+    {
+        QFETCH(QList<qlonglong>, ids);
+        QFETCH(QList<qlonglong>, changes);
+        auto c = openWithOrders();
+        for (int i = 0; i < ids.size(); ++i) {
+            SqlConnection::WriteOutcome out;
+            QVERIFY(insert(*c, kIdempotent, ids[i], out).ok());
+            QCOMPARE(out.changes, changes[i]);
+        }
+        qlonglong distinct = 0;
+        for (qlonglong n : changes)
+            distinct += n;
+        QCOMPARE(c->rows("orders"), distinct);
+    }
+
+    void plainDuplicateFailsAndRollsBack()
+    {
+        auto c = openWithOrders();
+        SqlConnection::WriteOutcome out;
+        QVERIFY(insert(*c, kPlain, 1, out).ok());
+        // A batch whose second statement violates the unique index: the whole batch rolls back.
+        SqlBatch b;
+        b.add(kPlain, {std::int64_t{2}, std::int64_t{7}, std::int64_t{1}});
+        b.add(kPlain, {std::int64_t{1}, std::int64_t{7}, std::int64_t{1}});
+        SqlStats stats;
+        const auto st = c->runBatch(b, stats, out);
+        QCOMPARE(st.code(), absl::StatusCode::kAlreadyExists);
+        QCOMPARE(out.changes, std::int64_t{0});
+        QCOMPARE(c->rows("orders"), std::int64_t{1}); // the hook's count was restored
+        SqlResult r;
+        QVERIFY(c->runQuery("SELECT COUNT(*) FROM orders", {}, true, r, stats).ok());
+        QCOMPARE(sqlInt(r.at(0, 0)), std::int64_t{1});
+    }
+
+    void rowCountsFollowInsertsAndDeletes()
+    {
+        auto c = openWithOrders();
+        SqlBatch b;
+        for (std::int64_t i = 0; i < 10; ++i)
+            b.add(kPlain, {i, i % 3, std::int64_t{1}});
+        b.add("DELETE FROM orders WHERE uid = ?", {std::int64_t{0}}); // 0, 3, 6, 9
+        SqlStats stats;
+        SqlConnection::WriteOutcome out;
+        QVERIFY(c->runBatch(b, stats, out).ok());
+        QCOMPARE(out.changes, std::int64_t{14});
+        QCOMPARE(c->rows("orders"), std::int64_t{6});
+        QVERIFY(c->recountRows().ok());
+        QCOMPARE(c->rows("orders"), std::int64_t{6});
+    }
+
+    void countersShowFullScans()
+    {
+        auto c = openWithOrders();
+        SqlBatch b;
+        for (std::int64_t i = 0; i < 5000; ++i)
+            b.add(kPlain, {i, i, i});
+        SqlStats stats;
+        SqlConnection::WriteOutcome out;
+        QVERIFY(c->runBatch(b, stats, out).ok());
+
+        const std::vector<SqlValue> key{std::int64_t{4321}};
+        SqlStats byIndex;
+        SqlResult r1;
+        QVERIFY(c->runQuery("SELECT amount FROM orders WHERE order_id = ?", key, true, r1, byIndex).ok());
+        SqlStats byScan;
+        SqlResult r2;
+        QVERIFY(c->runQuery("SELECT amount FROM orders WHERE uid = ?", key, true, r2, byScan).ok());
+        QCOMPARE(sqlInt(r1.at(0, 0)), std::int64_t{4321});
+        QCOMPARE(sqlInt(r2.at(0, 0)), std::int64_t{4321});
+        QCOMPARE(byIndex.fullScanSteps, std::uint64_t{0});
+        QVERIFY2(byScan.fullScanSteps >= 4999, qPrintable(QString::number(byScan.fullScanSteps)));
+        QVERIFY(byScan.vmSteps > 50 * byIndex.vmSteps);
+        const SqlCostModel cost;
+        QVERIFY(cost.costNs(byScan) > 20 * cost.costNs(byIndex));
+
+        SqlStats sorted;
+        SqlResult r3;
+        QVERIFY(c->runQuery("SELECT order_id FROM orders ORDER BY amount DESC LIMIT 3", {}, true, r3, sorted).ok());
+        QCOMPARE(sorted.sorts, std::uint64_t{1});
+        QCOMPARE(r3.rowCount(), std::size_t{3});
+        QCOMPARE(sqlInt(r3.at(0, 0)), std::int64_t{4999});
+    }
+
+    void readsRefuseWritesAndBadParameters()
+    {
+        auto c = openWithOrders();
+        SqlResult r;
+        SqlStats stats;
+        auto st = c->runQuery("DELETE FROM orders", {}, true, r, stats);
+        QCOMPARE(st.code(), absl::StatusCode::kInvalidArgument);
+        st = c->runQuery("SELECT * FROM orders WHERE order_id = ?", {}, true, r, stats);
+        QCOMPARE(st.code(), absl::StatusCode::kInvalidArgument);
+        st = c->runQuery("SELECT * FROM no_such_table", {}, true, r, stats);
+        QCOMPARE(st.code(), absl::StatusCode::kInvalidArgument);
+        QVERIFY(QString::fromStdString(std::string(st.message())).contains(QStringLiteral("no_such_table")));
+    }
+
+    void preparedStatementsAreCached()
+    {
+        auto c = openWithOrders();
+        const std::size_t before = c->cachedStatements();
+        for (std::int64_t i = 0; i < 50; ++i) {
+            SqlConnection::WriteOutcome out;
+            QVERIFY(insert(*c, kIdempotent, i, out).ok());
+        }
+        QCOMPARE(c->cachedStatements(), before + 1);
+    }
+
+    void copyFromReplacesTheDatabase()
+    {
+        auto a = openWithOrders();
+        auto b = openWithOrders();
+        for (std::int64_t i = 0; i < 20; ++i) {
+            SqlConnection::WriteOutcome out;
+            QVERIFY(insert(*a, kPlain, i, out).ok());
+        }
+        SqlConnection::WriteOutcome out;
+        QVERIFY(insert(*b, kPlain, 999, out).ok());
+        QVERIFY(b->copyFrom(*a).ok());
+        QCOMPARE(b->rows("orders"), std::int64_t{20});
+        SqlResult r;
+        SqlStats stats;
+        QVERIFY(b->runQuery("SELECT COUNT(*) FROM orders WHERE order_id = 999", {}, true, r, stats).ok());
+        QCOMPARE(sqlInt(r.at(0, 0)), std::int64_t{0});
+        // Cached statements still work on the copied schema.
+        QVERIFY(insert(*b, kIdempotent, 1000, out).ok());
+        QCOMPARE(out.changes, std::int64_t{1});
+    }
+};
+
+LIVEDECK_TEST_CLASS(TstSqlConnection)
+#include "tst_sql_connection.moc"

@@ -1,0 +1,88 @@
+// RaftKvStore: the replicated state machine of the Raft KV (Taishan stand-in, SPEC §1).
+// Every node applies the same committed commands in log order and so holds the same
+// store; reads are served from the leader's store once ReadIndex has confirmed them.
+//
+// Contents:
+// - keys → (value, version). A key's version is the log index of its last write, so
+//   versions grow monotonically and 0 means "absent". cas checks an expected version
+//   and/or an expected value.
+// - locks with leases and fencing tokens. A grant's token is the log index of the
+//   acquire entry: unique and increasing for every lock (later grants sit later in the
+//   log). Time is the state machine's own: the largest leader timestamp applied so far
+//   (each entry carries the timestamp its leader proposed it with), so every replica
+//   decides lease expiry identically, and time never runs backwards across leader
+//   changes. A holder whose lease ran out keeps its token valid for fenced writes until
+//   someone else is granted the lock (then its token is stale) or it releases;
+//   a released lock's record is removed, so a fenced write with its token is refused.
+// - client sessions for exactly-once writes (Raft dissertation §6.3): per client, the
+//   results of commands not yet acknowledged; a retried command gets the cached result.
+//   Sessions are never expired (one per RaftClient object, small).
+//
+// Contract: deterministic (std::map everywhere), copyable (snapshots are copies).
+// Single-threaded.
+#pragma once
+
+#include "backend/infra/raft_types.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace livedeck::infra {
+
+struct RaftKvValue {
+    std::string value;
+    std::uint64_t version = 0;
+};
+
+struct RaftLockState {
+    std::string owner;
+    std::uint64_t token = 0;    // the current grant's token (the acquire's log index)
+    sim::Nanos expiry = 0;      // state-machine time at which the lease ends
+};
+
+class RaftKvStore {
+public:
+    // Applies the committed entry at `index`. Noop entries only advance the clock.
+    // Returns the command's result (cached for retried commands).
+    RaftResult apply(std::uint64_t index, const RaftEntry& entry);
+
+    // Linearizable reads (the caller guarantees the store is at least at the read index).
+    void read(std::string_view key, RaftResult& out) const;
+    void readLock(std::string_view name, RaftResult& out) const;
+
+    const RaftKvValue* find(std::string_view key) const;
+    const RaftLockState* findLock(std::string_view name) const;
+    sim::Nanos time() const { return m_time; }
+    std::uint64_t appliedIndex() const { return m_appliedIndex; }
+    std::size_t keyCount() const { return m_data.size(); }
+    std::size_t lockCount() const { return m_locks.size(); }
+    std::size_t sessionCount() const { return m_sessions.size(); }
+    const std::map<std::string, RaftKvValue, std::less<>>& data() const { return m_data; }
+    // A hash of the whole state (keys, locks, sessions, time) for replica comparison.
+    std::uint64_t digest() const;
+
+private:
+    struct Session {
+        std::uint64_t lowWater = 0; // every seq below has been acknowledged by the client
+        std::map<std::uint64_t, RaftResult> results;
+    };
+    void execute(std::uint64_t index, const RaftCommand& c, RaftResult& r);
+
+    std::map<std::string, RaftKvValue, std::less<>> m_data;
+    std::map<std::string, RaftLockState, std::less<>> m_locks;
+    std::map<std::uint64_t, Session> m_sessions;
+    sim::Nanos m_time = 0;
+    std::uint64_t m_appliedIndex = 0;
+};
+
+// A snapshot: the store as of `index` (whose term is `term`). Immutable once taken;
+// shared between the node that took it and the followers it is installed on.
+struct RaftSnapshot {
+    std::uint64_t index = 0;
+    std::uint64_t term = 0;
+    RaftKvStore state;
+};
+
+} // namespace livedeck::infra

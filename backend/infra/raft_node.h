@@ -1,0 +1,217 @@
+// RaftNode: one server of a Raft group (Ongaro & Ousterhout, "In Search of an
+// Understandable Consensus Algorithm", extended version, Figure 2), a component of the
+// world such as "sh-b/infra/taishan/1".
+//
+// What it implements:
+// - Persistent state: currentTerm, votedFor, the log (RaftLog) and the latest
+//   snapshot. "Persisted" means kept in memory across a crash; everything else
+//   (role, commitIndex, lastApplied, the state machine, leader bookkeeping, pending
+//   client requests) is lost when the node goes down and rebuilt on restart from the
+//   snapshot and the log.
+// - Elections with randomized timeouts on the world's scheduler (draws from the
+//   node's own stream), RequestVote with the up-to-date log check (§5.4.1), and
+//   pre-vote (dissertation §9.6) so a node coming back from a partition cannot disrupt
+//   a healthy leader; a node that heard from a leader within the minimum election
+//   timeout ignores votes (dissertation §4.2.3).
+// - Log replication with the prevLogIndex/prevLogTerm consistency check, conflict
+//   truncation and the conflict-term hint for fast backtracking; one AppendEntries in
+//   flight per follower (batches of up to maxBatch entries), resent when unanswered.
+// - Commit only of entries of the leader's own term counted on a majority (§5.4.2); a
+//   new leader appends a no-op to commit its term (§8).
+// - Heartbeats every heartbeatInterval; check-quorum: a leader that has not heard from
+//   a majority for quorumStaleAfter refuses new writes (NoQuorum), and after an
+//   election timeout without a majority it steps down — so a partition's minority
+//   side refuses writes.
+// - Linearizable reads by ReadIndex (dissertation §6.4): the leader records its commit
+//   index (once an entry of its term has committed), confirms it is still leader by a
+//   heartbeat round acknowledged by a majority, waits until it has applied that
+//   index, then answers from its state machine. Reads never enter the log. Rounds are
+//   coalesced: at most one is outstanding; reads arriving meanwhile share the next.
+// - Snapshots: after snapshotThreshold applied entries the node copies its state
+//   machine and compacts its log (keeping snapshotTrailing entries); a follower that
+//   is too far behind receives the snapshot (InstallSnapshot).
+// - Lease time: every entry carries its leader's clock (world time plus any clock-skew
+//   fault on the leader) when proposed; the state machine's time is the largest such
+//   timestamp applied (RaftKvStore).
+//
+// Events: "raft.leader" (elected), "raft.step_down" (a leader lost its role: higher
+// term or no quorum), "raft.crash" / "raft.restart". Single-threaded (the world's
+// thread). Owned by RaftCluster.
+#pragma once
+
+#include "backend/infra/raft_kv_store.h"
+#include "backend/infra/raft_log.h"
+#include "backend/infra/raft_transport.h"
+#include "backend/sim/world.h"
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace livedeck::infra {
+
+class RaftCluster;
+
+class RaftNode final : public RaftEndpoint, public sim::Inspectable {
+public:
+    RaftNode(RaftCluster& cluster, int index, sim::ComponentId component);
+    ~RaftNode() override;
+    RaftNode(const RaftNode&) = delete;
+    RaftNode& operator=(const RaftNode&) = delete;
+
+    int index() const { return m_index; }
+    sim::ComponentId component() const { return m_component; }
+    const std::string& path() const { return m_path; }
+
+    RaftRole role() const { return m_role; }
+    bool isLeader() const { return !m_crashed && m_role == RaftRole::Leader; }
+    std::uint64_t term() const { return m_term; }
+    int votedFor() const { return m_votedFor; }
+    int leaderHint() const { return m_leader; }
+    std::uint64_t commitIndex() const { return m_commit; }
+    std::uint64_t lastApplied() const { return m_applied; }
+    const RaftLog& log() const { return m_log; }
+    const RaftKvStore& store() const { return m_store; }
+    const RaftSnapshot* snapshot() const { return m_snapshot.get(); }
+    bool crashed() const { return m_crashed; }
+    std::size_t pendingWrites() const { return m_writes.size(); }
+    std::size_t pendingReads() const { return m_reads.size(); }
+    std::uint64_t snapshotsTaken() const { return m_snapshotsTaken; }
+    std::uint64_t snapshotsInstalled() const { return m_snapshotsInstalled; }
+
+    void inspect(sim::StateWriter& out) const override;
+    void receive(RaftMessage& message) override;
+
+    // Lifecycle, driven by RaftCluster from the fault registry.
+    void start();
+    void crash();
+    void restart();
+
+private:
+    struct Peer {
+        std::uint64_t next = 1;
+        std::uint64_t match = 0;
+        bool inflight = false;       // an AppendEntries / InstallSnapshot awaits its answer
+        sim::Nanos sentAt = 0;
+        std::uint64_t sendId = 0;    // of the outstanding message
+        sim::Nanos lastContact = 0;  // last reply of the current term
+        std::uint64_t ackedRound = 0;
+    };
+    struct PendingWrite {
+        std::uint64_t index;
+        sim::ComponentId client;
+        std::uint64_t requestId;
+        std::uint32_t attempt;
+    };
+    struct PendingRead {
+        std::uint64_t readIndex; // 0 until an entry of this term has committed
+        std::uint64_t round;
+        sim::ComponentId client;
+        std::uint64_t requestId;
+        std::uint32_t attempt;
+        RaftOp op;
+        std::string key;
+    };
+
+    // Roles
+    void becomeFollower(std::uint64_t term, int leader, const char* reason = "saw a higher term");
+    void becomePreCandidate();
+    void becomeCandidate();
+    void becomeLeader();
+    void stepDown(const char* reason);
+    void failPending();
+    void acceptLeader(std::uint64_t term, int leader);
+    void noteLeader(int leader);
+    bool inLeaderLease() const;
+    bool hasQuorumContact(sim::Nanos window) const;
+    bool recordVote(int from);
+
+    // Timers
+    void drawElectionTimeout();
+    void armElectionTimer();
+    void onElectionTimer(std::uint64_t incarnation);
+    void onHeartbeatTick(std::uint64_t incarnation);
+
+    // Messages
+    void handlePreVote(const RaftMessage& m, int from);
+    void handlePreVoteReply(const RaftMessage& m, int from);
+    void handleRequestVote(const RaftMessage& m, int from);
+    void handleRequestVoteReply(const RaftMessage& m, int from);
+    void handleAppendEntries(const RaftMessage& m, int from);
+    void handleAppendEntriesReply(const RaftMessage& m, int from);
+    void handleHeartbeat(const RaftMessage& m, int from);
+    void handleHeartbeatReply(const RaftMessage& m, int from);
+    void handleInstallSnapshot(const RaftMessage& m, int from);
+    void handleInstallSnapshotReply(const RaftMessage& m, int from);
+    void handleClientRequest(const RaftMessage& m);
+    void broadcastVote(RaftMsgType type, std::uint64_t term);
+
+    // Leader replication
+    void replicateTo(int peer);
+    void sendHeartbeat(int peer);
+    void replicateAll();
+    void advanceCommit();
+    void startRound();
+    bool roundAcked(std::uint64_t round) const;
+    void processReads();
+    sim::Nanos leaderClock() const;
+
+    // Commit and apply
+    void commitTo(std::uint64_t index);
+    void applyCommitted();
+    void maybeSnapshot();
+    void replyToClient(sim::ComponentId client, std::uint64_t requestId, std::uint32_t attempt, RaftOp op,
+                       const RaftResult& result);
+    void replyStatus(sim::ComponentId client, std::uint64_t requestId, std::uint32_t attempt, RaftOp op,
+                     RaftStatus status, int hint);
+
+    RaftCluster& m_cluster;
+    sim::World& m_world;
+    RaftTransport& m_transport;
+    const RaftConfig& m_config;
+    const int m_index;
+    const sim::ComponentId m_component;
+    const std::string m_path;
+    sim::RandomStream m_rng;
+    sim::EventKindId m_electionKind;
+    sim::EventKindId m_heartbeatKind;
+
+    // Persistent state (survives crashes)
+    std::uint64_t m_term = 0;
+    int m_votedFor = -1;
+    RaftLog m_log;
+    std::shared_ptr<const RaftSnapshot> m_snapshot;
+
+    // Volatile state
+    bool m_crashed = true; // until start()
+    std::uint64_t m_incarnation = 0;
+    RaftRole m_role = RaftRole::Follower;
+    int m_leader = -1;
+    std::uint64_t m_commit = 0;
+    std::uint64_t m_applied = 0;
+    RaftKvStore m_store;
+    sim::Nanos m_electionTimeout = 0;
+    sim::Nanos m_electionDeadline = sim::kNever;
+    sim::Nanos m_electionTimerAt = sim::kNever;
+    sim::EventHandle m_electionTimer;
+    sim::EventHandle m_heartbeatTimer;
+    sim::Nanos m_lastLeaderContact = 0;
+    std::vector<char> m_votes;
+    int m_voteCount = 0;
+
+    // Leader state
+    std::vector<Peer> m_peers;
+    sim::Nanos m_leaderSince = 0;
+    std::uint64_t m_round = 0;
+    bool m_roundOutstanding = false;
+    bool m_roundWanted = false;
+    std::deque<PendingWrite> m_writes;
+    std::deque<PendingRead> m_reads;
+    std::vector<std::uint64_t> m_matchScratch;
+
+    std::uint64_t m_snapshotsTaken = 0;
+    std::uint64_t m_snapshotsInstalled = 0;
+};
+
+} // namespace livedeck::infra

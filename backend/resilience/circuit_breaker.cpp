@@ -128,11 +128,13 @@ CircuitBreaker::CircuitBreaker(std::string name, CircuitBreakerConfig config, co
     m_stateSince = now;
     if (m_config.windowType == SlidingWindowType::CountBased) {
         m_slots.assign(m_config.windowSize, CountSlot{0.0, false, false});
+        m_slotCount = m_config.windowSize;
     } else {
         m_bucketNs = m_config.windowDuration / m_config.windowBuckets;
         m_buckets.assign(m_config.windowBuckets, Bucket{kEmptyEpoch, 0.0, 0.0, 0.0});
         m_currentEpoch = now / m_bucketNs;
-        m_buckets[static_cast<std::size_t>(m_currentEpoch % m_config.windowBuckets)].epoch = m_currentEpoch;
+        m_currentBucket = static_cast<std::size_t>(m_currentEpoch % m_config.windowBuckets);
+        m_buckets[m_currentBucket].epoch = m_currentEpoch;
         m_bucketEnd = (m_currentEpoch + 1) * m_bucketNs;
     }
 }
@@ -194,47 +196,12 @@ Permit CircuitBreaker::acquireSlow(double weight)
     return Permit{false, m_epoch, weight};
 }
 
-void CircuitBreaker::record(const Permit& permit, bool failed, bool slow, bool timedOut)
+void CircuitBreaker::countOutcome(double weight, bool failed, bool slow)
 {
-    if (!permit.granted)
-        return;
-    if (permit.epoch != m_epoch) {
-        ++m_stats.staleOutcomes;
-        return;
-    }
-    const double w = permit.weight;
-    if (failed) {
-        m_stats.failed += w;
-        if (m_counters.failed)
-            m_counters.failed->add(w);
-    } else {
-        m_stats.succeeded += w;
-    }
-    if (slow) {
-        m_stats.slow += w;
-        if (m_counters.slow)
-            m_counters.slow->add(w);
-    }
-    if (timedOut)
-        m_stats.timedOut += w;
-
-    switch (m_state) {
-    case BreakerState::Closed:
-    case BreakerState::MetricsOnly:
-        recordWindow(w, failed, slow);
-        if (m_calls >= m_config.minimumNumberOfCalls)
-            evaluateWindow();
-        else
-            m_metricsOnlyExceeded = false;
-        break;
-    case BreakerState::HalfOpen:
-        recordProbe(w, failed, slow);
-        break;
-    case BreakerState::Open:
-    case BreakerState::ForcedOpen:
-    case BreakerState::Disabled:
-        break; // no permits of these epochs are recorded
-    }
+    if (failed)
+        m_counters.failed->add(weight);
+    if (slow)
+        m_counters.slow->add(weight);
 }
 
 void CircuitBreaker::release(const Permit& permit)
@@ -248,48 +215,6 @@ void CircuitBreaker::release(const Permit& permit)
         if (m_probeAdmitted < 0)
             m_probeAdmitted = 0;
         evaluateProbes();
-    }
-}
-
-void CircuitBreaker::recordWindow(double weight, bool failed, bool slow)
-{
-    if (m_config.windowType == SlidingWindowType::CountBased) {
-        const auto size = static_cast<std::uint32_t>(m_slots.size());
-        CountSlot& s = m_slots[m_head];
-        if (m_filled == size) {
-            m_calls -= s.weight;
-            if (s.failed)
-                m_failed -= s.weight;
-            if (s.slow)
-                m_slow -= s.weight;
-        } else {
-            ++m_filled;
-        }
-        s = CountSlot{weight, failed, slow};
-        m_calls += weight;
-        if (failed)
-            m_failed += weight;
-        if (slow)
-            m_slow += weight;
-        if (++m_head == size) {
-            m_head = 0;
-            recomputeCountTotals(); // once per lap: no drift with fractional weights
-        }
-        return;
-    }
-    const sim::Nanos now = m_clock.now();
-    if (now >= m_bucketEnd)
-        rollTo(now);
-    Bucket& b = m_buckets[static_cast<std::size_t>(m_currentEpoch % m_config.windowBuckets)];
-    b.calls += weight;
-    m_calls += weight;
-    if (failed) {
-        b.failed += weight;
-        m_failed += weight;
-    }
-    if (slow) {
-        b.slow += weight;
-        m_slow += weight;
     }
 }
 
@@ -308,7 +233,8 @@ void CircuitBreaker::rollTo(sim::Nanos now)
             m_buckets[static_cast<std::size_t>(e % buckets)] = Bucket{kEmptyEpoch, 0.0, 0.0, 0.0};
     }
     m_currentEpoch = epoch;
-    m_buckets[static_cast<std::size_t>(epoch % buckets)].epoch = epoch;
+    m_currentBucket = static_cast<std::size_t>(epoch % buckets);
+    m_buckets[m_currentBucket].epoch = epoch;
     m_bucketEnd = (epoch + 1) * m_bucketNs;
     recomputeTimeTotals();
 }
@@ -348,28 +274,22 @@ void CircuitBreaker::clearWindow()
             b = Bucket{kEmptyEpoch, 0.0, 0.0, 0.0};
         const sim::Nanos now = m_clock.now();
         m_currentEpoch = now / m_bucketNs;
-        m_buckets[static_cast<std::size_t>(m_currentEpoch % m_config.windowBuckets)].epoch = m_currentEpoch;
+        m_currentBucket = static_cast<std::size_t>(m_currentEpoch % m_config.windowBuckets);
+        m_buckets[m_currentBucket].epoch = m_currentEpoch;
         m_bucketEnd = (m_currentEpoch + 1) * m_bucketNs;
     }
 }
 
-bool CircuitBreaker::exceeds(double rate, double threshold) const
-{
-    if (rate < 0)
-        return false;
-    if (m_config.comparison == ThresholdComparison::AtOrAbove)
-        return rate >= threshold;
-    return threshold >= 1.0 ? rate >= 1.0 : rate > threshold;
-}
-
 const char* CircuitBreaker::tripReason(const BreakerFigures& f, double& rate, double& threshold) const
 {
-    if (exceeds(f.failureRate, m_config.failureRateThreshold)) {
+    if (f.failureRate < 0 || f.calls <= 0)
+        return nullptr;
+    if (exceeds(f.failed, f.calls, m_config.failureRateThreshold)) {
         rate = f.failureRate;
         threshold = m_config.failureRateThreshold;
         return "failure rate";
     }
-    if (exceeds(f.slowCallRate, m_config.slowCallRateThreshold)) {
+    if (exceeds(f.slow, f.calls, m_config.slowCallRateThreshold)) {
         rate = f.slowCallRate;
         threshold = m_config.slowCallRateThreshold;
         return "slow-call rate";
@@ -379,6 +299,8 @@ const char* CircuitBreaker::tripReason(const BreakerFigures& f, double& rate, do
 
 void CircuitBreaker::evaluateWindow()
 {
+    if (m_state == BreakerState::MetricsOnly && m_metricsOnlyExceeded)
+        return; // edge-triggered: already reported
     BreakerFigures f;
     f.calls = m_calls;
     f.failed = m_failed;

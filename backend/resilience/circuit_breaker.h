@@ -26,8 +26,9 @@
 //   10-probe half-open on its own: it IS 1000 real calls). With weight 1 everything
 //   below is exactly the unweighted behaviour.
 // - Hot path: tryAcquire/onSuccess/onError do not allocate (ring buffer for the count
-//   window, bucket ring for the time window, both sized at construction); only state
-//   transitions build strings. Benchmark: BM_Breaker_ProtectedCall vs
+//   window, bucket ring for the time window, both sized at construction) and do not
+//   divide (a rate is compared as failed >= threshold * calls); only state transitions
+//   build strings. Benchmark: BM_Breaker_ProtectedCall vs
 //   BM_Breaker_Unprotected in tests/bench/resilience/bench_breaker.cpp.
 //
 // Compared with the public counterparts (looked up in their documentation):
@@ -276,16 +277,25 @@ private:
 
     Permit acquireSlow(double weight);
     void record(const Permit& permit, bool failed, bool slow, bool timedOut);
-    void recordWindow(double weight, bool failed, bool slow);
+    void recordCount(double weight, bool failed, bool slow);
+    void recordTime(double weight, bool failed, bool slow);
     void recordProbe(double weight, bool failed, bool slow);
+    void countOutcome(double weight, bool failed, bool slow);
     void rollTo(sim::Nanos now);
     void recomputeTimeTotals();
     void recomputeCountTotals();
     void clearWindow();
     void evaluateWindow();
     void evaluateProbes();
-    bool exceeds(double rate, double threshold) const;
-    // Which threshold trips for these figures; nullptr when none.
+    // part / total against threshold, compared as part vs threshold * total (no division
+    // on the hot path; the rates shown are part / total).
+    bool exceeds(double part, double total, double threshold) const
+    {
+        if (m_config.comparison == ThresholdComparison::AtOrAbove)
+            return part >= threshold * total;
+        return threshold >= 1.0 ? part >= total : part > threshold * total;
+    }
+    // Which threshold trips for these figures (rates defined); nullptr when none.
     const char* tripReason(const BreakerFigures& f, double& rate, double& threshold) const;
     BreakerFigures windowFigures(sim::Nanos now) const;
     BreakerFigures probeFigures() const;
@@ -314,9 +324,12 @@ private:
     std::vector<CountSlot> m_slots; // count window ring
     std::uint32_t m_head = 0;       // next slot to write
     std::uint32_t m_filled = 0;
+    std::uint32_t m_slotCount = 0;
+    std::uint32_t m_laps = 0;
     std::vector<Bucket> m_buckets;  // time window ring, index = epoch % buckets
     sim::Nanos m_bucketNs = 0;
     std::int64_t m_currentEpoch = 0;
+    std::size_t m_currentBucket = 0; // m_currentEpoch % buckets
     sim::Nanos m_bucketEnd = 0;     // end of the current bucket; rolling needed at/after it
 
     // HALF_OPEN probes.
@@ -334,6 +347,83 @@ private:
     sim::ComponentId m_timerComponent = sim::kNoComponent;
     sim::EventHandle m_timer;
 };
+
+// ---------------------------------------------------------------- hot path, inline
+
+inline void CircuitBreaker::record(const Permit& permit, bool failed, bool slow, bool timedOut)
+{
+    if (!permit.granted)
+        return;
+    if (permit.epoch != m_epoch) {
+        ++m_stats.staleOutcomes;
+        return;
+    }
+    const double w = permit.weight;
+    if (failed)
+        m_stats.failed += w;
+    else
+        m_stats.succeeded += w;
+    if (slow)
+        m_stats.slow += w;
+    if (timedOut)
+        m_stats.timedOut += w;
+    if (m_counters.failed)
+        countOutcome(w, failed, slow);
+    if (m_state == BreakerState::Closed || m_state == BreakerState::MetricsOnly) {
+        if (m_slotCount != 0)
+            recordCount(w, failed, slow);
+        else
+            recordTime(w, failed, slow);
+        if (m_calls >= m_config.minimumNumberOfCalls
+            && (exceeds(m_failed, m_calls, m_config.failureRateThreshold)
+                || exceeds(m_slow, m_calls, m_config.slowCallRateThreshold)))
+            evaluateWindow();
+        else
+            m_metricsOnlyExceeded = false;
+    } else if (m_state == BreakerState::HalfOpen) {
+        recordProbe(w, failed, slow);
+    }
+    // OPEN, FORCED_OPEN, DISABLED: nothing is recorded.
+}
+
+inline void CircuitBreaker::recordCount(double weight, bool failed, bool slow)
+{
+    CountSlot& s = m_slots[m_head];
+    if (m_filled == m_slotCount) {
+        m_calls -= s.weight;
+        m_failed -= s.failed ? s.weight : 0.0;
+        m_slow -= s.slow ? s.weight : 0.0;
+    } else {
+        ++m_filled;
+    }
+    s = CountSlot{weight, failed, slow};
+    m_calls += weight;
+    m_failed += failed ? weight : 0.0;
+    m_slow += slow ? weight : 0.0;
+    if (++m_head == m_slotCount) {
+        m_head = 0;
+        if (++m_laps % 16 == 0)
+            recomputeCountTotals(); // now and then: no drift with fractional weights
+    }
+}
+
+inline void CircuitBreaker::recordTime(double weight, bool failed, bool slow)
+{
+    const sim::Nanos now = m_clock.now();
+    if (now >= m_bucketEnd)
+        rollTo(now);
+    Bucket& b = m_buckets[m_currentBucket];
+    b.calls += weight;
+    m_calls += weight;
+    if (failed) {
+        b.failed += weight;
+        m_failed += weight;
+    }
+    if (slow) {
+        b.slow += weight;
+        m_slow += weight;
+    }
+}
 
 // Raises every transition into a world's EventLog as "breaker.transition" (and METRICS_ONLY
 // threshold crossings as "breaker.threshold") for one component, with fields from, to,

@@ -37,9 +37,10 @@ std::string HeadlessRunner::formatProgress(const v1::Snapshot& snapshot, const s
     for (const v1::FaultSpec& f : snapshot.faults())
         faults += f.active() ? 1 : 0;
     const v1::HostState& h = snapshot.host();
-    return sim::strFormat("sim %10.3f s  %s  speed ×%.3g (asked %s)  %s ev/s  events %llu  faults %d  trace %s",
+    const std::string pace = h.paused() ? std::string("paused") : sim::strFormat("×%.3g", h.sim_per_wall());
+    return sim::strFormat("sim %10.3f s  %s  speed %s (asked %s)  %s ev/s  events %llu  faults %d  trace %s",
                           sim::toSeconds(snapshot.sim_time_ns()), calendar.format(snapshot.sim_time_ns()).c_str(),
-                          h.sim_per_wall(), formatSpeed(h.speed()).c_str(), rateText(h.events_per_sec()).c_str(),
+                          pace.c_str(), formatSpeed(h.speed()).c_str(), rateText(h.events_per_sec()).c_str(),
                           static_cast<unsigned long long>(snapshot.events_executed()), faults,
                           formatHash(snapshot.trace_hash()).c_str());
 }

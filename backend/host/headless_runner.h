@@ -49,7 +49,8 @@ public:
 
     HeadlessResult run(std::unique_ptr<HostedRun> run, const ProgressSink& progress = {});
 
-    // "sim 12.000 s  2026-12-31 23:50:12.000  speed ×9.8 (max)  1.23 M ev/s  faults 3  trace 0x…"
+    // "sim 12.000 s  2026-12-31 23:50:12.000  speed ×9.8 (asked max)  1.23 M ev/s  events 42  faults 3  trace 0x…"
+    // (measured speed, or "paused").
     static std::string formatProgress(const v1::Snapshot& snapshot, const sim::Calendar& calendar);
     // Multi-line, readable summary of a finished run.
     static std::string formatSummary(const HeadlessResult& result);

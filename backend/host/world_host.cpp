@@ -239,8 +239,7 @@ bool WorldHost::drainQueue()
                 return !m_queue.empty();
             }
         } else if (auto* t = std::get_if<TaskItem>(&item)) {
-            t->task(*m_run);
-            touch(); // a query may have looked; it may also have changed something
+            t->task(*m_run); // read-only by contract: no new snapshot for it
         } else {
             applyReplace(std::get<ReplaceItem>(item));
         }

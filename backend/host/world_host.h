@@ -42,7 +42,8 @@
 // Thread safety: the world is touched only on the host thread. query() runs a
 // function there (between events) and returns its result as a future: use it for
 // read-only looks (topology, scheduler().upcoming(n)); anything it changes in the
-// world is not recorded for replays. run() gives direct access only while the host
+// world is not recorded for replays and not published until the world next changes.
+// run() gives direct access only while the host
 // thread is not running (before start(), after stop()).
 #pragma once
 

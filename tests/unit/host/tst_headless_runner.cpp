@@ -110,6 +110,9 @@ private slots:
         QVERIFY2(line.find("2.50 M ev/s") != std::string::npos, line.c_str());
         QVERIFY2(line.find("faults 2") != std::string::npos, line.c_str());
         QVERIFY2(line.find("0x0000000000001234") != std::string::npos, line.c_str());
+        s.mutable_host()->set_paused(true);
+        const std::string paused = HeadlessRunner::formatProgress(s, sim::Calendar());
+        QVERIFY2(paused.find("speed paused (asked ×10)") != std::string::npos, paused.c_str());
 
         HeadlessResult r;
         r.runId = "demo-7";

@@ -17,6 +17,11 @@ std::string_view toString(GiftKind kind)
     return "?";
 }
 
+std::string_view toString(MultiActiveMode mode)
+{
+    return mode == MultiActiveMode::CrossRegion ? "cross-region" : "local-first";
+}
+
 std::string_view toString(OrderStatus status)
 {
     switch (status) {

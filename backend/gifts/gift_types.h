@@ -52,6 +52,11 @@ struct IdempotencyKey {
     friend auto operator<=>(const IdempotencyKey&, const IdempotencyKey&) = default;
 };
 
+// SPEC §1 multi-active: today calls may reach another data centre's Redis/DB/MQ
+// ("cross-region"); the next phase prefers local-region resources ("local-first").
+enum class MultiActiveMode : std::uint8_t { CrossRegion, LocalFirst };
+std::string_view toString(MultiActiveMode mode);
+
 enum class OrderStatus : std::uint8_t {
     Created,   // stored, payment not yet confirmed
     Paid,      // payment succeeded and the order knows it

@@ -21,7 +21,7 @@ absl::Status SlidingWindowLimiter::validate(sim::Nanos window, double limit)
 }
 
 SlidingWindowLimiter::SlidingWindowLimiter(sim::Nanos window, double limit, const sim::Clock& clock)
-    : m_clock(clock), m_window(window), m_limit(limit)
+    : m_clock(clock), m_window(window), m_invWindow(1.0 / static_cast<double>(window)), m_limit(limit)
 {
     if (auto st = validate(window, limit); !st.ok()) {
         std::fprintf(stderr, "livedeck: %s\n", std::string(st.message()).c_str());
@@ -33,7 +33,9 @@ SlidingWindowLimiter::SlidingWindowLimiter(sim::Nanos window, double limit, cons
 SlidingWindowLimiter::View SlidingWindowLimiter::viewAt(sim::Nanos now) const
 {
     View v;
-    v.index = now / m_window;
+    const sim::Nanos start = m_index * m_window;
+    // Most calls fall in the stored window: skip the 64-bit division.
+    v.index = now >= start && now - start < m_window ? m_index : now / m_window;
     if (v.index == m_index) {
         v.previous = m_previous;
         v.current = m_current;
@@ -44,7 +46,7 @@ SlidingWindowLimiter::View SlidingWindowLimiter::viewAt(sim::Nanos now) const
         v.previous = 0.0;
         v.current = 0.0;
     }
-    v.progress = static_cast<double>(now - v.index * m_window) / static_cast<double>(m_window);
+    v.progress = static_cast<double>(now - v.index * m_window) * m_invWindow;
     return v;
 }
 

@@ -78,6 +78,7 @@ private:
 
     const sim::Clock& m_clock;
     sim::Nanos m_window;
+    double m_invWindow;
     double m_limit;
     std::int64_t m_index = 0; // fixed window holding `m_current`
     double m_previous = 0.0;

@@ -28,7 +28,7 @@ inline std::uint64_t fmix64(std::uint64_t z)
 HotKeyDetector::HotKeyDetector(const sim::Clock& clock, HotKeyConfig config)
     : m_clock(clock), m_config(config)
 {
-    assert(config.topK > 0 && config.depth > 0 && config.width > 0);
+    assert(config.topK > 0 && config.depth > 0 && config.depth <= kMaxDepth && config.width > 0);
     assert(config.decayBase > 1.0 && config.halfLife > 0);
     assert(config.coolRatio > 0.0 && config.coolRatio <= 1.0);
     const std::uint32_t width = std::bit_ceil(std::max<std::uint32_t>(config.width, 2));
@@ -38,7 +38,7 @@ HotKeyDetector::HotKeyDetector(const sim::Clock& clock, HotKeyConfig config)
 
     std::uint64_t state = config.seed;
     for (std::uint32_t r = 0; r < config.depth; ++r)
-        m_rowMultipliers.push_back(fmix64(state += 0x9e3779b97f4a7c15ULL) | 1); // odd
+        m_rowMultipliers[r] = fmix64(state += 0x9e3779b97f4a7c15ULL) | 1; // odd
 
     // b^−x for x in [0, limit], limit where b^−x < 1e−12 (beyond: no decay).
     m_decayTableLimit = std::ceil(std::log(1e12) / std::log(config.decayBase));
@@ -66,12 +66,13 @@ std::uint64_t HotKeyDetector::keyOf(std::string_view name)
     return XXH3_64bits_withSeed(name.data(), name.size(), kNameSeed);
 }
 
-std::uint64_t HotKeyDetector::mix(std::uint64_t key) const
+// The helpers marked always_inline run once or more per observe(); GCC -O2 left them as calls.
+[[gnu::always_inline]] inline std::uint64_t HotKeyDetector::mix(std::uint64_t key) const
 {
     return fmix64(key ^ m_config.seed);
 }
 
-double HotKeyDetector::decayFactor(double x) const
+[[gnu::always_inline]] inline double HotKeyDetector::decayFactor(double x) const
 {
     if (x >= m_decayTableLimit)
         return 0.0;
@@ -81,7 +82,7 @@ double HotKeyDetector::decayFactor(double x) const
     return m_decayTable[i] + (m_decayTable[i + 1] - m_decayTable[i]) * frac;
 }
 
-bool HotKeyDetector::passes(double count, double factor) const
+[[gnu::always_inline]] inline bool HotKeyDetector::passes(double count, double factor) const
 {
     if (m_config.hotRatePerSec > 0.0 && count >= factor * m_rateThreshold)
         return true;
@@ -124,6 +125,7 @@ void HotKeyDetector::advanceTime(sim::Nanos now)
         scale = 1.0;
     }
     m_scale = scale;
+    m_invScale = 1.0 / scale;
     m_nextTick = m_landmark + (ticks + 1) * m_tickLength;
     m_rateThreshold = m_config.hotRatePerSec / m_weightToRate * m_scale;
     m_minTotal = m_config.minTotalRatePerSec / m_weightToRate * m_scale;
@@ -159,7 +161,7 @@ void HotKeyDetector::poll()
 
 // ---------------------------------------------------------------- index (key → slot)
 
-std::uint32_t HotKeyDetector::indexFind(std::uint64_t key, std::uint64_t h) const
+[[gnu::always_inline]] inline std::uint32_t HotKeyDetector::indexFind(std::uint64_t key, std::uint64_t h) const
 {
     for (std::uint64_t i = h & m_indexMask;; i = (i + 1) & m_indexMask) {
         const IndexEntry& e = m_index[i];
@@ -201,14 +203,14 @@ void HotKeyDetector::indexErase(std::uint64_t key, std::uint64_t h)
 
 // ---------------------------------------------------------------- heap (min by count, then key)
 
-bool HotKeyDetector::heapLess(std::uint32_t a, std::uint32_t b) const
+[[gnu::always_inline]] inline bool HotKeyDetector::heapLess(std::uint32_t a, std::uint32_t b) const
 {
     const Slot& x = m_slots[a];
     const Slot& y = m_slots[b];
     return x.count < y.count || (x.count == y.count && x.key > y.key);
 }
 
-void HotKeyDetector::heapSet(std::uint32_t pos, std::uint32_t slot)
+[[gnu::always_inline]] inline void HotKeyDetector::heapSet(std::uint32_t pos, std::uint32_t slot)
 {
     m_heap[pos] = slot;
     m_slots[slot].heapPos = pos;
@@ -247,27 +249,28 @@ void HotKeyDetector::siftDown(std::uint32_t pos)
 
 // ---------------------------------------------------------------- update
 
-void HotKeyDetector::update(std::uint64_t key, double weight, std::string_view name)
+template <std::uint32_t FixedDepth>
+[[gnu::always_inline]] inline void HotKeyDetector::updateRows(std::uint64_t key, double weight, std::string_view name)
 {
-    if (!(weight > 0.0))
-        return;
-    const sim::Nanos now = m_clock.now();
-    if (now >= m_nextTick)
-        advanceTime(now);
-    ++m_stats.updates;
-
     const std::uint64_t h = mix(key);
+    // Bucket addresses first, prefetched, so their loads overlap the index and heap work.
+    Bucket* cells[kMaxDepth];
+    const std::uint32_t shift = 64 - m_widthBits;
+    const std::uint32_t depth = FixedDepth != 0 ? FixedDepth : m_config.depth;
+    for (std::uint32_t r = 0; r < depth; ++r) {
+        cells[r] = m_buckets.data() + static_cast<std::size_t>(r) * m_config.width + ((h * m_rowMultipliers[r]) >> shift);
+        __builtin_prefetch(cells[r], 1);
+    }
     const std::uint32_t fingerprint = static_cast<std::uint32_t>(h >> 32) | 1u;
     const double w = weight * m_scale;
+    const double invW = weight == 1.0 ? m_invScale : m_invScale / weight; // no division per row
     const std::uint32_t member = indexFind(key, h);
     const bool full = m_heap.size() == m_config.topK;
     const double heapMin = full ? m_slots[m_heap[0]].count : 0.0;
 
     double estimate = 0.0;
-    const std::uint32_t shift = 64 - m_widthBits;
-    Bucket* row = m_buckets.data();
-    for (std::uint32_t r = 0; r < m_config.depth; ++r, row += m_config.width) {
-        Bucket& b = row[(h * m_rowMultipliers[r]) >> shift];
+    for (std::uint32_t r = 0; r < depth; ++r) {
+        Bucket& b = *cells[r];
         if (b.fingerprint == fingerprint) {
             // Selective increment (paper §3.3): a non-member grows only up to the heap minimum.
             if (member != kNil || b.count <= heapMin)
@@ -278,7 +281,7 @@ void HotKeyDetector::update(std::uint64_t key, double weight, std::string_view n
             b.count = w;
             estimate = std::max(estimate, w);
         } else {
-            const double decay = w * decayFactor(b.count / w);
+            const double decay = w * decayFactor(b.count * invW);
             if (decay >= b.count) {
                 const double left = w * (1.0 - b.count / decay);
                 b.fingerprint = fingerprint;
@@ -333,6 +336,21 @@ void HotKeyDetector::update(std::uint64_t key, double weight, std::string_view n
         slot.hot = true;
         emit(slot, true);
     }
+}
+
+void HotKeyDetector::update(std::uint64_t key, double weight, std::string_view name)
+{
+    if (!(weight > 0.0))
+        return;
+    const sim::Nanos now = m_clock.now();
+    if (now >= m_nextTick)
+        advanceTime(now);
+    ++m_stats.updates;
+    // Two rows is the default: a compile-time depth lets the row loop unroll.
+    if (m_config.depth == 2)
+        updateRows<2>(key, weight, name);
+    else
+        updateRows<0>(key, weight, name);
 }
 
 // ---------------------------------------------------------------- queries

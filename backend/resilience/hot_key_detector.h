@@ -56,6 +56,7 @@
 #include "backend/sim/scheduler.h"
 #include "backend/sim/time.h"
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -67,7 +68,7 @@ namespace livedeck::resilience {
 struct HotKeyConfig {
     std::uint32_t topK = 32;
     std::uint32_t width = 2048;       // buckets per row; rounded up to a power of two
-    std::uint32_t depth = 2;          // rows
+    std::uint32_t depth = 2;          // rows (at most 8)
     double decayBase = 1.08;          // HeavyKeeper's b
     sim::Nanos halfLife = 5 * sim::kSecond;
     double hotShare = 0.01;           // ≥ 1 % of all traffic (0 = off)
@@ -137,6 +138,7 @@ private:
     static constexpr std::uint32_t kNil = 0xFFFFFFFFu;
     static constexpr int kTicksPerHalfLife = 16;
     static constexpr int kDecayTableStep = 8; // table entries per unit of C/w
+    static constexpr std::uint32_t kMaxDepth = 8;
 
     struct Bucket {
         std::uint32_t fingerprint = 0; // 0 = never used
@@ -156,6 +158,8 @@ private:
 
     std::uint64_t mix(std::uint64_t key) const;
     void update(std::uint64_t key, double weight, std::string_view name);
+    template <std::uint32_t FixedDepth> // 0 = m_config.depth
+    void updateRows(std::uint64_t key, double weight, std::string_view name);
     void advanceTime(sim::Nanos now);
     double decayFactor(double x) const; // b^−x
     double scaleNow() const;            // forward-decay factor at the clock's time (queries)
@@ -175,7 +179,7 @@ private:
     HotKeyConfig m_config;
     std::uint32_t m_widthBits;
     std::vector<Bucket> m_buckets;
-    std::vector<std::uint64_t> m_rowMultipliers;
+    std::array<std::uint64_t, kMaxDepth> m_rowMultipliers{};
     std::vector<double> m_decayTable;
     double m_decayTableLimit;
     std::vector<Slot> m_slots;          // up to topK, in arrival order
@@ -187,6 +191,7 @@ private:
     sim::Nanos m_tickLength;
     sim::Nanos m_nextTick;
     double m_scale = 1.0;         // forward-decay factor of the current tick
+    double m_invScale = 1.0;
     double m_total = 0.0;         // forward-decayed weight of everything
     double m_weightToRate;        // decayed weight → per-second rate (ln 2 / halfLife)
     double m_rateThreshold = 0.0; // hotRatePerSec in stored units (this tick)

@@ -131,9 +131,11 @@ public:
     std::future<absl::Status> stepToKind(std::string kind, std::string componentTarget = {}, std::uint64_t count = 1);
     std::future<absl::Status> runUntil(sim::Nanos simTime);
 
-    // Runs `fn(HostedRun&)` on the host thread between events; its result via the future.
+    // Runs `fn(HostedRun&)` on the host thread between events; its result via the future
+    // (an exception it throws comes out of future::get()).
     template <class F>
     auto query(F&& fn) -> std::future<std::invoke_result_t<std::decay_t<F>&, HostedRun&>>;
+    std::future<void> post(std::function<void(HostedRun&)> fn) { return query(std::move(fn)); }
 
     // Replaces the hosted run (a new drill): applied in order with commands; the host
     // pauses, cancels any step/run_until, destroys the old run on its thread, and gives

@@ -548,6 +548,9 @@ private slots:
                                   }).get();
         QCOMPARE(topology.run_id(), std::string("synthetic-1"));
         QVERIFY(topology.regions_size() >= 2);
+        std::uint64_t seenExecuted = 1;
+        host.post([&](HostedRun& r) { seenExecuted = r.world().scheduler().executed(); }).get();
+        QCOMPARE(seenExecuted, std::uint64_t{0});
         auto throws = host.query([](HostedRun&) -> int { throw std::runtime_error("boom"); });
         QVERIFY_THROWS_EXCEPTION(std::runtime_error, throws.get());
     }

@@ -20,11 +20,12 @@
 // is meant to avoid.
 //
 // Public counterpart: Resilience4j's SemaphoreBulkhead (maxConcurrentCalls 25,
-// maxWaitDuration 0 by default) blocks a thread for up to maxWaitDuration with no
-// queue bound and no fairness guarantee; its ThreadPoolBulkhead has a bounded queue
-// (queueCapacity 100) but no wait limit. Ours combines both: 25 concurrent and a
+// maxWaitDuration 0 by default) blocks the calling thread for up to maxWaitDuration,
+// with as many waiters as there are callers; its ThreadPoolBulkhead bounds the queue
+// (queueCapacity 100) but has no wait limit. Ours combines both: 25 concurrent and a
 // 100-entry queue (their defaults), FIFO admission, and a 50 ms wait cap (a fifth of
-// the 250 ms cross-service timeout, SPEC §1) so a queued call still has time to run.
+// the 250 ms cross-service timeout, SPEC §1) so a queued call still has time to run;
+// nothing blocks — a queued caller is called back.
 #pragma once
 
 #include "backend/sim/inline_callback.h"

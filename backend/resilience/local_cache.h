@@ -10,11 +10,12 @@
 // and Value themselves allocate when copied, e.g. long std::string keys). Expired
 // entries are dropped lazily when looked up or when they reach the LRU end.
 //
-// Public counterparts and where we differ: Guava/Caffeine caches
-// (expireAfterWrite + maximumSize) use W-TinyLFU admission and eviction. Ours is
-// plain LRU because admission is already decided by frequency upstream: only keys
-// the HotKeyDetector reports hot are put here, so the cache needs no frequency sketch
-// of its own. The default TTL of 1 s keeps staleness short (SPEC §1 accepts that
+// Public counterparts and where we differ: Caffeine (expireAfterWrite +
+// maximumSize) uses W-TinyLFU admission and eviction; Guava's cache evicts by
+// approximate LRU per segment. Ours is exact LRU with no admission filter, because
+// admission is already decided by frequency upstream: only keys the HotKeyDetector
+// reports hot are put here, so the cache needs no frequency sketch of its own.
+// The default TTL of 1 s keeps staleness short (SPEC §1 accepts that
 // users briefly miss privileged gifts under a surge, not long stale panels).
 #pragma once
 

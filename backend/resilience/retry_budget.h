@@ -190,8 +190,8 @@ public:
     using Attempt = sim::InlineFunction<void(int, AttemptDone), AttemptBytes>;
     using Callback = sim::InlineFunction<void(const Value&, const RetryOutcome&), CallbackBytes>;
 
-    // maxAttempts: gRPC's default retry policy limit is 5 attempts; 3 keeps a retried
-    // call within about one 250 ms timeout with the default backoff.
+    // maxAttempts: gRPC caps a retry policy's maxAttempts at 5; 3 keeps a retried call
+    // within about one 250 ms timeout with the default backoff.
     RetryingCalls(sim::Scheduler& scheduler, RetryBudget& budget, sim::RandomStream rng, int maxAttempts = 3,
                   double weight = 1.0, sim::EventKindId timerKind = 0, sim::ComponentId component = sim::kNoComponent)
         : m_scheduler(scheduler), m_budget(budget), m_rng(rng), m_maxAttempts(maxAttempts), m_weight(weight),

@@ -28,9 +28,9 @@
 // passes a callback (the world cannot block), and the fetch is itself asynchronous
 // and completes through a Completion handle rather than by returning. Go delivers to
 // waiting goroutines in an unspecified order; we deliver in join order, which keeps
-// runs deterministic. Go recovers panics in fn and re-panics in the callers; a fetch
-// here cannot panic, and a fetch that never completes leaves its callers waiting —
-// fetches must carry their own deadline.
+// runs deterministic. Go recovers panics in fn and re-panics in the callers; here a
+// fetch reports failure through its value (e.g. absl::StatusOr), and a fetch that
+// never completes leaves its callers waiting — fetches must carry their own deadline.
 #pragma once
 
 #include "backend/sim/inline_callback.h"

@@ -37,9 +37,10 @@ struct BinlogEntry {
 
 class Binlog {
 public:
-    // 64 MiB: a bounded in-memory log per shard (MySQL rotates at max_binlog_size 1 GiB
-    // and purges by binlog_expire_logs_seconds; an emulator keeps far less).
-    static constexpr std::size_t kDefaultRetentionBytes = 64u << 20;
+    // 16 MiB (about 90 000 single-row order inserts): a bounded in-memory log per
+    // shard. MySQL rotates files at max_binlog_size (1 GiB) and purges them after
+    // binlog_expire_logs_seconds (30 days); an emulator of ten shards keeps far less.
+    static constexpr std::size_t kDefaultRetentionBytes = 16u << 20;
 
     explicit Binlog(std::size_t retentionBytes = kDefaultRetentionBytes) : m_retentionBytes(retentionBytes) {}
 
@@ -56,6 +57,8 @@ public:
     std::uint64_t firstPosition() const { return m_entries.empty() ? m_lastPosition + 1 : m_entries.front().position; }
     // Highest purged position (0 when nothing was purged).
     std::uint64_t purgedThrough() const { return m_purgedThrough; }
+    // How many retained entries have a position greater than `position`.
+    std::size_t countAfter(std::uint64_t position) const { return m_entries.size() - indexAfter(position); }
     // Removes and returns the entries after `position` (a failover's lost writes).
     std::vector<BinlogEntry> truncateAfter(std::uint64_t position);
 

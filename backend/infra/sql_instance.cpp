@@ -18,6 +18,18 @@ SqlInstance::SqlInstance(sim::World& world, std::string_view path, std::string_v
       m_queue(world, m_id, service, metrics, "sql"),
       m_applyNoise(world.stream(sim::strCat(path, "#apply")))
 {
+    if (metrics) {
+        m_lagGauge = &metrics->gauge("sql.replication.lag_ms", m_path);
+        m_behindGauge = &metrics->gauge("sql.replication.behind", m_path);
+    }
+}
+
+void SqlInstance::publishLag(std::uint64_t entriesBehind)
+{
+    if (m_lagGauge)
+        m_lagGauge->set(sim::toMillis(applyLag()));
+    if (m_behindGauge)
+        m_behindGauge->set(static_cast<double>(entriesBehind));
 }
 
 sim::Nanos SqlInstance::applyLag() const

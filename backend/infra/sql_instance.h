@@ -74,6 +74,9 @@ public:
     sim::RandomStream& applyNoise() { return m_applyNoise; }
     // Seconds_Behind_Master-like: age of the oldest entry received but not applied.
     sim::Nanos applyLag() const;
+    // Publishes sql.replication.lag_ms (applyLag) and sql.replication.behind (binlog
+    // entries committed on the primary and not yet applied here) for this instance.
+    void publishLag(std::uint64_t entriesBehind);
 
     void inspect(sim::StateWriter& out) const override;
 
@@ -86,6 +89,8 @@ private:
     ServiceQueue m_queue;
     sim::RandomStream m_applyNoise;
     SqlInstanceState m_state;
+    telemetry::Gauge* m_lagGauge = nullptr;
+    telemetry::Gauge* m_behindGauge = nullptr;
 };
 
 } // namespace livedeck::infra

@@ -29,9 +29,17 @@ void SqlReplication::start()
 void SqlReplication::onAppend()
 {
     for (auto& inst : m_shard.m_instances) {
-        if (!inst->isPrimary() && inst->state().connected)
+        if (inst->isPrimary())
+            continue;
+        if (inst->state().connected)
             ship(*inst);
+        publish(*inst);
     }
+}
+
+void SqlReplication::publish(SqlInstance& r)
+{
+    r.publishLag(m_shard.m_binlog.countAfter(r.state().applied));
 }
 
 void SqlReplication::connect(std::uint32_t index)
@@ -49,8 +57,8 @@ void SqlReplication::connect(std::uint32_t index)
         s.needsResync = true; // the entries it needs next are gone
     }
     if (s.needsResync) {
-        if (!r.down() && !primary.down())
-            resync(r); // reconnects when done
+        if (m_world.network().reachable(primary.id(), r.id()))
+            resync(r); // copies the primary's database over the network path; reconnects when done
         else
             scheduleRetry(r);
         return;
@@ -116,6 +124,7 @@ void SqlReplication::arrive(std::uint32_t index, std::uint64_t position, std::ui
     s.relay.push_back(RelayItem{position, e->commitTime,
                                 m_world.now() + m_shard.m_config.applyDelay + sim::fromMillis(lagMs), e->batch});
     scheduleApply(r);
+    publish(r);
     if (m_shard.m_config.replication == ReplicationMode::SemiSync) {
         const Transit t = sqlTransit(m_world.network(), r.id(), primary.id());
         if (t.delivered) // acks are cumulative: a lost one is covered by the next
@@ -204,6 +213,7 @@ void SqlReplication::applyNext(std::uint32_t index)
     s.relay.pop_front();
     apply(r, item, true);
     scheduleApply(r);
+    publish(r);
 }
 
 void SqlReplication::apply(SqlInstance& r, const RelayItem& item, bool timed)
@@ -275,6 +285,7 @@ void SqlReplication::resync(SqlInstance& r)
          {"primary", primary.path()},
          {"position", sim::strCat(s.received)},
          {"discarded", sim::strCat(discarded)}});
+    publish(r);
     connect(r.index());
 }
 
@@ -297,8 +308,10 @@ void SqlReplication::reset(std::uint64_t position)
     }
     m_acked = position;
     m_semiOn = true;
-    for (std::size_t i = 0; i < m_shard.m_instances.size(); ++i)
+    for (std::size_t i = 0; i < m_shard.m_instances.size(); ++i) {
+        publish(*m_shard.m_instances[i]);
         connect(static_cast<std::uint32_t>(i));
+    }
 }
 
 bool SqlReplication::mustWait(std::uint64_t position) const

@@ -8,7 +8,8 @@
 //   `connectRetry`, resuming from the last position it received. A replica that
 //   needs an entry the binlog already purged, or that holds writes the timeline lost
 //   (an old primary after a failover), is re-provisioned from the primary
-//   (SqlConnection::copyFrom) when it is back, and raises "sql.rejoin".
+//   (SqlConnection::copyFrom, at once in virtual time) as soon as the primary can
+//   reach it again, and raises "sql.rejoin".
 // - Applying (the SQL thread): received entries wait in the relay log until
 //   received + applyDelay + replica-lag faults (add_ms on the replica's path), then
 //   are applied one at a time, in order, each taking the virtual time its SQL costs
@@ -80,6 +81,7 @@ private:
     void applyNext(std::uint32_t replica);
     void apply(SqlInstance& replica, const RelayItem& item, bool timed);
     void resync(SqlInstance& replica);
+    void publish(SqlInstance& instance);
     void armTimer();
     void onTimer();
 

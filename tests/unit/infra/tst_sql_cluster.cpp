@@ -6,6 +6,8 @@
 
 #include <sqlite3.h>
 
+#include <QFile>
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace livedeck;
@@ -256,9 +258,13 @@ private slots:
         weak = f.read(0, Consistency::Weak, "SELECT COUNT(*) FROM orders", {}, fromB);
         QCOMPARE(sqlInt(weak.at(0, 0)), std::int64_t{1});
         QVERIFY(f.cluster->shard(0).instance(1).applyLag() >= 300 * sim::kMillisecond);
+        const auto* behind = f.telemetry.metrics().findGauge("sql.replication.behind", "sh-b/gifts/order-db/0");
+        QVERIFY(behind);
+        QCOMPARE(behind->value(), 1.0);
         f.runFor(300 * sim::kMillisecond);
         weak = f.read(0, Consistency::Weak, "SELECT COUNT(*) FROM orders", {}, fromB);
         QCOMPARE(sqlInt(weak.at(0, 0)), std::int64_t{2});
+        QCOMPARE(behind->value(), 0.0);
 
         // Weak reads from a region without a replica go to the primary.
         const sim::ComponentId clientGz = f.world.components().mustAdd("gz/gifts/order-svc", "test");
@@ -289,6 +295,45 @@ private slots:
         f.world.scheduler().runUntil(f.world.now());
         SqlResult slowed = f.read(0, Consistency::Strong, "SELECT * FROM orders");
         QVERIFY(slowed.execution > 10 * fast.execution);
+
+        // An injected error fails the reply after the work: the write committed anyway
+        // (an ambiguous commit the caller must re-check, as after a lost reply).
+        v1::FaultSpec errors;
+        errors.set_kind(v1::FAULT_ERROR_RATE);
+        errors.set_target("sh-a/gifts/order-db/0");
+        auto* rate = errors.add_params();
+        rate->set_name("rate");
+        rate->set_value(1.0);
+        QVERIFY(f.world.faults().inject(errors).ok());
+        f.world.scheduler().runUntil(f.world.now());
+        SqlResult failed = f.insertOrder(0, 2, 1, 1);
+        QCOMPARE(failed.status.code(), absl::StatusCode::kUnavailable);
+        QCOMPARE(failed.position, std::uint64_t{2});
+        QVERIFY(f.cluster->shard(0).binlog().find(2));
+        QVERIFY(!f.cluster->shard(0).binlog().find(2)->acknowledged);
+        QCOMPARE(f.countOn(f.cluster->shard(0).primary()), std::int64_t{2});
+    }
+
+    void filesOnRequest()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        SqlClusterConfig c = ordersConfig(1, {"sh-a1", "sh-b1"});
+        c.storageDir = dir.path().toStdString();
+        {
+            SqlFixture f(c);
+            QVERIFY(f.insertOrder(0, 1, 7, 100).ok());
+            f.runFor(100 * sim::kMillisecond);
+            QCOMPARE(f.countOn(f.cluster->shard(0).instance(1)), std::int64_t{1});
+            QCOMPARE(f.cluster->shard(0).primary().connection().location(),
+                     c.storageDir + "/sh-a_gifts_order-db_0.db");
+        }
+        QVERIFY(QFile::exists(dir.filePath(QStringLiteral("sh-a_gifts_order-db_0.db"))));
+        QVERIFY(QFile::exists(dir.filePath(QStringLiteral("sh-b_gifts_order-db_0.db"))));
+        // A run starts from empty databases: leftovers are refused.
+        sim::World world;
+        auto again = SqlCluster::create(world, c);
+        QCOMPARE(again.status().code(), absl::StatusCode::kFailedPrecondition);
     }
 
     void shardLoadCountsWeightedStatements()

@@ -660,6 +660,7 @@ void RaftNode::handleClientRequest(const RaftMessage& m)
     }
     LIVEDECK_RAFT_ASSERT(m.command != nullptr);
     if (m_config.checkQuorum && !hasQuorumContact(m_config.quorumStaleAfter)) {
+        ++m_noQuorumRefusals;
         replyStatus(m.from, m.requestId, m.attempt, m.op, RaftStatus::NoQuorum, m_index);
         return;
     }
@@ -877,6 +878,9 @@ void RaftNode::inspect(sim::StateWriter& out) const
     out.add("locks", static_cast<std::uint64_t>(m_store.lockCount()));
     out.add("pending_writes", static_cast<std::uint64_t>(m_writes.size()));
     out.add("pending_reads", static_cast<std::uint64_t>(m_reads.size()));
+    out.add("no_quorum_refusals", m_noQuorumRefusals);
+    out.add("snapshots_taken", m_snapshotsTaken);
+    out.add("snapshots_installed", m_snapshotsInstalled);
 }
 
 } // namespace livedeck::infra

@@ -79,6 +79,7 @@ public:
     std::size_t pendingReads() const { return m_reads.size(); }
     std::uint64_t snapshotsTaken() const { return m_snapshotsTaken; }
     std::uint64_t snapshotsInstalled() const { return m_snapshotsInstalled; }
+    std::uint64_t noQuorumRefusals() const { return m_noQuorumRefusals; }
 
     void inspect(sim::StateWriter& out) const override;
     void receive(RaftMessage& message) override;
@@ -212,6 +213,7 @@ private:
 
     std::uint64_t m_snapshotsTaken = 0;
     std::uint64_t m_snapshotsInstalled = 0;
+    std::uint64_t m_noQuorumRefusals = 0;
 };
 
 } // namespace livedeck::infra

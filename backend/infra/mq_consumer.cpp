@@ -198,6 +198,8 @@ void MqConsumer::handleGroupResult(std::uint32_t slot, MqError error, std::uint6
         if (error == MqError::Ok && m_state == State::Joining) {
             m_state = State::Member;
             adopt(generation, s.exchange.assignment);
+            if (m_looping && !m_processing && !m_pollActive)
+                scheduleLoopTick(0); // start consuming now, not at the next tick
         }
         break; // failures: the next heartbeat tick joins again
     case MqGroupOp::Heartbeat:

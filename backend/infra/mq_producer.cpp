@@ -66,6 +66,7 @@ std::uint32_t MqProducer::allocSlot()
         slot = static_cast<std::uint32_t>(m_slots.size() - 1);
     }
     Slot& s = m_slots[slot];
+    s.free = false;
     s.attempt = 0;
     s.held = 0;
     s.active = true;
@@ -255,8 +256,10 @@ void MqProducer::complete(std::uint32_t slot, MqError error, std::int64_t baseOf
 void MqProducer::maybeFree(std::uint32_t slot)
 {
     Slot& s = m_slots[slot];
-    if (!s.active && s.held == 0) // no timeout, arrival or retry of this slot is pending
+    if (!s.active && s.held == 0 && !s.free) { // no timeout, arrival or retry of this slot is pending
+        s.free = true;
         m_freeSlots.push_back(slot);
+    }
 }
 
 void MqProducer::inspect(sim::StateWriter& out) const

@@ -101,6 +101,7 @@ private:
         int held = 0;         // attempts the broker still holds (the exchange must stay)
         bool active = false;  // waiting for a final result
         bool awaiting = false; // the current attempt may still answer
+        bool free = false;     // on the free list
         sim::EventHandle timeout;
         sim::Nanos firstSent = 0;
         double weight = 0.0;

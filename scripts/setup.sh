@@ -32,6 +32,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 cd "$here"
+# ccache: key objects by paths relative to the checkout, so a fresh clone elsewhere
+# (CI) reuses what an earlier build compiled.
+export CCACHE_BASEDIR="$here"
+export CCACHE_NOHASHDIR=true
 if [ ! -f "build/$preset/CMakeCache.txt" ]; then
   cmake --preset "$preset"
 fi

@@ -1,0 +1,170 @@
+// GiftsConfig: how one gift-system engine is built — regions, the multi-active mode,
+// the order path, payment, settlement, the audit, the entry quota, the order pods'
+// autoscaler, and the sabotage switches that turn a mechanism off so a drill can show
+// what it prevents. Value types; validate() says what is wrong in words a drill author
+// can act on.
+//
+// Defaults and their sources (SPEC §1 unless marked "ours"):
+//   serving regions sh-a, sh-b (multi-active, ~1 ms apart); standby region gz
+//     (replicas, a Raft node, standby capacity)                         issue / topology.h
+//   mode LocalFirst                                                     SPEC §1 "next step"
+//   cross-service timeout 250 ms                                        SPEC §1
+//   order-path DB timeout 1 s (ours: the order path's database work is slower, so its
+//     timeout is set apart from the 250 ms default — SPEC §1; 1 s holds a semi-sync
+//     commit under load and a queue wait, and matches the SQL queue's max wait)
+//   client order timeout 1 s (ours: the app's deadline for one attempt of the order path)
+//   payment re-check after 2 s                                          SPEC §1
+//   order DB: 10 shards by UID, month partitions, semi-sync replication,
+//     primary sh-a with replicas in sh-b and gz                         SPEC §1
+//   audit every 5 s over charges older than 15 s (ours: longer than the re-check chain,
+//     3 re-checks 2 s apart plus a DB timeout, so in-flight orders are not flagged)
+//   missing-settlement alert after 30 s (ours: three consumer session timeouts of 10 s —
+//     a crashed consumer's partitions are reassigned and its backlog settled within it)
+//   poison message → DLQ after 3 attempts (ours)
+//   entry quota 1 000 000 real orders/s (ours: 1.5× the gala countdown peak of
+//     330 M viewers × 0.05 % × 4 = 660 K/s, so a healthy gala is not shed); local
+//     fallback rate = limit / serving regions (each region keeps its share)
+//   order pods: 8 handler threads, 2 ms CPU per order (ours); HPA target 60 % CPU,
+//     15 s sync period, 10 % tolerance, 300 s scale-down stabilisation (Kubernetes HPA
+//     defaults except the target), 20 s pod start-up (ours)
+// Single values; no threads.
+#pragma once
+
+#include "backend/gifts/gift_types.h"
+#include "backend/infra/service_queue.h"
+#include "backend/infra/sql_config.h"
+#include "backend/resilience/circuit_breaker.h"
+#include "backend/resilience/quota_client.h"
+#include "backend/resilience/retry_budget.h"
+
+#include <absl/status/status.h>
+
+#include <string>
+#include <vector>
+
+namespace livedeck::gifts {
+
+// Switches that remove one mechanism, for the sabotaged twin of a scenario.
+struct Sabotage {
+    bool consumerNotIdempotent = false; // settlement table without its unique index, plain INSERT
+    bool asyncReplication = false;      // order DB replicates asynchronously (loses acked writes on failover)
+    bool noIdempotencyKey = false;      // no Raft order lock and no unique (uid, client_seq) key
+    bool noPaymentRecheck = false;      // a timed-out payment fails the order at once
+    bool noAudit = false;               // no reconciliation: mismatches never reach the refund queue
+    bool noDeadLetter = false;          // a poison message is retried for ever (blocks its partition)
+    bool noRegionDrain = false;         // the GSLB never moves a dead region's users
+    bool quotaFailClosed = false;       // quota clients refuse everything when the server is unreachable
+    bool noAutoscale = false;           // order pods stay at their initial count
+};
+
+// The order path's breaker on payment calls (see OrderServiceConfig::paymentBreaker).
+resilience::CircuitBreakerConfig defaultPaymentBreaker();
+
+struct OrderServiceConfig {
+    // The order deployment of one region: `pods` × `threadsPerPod` real orders handled at
+    // once; each takes `cpuPerOrder` of handler CPU (ours).
+    int initialPods = 40;
+    double threadsPerPod = 8.0;
+    sim::Nanos cpuPerOrder = 2 * sim::kMillisecond;
+    double maxQueuePerPod = 400.0;               // real requests waiting per pod (ours)
+    sim::Nanos maxQueueWait = 500 * sim::kMillisecond; // ours: half the client timeout
+    sim::Nanos crossServiceTimeout = 250 * sim::kMillisecond; // SPEC §1
+    sim::Nanos dbTimeout = 1 * sim::kSecond;     // see header
+    sim::Nanos recheckDelay = 2 * sim::kSecond;  // SPEC §1
+    int maxRechecks = 3;                         // ours; then the audit decides
+    sim::Nanos lockLease = 30 * sim::kSecond;    // ours: covers the re-check chain
+    std::string topic = "gift-orders";
+    int topicPartitions = 8;                     // ours
+    // Payment breaker per region: opens when half the (weighted) payment calls fail over
+    // a 10 s window (ours: the panel's 50 % rule applied to payment), at least 5 000 real
+    // calls (ours: ~ a second of one region's gala traffic at weight 300 is 300 K).
+    resilience::CircuitBreakerConfig paymentBreaker = defaultPaymentBreaker();
+};
+
+struct PaymentConfig {
+    // The payment gateway of one region (ours: 20 ms per call to the bank, 20 000 real
+    // calls at once).
+    sim::Nanos serviceTime = 20 * sim::kMillisecond;
+    double concurrency = 20'000.0;
+    double maxQueue = 200'000.0;
+    double declineRate = 0.002;                  // ours: cards declined, balance too low
+};
+
+struct ClientConfig {
+    sim::Nanos timeout = 1 * sim::kSecond;       // see header
+    int maxAttempts = 3;                         // the first + 2 retries with the same key (ours)
+    resilience::RetryBudgetConfig retryBudget;   // ≤ 10 % extra load, 10 ms × 2 backoff ≤ 200 ms
+};
+
+struct QuotaConfig {
+    bool enabled = true;
+    double limitPerSec = 1'000'000.0;            // see header
+    std::string serverRegion = "sh-a";           // ours: the quota server runs in sh-a
+};
+
+struct SettlementConfig {
+    int maxPollRecords = 500;                    // Kafka max.poll.records
+    int poisonAttempts = 3;                      // see header
+    sim::Nanos retryBackoff = 200 * sim::kMillisecond; // ours: DB unavailable → retry the batch
+    sim::Nanos missingDelay = 30 * sim::kSecond; // see header
+    sim::Nanos watchInterval = 1 * sim::kSecond; // ours
+    bool repairMissing = true;                   // re-publish a missing order event after the alert (ours)
+    sim::Nanos standbyInterval = 1 * sim::kSecond; // ours: checkpoint refresh / idle poll of the standby
+    std::string group = "gifts-settlement";
+};
+
+struct AuditConfig {
+    sim::Nanos interval = 5 * sim::kSecond;      // see header
+    sim::Nanos delay = 15 * sim::kSecond;        // see header
+    sim::Nanos maxPending = 60 * sim::kSecond;   // an order still 'created' this long after its charge is a mismatch
+    int batch = 64;                              // order ids per IN (...) read
+};
+
+struct AutoscaleConfig {
+    int minPods = 20;
+    int maxPods = 400;
+    double targetUtilization = 0.6;
+    double tolerance = 0.1;
+    sim::Nanos syncPeriod = 15 * sim::kSecond;
+    sim::Nanos sampleInterval = 1 * sim::kSecond; // CPU samples averaged over a sync period (ours)
+    sim::Nanos scaleDownStabilization = 300 * sim::kSecond;
+    sim::Nanos podStartup = 20 * sim::kSecond;
+};
+
+struct MultiActiveConfig {
+    std::vector<std::string> serving = {"sh-a", "sh-b"};
+    std::string standby = "gz";
+    MultiActiveMode mode = MultiActiveMode::LocalFirst;
+    // GSLB health checks (ours): a probe every second from every region to each serving
+    // region's entry; a region that a majority of probing regions cannot reach for
+    // `downAfter` is drained (its UID clusters move to the other serving regions) and
+    // restored after `restoreAfter` of successful probes.
+    sim::Nanos probeInterval = 1 * sim::kSecond;
+    sim::Nanos downAfter = 3 * sim::kSecond;
+    sim::Nanos restoreAfter = 10 * sim::kSecond;
+};
+
+struct OrderDbConfig {
+    std::uint32_t shards = 10;                                   // SPEC §1
+    std::vector<std::string> placement = {"sh-a1", "sh-b1", "gz1"}; // primary sh-a, replicas elsewhere
+    infra::ReplicationMode replication = infra::ReplicationMode::SemiSync;
+    sim::Nanos failoverDetection = 3 * sim::kSecond;             // sql_config.h default
+    std::string storageDir;                                      // empty: in memory
+};
+
+struct GiftsConfig {
+    MultiActiveConfig multiActive;
+    OrderServiceConfig orders;
+    PaymentConfig payment;
+    ClientConfig client;
+    QuotaConfig quota;
+    SettlementConfig settlement;
+    AuditConfig audit;
+    AutoscaleConfig autoscale;
+    OrderDbConfig orderDb;
+    Sabotage sabotage;
+
+    absl::Status validate() const;
+};
+
+} // namespace livedeck::gifts

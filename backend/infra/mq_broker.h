@@ -7,7 +7,10 @@
 //   (service_queue.h): concurrency limit with queueing in real requests, so overload
 //   raises latency and then rejects; per-request cost from the work done (bytes
 //   appended, records and bytes read) times lognormal noise; faults down / latency /
-//   error-rate. Responses travel back to the client over world.network().
+//   error-rate. A produce weighs the summed weight of its records (capacity is in real
+//   requests); a fetch or group request weighs 1. Responses travel back to the client
+//   over world.network(); a down broker does not answer at all (the network drops what
+//   is sent to a down component), so its clients see timeouts.
 // - MQ faults, consulted per produced record on the topic's path (a fault on the
 //   broker's path covers all its topics):
 //     mq-loss rate p:      the record is NOT appended, yet the producer gets a success

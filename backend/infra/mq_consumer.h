@@ -32,7 +32,8 @@
 // records 500, RangeAssignor (Kafka's defaults); offset reset earliest (Kafka's default
 // is latest; settlement must not skip records); 1 s request timeout (assumed; Kafka's
 // request.timeout.ms is 30 s); 100 ms between empty polls (assumed).
-// Single-threaded (the world's thread); the broker and the world outlive it.
+// Single-threaded (the world's thread); the broker and the world outlive it, and it outlives
+// the world's pending events (they hold pointers to it), like every component.
 #pragma once
 
 #include "backend/infra/mq_broker.h"

@@ -23,7 +23,8 @@
 //   mq.mirror.failures counters; lag: the source broker's mq.consumer_lag of its group.
 // Defaults: 500 records per cycle (Kafka's max.poll.records), 100 ms between empty polls,
 // 1 s retry backoff, 1 s request timeouts (cross-region round trips are ~60 ms to gz).
-// Single-threaded (the world's thread); both brokers and the world outlive it.
+// Single-threaded (the world's thread); both brokers and the world outlive it, and it outlives
+// the world's pending events (they hold pointers to it), like every component.
 #pragma once
 
 #include "backend/infra/mq_broker.h"

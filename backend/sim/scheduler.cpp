@@ -16,22 +16,24 @@ std::uint32_t Scheduler::allocSlot()
 {
     if (m_freeHead != 0) {
         const std::uint32_t index = m_freeHead - 1;
-        m_freeHead = slot(index).nextFree;
+        m_freeHead = metaAt(index).kind;
         return index;
     }
     const std::uint32_t index = m_slotCount++;
     if (index > kSlotMask)
         throw std::length_error("scheduler: more than 16M pending events");
-    if ((index >> kChunkBits) >= m_chunks.size())
-        m_chunks.push_back(std::make_unique<Slot[]>(kChunkSize));
+    if ((index >> kChunkBits) >= m_cbChunks.size()) {
+        m_cbChunks.push_back(std::make_unique<CallbackSlot[]>(kChunkSize));
+        m_metaChunks.push_back(std::make_unique<SlotMeta[]>(kChunkSize));
+    }
     return index;
 }
 
 void Scheduler::freeSlot(std::uint32_t index)
 {
-    Slot& s = slot(index);
-    s.live = false;
-    s.nextFree = m_freeHead;
+    SlotMeta& m = metaAt(index);
+    m.seq = 0;
+    m.kind = m_freeHead;
     m_freeHead = index + 1;
 }
 
@@ -108,10 +110,13 @@ bool Scheduler::refill()
     // few thousand events, so their slots are fetched into L2 now (levels 0-1: into L1).
     const int level = b / kDigits;
     for (const Entry& e : src) {
-        if (level <= 1)
-            __builtin_prefetch(&slot(slotOf(e)), 0, 3);
-        else if (level == 2)
-            __builtin_prefetch(&slot(slotOf(e)), 0, 1);
+        if (level <= 1) {
+            __builtin_prefetch(&cbAt(slotOf(e)), 0, 3);
+            __builtin_prefetch(&metaAt(slotOf(e)), 0, 3);
+        } else if (level == 2) {
+            __builtin_prefetch(&cbAt(slotOf(e)), 0, 1);
+            __builtin_prefetch(&metaAt(slotOf(e)), 0, 1);
+        }
         place(e); // always to a lower level, or to the zero bucket
     }
     src.clear();
@@ -139,11 +144,9 @@ EventHandle Scheduler::scheduleAt(Nanos time, EventKindId kind, ComponentId comp
     if (time < m_now)
         time = m_now;
     const std::uint32_t index = allocSlot();
-    Slot& s = slot(index);
     const std::uint64_t seq = m_nextSeq++;
-    s.callback = std::move(callback);
-    s.meta = EventMeta{time, seq, kind, component};
-    s.live = true;
+    cbAt(index).callback = std::move(callback);
+    metaAt(index) = SlotMeta{seq, kind, component};
     ++m_live;
     push(Entry{time, (seq << kSlotBits) | index});
     return EventHandle{seq, index};
@@ -153,16 +156,14 @@ bool Scheduler::isPending(EventHandle handle) const
 {
     if (!handle.valid() || handle.slot >= m_slotCount)
         return false;
-    const Slot& s = slot(handle.slot);
-    return s.live && s.meta.seq == handle.seq;
+    return metaAt(handle.slot).seq == handle.seq;
 }
 
 bool Scheduler::cancel(EventHandle handle)
 {
     if (!isPending(handle))
         return false;
-    Slot& s = slot(handle.slot);
-    s.callback.reset();
+    cbAt(handle.slot).callback.reset();
     freeSlot(handle.slot);
     --m_live;
     // The queue entry stays and is skipped when it surfaces; drop them in bulk when
@@ -205,7 +206,8 @@ bool Scheduler::peek(EventMeta& out)
     const Entry* e = front();
     if (!e)
         return false;
-    out = slot(slotOf(*e)).meta;
+    const SlotMeta& m = metaAt(slotOf(*e));
+    out = EventMeta{e->time, m.seq, m.kind, m.component};
     return true;
 }
 
@@ -214,8 +216,10 @@ std::vector<EventMeta> Scheduler::upcoming(std::size_t limit) const
     std::vector<EventMeta> out;
     out.reserve(m_live);
     const auto collect = [&](const Entry& e) {
-        if (isLive(e))
-            out.push_back(slot(slotOf(e)).meta);
+        if (isLive(e)) {
+            const SlotMeta& m = metaAt(slotOf(e));
+            out.push_back(EventMeta{e.time, m.seq, m.kind, m.component});
+        }
     };
     for (std::size_t i = m_head0; i < m_zero.size(); ++i)
         collect(m_zero[i]);
@@ -241,21 +245,24 @@ void Scheduler::runFront()
     ++m_head0;
     --m_queued;
     if (m_head0 < m_zero.size())
-        __builtin_prefetch(&slot(slotOf(m_zero[m_head0]))); // the next event's payload
+        __builtin_prefetch(&cbAt(slotOf(m_zero[m_head0]))); // the next event's payload
     const std::uint32_t index = slotOf(top);
-    Slot& s = slot(index);
-    // Move the callback out and free the slot first: the callback may schedule events
-    // that reuse this very slot.
-    Callback callback = std::move(s.callback);
-    const EventMeta meta = s.meta;
-    freeSlot(index);
+    SlotMeta& m = metaAt(index);
+    const EventMeta meta{top.time, m.seq, m.kind, m.component};
+    // The callback runs in place (no copy of its capture): the slot is marked not
+    // pending first, so the callback cannot cancel itself, and goes back on the free
+    // list only after it returned, so the events it schedules take other slots.
+    m.seq = 0;
     --m_live;
     assert(meta.time >= m_now);
     m_now = meta.time;
     ++m_executed;
     if (m_observer)
         m_observer->beforeEvent(meta);
+    Callback& callback = cbAt(index).callback;
     callback();
+    callback.reset();
+    freeSlot(index);
 }
 
 bool Scheduler::step()

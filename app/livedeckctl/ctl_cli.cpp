@@ -1,6 +1,7 @@
 #include "app/livedeckctl/ctl_cli.h"
 
 #include "app/livedeckctl/demo_command.h"
+#include "app/livedeckctl/drill_command.h"
 
 #include <QCoreApplication>
 #include <QTextStream>
@@ -19,6 +20,7 @@ QString usage()
         "\n"
         "Commands:\n"
         "  demo      Run the synthetic demo world headless and print progress and a summary\n"
+        "  drill     Failure drills: list, validate, run, sweep, verify ('drill --help')\n"
         "  version   Print the program's version and build\n"
         "  help      Show this help\n"
         "\n"
@@ -56,6 +58,8 @@ int runCli(const QStringList& arguments)
     rest.prepend(arguments.at(0) + QLatin1Char(' ') + command);
     if (command == QLatin1String("demo"))
         return runDemoCommand(rest);
+    if (command == QLatin1String("drill"))
+        return runDrillCommand(rest);
     print(stderr, QStringLiteral("livedeckctl: unknown command '%1'\n\n").arg(command) + usage());
     return 2;
 }

@@ -1,6 +1,6 @@
 // livedeckctl's command line: dispatches `livedeckctl <command> [options]` to the
-// commands (demo, version; drill and node commands come later). Parsing only: the
-// work is done by backend/host (HeadlessRunner, WorldHost).
+// commands (demo, drill, version; node commands come later). Parsing only: the
+// work is done by backend/host and backend/drills.
 // Exit codes: 0 success, 1 the command failed, 2 bad usage (unknown command/option).
 #pragma once
 

@@ -1,0 +1,57 @@
+#include "backend/drills/builtin_drills.h"
+
+#include "backend/drills/drill_loader.h"
+#include "backend/sim/strings.h"
+
+#include <sys/stat.h>
+
+namespace livedeck::drills {
+
+const std::vector<BuiltinDrill>& builtinDrills()
+{
+    static const std::vector<BuiltinDrill> drills = [] {
+        std::vector<BuiltinDrill> out;
+        for (const detail::BuiltinDrillFile& f : detail::builtinDrillFiles()) {
+            BuiltinDrill d;
+            d.name = std::string(f.name);
+            d.fileName = std::string(f.fileName);
+            d.text = f.text;
+            auto spec = loadDrill(f.text, f.fileName);
+            if (spec.ok()) {
+                d.description = spec->description.substr(0, spec->description.find('\n'));
+                d.sabotageOf = spec->sabotageOf;
+            } else {
+                d.error = std::string(spec.status().message());
+            }
+            out.push_back(std::move(d));
+        }
+        return out;
+    }();
+    return drills;
+}
+
+const BuiltinDrill* findBuiltinDrill(std::string_view name)
+{
+    for (const BuiltinDrill& d : builtinDrills()) {
+        if (d.name == name)
+            return &d;
+    }
+    return nullptr;
+}
+
+absl::StatusOr<DrillSpec> resolveDrill(const std::string& fileOrName)
+{
+    struct stat st {};
+    if (::stat(fileOrName.c_str(), &st) == 0 || fileOrName.find('/') != std::string::npos
+        || fileOrName.find(".yaml") != std::string::npos || fileOrName.find(".yml") != std::string::npos)
+        return loadDrillFile(fileOrName);
+    if (const BuiltinDrill* d = findBuiltinDrill(fileOrName))
+        return loadDrill(d->text, d->fileName);
+    std::string names;
+    for (const BuiltinDrill& d : builtinDrills())
+        names += sim::strCat(names.empty() ? "" : ", ", d.name);
+    return absl::NotFoundError(sim::strCat(fileOrName, ": no such file, and no built-in drill of that name (built-in: ",
+                                           names.empty() ? std::string("none") : names, ")"));
+}
+
+} // namespace livedeck::drills

@@ -109,11 +109,11 @@ void WorldHost::enqueue(QueueItem item)
     m_signal.notify();
 }
 
-std::future<absl::Status> WorldHost::submit(v1::Command command)
+std::future<absl::Status> WorldHost::submit(v1::Command command, std::shared_ptr<CommandOutcome> outcome)
 {
     auto done = std::make_shared<std::promise<absl::Status>>();
     auto future = done->get_future();
-    enqueue(CommandItem{std::move(command), std::move(done)});
+    enqueue(CommandItem{std::move(command), std::move(done), std::move(outcome)});
     return future;
 }
 
@@ -254,6 +254,8 @@ bool WorldHost::applyCommand(CommandItem& item)
     m_nextCommandId = std::max(m_nextCommandId, command.id() + 1);
     ++m_commandsApplied;
     touch();
+    if (item.outcome)
+        item.outcome->commandId = command.id();
     if (isPacing(command.action_case())) {
         bool stopDraining = false;
         absl::Status status = applyPacing(command, stopDraining);
@@ -270,6 +272,8 @@ bool WorldHost::applyCommand(CommandItem& item)
     absl::Status status = world.apply(command);
     if (world.commandLog().size() > logged)
         m_run->onCommandApplied(world.commandLog().back());
+    if (item.outcome && status.ok() && command.action_case() == v1::Command::kInjectFault && !world.faults().all().empty())
+        item.outcome->faultId = world.faults().all().back().id; // inject appends, ids ascend
     item.done->set_value(std::move(status));
     return false;
 }

@@ -106,6 +106,13 @@ struct HostStatus {
     std::uint64_t runGeneration = 0;   // bumped by replaceRun()
 };
 
+// What a world command did, beyond its status: filled on the host thread before the
+// submit() future resolves (so reading it after get() needs no lock).
+struct CommandOutcome {
+    std::uint64_t commandId = 0; // the id the host gave the command
+    std::uint64_t faultId = 0;   // inject_fault: the id the world assigned, 0 otherwise
+};
+
 class WorldHost {
 public:
     using Notify = std::function<void()>;
@@ -123,7 +130,7 @@ public:
     bool isRunning() const { return m_threadRunning.load(std::memory_order_acquire); }
 
     // Any thread. Commands queued before start() are applied when it starts.
-    std::future<absl::Status> submit(v1::Command command);
+    std::future<absl::Status> submit(v1::Command command, std::shared_ptr<CommandOutcome> outcome = nullptr);
     std::future<absl::Status> pause();
     std::future<absl::Status> resume();
     std::future<absl::Status> setSpeed(double factor); // <= 0: as fast as possible
@@ -160,6 +167,7 @@ private:
     struct CommandItem {
         v1::Command command;
         std::shared_ptr<std::promise<absl::Status>> done;
+        std::shared_ptr<CommandOutcome> outcome;
     };
     struct TaskItem {
         std::function<void(HostedRun&)> task;

@@ -1,0 +1,164 @@
+// livedeckd: the headless livedeck node. Hosts one world on a WorldHost and serves the
+// livedeck.v1 API (backend/rpc) until SIGTERM/SIGINT, then stops cleanly: streams end,
+// the server drains, the host stops.
+#include "app/common/steady_wall_clock.h"
+#include "app/livedeckd/node_options.h"
+#include "backend/host/lease_keeper.h"
+#include "backend/host/synthetic_run.h"
+#include "backend/host/world_host.h"
+#include "backend/rpc/node_server.h"
+#include "backend/rpc/prometheus_exporter.h"
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <pthread.h>
+#include <sstream>
+
+namespace {
+
+using namespace livedeck;
+
+bool readFile(const std::string& path, std::string& out)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return false;
+    std::ostringstream s;
+    s << in.rdbuf();
+    out = s.str();
+    return true;
+}
+
+int serve(const node::NodeCommandLine& cl)
+{
+    rpc::NodeOptions options;
+    options.listen = cl.listen;
+    options.insecure = cl.insecure;
+    if (!cl.tokenFile.empty()) {
+        auto tokens = rpc::TokenStore::load(cl.tokenFile);
+        if (!tokens.ok()) {
+            std::cerr << "livedeckd: " << tokens.status().message() << "\n";
+            return 2;
+        }
+        options.service.tokens = std::move(*tokens);
+    }
+    if (!cl.tlsCert.empty() && (!readFile(cl.tlsCert, options.tlsCertPem) || !readFile(cl.tlsKey, options.tlsKeyPem))) {
+        std::cerr << "livedeckd: cannot read " << cl.tlsCert << " or " << cl.tlsKey << "\n";
+        return 2;
+    }
+    options.service.build = LIVEDECK_BUILD_ID;
+    options.service.defaultLease = std::chrono::milliseconds(cl.leaseMs);
+    options.service.heartbeatInterval = std::chrono::milliseconds(cl.heartbeatMs);
+    options.service.wallUnixMs = [] { // wall-clock: audit timestamps are calendar time
+        return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    };
+    std::mutex auditMutex;
+    std::ofstream audit;
+    if (!cl.auditLog.empty()) {
+        audit.open(cl.auditLog, std::ios::app);
+        if (!audit) {
+            std::cerr << "livedeckd: cannot open the audit log " << cl.auditLog << "\n";
+            return 2;
+        }
+    }
+    options.service.onAudit = [&](const rpc::AuditEntry& e) {
+        std::lock_guard lock(auditMutex);
+        std::ostream& out = audit.is_open() ? static_cast<std::ostream&>(audit) : std::cerr;
+        out << "audit unix_ms=" << e.wallUnixMs << " identity=" << e.identity << " role=" << e.role << " peer=" << e.peer
+            << " method=" << e.method << " result=\"" << e.result << "\" command={" << e.command << "}\n";
+        out.flush();
+    };
+
+    app::SteadyWallClock clock;
+    host::SyntheticRunConfig runConfig;
+    runConfig.seed = cl.seed;
+    host::HostOptions hostOptions;
+    hostOptions.initialSpeed = cl.speed;
+    host::WorldHost worldHost(std::make_unique<host::SyntheticRun>(runConfig), clock, hostOptions);
+    host::LeaseKeeper leases(worldHost, clock);
+    worldHost.start();
+    leases.start();
+    if (!cl.paused)
+        worldHost.resume().wait();
+
+    rpc::NodeServer server(worldHost, leases, std::move(options));
+    auto port = server.start();
+    if (!port.ok()) {
+        std::cerr << "livedeckd: " << port.status().message() << "\n";
+        leases.stop();
+        worldHost.stop();
+        return port.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+    }
+    std::unique_ptr<rpc::PrometheusExporter> exporter;
+    if (!cl.metrics.empty()) {
+        exporter = std::make_unique<rpc::PrometheusExporter>(worldHost);
+        auto mport = exporter->start(cl.metrics);
+        if (!mport.ok()) {
+            std::cerr << "livedeckd: " << mport.status().message() << "\n";
+            server.shutdown();
+            leases.stop();
+            worldHost.stop();
+            return 1;
+        }
+        std::cout << "livedeckd: metrics on http://" << cl.metrics.substr(0, cl.metrics.rfind(':')) << ":" << *mport
+                  << "/metrics" << std::endl;
+    }
+    const std::string hostPart = cl.listen.substr(0, cl.listen.rfind(':'));
+    std::cout << "livedeckd: serving livedeck.v1 on " << hostPart << ":" << *port << " (run "
+              << worldHost.status().runId << ", " << (options.service.tokens ? "tokens required" : "no tokens") << ")"
+              << std::endl;
+    if (!cl.portFile.empty()) {
+        std::ofstream pf(cl.portFile + ".tmp");
+        pf << *port << "\n";
+        pf.close();
+        std::rename((cl.portFile + ".tmp").c_str(), cl.portFile.c_str());
+    }
+
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    int sig = 0;
+    sigwait(&set, &sig);
+    std::cout << "livedeckd: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << ", stopping" << std::endl;
+    exporter.reset();
+    server.shutdown();
+    leases.stop();
+    worldHost.stop();
+    std::cout << "livedeckd: stopped" << std::endl;
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    // Block the stop signals in every thread (threads inherit the mask), so that only
+    // sigwait() in serve() takes them.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+    std::vector<std::string> args(argv + 1, argv + argc);
+    std::string error;
+    auto cl = node::parseNodeCommandLine(args, error);
+    if (!cl) {
+        std::cerr << "livedeckd: " << error << "\n\n" << node::nodeHelpText();
+        return 2;
+    }
+    if (cl->help) {
+        std::cout << node::nodeHelpText();
+        return 0;
+    }
+    if (cl->version) {
+        std::cout << "livedeckd " << LIVEDECK_BUILD_ID << "\n";
+        return 0;
+    }
+    return serve(*cl);
+}

@@ -1,0 +1,203 @@
+#include "backend/rpc/prometheus_exporter.h"
+
+#include "backend/sim/strings.h"
+
+#include <prometheus/client_metric.h>
+#include <prometheus/exposer.h>
+#include <prometheus/metric_type.h>
+
+#include <map>
+#include <stdexcept>
+
+namespace livedeck::rpc {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+std::string sanitize(const std::string& s)
+{
+    std::string out = s;
+    for (char& c : out) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == ':';
+        if (!ok)
+            c = '_';
+    }
+    if (!out.empty() && out[0] >= '0' && out[0] <= '9')
+        out.insert(out.begin(), '_');
+    return out;
+}
+
+std::vector<ClientMetric::Label> labelsOf(const v1::SeriesDef& def)
+{
+    std::vector<ClientMetric::Label> labels;
+    if (!def.component().empty())
+        labels.push_back({"component", def.component()});
+    std::size_t pos = 0;
+    const std::string& text = def.labels();
+    while (pos < text.size()) {
+        std::size_t comma = text.find(',', pos);
+        if (comma == std::string::npos)
+            comma = text.size();
+        const std::string pair = text.substr(pos, comma - pos);
+        const std::size_t eq = pair.find('=');
+        if (eq != std::string::npos && eq > 0)
+            labels.push_back({sanitize(pair.substr(0, eq)), pair.substr(eq + 1)});
+        pos = comma + 1;
+    }
+    return labels;
+}
+
+const char* quantileOf(v1::MetricType t)
+{
+    switch (t) {
+    case v1::METRIC_TYPE_HISTOGRAM_P50: return "0.5";
+    case v1::METRIC_TYPE_HISTOGRAM_P90: return "0.9";
+    case v1::METRIC_TYPE_HISTOGRAM_P99: return "0.99";
+    case v1::METRIC_TYPE_HISTOGRAM_P999: return "0.999";
+    default: return nullptr;
+    }
+}
+
+const char* breakerStateName(v1::BreakerStateKind k)
+{
+    switch (k) {
+    case v1::BREAKER_CLOSED: return "closed";
+    case v1::BREAKER_OPEN: return "open";
+    case v1::BREAKER_HALF_OPEN: return "half_open";
+    case v1::BREAKER_FORCED_OPEN: return "forced_open";
+    case v1::BREAKER_DISABLED: return "disabled";
+    case v1::BREAKER_METRICS_ONLY: return "metrics_only";
+    default: return "unknown";
+    }
+}
+
+} // namespace
+
+std::string SnapshotCollectable::metricName(const std::string& seriesName) { return "livedeck_" + sanitize(seriesName); }
+
+SnapshotCollectable::SnapshotCollectable(host::WorldHost& host)
+{
+    host::SubscribeOptions options;
+    options.rateHz = 1.0; // Prometheus scrapes every 15 s by default; rollups are per second
+    options.includeComponents = false;
+    m_sub = host.subscribe(options);
+}
+
+std::vector<MetricFamily> SnapshotCollectable::convert(const v1::Snapshot& snap, const std::vector<v1::SeriesDef>& defs)
+{
+    std::map<std::string, MetricFamily> families; // by name: deterministic output order
+    const auto family = [&families](const std::string& name, MetricType type, const std::string& help) -> MetricFamily& {
+        MetricFamily& f = families[name];
+        if (f.name.empty()) {
+            f.name = name;
+            f.type = type;
+            f.help = help;
+        }
+        return f;
+    };
+    const int n = std::min(snap.sample_ids_size(), snap.sample_values_size());
+    for (int i = 0; i < n; ++i) {
+        const std::uint32_t id = snap.sample_ids(i);
+        if (id >= defs.size() || defs[id].name().empty())
+            continue;
+        const v1::SeriesDef& def = defs[id];
+        const double value = snap.sample_values(i);
+        const std::string base = metricName(def.name());
+        const std::string help = def.unit().empty() ? def.name() : sim::strCat(def.name(), " (", def.unit(), ")");
+        ClientMetric m;
+        m.label = labelsOf(def);
+        switch (def.type()) {
+        case v1::METRIC_TYPE_COUNTER_TOTAL:
+            m.counter.value = value;
+            family(base + "_total", MetricType::Counter, help).metric.push_back(std::move(m));
+            break;
+        case v1::METRIC_TYPE_COUNTER:
+            m.gauge.value = value;
+            family(base + "_per_second", MetricType::Gauge, help + ", per second").metric.push_back(std::move(m));
+            break;
+        case v1::METRIC_TYPE_GAUGE:
+            m.gauge.value = value;
+            family(base, MetricType::Gauge, help).metric.push_back(std::move(m));
+            break;
+        default:
+            if (const char* q = quantileOf(def.type())) {
+                m.label.push_back({"quantile", q});
+                m.gauge.value = value;
+                family(base, MetricType::Gauge, help + ", quantiles of the last second").metric.push_back(std::move(m));
+            }
+            break;
+        }
+    }
+    {
+        ClientMetric m;
+        m.gauge.value = static_cast<double>(snap.sim_time_ns()) / 1e9;
+        family("livedeck_sim_time_seconds", MetricType::Gauge, "simulated time of the world").metric.push_back(m);
+    }
+    {
+        ClientMetric m;
+        m.counter.value = static_cast<double>(snap.events_executed());
+        family("livedeck_events_executed_total", MetricType::Counter, "scheduler events executed").metric.push_back(m);
+    }
+    for (const v1::BreakerState& b : snap.breakers()) {
+        ClientMetric m;
+        m.label = {{"path", b.path()}, {"state", breakerStateName(b.state())}};
+        m.gauge.value = 1.0;
+        family("livedeck_breaker_state", MetricType::Gauge, "circuit breaker state (1 = current)").metric.push_back(std::move(m));
+    }
+    {
+        int active = 0;
+        for (const v1::FaultSpec& f : snap.faults())
+            active += f.active() ? 1 : 0;
+        ClientMetric m;
+        m.gauge.value = active;
+        family("livedeck_faults_active", MetricType::Gauge, "faults in force").metric.push_back(m);
+    }
+    std::vector<MetricFamily> out;
+    out.reserve(families.size());
+    for (auto& [name, f] : families)
+        out.push_back(std::move(f));
+    return out;
+}
+
+std::vector<MetricFamily> SnapshotCollectable::Collect() const
+{
+    std::lock_guard lock(m_mutex);
+    if (auto snap = m_sub.takeSnapshot()) {
+        for (const v1::SeriesDef& def : snap->series_defs()) {
+            if (def.id() >= m_defs.size())
+                m_defs.resize(def.id() + 1);
+            m_defs[def.id()] = def;
+        }
+        m_latest = std::move(snap);
+    }
+    if (!m_latest)
+        return {};
+    return convert(*m_latest, m_defs);
+}
+
+PrometheusExporter::PrometheusExporter(host::WorldHost& host) : m_host(host) {}
+
+PrometheusExporter::~PrometheusExporter() { stop(); }
+
+absl::StatusOr<int> PrometheusExporter::start(const std::string& listen)
+{
+    try {
+        m_exposer = std::make_unique<prometheus::Exposer>(listen, 2);
+    } catch (const std::exception& e) {
+        return absl::UnavailableError(sim::strCat("cannot serve metrics on ", listen, ": ", e.what()));
+    }
+    m_collectable = std::make_shared<SnapshotCollectable>(m_host);
+    m_exposer->RegisterCollectable(m_collectable);
+    const std::vector<int> ports = m_exposer->GetListeningPorts();
+    return ports.empty() ? 0 : ports.front();
+}
+
+void PrometheusExporter::stop()
+{
+    m_exposer.reset();
+    m_collectable.reset();
+}
+
+} // namespace livedeck::rpc

@@ -355,7 +355,10 @@ std::vector<ExpectationResult> DrillRun::expectationResults() const
 void DrillRun::finalize(bool halted, std::string haltReason)
 {
     const sim::Nanos now = m_world->now();
-    checkInvariants(now);
+    m_checkScratch.clear();
+    for (auto& engine : m_engines)
+        engine->finalInvariants(m_checkScratch);
+    m_invariants->update(m_checkScratch, now);
     m_anchors.setEnd(now);
     for (MetricExpectation& m : m_metricExpectations)
         m.finish(now, m_anchors);

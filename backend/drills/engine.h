@@ -17,8 +17,9 @@
 // - start() runs once, after every engine was built and the drill's faults scheduled,
 //   at simulated time 0.
 // - applyLoad() runs at each load phase's time (a world event), in file order.
-// - checkInvariants() runs at every telemetry rollup and at the drill's end; it appends
-//   one InvariantCheck per invariant it checks (passed or not). It must only read.
+// - checkInvariants() runs at every telemetry rollup; it appends one InvariantCheck per
+//   invariant it checks (passed or not). It must only read. finalInvariants() runs once
+//   at the drill's end instead (it may run the engine's end-of-run scan).
 //
 // Adding an engine: implement the two classes, register the factory in
 // builtin_engines.cpp (the gift engine's hook is there), document its section in
@@ -70,6 +71,9 @@ public:
     virtual void start() = 0;
     virtual absl::Status applyLoad(const LoadPhase& phase) = 0;
     virtual void checkInvariants(std::vector<InvariantCheck>& out) = 0;
+    // The last check, when the run ends (its verdicts are final). May do the engine's
+    // end-of-run work (a full scan); the default is checkInvariants().
+    virtual void finalInvariants(std::vector<InvariantCheck>& out) { checkInvariants(out); }
 };
 
 class EngineFactory {

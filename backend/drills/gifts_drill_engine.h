@@ -1,0 +1,44 @@
+// The `gifts` drill engine: gifts::GiftsEngine (the live gift system, SPEC §1) in a
+// drill — its configuration from the drill file, load phases, timed operator actions,
+// the engine's own metrics and invariants, plus drill gauges a trainer grades on.
+//
+// Section `engines.gifts` (all optional; docs/DRILLS.md "The gifts engine"):
+//   mode            local-first (default, SPEC §1 "next step") or cross-region
+//   scale           discrete-request scale, 0.001..100, default 1 (gifts/scenarios.h: the
+//                   fidelity floor of 2 000 orders and 5 000 panel requests per simulated
+//                   second × scale; real rates stay, each discrete request weighs more)
+//   profile         steady | gala | room-storm (gifts::LoadProfile), default gala
+//   profile_params  the profile's numbers: start_viewers, peak_viewers, ramp_start,
+//                   peak_at, countdown_at, countdown_factor, countdown_lead,
+//                   countdown_tail, storm_factor, storm_at, storm_length,
+//                   gifts_per_viewer_per_sec, entry_churn_per_sec
+//   stop_load_at    no new load from this time on (the rest of the drill drains: re-checks,
+//                   audit and settlement finish); the full end-of-run invariant scan runs
+//                   at the drill's end only when the load was stopped
+//   timers          settlement_missing, audit_interval, audit_delay, audit_max_pending,
+//                   gslb_down_after, gslb_restore_after (durations; gifts_config.h defaults)
+//   min_pods        order pods per serving region at start (the operator's pre-scale)
+//   sabotage        a list of switches (gifts::Sabotage): consumer-not-idempotent,
+//                   async-replication, no-idempotency-key, no-payment-recheck, no-audit,
+//                   no-dead-letter, no-region-drain, quota-fail-closed, no-autoscale,
+//                   no-breaker, no-singleflight, no-hot-key-cache, no-hot-room-cache
+//   actions         timed operator actions: {at, poison: REGION, count: N},
+//                   {at, min_pods: N}, {at, mode: cross-region|local-first},
+//                   {at, stop_load: true}, {at, verify_refunds: true}
+// `load:` entries: profile steady | gala | room-storm with `params` (the profile_params
+// keys) and `multiplier` — the engine switches to that profile at the entry's time.
+// Metrics: every metric the engine registers (found by building one engine with the
+// defaults), plus gauges gifts.drill.* updated every 250 ms of simulated time (see
+// metrics() for the list) computed from the engine's own counters and invariant report.
+// Invariants: the engine's (gifts.double_charge, gifts.settled_twice, ...).
+#pragma once
+
+#include "backend/drills/engine.h"
+
+#include <memory>
+
+namespace livedeck::drills {
+
+std::shared_ptr<const EngineFactory> makeGiftsEngineFactory();
+
+} // namespace livedeck::drills

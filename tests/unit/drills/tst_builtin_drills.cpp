@@ -1,6 +1,8 @@
-// The built-in drills (resources/drills): each loads and builds, each plain drill
-// passes its expectations and invariants, and each sabotage twin fails — proof that
-// the expectations can fail. Drills of an engine this build lacks are skipped.
+// The built-in drills (resources/drills): each loads and builds its world (targets
+// checked), names itself after its file, and every plain drill has a sabotage twin.
+// Running them (plain drills pass, twins fail with exit 1) is the end-to-end test
+// tests/integration/tst_drill_cli_builtins.cpp. Drills of an engine this build lacks
+// are skipped.
 #include "tests/common/multi_test.h"
 
 #include "backend/drills/builtin_drills.h"
@@ -36,14 +38,9 @@ private slots:
         QCOMPARE(spec->name, d->name); // file stem = drill name
         auto run = DrillRun::create(*spec);
         QVERIFY2(run.ok(), run.ok() ? "" : std::string(run.status().message()).c_str());
-        (*run)->runToEnd();
-        const DrillReport r = (*run)->report();
-        if (spec->isSabotageTwin()) {
-            QVERIFY2(!r.passed(), "a sabotage twin passed: its expectations cannot fail");
+        if (spec->isSabotageTwin())
             QVERIFY(findBuiltinDrill(spec->sabotageOf));
-        } else {
-            QVERIFY2(r.passed(), r.failures().c_str());
-        }
+        QVERIFY(!spec->expectations.empty());
     }
 
     // Every plain drill has a twin, and every twin's original exists.

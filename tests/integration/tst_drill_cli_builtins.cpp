@@ -1,0 +1,78 @@
+// Every built-in drill through `livedeckctl drill run`: plain drills exit 0 with a
+// passing JSON report, sabotage twins exit 1 with a failing one; `drill list` names
+// them all.
+#include "tests/common/multi_test.h"
+
+#include "tests/integration/drill_cli_util.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace livedeck;
+
+class TstDrillCliBuiltins : public QObject {
+    Q_OBJECT
+
+private slots:
+    void list()
+    {
+        const test::CtlResult r = test::runCtl({QStringLiteral("drill"), QStringLiteral("list")});
+        QCOMPARE(r.exitCode, 0);
+        for (const drills::BuiltinDrill& d : drills::builtinDrills()) {
+            QVERIFY2(r.out.contains(QString::fromStdString(d.name)), qPrintable(r.out));
+            if (test::runnable(d))
+                QVERIFY(r.out.contains(QString::fromStdString(d.description)));
+        }
+    }
+
+    void run_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<bool>("twin");
+        for (const drills::BuiltinDrill& d : drills::builtinDrills()) {
+            if (test::runnable(d))
+                QTest::newRow(d.name.c_str()) << QString::fromStdString(d.name) << !d.sabotageOf.empty();
+        }
+    }
+    void run()
+    {
+        QFETCH(QString, name);
+        QFETCH(bool, twin);
+        QTemporaryDir dir;
+        const QString report = dir.filePath(QStringLiteral("report.json"));
+        const test::CtlResult r = test::runCtl(
+            {QStringLiteral("drill"), QStringLiteral("run"), name, QStringLiteral("--report"), report, QStringLiteral("-q")});
+        QVERIFY(!r.crashed);
+        QVERIFY2(r.exitCode == (twin ? 1 : 0), qPrintable(r.out + r.err));
+        QVERIFY(r.out.contains(twin ? QStringLiteral("verdict      FAIL") : QStringLiteral("verdict      PASS")));
+        QFile f(report);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject o = QJsonDocument::fromJson(f.readAll()).object();
+        for (const char* key : {"drill", "seed", "build", "sim_seconds", "wall_seconds", "speedup", "events", "trace_hash",
+                                "expectations", "invariants", "score"})
+            QVERIFY2(o.contains(QLatin1String(key)), key);
+        QCOMPARE(o.value(QStringLiteral("drill")).toString(), name);
+        QCOMPARE(o.value(QStringLiteral("passed")).toBool(), !twin);
+        QVERIFY(o.value(QStringLiteral("trace_hash")).toString().startsWith(QStringLiteral("0x")));
+        QVERIFY(o.value(QStringLiteral("events")).toDouble() > 0);
+        const QJsonArray ex = o.value(QStringLiteral("expectations")).toArray();
+        QVERIFY(!ex.isEmpty());
+        for (const QJsonValue& e : ex) {
+            for (const char* key : {"name", "passed", "observed", "expected"})
+                QVERIFY2(e.toObject().contains(QLatin1String(key)), key);
+        }
+        for (const QJsonValue& i : o.value(QStringLiteral("invariants")).toArray()) {
+            for (const char* key : {"name", "passed", "detail"})
+                QVERIFY2(i.toObject().contains(QLatin1String(key)), key);
+        }
+        const double score = o.value(QStringLiteral("score")).toDouble();
+        QVERIFY(twin ? score < 100.0 : score == 100.0);
+    }
+};
+
+LIVEDECK_TEST_CLASS(TstDrillCliBuiltins)
+#include "tst_drill_cli_builtins.moc"

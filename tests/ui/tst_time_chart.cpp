@@ -1,0 +1,162 @@
+// TimeChart and ChartsPanel: fault markers are painted on the time axis (red line at the
+// fault's start, shading until its end), one replace() per line per tick and none when
+// nothing changed, decimation to min/max per pixel column keeps extremes, and the
+// panel feeds every chart from snapshots and fault events.
+#include "tests/common/multi_test.h"
+#include "tests/ui/fixtures/gala_scenario.h"
+#include "ui/charts_panel.h"
+#include "ui/dashboard_hub.h"
+#include "ui/palette.h"
+#include "ui/time_chart.h"
+
+#include <QImage>
+#include <QTest>
+
+using namespace livedeck;
+
+namespace {
+
+bool reddish(const QColor& c)
+{
+    return c.red() > 150 && c.red() > c.green() + 60 && c.red() > c.blue() + 60;
+}
+
+} // namespace
+
+class TstTimeChart : public QObject {
+    Q_OBJECT
+private slots:
+    void faultMarkerIsPaintedAtItsTime()
+    {
+        ui::TimeChart chart(QStringLiteral("Rates"), QStringLiteral("1/s"));
+        chart.resize(600, 320);
+        chart.show();
+        const int line = chart.addLine(QStringLiteral("orders"));
+        for (int t = 0; t <= 120; ++t)
+            chart.addPoint(line, t, 100.0 + t);
+        chart.addFaultOn(7, 40.0, QStringLiteral("latency"));
+        chart.addFaultOff(7, 80.0);
+        chart.refresh(120.0);
+        QCOMPARE(chart.faultSpanCount(), 1);
+        const QImage img = chart.grab().toImage();
+        const qreal dpr = chart.devicePixelRatioF();
+        const auto at = [&](double t, double v) {
+            const QPointF p = chart.mapToWidget(t, v);
+            return img.pixelColor(QPoint(static_cast<int>(p.x() * dpr), static_cast<int>(p.y() * dpr)));
+        };
+        // The start line is red; a point inside the fault span is tinted; one before it is not.
+        const double yMid = chart.yMax() * 0.35; // below the line's values, on the plot
+        bool redLine = false;
+        for (int dx = -1; dx <= 1 && !redLine; ++dx) {
+            const QPointF p = chart.mapToWidget(40.0, yMid);
+            redLine = reddish(img.pixelColor(QPoint(static_cast<int>((p.x() + dx) * dpr), static_cast<int>(p.y() * dpr))));
+        }
+        QVERIFY(redLine);
+        const QColor inside = at(60.0, yMid);
+        const QColor before = at(20.0, yMid);
+        QVERIFY2(inside.red() > inside.blue() + 8, qPrintable(inside.name()));   // pink shading
+        QVERIFY2(std::abs(before.red() - before.blue()) < 8, qPrintable(before.name())); // plain background
+    }
+
+    void oneReplacePerLinePerTick()
+    {
+        ui::TimeChart chart(QStringLiteral("x"));
+        chart.resize(400, 240);
+        const int a = chart.addLine(QStringLiteral("a"));
+        const int b = chart.addLine(QStringLiteral("b"));
+        for (int t = 0; t < 600; ++t) {
+            chart.addPoint(a, t, t);
+            chart.addPoint(b, t, 2 * t);
+        }
+        chart.refresh(600.0);
+        QCOMPARE(chart.replaceCalls(), std::uint64_t(2));
+        chart.refresh(600.0); // nothing new: no replace
+        QCOMPARE(chart.replaceCalls(), std::uint64_t(2));
+        chart.addPoint(a, 600, 1.0);
+        chart.refresh(600.5);
+        QCOMPARE(chart.replaceCalls(), std::uint64_t(3)); // only the changed line
+        QCOMPARE(chart.xMax(), 600.5);
+        QCOMPARE(chart.xMin(), 0.5); // 10-minute window
+    }
+
+    void ringKeepsTheNewestPoints()
+    {
+        ui::TimeChart chart(QStringLiteral("x"), {}, nullptr, 100);
+        const int a = chart.addLine(QStringLiteral("a"));
+        for (int t = 0; t < 250; ++t)
+            chart.addPoint(a, t, t);
+        chart.addPoint(a, 10, 5.0);               // earlier than the last: ignored
+        chart.addPoint(a, 249, 7.0);              // same time: replaces
+        const auto& ring = chart.lineData(a);
+        QCOMPARE(ring.size(), std::size_t(100));
+        QCOMPARE(ring.front().t, 150.0);
+        QCOMPARE(ring.back().v, 7.0);
+    }
+
+    void decimationKeepsExtremes()
+    {
+        ui::RingBuffer<ui::TimePoint> ring(50'000);
+        for (int i = 0; i < 50'000; ++i)
+            ring.push(ui::TimePoint{i * 0.01, (i == 31'337) ? 1000.0 : (i == 12'345 ? -1000.0 : std::sin(i * 0.001))});
+        QList<QPointF> out;
+        ui::TimeChart::visiblePoints(ring, 0.0, 500.0, 300, ui::TimeChart::kDecimateAbove, out);
+        QVERIFY(out.size() <= 2 * 300 + 4);
+        double maxV = -1e9;
+        double minV = 1e9;
+        for (const QPointF& p : out) {
+            maxV = std::max(maxV, p.y());
+            minV = std::min(minV, p.y());
+        }
+        QCOMPARE(maxV, 1000.0);
+        QCOMPARE(minV, -1000.0);
+        for (int i = 1; i < out.size(); ++i)
+            QVERIFY(out[i].x() >= out[i - 1].x()); // time order kept
+        // Below the threshold every point passes.
+        ui::TimeChart::visiblePoints(ring, 0.0, 50.0, 300, ui::TimeChart::kDecimateAbove, out);
+        // Points 0 … 5000 lie in [0, 50] (the last one at the right edge); the first one
+        // sits on the left edge, so nothing is added on either side.
+        QCOMPARE(out.size(), qsizetype(5001));
+    }
+
+    void panelFeedsEveryChartAndMarksFaults()
+    {
+        ui::fixtures::GalaScenario scenario;
+        ui::DashboardHub hub;
+        ui::ChartsPanel panel(&hub);
+        hub.addPanel(&panel);
+        panel.resize(1000, 900);
+        panel.show();
+        for (int t = 0; t <= 600; ++t) {
+            auto events = scenario.eventsBetween(t - 1, t);
+            if (!events.empty())
+                hub.applyEvents(std::make_shared<const std::vector<v1::Event>>(std::move(events)));
+            hub.applySnapshot(scenario.snapshotAt(t, t == 0));
+        }
+        hub.tick();
+        QCOMPARE(panel.chartCount(), 8);
+        for (int i = 0; i < panel.chartCount(); ++i) {
+            ui::TimeChart* c = panel.chart(i);
+            QVERIFY2(c->lineCount() > 0, qPrintable(c->objectName()));
+            QCOMPARE(c->lineData(0).size(), std::size_t(601));
+            QCOMPARE(c->faultSpanCount(), 4); // latency, error-rate, partition, down
+        }
+        // Rates sum over components: orders placed in all three regions.
+        ui::TimeChart* rates = panel.chartTitled(QStringLiteral("Request rates"));
+        QVERIFY(rates);
+        QCOMPARE(rates->lineLabel(0), QStringLiteral("gifts.orders.placed"));
+        const auto snapshot = scenario.snapshotAt(600, true);
+        ui::SeriesCatalog c;
+        c.apply(*snapshot);
+        QCOMPARE(rates->lineData(0).back().v, c.aggregate("gifts.orders.placed", v1::METRIC_TYPE_COUNTER, ui::Aggregate::Sum));
+        // Errors go to the errors chart, not the rates chart.
+        for (int l = 0; l < rates->lineCount(); ++l)
+            QVERIFY(!rates->lineLabel(l).contains(QStringLiteral("error")));
+        QCOMPARE(panel.chartTitled(QStringLiteral("Errors"))->lineLabel(0), QStringLiteral("gifts.errors"));
+        // A new run clears the history.
+        hub.resetRun();
+        QCOMPARE(panel.chart(0)->faultSpanCount(), 0);
+    }
+};
+
+LIVEDECK_TEST_CLASS(TstTimeChart)
+#include "tst_time_chart.moc"

@@ -1,0 +1,15 @@
+#include "ui/logging.h"
+
+Q_LOGGING_CATEGORY(lcSource, "livedeck.ui.source", QtInfoMsg)
+Q_LOGGING_CATEGORY(lcReplay, "livedeck.ui.replay", QtInfoMsg)
+Q_LOGGING_CATEGORY(lcHub, "livedeck.ui.hub", QtInfoMsg)
+Q_LOGGING_CATEGORY(lcOverview, "livedeck.ui.overview", QtInfoMsg)
+Q_LOGGING_CATEGORY(lcBreakers, "livedeck.ui.breakers", QtInfoMsg)
+Q_LOGGING_CATEGORY(lcShards, "livedeck.ui.shards", QtInfoMsg)
+Q_LOGGING_CATEGORY(lcRegions, "livedeck.ui.regions", QtInfoMsg)
+Q_LOGGING_CATEGORY(lcCharts, "livedeck.ui.charts", QtInfoMsg)
+Q_LOGGING_CATEGORY(lcInspector, "livedeck.ui.inspector", QtInfoMsg)
+Q_LOGGING_CATEGORY(lcEvents, "livedeck.ui.events", QtInfoMsg)
+Q_LOGGING_CATEGORY(lcFaults, "livedeck.ui.faults", QtInfoMsg)
+Q_LOGGING_CATEGORY(lcDeveloper, "livedeck.ui.developer", QtInfoMsg)
+Q_LOGGING_CATEGORY(lcWindow, "livedeck.ui.window", QtInfoMsg)

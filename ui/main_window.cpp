@@ -1,0 +1,697 @@
+#include "ui/main_window.h"
+
+#include "ui/breaker_panel.h"
+#include "ui/charts_panel.h"
+#include "ui/dashboard_hub.h"
+#include "ui/developer_panel.h"
+#include "ui/event_log_panel.h"
+#include "ui/fault_dialog.h"
+#include "ui/faults_panel.h"
+#include "ui/format.h"
+#include "ui/inspector_panel.h"
+#include "ui/logging.h"
+#include "ui/overview_panel.h"
+#include "ui/region_panel.h"
+#include "ui/replay_cluster.h"
+#include "ui/shard_panel.h"
+
+#include <QAction>
+#include <QActionGroup>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDockWidget>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QInputDialog>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSettings>
+#include <QSlider>
+#include <QStatusBar>
+#include <QTextBrowser>
+#include <QTimer>
+#include <QToolBar>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+namespace livedeck::ui {
+namespace {
+
+constexpr int kSpeedCount = static_cast<int>(std::size(MainWindow::kSpeeds));
+
+QAction* makeAction(QObject* parent, const QString& text, const QString& tip, const QList<QKeySequence>& keys = {})
+{
+    auto* a = new QAction(text, parent);
+    a->setToolTip(keys.isEmpty() ? tip : tip + QStringLiteral(" (") + keys.front().toString(QKeySequence::NativeText) + QLatin1Char(')'));
+    a->setStatusTip(tip);
+    if (!keys.isEmpty())
+        a->setShortcuts(keys);
+    return a;
+}
+
+} // namespace
+
+MainWindow::MainWindow(MainWindowOptions options, QWidget* parent) : QMainWindow(parent), m_options(options), m_hub(new DashboardHub(this))
+{
+    setWindowTitle(tr("livedeck"));
+    setObjectName(QStringLiteral("livedeckMainWindow"));
+    setDockNestingEnabled(true);
+    setCorner(Qt::TopLeftCorner, Qt::TopDockWidgetArea);
+    setCorner(Qt::TopRightCorner, Qt::TopDockWidgetArea);
+    setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
+    setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
+    buildDocks();
+    buildActions();
+    buildStatusBar();
+    buildReplayBar();
+    connect(m_hub, &DashboardHub::snapshotApplied, this, &MainWindow::onSnapshot);
+    connect(m_hub, &DashboardHub::faultRequested, this, [this](const QString& target) { showFaultDialog(target); });
+    connect(m_hub, &DashboardHub::timeSelected, this, [this](qint64 t) {
+        statusBar()->showMessage(tr("Selected time %1 (%2)").arg(formatSimTime(t), formatSimSeconds(t)), 5000);
+    });
+    connect(m_faults, &FaultsPanel::injectRequested, this, [this] { showFaultDialog(QString()); });
+    m_developer->attachSource(nullptr);
+    resize(1600, 1000);
+    m_defaultState = saveState();
+    if (m_options.useSettings)
+        restoreSettings();
+    updateCapabilities();
+}
+
+MainWindow::~MainWindow()
+{
+    m_hub->setSource(nullptr);
+    m_developer->attachSource(nullptr);
+    if (m_source)
+        m_source->stop();
+}
+
+QDockWidget* MainWindow::addPanelDock(QWidget* panel, const QString& title, const QString& objectName, Qt::DockWidgetArea area,
+                                      const QString& tooltip)
+{
+    auto* dock = new QDockWidget(title, this);
+    dock->setObjectName(objectName);
+    dock->setWidget(panel);
+    dock->setToolTip(tooltip);
+    dock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    addDockWidget(area, dock);
+    m_docks.push_back(dock);
+    return dock;
+}
+
+void MainWindow::buildDocks()
+{
+    m_charts = new ChartsPanel(m_hub, this);
+    m_charts->setToolTip(QString());
+    setCentralWidget(m_charts);
+    m_overview = new OverviewPanel(m_hub);
+    m_regions = new RegionPanel(m_hub);
+    m_inspector = new InspectorPanel(m_hub);
+    m_faults = new FaultsPanel(m_hub);
+    m_breakers = new BreakerPanel(m_hub);
+    m_shards = new ShardPanel(m_hub);
+    m_events = new EventLogPanel(m_hub);
+    m_developer = new DeveloperPanel(m_hub);
+    addPanelDock(m_overview, tr("Overview"), QStringLiteral("dock.overview"), Qt::TopDockWidgetArea,
+                 tr("Key figures, the simulated clock, speed and drill progress"));
+    addPanelDock(m_regions, tr("Regions"), QStringLiteral("dock.regions"), Qt::LeftDockWidgetArea,
+                 tr("Region health map: click a region for its charts"));
+    addPanelDock(m_inspector, tr("Inspector"), QStringLiteral("dock.inspector"), Qt::LeftDockWidgetArea,
+                 tr("Live state of every component"));
+    addPanelDock(m_faults, tr("Faults"), QStringLiteral("dock.faults"), Qt::LeftDockWidgetArea, tr("Faults in force; inject and clear"));
+    addPanelDock(m_breakers, tr("Circuit breakers"), QStringLiteral("dock.breakers"), Qt::RightDockWidgetArea,
+                 tr("Every circuit breaker, coloured by state"));
+    addPanelDock(m_shards, tr("Shard load"), QStringLiteral("dock.shards"), Qt::RightDockWidgetArea,
+                 tr("Shard × month-partition heatmap and skew"));
+    addPanelDock(m_events, tr("Event log"), QStringLiteral("dock.events"), Qt::BottomDockWidgetArea, tr("Events of the run"));
+    addPanelDock(m_developer, tr("Developer"), QStringLiteral("dock.developer"), Qt::BottomDockWidgetArea,
+                 tr("Event queue, step, step to kind, run until"));
+    for (DashboardPanel* p : std::initializer_list<DashboardPanel*>{m_overview, m_charts, m_regions, m_inspector, m_faults,
+                                                                  m_breakers, m_shards, m_events, m_developer})
+        m_hub->addPanel(p);
+    applyDefaultLayout();
+}
+
+void MainWindow::applyDefaultLayout()
+{
+    QDockWidget* overview = m_docks[0];
+    QDockWidget* regions = m_docks[1];
+    QDockWidget* inspector = m_docks[2];
+    QDockWidget* faults = m_docks[3];
+    QDockWidget* breakers = m_docks[4];
+    QDockWidget* shards = m_docks[5];
+    QDockWidget* events = m_docks[6];
+    QDockWidget* developer = m_docks[7];
+    for (QDockWidget* d : m_docks) {
+        d->setFloating(false);
+        d->show();
+    }
+    addDockWidget(Qt::TopDockWidgetArea, overview);
+    addDockWidget(Qt::LeftDockWidgetArea, regions);
+    addDockWidget(Qt::LeftDockWidgetArea, inspector);
+    tabifyDockWidget(inspector, faults);
+    addDockWidget(Qt::RightDockWidgetArea, breakers);
+    addDockWidget(Qt::RightDockWidgetArea, shards);
+    addDockWidget(Qt::BottomDockWidgetArea, events);
+    tabifyDockWidget(events, developer);
+    inspector->raise();
+    events->raise();
+    resizeDocks({regions, breakers}, {460, 600}, Qt::Horizontal);
+    resizeDocks({overview, events}, {230, 220}, Qt::Vertical);
+    resizeDocks({regions, inspector, breakers, shards}, {380, 300, 420, 300}, Qt::Vertical);
+}
+
+void MainWindow::buildActions()
+{
+    // File
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    m_openRecording = makeAction(this, tr("&Open recording…"), tr("Replay a run recording (.ldrec)"), {QKeySequence::Open});
+    connect(m_openRecording, &QAction::triggered, this, &MainWindow::openRecordingDialog);
+    file->addAction(m_openRecording);
+    m_live = makeAction(this, tr("&Live world"), tr("Start a fresh embedded world"), {QKeySequence(Qt::CTRL | Qt::Key_L)});
+    connect(m_live, &QAction::triggered, this, &MainWindow::startLive);
+    file->addAction(m_live);
+    file->addSeparator();
+    QAction* quit = makeAction(this, tr("&Quit"), tr("Close livedeck"), {QKeySequence::Quit});
+    connect(quit, &QAction::triggered, this, &QWidget::close);
+    file->addAction(quit);
+
+    // Run
+    QMenu* run = menuBar()->addMenu(tr("&Run"));
+    m_playPause = makeAction(this, tr("&Play / pause"), tr("Run or pause the world"), {QKeySequence(Qt::Key_Space)});
+    connect(m_playPause, &QAction::triggered, this, &MainWindow::togglePlay);
+    m_step = makeAction(this, tr("&Step"), tr("Pause and run exactly one event"), {QKeySequence(Qt::Key_S), QKeySequence(Qt::Key_F10)});
+    connect(m_step, &QAction::triggered, this, [this] {
+        if (m_source)
+            m_source->step(1);
+    });
+    m_stepKind = makeAction(this, tr("Step to &kind…"), tr("Run to the next event of a kind, then pause"),
+                            {QKeySequence(Qt::CTRL | Qt::Key_K)});
+    connect(m_stepKind, &QAction::triggered, this, &MainWindow::stepToKindDialog);
+    m_runUntil = makeAction(this, tr("Run &until…"), tr("Run to a simulated time, then pause"), {QKeySequence(Qt::CTRL | Qt::Key_U)});
+    connect(m_runUntil, &QAction::triggered, this, &MainWindow::runUntilDialog);
+    m_faster = makeAction(this, tr("&Faster"), tr("Next speed step"), {QKeySequence(Qt::Key_Plus), QKeySequence(Qt::Key_Equal)});
+    connect(m_faster, &QAction::triggered, this, [this] { changeSpeed(+1); });
+    m_slower = makeAction(this, tr("S&lower"), tr("Previous speed step"), {QKeySequence(Qt::Key_Minus)});
+    connect(m_slower, &QAction::triggered, this, [this] { changeSpeed(-1); });
+    run->addAction(m_playPause);
+    run->addAction(m_step);
+    run->addAction(m_stepKind);
+    run->addAction(m_runUntil);
+    run->addSeparator();
+    QMenu* speed = run->addMenu(tr("S&peed"));
+    m_speedGroup = new QActionGroup(this);
+    for (int i = 0; i < kSpeedCount; ++i) {
+        QAction* a = speed->addAction(formatSpeed(kSpeeds[i]));
+        a->setCheckable(true);
+        a->setChecked(i == m_speedIndex);
+        a->setToolTip(kSpeeds[i] > 0 ? tr("%1 simulated seconds per wall second").arg(kSpeeds[i]) : tr("As fast as possible"));
+        m_speedGroup->addAction(a);
+        connect(a, &QAction::triggered, this, [this, i] { setSpeedIndex(i); });
+    }
+    run->addAction(m_faster);
+    run->addAction(m_slower);
+    run->addSeparator();
+    m_setLoad = makeAction(this, tr("Set &load…"), tr("Change an engine's load profile or multiplier"));
+    connect(m_setLoad, &QAction::triggered, this, &MainWindow::setLoadDialog);
+    m_operatorAction = makeAction(this, tr("&Operator action…"), tr("Shed load, drain a region, restore"));
+    connect(m_operatorAction, &QAction::triggered, this, &MainWindow::operatorActionDialog);
+    run->addAction(m_setLoad);
+    run->addAction(m_operatorAction);
+
+    // Faults
+    QMenu* faults = menuBar()->addMenu(tr("F&aults"));
+    m_injectFault = makeAction(this, tr("&Inject fault…"), tr("Inject a fault from the vocabulary"), {QKeySequence(Qt::CTRL | Qt::Key_I)});
+    connect(m_injectFault, &QAction::triggered, this, [this] { showFaultDialog(m_inspector->selectedPath()); });
+    m_clearFaults = makeAction(this, tr("&Clear all faults"), tr("Clear every fault in force"));
+    connect(m_clearFaults, &QAction::triggered, this, [this] { m_faults->clearAll(); });
+    faults->addAction(m_injectFault);
+    faults->addAction(m_clearFaults);
+
+    // View
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    for (QDockWidget* d : m_docks)
+        view->addAction(d->toggleViewAction());
+    view->addSeparator();
+    QAction* reset = makeAction(this, tr("&Reset layout"), tr("Put every panel back in its default place"));
+    connect(reset, &QAction::triggered, this, [this] {
+        restoreState(m_defaultState);
+        applyDefaultLayout();
+    });
+    view->addAction(reset);
+
+    // Help
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    QAction* helpAction = makeAction(this, tr("&Help"), tr("Panels, shortcuts and the data source contract"), {QKeySequence::HelpContents});
+    connect(helpAction, &QAction::triggered, this, &MainWindow::showHelp);
+    help->addAction(helpAction);
+    QAction* about = makeAction(this, tr("&About livedeck"), tr("Version and licence"));
+    connect(about, &QAction::triggered, this, [this] {
+        QMessageBox::about(this, tr("About livedeck"),
+                           tr("<b>livedeck</b> %1<br>Control console for a live-streaming backend.<br>GPL-3.0-or-later.")
+                               .arg(QApplication::applicationVersion()));
+    });
+    help->addAction(about);
+
+    // Toolbar
+    QToolBar* bar = addToolBar(tr("Run"));
+    bar->setObjectName(QStringLiteral("toolbar.run"));
+    bar->addAction(m_playPause);
+    bar->addAction(m_step);
+    bar->addAction(m_stepKind);
+    bar->addAction(m_runUntil);
+    bar->addSeparator();
+    bar->addWidget(new QLabel(tr(" Speed "), bar));
+    m_speedCombo = new QComboBox(bar);
+    for (int i = 0; i < kSpeedCount; ++i)
+        m_speedCombo->addItem(formatSpeed(kSpeeds[i]));
+    m_speedCombo->setCurrentIndex(m_speedIndex);
+    m_speedCombo->setToolTip(tr("Simulated seconds per wall second (+ / - to change)"));
+    connect(m_speedCombo, &QComboBox::activated, this, &MainWindow::setSpeedIndex);
+    bar->addWidget(m_speedCombo);
+    bar->addSeparator();
+    bar->addAction(m_injectFault);
+    bar->addAction(m_openRecording);
+}
+
+void MainWindow::buildStatusBar()
+{
+    m_connection = new QLabel(this);
+    m_connection->setToolTip(tr("Where the data come from and whether they are fresh"));
+    m_clock = new QLabel(this);
+    m_clock->setToolTip(tr("Simulated time and its calendar time"));
+    m_speed = new QLabel(this);
+    m_speed->setToolTip(tr("Requested speed, measured simulated seconds per wall second"));
+    m_rate = new QLabel(this);
+    m_rate->setToolTip(tr("Scheduler events per wall second"));
+    QFont mono = m_clock->font();
+    mono.setStyleHint(QFont::Monospace);
+    mono.setFamily(QStringLiteral("monospace"));
+    m_clock->setFont(mono);
+    statusBar()->addPermanentWidget(m_connection);
+    statusBar()->addPermanentWidget(m_clock);
+    statusBar()->addPermanentWidget(m_speed);
+    statusBar()->addPermanentWidget(m_rate);
+    onConnection(ConnectionState::Disconnected, {});
+}
+
+void MainWindow::buildReplayBar()
+{
+    m_replayBar = new QToolBar(tr("Replay"), this);
+    m_replayBar->setObjectName(QStringLiteral("toolbar.replay"));
+    m_replayBar->addWidget(new QLabel(tr(" Replay "), m_replayBar));
+    m_replaySlider = new QSlider(Qt::Horizontal, m_replayBar);
+    m_replaySlider->setToolTip(tr("Drag to move through the recording; the dashboards follow"));
+    m_replaySlider->setMinimumWidth(500);
+    m_replayBar->addWidget(m_replaySlider);
+    m_replayLabel = new QLabel(m_replayBar);
+    m_replayBar->addWidget(m_replayLabel);
+    addToolBar(Qt::BottomToolBarArea, m_replayBar);
+    m_replayBar->hide();
+    m_seekTimer = new QTimer(this);
+    m_seekTimer->setSingleShot(true);
+    m_seekTimer->setInterval(30);
+    connect(m_seekTimer, &QTimer::timeout, this, [this] {
+        if (m_source && m_source->can(ClusterSource::Seek))
+            m_source->seek(static_cast<std::int64_t>(m_replaySlider->value()) * 1'000'000);
+    });
+    connect(m_replaySlider, &QSlider::valueChanged, this, [this](int ms) {
+        m_replayLabel->setText(QStringLiteral("  ") + formatSimTime(static_cast<std::int64_t>(ms) * 1'000'000) + QStringLiteral("  "));
+        if (!m_sliderFromSnapshot)
+            m_seekTimer->start();
+    });
+}
+
+void MainWindow::setSource(std::unique_ptr<ClusterSource> source)
+{
+    for (const auto& c : m_sourceConnections)
+        disconnect(c);
+    m_sourceConnections.clear();
+    m_hub->setSource(nullptr);
+    m_developer->attachSource(nullptr);
+    if (m_source)
+        m_source->stop();
+    m_source = std::move(source);
+    m_faultTokens.clear();
+    if (!m_source) {
+        updateCapabilities();
+        return;
+    }
+    m_source->setParent(nullptr);
+    m_hub->setSource(m_source.get());
+    m_developer->attachSource(m_source.get());
+    m_sourceConnections.push_back(connect(m_source.get(), &ClusterSource::connectionStateChanged, this, &MainWindow::onConnection));
+    m_sourceConnections.push_back(connect(m_source.get(), &ClusterSource::commandFinished, this, &MainWindow::onCommandFinished));
+    m_sourceConnections.push_back(connect(m_source.get(), &ClusterSource::eventKindsReady, this,
+                                          [this](const QStringList& kinds) { m_eventKinds = kinds; }));
+    m_sourceConnections.push_back(connect(m_source.get(), &ClusterSource::timeRangeChanged, this, [this](qint64 first, qint64 last) {
+        QSignalBlocker block(m_replaySlider);
+        m_replaySlider->setRange(static_cast<int>(first / 1'000'000), static_cast<int>(last / 1'000'000));
+    }));
+    updateCapabilities();
+    const SourceInfo info = m_source->info();
+    setWindowTitle(tr("livedeck — %1%2").arg(info.kind, info.location.isEmpty() ? QString() : QStringLiteral(" ") + info.location));
+    m_source->start();
+    onConnection(m_source->connectionState(), m_source->connectionDetail());
+    if (m_source->can(ClusterSource::EventKinds))
+        m_source->requestEventKinds();
+}
+
+void MainWindow::updateCapabilities()
+{
+    const auto can = [this](ClusterSource::Capability c) { return m_source && m_source->can(c); };
+    for (QAction* a : {m_playPause, m_step, m_stepKind, m_runUntil, m_faster, m_slower})
+        a->setEnabled(can(ClusterSource::Pacing));
+    for (QAction* a : m_speedGroup->actions())
+        a->setEnabled(can(ClusterSource::Pacing));
+    m_speedCombo->setEnabled(can(ClusterSource::Pacing));
+    m_injectFault->setEnabled(can(ClusterSource::Faults));
+    m_clearFaults->setEnabled(can(ClusterSource::Faults));
+    m_setLoad->setEnabled(can(ClusterSource::Load));
+    m_operatorAction->setEnabled(can(ClusterSource::OperatorActions));
+    m_live->setEnabled(static_cast<bool>(m_liveFactory));
+    m_faults->setActionsEnabled(can(ClusterSource::Faults));
+    m_replayBar->setVisible(can(ClusterSource::Seek));
+    if (can(ClusterSource::Seek)) {
+        QSignalBlocker block(m_replaySlider);
+        m_replaySlider->setRange(static_cast<int>(m_source->timeRangeStart() / 1'000'000),
+                                 static_cast<int>(m_source->timeRangeEnd() / 1'000'000));
+    }
+}
+
+bool MainWindow::openRecording(const QString& path, QString* error)
+{
+    QString why;
+    auto replay = ReplayCluster::open(path, &why);
+    if (!replay) {
+        qCWarning(lcWindow) << "cannot open recording" << path << ":" << why;
+        if (error)
+            *error = why;
+        return false;
+    }
+    setSource(std::move(replay));
+    return true;
+}
+
+void MainWindow::openRecordingDialog()
+{
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open recording"), QString(),
+                                                      tr("Run recordings (*.ldrec *.sqlite *.db);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    QString error;
+    if (!openRecording(path, &error))
+        QMessageBox::warning(this, tr("Cannot open recording"), error);
+}
+
+void MainWindow::startLive()
+{
+    if (m_liveFactory)
+        setSource(m_liveFactory());
+}
+
+void MainWindow::onSnapshot(const SnapshotPtr& s)
+{
+    const int offset = m_hub->utcOffsetMinutes();
+    m_clock->setText(QStringLiteral(" %1 · %2 ").arg(formatSimTime(s->sim_time_ns()), formatCalendar(s->calendar_unix_ms(), offset)));
+    const v1::HostState& h = s->host();
+    m_paused = h.paused();
+    m_speed->setText(tr(" speed %1 · measured ×%2 %3 ")
+                         .arg(formatSpeed(h.speed()), formatCompact(h.sim_per_wall()), h.paused() ? tr("· paused") : QString()));
+    m_rate->setText(tr(" %1 events/s ").arg(formatCompact(h.events_per_sec())));
+    m_playPause->setText(m_paused ? tr("&Play") : tr("&Pause"));
+    // Keep the speed choice in step with what the source reports.
+    for (int i = 0; i < kSpeedCount; ++i) {
+        const bool match = kSpeeds[i] <= 0 ? !(h.speed() > 0) : std::fabs(kSpeeds[i] - h.speed()) < 1e-9;
+        if (match && i != m_speedIndex) {
+            m_speedIndex = i;
+            m_speedCombo->setCurrentIndex(i);
+            m_speedGroup->actions()[i]->setChecked(true);
+        }
+    }
+    if (m_replayBar->isVisible() && !m_replaySlider->isSliderDown() && !m_seekTimer->isActive()) {
+        m_sliderFromSnapshot = true;
+        const auto* replay = qobject_cast<ReplayCluster*>(m_source.get());
+        m_replaySlider->setValue(static_cast<int>((replay ? replay->cursor() : s->sim_time_ns()) / 1'000'000));
+        m_sliderFromSnapshot = false;
+    }
+}
+
+void MainWindow::onConnection(ConnectionState state, const QString& detail)
+{
+    QString colour = QStringLiteral("#50545c");
+    switch (state) {
+    case ConnectionState::Live:
+        colour = QStringLiteral("#1e7a34");
+        break;
+    case ConnectionState::Stale:
+    case ConnectionState::Connecting:
+        colour = QStringLiteral("#a86200");
+        break;
+    case ConnectionState::Failed:
+        colour = QStringLiteral("#c0141c");
+        break;
+    case ConnectionState::Replay:
+        colour = QStringLiteral("#2f5fb8");
+        break;
+    case ConnectionState::Disconnected:
+        break;
+    }
+    m_connection->setText(QStringLiteral(" <b style='color:%1'>● %2</b> ").arg(colour, connectionStateName(state)));
+    m_connection->setToolTip(detail.isEmpty() ? connectionStateName(state) : detail);
+}
+
+void MainWindow::onCommandFinished(quint64 token, bool ok, const QString& message)
+{
+    statusBar()->showMessage(message, ok ? 3000 : 8000);
+    const auto it = std::find(m_faultTokens.begin(), m_faultTokens.end(), token);
+    if (it != m_faultTokens.end()) {
+        m_faultTokens.erase(it);
+        m_faults->showStatus(message, ok);
+    }
+    if (!ok)
+        qCInfo(lcWindow) << "command refused:" << message;
+}
+
+void MainWindow::togglePlay()
+{
+    if (!m_source)
+        return;
+    if (m_paused)
+        m_source->resume();
+    else
+        m_source->pause();
+    m_paused = !m_paused;
+    m_playPause->setText(m_paused ? tr("&Play") : tr("&Pause"));
+}
+
+void MainWindow::setSpeedIndex(int index)
+{
+    if (index < 0 || index >= kSpeedCount)
+        return;
+    m_speedIndex = index;
+    m_speedCombo->setCurrentIndex(index);
+    m_speedGroup->actions()[index]->setChecked(true);
+    if (m_source)
+        m_source->setSpeed(kSpeeds[index]);
+}
+
+void MainWindow::changeSpeed(int delta)
+{
+    setSpeedIndex(std::clamp(m_speedIndex + delta, 0, kSpeedCount - 1));
+}
+
+void MainWindow::stepToKindDialog()
+{
+    if (!m_source)
+        return;
+    bool ok = false;
+    QStringList kinds = m_eventKinds;
+    if (kinds.isEmpty())
+        kinds = {QStringLiteral("fault.on"), QStringLiteral("fault.off")};
+    const QString kind = QInputDialog::getItem(this, tr("Step to kind"), tr("Run to the next event of kind:"), kinds,
+                                               std::max<qsizetype>(0, kinds.indexOf(QStringLiteral("fault.on"))), true, &ok);
+    if (ok && !kind.isEmpty())
+        m_source->stepToKind(kind);
+}
+
+void MainWindow::runUntilDialog()
+{
+    if (!m_source)
+        return;
+    bool ok = false;
+    const double now = static_cast<double>(m_hub->simTimeNs()) / 1e9;
+    const double t = QInputDialog::getDouble(this, tr("Run until"), tr("Simulated time (s):"), now + 10.0, 0.0, 1e9, 3, &ok);
+    if (ok)
+        m_source->runUntil(static_cast<std::int64_t>(t * 1e9));
+}
+
+void MainWindow::setLoadDialog()
+{
+    if (!m_source)
+        return;
+    QDialog d(this);
+    d.setWindowTitle(tr("Set load"));
+    auto* form = new QFormLayout(&d);
+    auto* engine = new QLineEdit(QStringLiteral("gifts"), &d);
+    auto* profile = new QComboBox(&d);
+    profile->setEditable(true);
+    profile->addItems({QString(), QStringLiteral("steady"), QStringLiteral("gala"), QStringLiteral("room-storm")});
+    profile->setToolTip(tr("Empty keeps the current profile"));
+    auto* mult = new QDoubleSpinBox(&d);
+    mult->setRange(0, 1000);
+    mult->setDecimals(2);
+    mult->setValue(1.0);
+    mult->setSpecialValueText(tr("unchanged"));
+    form->addRow(tr("Engine:"), engine);
+    form->addRow(tr("Profile:"), profile);
+    form->addRow(tr("Multiplier:"), mult);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &d);
+    form->addRow(buttons);
+    connect(buttons, &QDialogButtonBox::accepted, &d, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, &d, &QDialog::reject);
+    if (d.exec() == QDialog::Accepted)
+        m_source->setLoad(engine->text().trimmed(), profile->currentText().trimmed(), mult->value());
+}
+
+void MainWindow::operatorActionDialog()
+{
+    if (!m_source)
+        return;
+    QDialog d(this);
+    d.setWindowTitle(tr("Operator action"));
+    auto* form = new QFormLayout(&d);
+    auto* action = new QComboBox(&d);
+    action->addItems({QStringLiteral("shed-load"), QStringLiteral("drain-region"), QStringLiteral("restore")});
+    auto* target = new QLineEdit(m_inspector->selectedPath(), &d);
+    target->setPlaceholderText(tr("region or component path"));
+    auto* value = new QDoubleSpinBox(&d);
+    value->setRange(0, 1e12);
+    value->setDecimals(2);
+    value->setToolTip(tr("e.g. the new quota or rate limit"));
+    form->addRow(tr("Action:"), action);
+    form->addRow(tr("Target:"), target);
+    form->addRow(tr("Value:"), value);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &d);
+    form->addRow(buttons);
+    connect(buttons, &QDialogButtonBox::accepted, &d, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, &d, &QDialog::reject);
+    if (d.exec() == QDialog::Accepted)
+        m_source->operatorAction(action->currentText(), target->text().trimmed(), value->value());
+}
+
+FaultDialog* MainWindow::showFaultDialog(const QString& target)
+{
+    if (!m_source || !m_source->can(ClusterSource::Faults)) {
+        statusBar()->showMessage(tr("This source cannot change faults (a recording)."), 5000);
+        return nullptr;
+    }
+    QStringList paths;
+    const v1::Topology& t = m_hub->topology();
+    for (const v1::Region& r : t.regions())
+        paths.push_back(QString::fromStdString(r.name()));
+    for (const v1::Component& c : t.components())
+        paths.push_back(QString::fromStdString(c.path()));
+    auto* dialog = new FaultDialog(target, paths, m_hub->simTimeNs(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, dialog] {
+        if (!m_source)
+            return;
+        const v1::FaultSpec spec = dialog->spec();
+        qCInfo(lcFaults) << "injecting" << faultKindName(spec.kind()) << "on" << QString::fromStdString(spec.target());
+        m_faultTokens.push_back(m_source->injectFault(spec));
+        m_faults->showStatus(tr("injecting %1 on %2 …").arg(faultKindName(spec.kind()), QString::fromStdString(spec.target())), true);
+    });
+    dialog->open();
+    return dialog;
+}
+
+void MainWindow::showHelp()
+{
+    auto* d = new QDialog(this);
+    d->setAttribute(Qt::WA_DeleteOnClose);
+    d->setWindowTitle(tr("livedeck help"));
+    auto* layout = new QVBoxLayout(d);
+    auto* text = new QTextBrowser(d);
+    text->setOpenExternalLinks(false);
+    text->setHtml(tr(
+        "<h2>livedeck</h2>"
+        "<p>A console for the live-streaming backend emulator: an embedded world, a recording, or (later) a remote cluster, "
+        "all through the same dashboards.</p>"
+        "<h3>Shortcuts</h3><table cellpadding='3'>"
+        "<tr><td><b>Space</b></td><td>play / pause</td></tr>"
+        "<tr><td><b>S</b>, <b>F10</b></td><td>step one event (pauses first)</td></tr>"
+        "<tr><td><b>Ctrl+K</b></td><td>step to the next event of a kind</td></tr>"
+        "<tr><td><b>Ctrl+U</b></td><td>run until a simulated time</td></tr>"
+        "<tr><td><b>+</b> / <b>-</b></td><td>faster / slower (×0.1 … ×1000, max)</td></tr>"
+        "<tr><td><b>Ctrl+I</b></td><td>inject a fault (right-click any component, too)</td></tr>"
+        "<tr><td><b>Ctrl+O</b></td><td>open a recording for replay</td></tr>"
+        "<tr><td><b>Ctrl+L</b></td><td>start a fresh live world</td></tr>"
+        "<tr><td><b>F1</b></td><td>this help</td></tr></table>"
+        "<h3>Panels</h3><ul>"
+        "<li><b>Overview</b>: gift KPIs (— when the run has no such series), cluster summary, clock, speed gauges, drill progress.</li>"
+        "<li><b>Charts</b>: rates, errors, latency p50/p99/p999, region health, breakers, shard load; red lines mark fault starts.</li>"
+        "<li><b>Circuit breakers</b>: one tile per breaker — green closed, amber half-open, red open, purple forced open, "
+        "grey disabled, blue metrics-only; click for history.</li>"
+        "<li><b>Shard load</b>: shard × month heatmap of QPS, rows or p99; the triangle marks each cluster's hottest shard.</li>"
+        "<li><b>Regions</b>: map of regions and links; dark crossed discs are down, dashed red links with ✕ are partitioned.</li>"
+        "<li><b>Inspector</b>: every component's live state. <b>Event log</b>: filter by kind, path, text; "
+        "click selects the component; <i>Copy seed + time</i> gives what a replay needs.</li>"
+        "<li><b>Faults</b>: faults in force, inject and clear. <b>Developer</b>: the event queue, step, step to kind, run until.</li>"
+        "</ul><p>Panels are docks: drag them anywhere; View → Reset layout puts them back.</p>"));
+    layout->addWidget(text);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, d);
+    connect(buttons, &QDialogButtonBox::rejected, d, &QDialog::reject);
+    layout->addWidget(buttons);
+    d->resize(640, 560);
+    d->show();
+}
+
+QString MainWindow::statusConnectionText() const
+{
+    return m_connection->text();
+}
+
+QString MainWindow::statusClockText() const
+{
+    return m_clock->text();
+}
+
+QString MainWindow::statusSpeedText() const
+{
+    return m_speed->text();
+}
+
+void MainWindow::restoreSettings()
+{
+    QSettings settings;
+    const QByteArray geometry = settings.value(QStringLiteral("window/geometry")).toByteArray();
+    const QByteArray state = settings.value(QStringLiteral("window/state")).toByteArray();
+    if (!geometry.isEmpty())
+        restoreGeometry(geometry);
+    if (!state.isEmpty() && !restoreState(state))
+        qCInfo(lcWindow) << "saved layout not applicable; using the default";
+}
+
+void MainWindow::saveSettings()
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    if (m_options.useSettings)
+        saveSettings();
+    QMainWindow::closeEvent(event);
+}
+
+} // namespace livedeck::ui

@@ -1,0 +1,167 @@
+// MainWindow: the console. Dashboards are dock widgets around the charts (Overview on
+// top; regions, inspector and faults on the left; breakers and shards on the right;
+// event log and developer panel below), their layout saved and restored with
+// QSettings. Menus: File (open recording, live world, quit), Run (play/pause, step,
+// step to kind, run until, speed, load, operator actions), Faults, View (panels,
+// reset layout), Help. Shortcuts: Space play/pause, S or F10 step, Ctrl+O open a
+// recording, Ctrl+I inject a fault, Ctrl+U run until, Ctrl+K step to kind, Ctrl+L
+// live world, +/- speed, F1 help. The status bar shows the connection state, the
+// simulated clock with its calendar time, and the speed (requested and measured).
+// A replay toolbar with a time slider appears when the source can seek.
+//
+// Ownership: the window owns its panels and hub; setSource() takes a source (owned
+// by the window from then on). GUI thread.
+#pragma once
+
+#include "ui/cluster_source.h"
+
+#include <QMainWindow>
+#include <QPointer>
+
+#include <functional>
+#include <memory>
+
+QT_BEGIN_NAMESPACE
+class QAction;
+class QActionGroup;
+class QComboBox;
+class QDockWidget;
+class QLabel;
+class QSlider;
+class QTimer;
+class QToolBar;
+QT_END_NAMESPACE
+
+namespace livedeck::ui {
+
+class BreakerPanel;
+class ChartsPanel;
+class DashboardHub;
+class DeveloperPanel;
+class EventLogPanel;
+class FaultDialog;
+class FaultsPanel;
+class InspectorPanel;
+class OverviewPanel;
+class RegionPanel;
+class ShardPanel;
+
+struct MainWindowOptions {
+    bool useSettings = true; // restore and save geometry and dock layout (QSettings)
+};
+
+class MainWindow final : public QMainWindow {
+    Q_OBJECT
+public:
+    using SourceFactory = std::function<std::unique_ptr<ClusterSource>()>;
+    static constexpr double kSpeeds[] = {0.1, 0.5, 1, 2, 5, 10, 100, 1000, 0};
+
+    explicit MainWindow(MainWindowOptions options = {}, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Replaces the data source (the window owns it) and starts it.
+    void setSource(std::unique_ptr<ClusterSource> source);
+    ClusterSource* source() const { return m_source.get(); }
+    // How File → Live world builds an embedded world.
+    void setLiveFactory(SourceFactory factory) { m_liveFactory = std::move(factory); }
+    // Opens a recording for replay; false (and a message) when it cannot be read.
+    bool openRecording(const QString& path, QString* error = nullptr);
+    void startLive();
+
+    DashboardHub* hub() const { return m_hub; }
+    OverviewPanel* overview() const { return m_overview; }
+    BreakerPanel* breakers() const { return m_breakers; }
+    ShardPanel* shards() const { return m_shards; }
+    RegionPanel* regions() const { return m_regions; }
+    ChartsPanel* charts() const { return m_charts; }
+    InspectorPanel* inspector() const { return m_inspector; }
+    EventLogPanel* eventLog() const { return m_events; }
+    FaultsPanel* faults() const { return m_faults; }
+    DeveloperPanel* developer() const { return m_developer; }
+    QAction* playPauseAction() const { return m_playPause; }
+    QAction* stepAction() const { return m_step; }
+    QString statusConnectionText() const;
+    QString statusClockText() const;
+    QString statusSpeedText() const;
+
+    // Opens the fault dialog targeting `target` (non-modal; injects on accept).
+    FaultDialog* showFaultDialog(const QString& target);
+    // Puts docks back where the default layout has them.
+    void applyDefaultLayout();
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void buildDocks();
+    void buildActions();
+    void buildStatusBar();
+    void buildReplayBar();
+    QDockWidget* addPanelDock(QWidget* panel, const QString& title, const QString& objectName, Qt::DockWidgetArea area,
+                              const QString& tooltip);
+    void updateCapabilities();
+    void onSnapshot(const SnapshotPtr& snapshot);
+    void onConnection(ConnectionState state, const QString& detail);
+    void onCommandFinished(quint64 token, bool ok, const QString& message);
+    void togglePlay();
+    void changeSpeed(int delta);
+    void setSpeedIndex(int index);
+    void stepToKindDialog();
+    void runUntilDialog();
+    void setLoadDialog();
+    void operatorActionDialog();
+    void openRecordingDialog();
+    void showHelp();
+    void restoreSettings();
+    void saveSettings();
+
+    MainWindowOptions m_options;
+    DashboardHub* m_hub;
+    std::unique_ptr<ClusterSource> m_source;
+    SourceFactory m_liveFactory;
+    std::vector<QMetaObject::Connection> m_sourceConnections;
+
+    OverviewPanel* m_overview = nullptr;
+    BreakerPanel* m_breakers = nullptr;
+    ShardPanel* m_shards = nullptr;
+    RegionPanel* m_regions = nullptr;
+    ChartsPanel* m_charts = nullptr;
+    InspectorPanel* m_inspector = nullptr;
+    EventLogPanel* m_events = nullptr;
+    FaultsPanel* m_faults = nullptr;
+    DeveloperPanel* m_developer = nullptr;
+    QList<QDockWidget*> m_docks;
+    QByteArray m_defaultState;
+
+    QAction* m_openRecording = nullptr;
+    QAction* m_live = nullptr;
+    QAction* m_playPause = nullptr;
+    QAction* m_step = nullptr;
+    QAction* m_stepKind = nullptr;
+    QAction* m_runUntil = nullptr;
+    QAction* m_faster = nullptr;
+    QAction* m_slower = nullptr;
+    QAction* m_injectFault = nullptr;
+    QAction* m_clearFaults = nullptr;
+    QAction* m_setLoad = nullptr;
+    QAction* m_operatorAction = nullptr;
+    QActionGroup* m_speedGroup = nullptr;
+    QComboBox* m_speedCombo = nullptr;
+    QToolBar* m_replayBar = nullptr;
+    QSlider* m_replaySlider = nullptr;
+    QLabel* m_replayLabel = nullptr;
+    QTimer* m_seekTimer = nullptr;
+    bool m_sliderFromSnapshot = false;
+
+    QLabel* m_connection = nullptr;
+    QLabel* m_clock = nullptr;
+    QLabel* m_speed = nullptr;
+    QLabel* m_rate = nullptr;
+
+    bool m_paused = true;
+    int m_speedIndex = 2; // ×1
+    std::vector<std::uint64_t> m_faultTokens;
+    QStringList m_eventKinds;
+};
+
+} // namespace livedeck::ui

@@ -1,0 +1,285 @@
+#include "ui/overview_panel.h"
+
+#include "ui/dashboard_hub.h"
+#include "ui/format.h"
+#include "ui/kpi_tile.h"
+#include "ui/series_catalog.h"
+#include "ui/shard_table.h"
+
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QProgressBar>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+namespace livedeck::ui {
+namespace {
+
+QString formatWithUnit(double v, const std::string& unit)
+{
+    if (std::isnan(v))
+        return QStringLiteral("—");
+    if (unit == "ms" || unit.empty())
+        return formatMillis(v);
+    if (unit == "s")
+        return formatMillis(v * 1000.0);
+    if (unit == "ratio")
+        return formatPercent(v);
+    return formatCompact(v) + QLatin1Char(' ') + QString::fromStdString(unit);
+}
+
+std::string unitOf(const SeriesCatalog& catalog, std::string_view name, v1::MetricType type)
+{
+    const auto& ids = catalog.idsNamed(name, type);
+    if (ids.empty())
+        return {};
+    const SeriesInfo* s = catalog.find(ids.front());
+    return s ? s->unit : std::string();
+}
+
+} // namespace
+
+OverviewPanel::OverviewPanel(DashboardHub* hub, QWidget* parent) : QWidget(parent), m_hub(hub)
+{
+    auto* layout = new QHBoxLayout(this);
+    layout->setContentsMargins(6, 6, 6, 6);
+    layout->setSpacing(8);
+
+    // Clock and pacing.
+    auto* clockBox = new QGroupBox(tr("Simulated clock"), this);
+    auto* clockLayout = new QVBoxLayout(clockBox);
+    m_clock = new QLabel(formatSimTime(0), clockBox);
+    QFont cf = m_clock->font();
+    cf.setPointSizeF(cf.pointSizeF() * 1.9);
+    cf.setBold(true);
+    cf.setFamily(QStringLiteral("monospace"));
+    cf.setStyleHint(QFont::Monospace);
+    m_clock->setFont(cf);
+    m_clock->setToolTip(tr("Simulated time since the start of the run"));
+    m_calendar = new QLabel(QStringLiteral("—"), clockBox);
+    m_calendar->setToolTip(tr("Calendar time of the simulated clock, in the run's own time zone"));
+    m_runState = new QLabel(tr("waiting for data"), clockBox);
+    clockLayout->addWidget(m_clock);
+    clockLayout->addWidget(m_calendar);
+    clockLayout->addWidget(m_runState);
+    clockLayout->addStretch(1);
+    layout->addWidget(clockBox);
+
+    auto* gauges = new QGroupBox(tr("Speed"), this);
+    auto* gl = new QHBoxLayout(gauges);
+    m_eventsGauge = new GaugeWidget(tr("events / s"), 1.0, 1e8, gauges);
+    m_eventsGauge->setToolTip(tr("Scheduler events executed per wall-clock second (log scale, 1 … 100 M)"));
+    m_speedGauge = new GaugeWidget(tr("sim s / wall s"), 0.01, 1e4, gauges);
+    m_speedGauge->setToolTip(tr("Simulated seconds per wall-clock second, measured (log scale, 0.01 … 10 000)"));
+    gl->addWidget(m_eventsGauge);
+    gl->addWidget(m_speedGauge);
+    layout->addWidget(gauges);
+
+    auto* kpis = new QGroupBox(tr("Gifts"), this);
+    auto* kl = new QHBoxLayout(kpis);
+    kl->setSpacing(6);
+    kl->setContentsMargins(6, 4, 6, 6);
+    m_orders = new KpiTile(tr("Gift orders"), tr("Rate of gift orders placed (gifts.orders.placed, summed over components)"), kpis);
+    m_availability = new KpiTile(tr("Panel availability"), tr("Share of gift-panel requests served (gifts.panel.availability)"), kpis);
+    m_settlement = new KpiTile(tr("Settlement lag"), tr("How far settlement trails the orders (gifts.settlement.lag, worst component)"), kpis);
+    m_errors = new KpiTile(tr("Errors"), tr("Rate of failed gift requests (gifts.errors), and their share of orders"), kpis);
+    kl->addWidget(m_orders);
+    kl->addWidget(m_availability);
+    kl->addWidget(m_settlement);
+    kl->addWidget(m_errors);
+    layout->addWidget(kpis, 2);
+
+    auto* cluster = new QGroupBox(tr("Cluster"), this);
+    auto* cl = new QHBoxLayout(cluster);
+    cl->setSpacing(6);
+    cl->setContentsMargins(6, 4, 6, 6);
+    m_regions = new KpiTile(tr("Regions up"), tr("Regions reporting up (RegionHealth), of all regions in the topology"), cluster);
+    m_breakers = new KpiTile(tr("Breakers open"), tr("Circuit breakers open or forced open, of all breakers"), cluster);
+    m_skew = new KpiTile(tr("Shard skew"), tr("Hottest shard's QPS over the mean shard's, for the most skewed cluster"), cluster);
+    m_faults = new KpiTile(tr("Faults"), tr("Faults active now (and scheduled to start later)"), cluster);
+    cl->addWidget(m_regions);
+    cl->addWidget(m_breakers);
+    cl->addWidget(m_skew);
+    cl->addWidget(m_faults);
+    layout->addWidget(cluster, 2);
+
+    auto* drill = new QGroupBox(tr("Drill"), this);
+    auto* dl = new QVBoxLayout(drill);
+    m_drillTitle = new QLabel(tr("No drill loaded"), drill);
+    QFont df = m_drillTitle->font();
+    df.setBold(true);
+    m_drillTitle->setFont(df);
+    m_drillTitle->setWordWrap(true);
+    m_drillProgress = new QProgressBar(drill);
+    m_drillProgress->setRange(0, 1000);
+    m_drillProgress->setValue(0);
+    m_drillProgress->setTextVisible(true);
+    m_drillProgress->setFormat(QStringLiteral("—"));
+    m_drillProgress->setToolTip(tr("Simulated time elapsed of the drill's duration"));
+    m_drillDetail = new QLabel(drill);
+    m_drillDetail->setWordWrap(true);
+    dl->addWidget(m_drillTitle);
+    dl->addWidget(m_drillProgress);
+    dl->addWidget(m_drillDetail);
+    dl->addStretch(1);
+    drill->setMinimumWidth(190);
+    drill->setMaximumWidth(260);
+    layout->addWidget(drill, 1);
+    resetRun();
+}
+
+void OverviewPanel::resetRun()
+{
+    m_shards.clear();
+    for (KpiTile* t : {m_orders, m_availability, m_settlement, m_errors, m_regions, m_breakers, m_skew, m_faults})
+        t->setValue(QStringLiteral("—"));
+    m_clock->setText(formatSimTime(0));
+    m_calendar->setText(QStringLiteral("—"));
+    m_runState->setText(tr("waiting for data"));
+    m_eventsGauge->setValue(0.0, QStringLiteral("—"));
+    m_speedGauge->setValue(0.0, QStringLiteral("—"));
+    m_drillTitle->setText(tr("No drill loaded"));
+    m_drillProgress->setValue(0);
+    m_drillProgress->setFormat(QStringLiteral("—"));
+    m_drillDetail->clear();
+}
+
+void OverviewPanel::applyTopology(const v1::Topology& topology)
+{
+    m_topologyRegions = topology.regions_size();
+    m_utcOffsetMinutes = topology.calendar_utc_offset_minutes();
+}
+
+QString OverviewPanel::clockText() const
+{
+    return m_clock->text();
+}
+
+void OverviewPanel::applySnapshot(const v1::Snapshot& s, const SeriesCatalog& catalog)
+{
+    using Status = KpiTile::Status;
+    // Clock and pacing.
+    m_clock->setText(formatSimTime(s.sim_time_ns()));
+    m_calendar->setText(formatCalendar(s.calendar_unix_ms(), m_utcOffsetMinutes));
+    const v1::HostState& h = s.host();
+    m_runState->setText(h.paused() ? tr("paused · speed %1").arg(formatSpeed(h.speed()))
+                                   : tr("running · speed %1").arg(formatSpeed(h.speed())));
+    m_eventsGauge->setValue(h.events_per_sec(), formatCompact(h.events_per_sec()));
+    m_speedGauge->setValue(h.sim_per_wall(), QStringLiteral("×") + formatCompact(h.sim_per_wall()));
+
+    // Gift KPIs.
+    const double orders = catalog.aggregate(kOrdersSeries, v1::METRIC_TYPE_COUNTER, Aggregate::Sum);
+    m_orders->setValue(formatRate(orders), std::isnan(orders) ? tr("no such series") : tr("placed"),
+                       std::isnan(orders) ? Status::Unknown : Status::Good);
+    const double avail = catalog.aggregate(kAvailabilitySeries, v1::METRIC_TYPE_GAUGE, Aggregate::Mean);
+    m_availability->setValue(formatPercent(avail), std::isnan(avail) ? tr("no such series") : tr("target 99.99 %"),
+                             std::isnan(avail) ? Status::Unknown
+                             : avail >= 0.9999 ? Status::Good
+                             : avail >= 0.999  ? Status::Warning
+                                               : Status::Bad);
+    double lag = catalog.aggregate(kSettlementLagSeries, v1::METRIC_TYPE_GAUGE, Aggregate::Max);
+    std::string lagUnit = unitOf(catalog, kSettlementLagSeries, v1::METRIC_TYPE_GAUGE);
+    if (std::isnan(lag)) {
+        lag = catalog.aggregate(kSettlementLagSeries, v1::METRIC_TYPE_HISTOGRAM_P99, Aggregate::Max);
+        lagUnit = unitOf(catalog, kSettlementLagSeries, v1::METRIC_TYPE_HISTOGRAM_P99);
+    }
+    m_settlement->setValue(formatWithUnit(lag, lagUnit), std::isnan(lag) ? tr("no such series") : tr("worst"),
+                           std::isnan(lag) ? Status::Unknown : Status::Good);
+    const double errors = catalog.aggregate(kErrorsSeries, v1::METRIC_TYPE_COUNTER, Aggregate::Sum);
+    QString errorDetail = std::isnan(errors) ? tr("no such series") : tr("failed per second");
+    Status errorStatus = Status::Unknown;
+    if (!std::isnan(errors)) {
+        errorStatus = errors > 0 ? Status::Warning : Status::Good;
+        if (!std::isnan(orders) && orders > 0) {
+            const double share = errors / orders;
+            errorDetail = tr("%1 of orders").arg(formatPercent(share, share < 0.001 ? 3 : 2));
+            errorStatus = share < 0.0001 ? Status::Good : share < 0.01 ? Status::Warning : Status::Bad;
+        }
+    }
+    m_errors->setValue(formatRate(errors), errorDetail, errorStatus);
+
+    // Cluster summary.
+    if (s.regions_size() > 0) {
+        int up = 0;
+        for (const v1::RegionHealth& r : s.regions())
+            up += r.up() ? 1 : 0;
+        const int total = std::max(m_topologyRegions, s.regions_size());
+        m_regions->setValue(QStringLiteral("%1 / %2").arg(up).arg(total), tr("up"),
+                            up == total ? Status::Good : up == 0 ? Status::Bad : Status::Warning);
+    } else {
+        m_regions->setValue(m_topologyRegions > 0 ? QStringLiteral("? / %1").arg(m_topologyRegions) : QStringLiteral("—"),
+                            tr("no region health in snapshots"), Status::Unknown);
+    }
+    if (s.breakers_size() > 0) {
+        int open = 0;
+        int half = 0;
+        for (const v1::BreakerState& b : s.breakers()) {
+            open += (b.state() == v1::BREAKER_OPEN || b.state() == v1::BREAKER_FORCED_OPEN) ? 1 : 0;
+            half += b.state() == v1::BREAKER_HALF_OPEN ? 1 : 0;
+        }
+        m_breakers->setValue(QStringLiteral("%1 / %2").arg(open).arg(s.breakers_size()), tr("%1 half-open").arg(half),
+                             open > 0 ? Status::Bad : half > 0 ? Status::Warning : Status::Good);
+    } else {
+        m_breakers->setValue(QStringLiteral("—"), tr("no breakers in this run"), Status::Unknown);
+    }
+    if (s.shards_size() > 0) {
+        m_shards.apply(s);
+        const ClusterSkew* k = m_shards.worstSkew();
+        const double worst = k ? k->skew : 0.0;
+        const QString where = k ? tr("shard %1").arg(k->hottestShard) : QString();
+        m_skew->setToolTip(k ? tr("Hottest shard's QPS over the mean shard's in %1 (the most skewed cluster)")
+                                   .arg(QString::fromStdString(k->cluster))
+                             : tr("Hottest shard's QPS over the mean shard's, for the most skewed cluster"));
+        m_skew->setValue(worst > 0 ? QStringLiteral("%1×").arg(worst, 0, 'f', 2) : QStringLiteral("—"),
+                         worst > 0 ? tr("max/mean · %1").arg(where) : tr("no shard traffic"),
+                         worst <= 0 ? Status::Unknown : worst < 1.5 ? Status::Good : worst < 3 ? Status::Warning : Status::Bad);
+    } else {
+        m_skew->setValue(QStringLiteral("—"), tr("no shards in this run"), Status::Unknown);
+    }
+    int active = 0;
+    for (const v1::FaultSpec& f : s.faults())
+        active += f.active() ? 1 : 0;
+    const int scheduled = s.faults_size() - active;
+    m_faults->setValue(QString::number(active), scheduled > 0 ? tr("active · %1 scheduled").arg(scheduled) : tr("active"),
+                       active > 0 ? Status::Warning : Status::Good);
+    applyDrill(s);
+}
+
+void OverviewPanel::applyDrill(const v1::Snapshot& s)
+{
+    if (!s.has_drill() || s.drill().name().empty()) {
+        if (m_drillTitle->text() != tr("No drill loaded")) {
+            m_drillTitle->setText(tr("No drill loaded"));
+            m_drillProgress->setValue(0);
+            m_drillProgress->setFormat(QStringLiteral("—"));
+            m_drillDetail->clear();
+        }
+        return;
+    }
+    const v1::DrillState& d = s.drill();
+    static const char* const kPhases[] = {"—", "loaded", "running", "paused", "finished", "halted"};
+    const int phase = d.phase() >= 0 && d.phase() < 6 ? d.phase() : 0;
+    m_drillTitle->setText(QString::fromStdString(d.name()) + QStringLiteral(" · ") + QLatin1String(kPhases[phase]));
+    const double frac = d.duration_ns() > 0 ? std::clamp(static_cast<double>(d.sim_time_ns()) / static_cast<double>(d.duration_ns()), 0.0, 1.0) : 0.0;
+    m_drillProgress->setValue(static_cast<int>(frac * 1000));
+    m_drillProgress->setFormat(QStringLiteral("%1 / %2").arg(formatSimTime(d.sim_time_ns(), false).mid(2),
+                                                             formatSimTime(d.duration_ns(), false).mid(2)));
+    int passed = 0;
+    for (const v1::ExpectationStatus& e : d.expectations())
+        passed += e.passed() ? 1 : 0;
+    int held = 0;
+    for (const v1::InvariantStatus& i : d.invariants())
+        held += i.passed() ? 1 : 0;
+    m_drillDetail->setText(tr("expectations %1/%2 · invariants %3/%4 · score %5 · seed %6")
+                               .arg(passed)
+                               .arg(d.expectations_size())
+                               .arg(held)
+                               .arg(d.invariants_size())
+                               .arg(d.score(), 0, 'f', 1)
+                               .arg(d.seed()));
+}
+
+} // namespace livedeck::ui

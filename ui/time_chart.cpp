@@ -1,0 +1,462 @@
+#include "ui/time_chart.h"
+
+#include "ui/logging.h"
+#include "ui/palette.h"
+
+#include <QChart>
+#include <QGraphicsLayout>
+#include <QLegend>
+#include <QLineSeries>
+#include <QMouseEvent>
+#include <QPainter>
+#include <QValueAxis>
+
+#include <algorithm>
+#include <cmath>
+
+namespace livedeck::ui {
+namespace {
+
+// 1, 2, 5 × 10^k at or above v (v > 0).
+double niceCeil(double v)
+{
+    if (!(v > 0.0))
+        return 1.0;
+    const double p = std::pow(10.0, std::floor(std::log10(v)));
+    for (double m : {1.0, 2.0, 2.5, 5.0, 10.0}) {
+        if (m * p >= v * (1 - 1e-12))
+            return m * p;
+    }
+    return 10.0 * p;
+}
+
+double niceFloor(double v)
+{
+    if (v >= 0.0)
+        return 0.0;
+    return -niceCeil(-v);
+}
+
+} // namespace
+
+TimeChart::TimeChart(const QString& title, const QString& unit, QWidget* parent, std::size_t capacity)
+    : QChartView(parent), m_title(title), m_unit(unit), m_capacity(capacity)
+{
+    auto* chart = new QChart();
+    chart->setAnimationOptions(QChart::NoAnimation);
+    chart->setTitle(unit.isEmpty() ? title : title + QStringLiteral(" (") + unit + QLatin1Char(')'));
+    chart->layout()->setContentsMargins(0, 0, 0, 0);
+    QFont titleFont = font();
+    titleFont.setBold(true);
+    chart->setTitleFont(titleFont);
+    chart->setMargins(QMargins(4, 0, 8, 0));
+    chart->setBackgroundRoundness(0);
+    chart->legend()->setAlignment(Qt::AlignBottom);
+    QFont legendFont = font();
+    legendFont.setPointSizeF(std::max(7.0, legendFont.pointSizeF() * 0.9));
+    chart->legend()->setFont(legendFont);
+    chart->legend()->setMarkerShape(QLegend::MarkerShapeRectangle);
+
+    m_axisX = new QValueAxis(chart);
+    m_axisX->setLabelFormat(QStringLiteral("%.0f"));
+    m_axisX->setTickCount(6);
+    m_axisX->setTitleVisible(false); // the panel says "simulated seconds" once; height is precious
+    QFont axisFont = font();
+    axisFont.setPointSizeF(std::max(7.0, axisFont.pointSizeF() * 0.85));
+    m_axisX->setLabelsFont(axisFont);
+    m_axisX->setTitleFont(axisFont);
+    m_axisX->setRange(0, kMinSpanS);
+    m_axisY = new QValueAxis(chart);
+    m_axisY->setLabelFormat(QStringLiteral("%.4g"));
+    m_axisY->setTickCount(5);
+    m_axisY->setLabelsFont(axisFont);
+    m_axisY->setRange(0, 1);
+    chart->addAxis(m_axisX, Qt::AlignBottom);
+    chart->addAxis(m_axisY, Qt::AlignLeft);
+    setChart(chart);
+    setRenderHint(QPainter::Antialiasing, true);
+    setMinimumSize(240, 130);
+    setToolTip(tr("x: simulated time (s)"));
+    setContextMenuPolicy(Qt::DefaultContextMenu);
+}
+
+TimeChart::~TimeChart() = default;
+
+int TimeChart::addLine(const QString& label)
+{
+    auto line = std::make_unique<Line>(m_capacity);
+    line->label = label;
+    line->series = new QLineSeries(chart());
+    line->series->setName(label);
+    QPen pen(palette::seriesColor(static_cast<int>(m_lines.size())));
+    pen.setWidthF(1.6);
+    line->series->setPen(pen);
+    chart()->addSeries(line->series);
+    line->series->attachAxis(m_axisX);
+    line->series->attachAxis(m_axisY);
+    m_lines.push_back(std::move(line));
+    return static_cast<int>(m_lines.size()) - 1;
+}
+
+void TimeChart::removeAllLines()
+{
+    for (auto& l : m_lines) {
+        chart()->removeSeries(l->series);
+        delete l->series;
+    }
+    m_lines.clear();
+}
+
+QString TimeChart::lineLabel(int line) const
+{
+    return m_lines[static_cast<std::size_t>(line)]->label;
+}
+
+void TimeChart::addPoint(int line, double tSeconds, double value)
+{
+    if (std::isnan(value) || std::isnan(tSeconds))
+        return;
+    Line& l = *m_lines[static_cast<std::size_t>(line)];
+    if (!l.ring.empty()) {
+        TimePoint& last = l.ring.back();
+        if (tSeconds < last.t)
+            return;
+        if (tSeconds == last.t) {
+            if (last.v != value) {
+                last.v = value;
+                l.dirty = true;
+            }
+            return;
+        }
+    }
+    l.ring.push(TimePoint{tSeconds, value});
+    l.dirty = true;
+}
+
+void TimeChart::addFaultOn(std::uint64_t faultId, double tSeconds, const QString& label)
+{
+    for (const Span& s : m_spans) {
+        if (s.id == faultId && s.on == tSeconds)
+            return; // delivered twice (replay history)
+    }
+    m_spans.push_back(Span{faultId, tSeconds, -1.0, label});
+    while (m_spans.size() > kMaxSpans)
+        m_spans.pop_front();
+    m_spansDirty = true;
+}
+
+void TimeChart::addFaultOff(std::uint64_t faultId, double tSeconds)
+{
+    for (auto it = m_spans.rbegin(); it != m_spans.rend(); ++it) {
+        if (it->id == faultId && it->off < 0.0 && it->on <= tSeconds) {
+            it->off = tSeconds;
+            m_spansDirty = true;
+            return;
+        }
+    }
+}
+
+void TimeChart::addMarker(double tSeconds, const QColor& color, const QString& label)
+{
+    m_markers.push_back(Marker{tSeconds, color, label});
+    while (m_markers.size() > kMaxSpans)
+        m_markers.pop_front();
+    m_spansDirty = true;
+}
+
+void TimeChart::clearData()
+{
+    m_markers.clear();
+    for (auto& l : m_lines) {
+        l->ring.clear();
+        l->dirty = true;
+    }
+    m_spans.clear();
+    m_spansDirty = true;
+    m_now = 0.0;
+}
+
+void TimeChart::setYMode(YMode mode, double fixedMin, double fixedMax)
+{
+    m_yMode = mode;
+    m_fixedMin = fixedMin;
+    m_fixedMax = fixedMax;
+}
+
+void TimeChart::visiblePoints(const RingBuffer<TimePoint>& ring, double from, double to, int columns,
+                              std::size_t decimateAbove, QList<QPointF>& out, double scale)
+{
+    out.clear();
+    const auto before = [](const TimePoint& p, double t) { return p.t < t; };
+    std::size_t first = ring.lowerBound(from, before);
+    if (first > 0)
+        --first; // one point left of the window so the line reaches the edge
+    std::size_t last = ring.lowerBound(to, before);
+    if (last < ring.size())
+        ++last; // and one at/after the right edge
+    const std::size_t count = last - first;
+    if (count <= decimateAbove || columns <= 0) {
+        out.reserve(static_cast<qsizetype>(count));
+        for (std::size_t i = first; i < last; ++i)
+            out.append(QPointF(ring[i].t, ring[i].v * scale));
+        return;
+    }
+    // Min/max per pixel column, in time order within the column.
+    out.reserve(static_cast<qsizetype>(columns) * 2);
+    const double width = std::max(to - from, 1e-9);
+    std::size_t i = first;
+    while (i < last) {
+        const int col = std::clamp(static_cast<int>((ring[i].t - from) / width * columns), 0, columns - 1);
+        std::size_t minI = i;
+        std::size_t maxI = i;
+        std::size_t j = i + 1;
+        for (; j < last; ++j) {
+            const int c = std::clamp(static_cast<int>((ring[j].t - from) / width * columns), 0, columns - 1);
+            if (c != col)
+                break;
+            if (ring[j].v < ring[minI].v)
+                minI = j;
+            if (ring[j].v > ring[maxI].v)
+                maxI = j;
+        }
+        const std::size_t a = std::min(minI, maxI);
+        const std::size_t b = std::max(minI, maxI);
+        out.append(QPointF(ring[a].t, ring[a].v * scale));
+        if (b != a)
+            out.append(QPointF(ring[b].t, ring[b].v * scale));
+        i = j;
+    }
+}
+
+void TimeChart::updateAxes(double nowSeconds)
+{
+    double firstT = nowSeconds;
+    for (const auto& l : m_lines) {
+        if (!l->ring.empty())
+            firstT = std::min(firstT, l->ring.front().t);
+    }
+    const double span = std::clamp(nowSeconds - firstT, kMinSpanS, m_windowS);
+    double xMax = std::max(nowSeconds, span);
+    double xMin = xMax - span;
+    if (xMin != m_xMin || xMax != m_xMax) {
+        m_xMin = xMin;
+        m_xMax = xMax;
+        m_axisX->setRange(xMin, xMax);
+    }
+    double yMin = 0.0;
+    double yMax = 1.0;
+    if (m_yMode == YMode::Fixed) {
+        yMin = m_fixedMin;
+        yMax = m_fixedMax;
+    } else {
+        double lo = std::numeric_limits<double>::infinity();
+        double hi = -std::numeric_limits<double>::infinity();
+        const auto before = [](const TimePoint& p, double t) { return p.t < t; };
+        for (const auto& l : m_lines) {
+            const RingBuffer<TimePoint>& r = l->ring;
+            for (std::size_t i = r.lowerBound(xMin, before); i < r.size(); ++i) {
+                lo = std::min(lo, r[i].v * m_scale);
+                hi = std::max(hi, r[i].v * m_scale);
+            }
+        }
+        if (!std::isfinite(lo)) {
+            lo = 0.0;
+            hi = 1.0;
+        }
+        applyPrefix(std::max(std::fabs(lo), std::fabs(hi)));
+        lo /= m_prefix;
+        hi /= m_prefix;
+        if (m_yMode == YMode::FromZero) {
+            yMin = niceFloor(std::min(lo, 0.0));
+            yMax = niceCeil(std::max(hi * 1.08, 1e-9));
+        } else {
+            const double pad = std::max((hi - lo) * 0.1, std::max(std::fabs(hi), 1e-9) * 1e-4);
+            yMin = lo - pad;
+            yMax = hi + pad;
+            // Round to a step so the axis does not twitch every tick.
+            const double step = niceCeil((yMax - yMin) / 4.0);
+            yMin = std::floor(yMin / step) * step;
+            yMax = std::ceil(yMax / step) * step;
+        }
+        yMin = std::max(yMin, m_limitLo);
+        yMax = std::min(yMax, m_limitHi);
+        if (yMax <= yMin)
+            yMax = yMin + 1.0;
+    }
+    if (yMin != m_yMin || yMax != m_yMax) {
+        m_yMin = yMin;
+        m_yMax = yMax;
+        m_axisY->setRange(yMin, yMax);
+    }
+}
+
+void TimeChart::applyPrefix(double absMax)
+{
+    double prefix = 1.0;
+    QString name;
+    if (absMax >= 2e9) {
+        prefix = 1e9;
+        name = QStringLiteral("G");
+    } else if (absMax >= 2e6) {
+        prefix = 1e6;
+        name = QStringLiteral("M");
+    } else if (absMax >= 2e4) {
+        prefix = 1e3;
+        name = QStringLiteral("K");
+    }
+    if (prefix == m_prefix)
+        return;
+    m_prefix = prefix;
+    for (auto& l : m_lines)
+        l->dirty = true; // the series hold scaled points
+    QString unit = m_unit;
+    if (!name.isEmpty()) {
+        if (unit == QStringLiteral("1/s"))
+            unit = name + QStringLiteral("/s");
+        else
+            unit = unit.isEmpty() ? name : name + QLatin1Char(' ') + unit;
+    }
+    chart()->setTitle(unit.isEmpty() ? m_title : m_title + QStringLiteral(" (") + unit + QLatin1Char(')'));
+}
+
+void TimeChart::refresh(double nowSeconds)
+{
+    const bool moved = nowSeconds != m_now;
+    m_now = nowSeconds;
+    updateAxes(nowSeconds);
+    const int columns = std::max(1, static_cast<int>(chart()->plotArea().width()));
+    for (auto& l : m_lines) {
+        if (!l->dirty && !moved)
+            continue;
+        const std::size_t total = l->ring.size();
+        if (!l->dirty && total <= kDecimateAbove)
+            continue; // every point is already in the series; only the axis moved
+        QList<QPointF>& buffer = l->buffers[l->nextBuffer];
+        l->nextBuffer ^= 1;
+        // Undecimated lines hold their whole ring (cheap below kDecimateAbove points), so
+        // moving the window needs no new replace(); decimated ones hold the window.
+        if (total <= kDecimateAbove)
+            visiblePoints(l->ring, -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity(),
+                          columns, kDecimateAbove, buffer, m_scale / m_prefix);
+        else
+            visiblePoints(l->ring, m_xMin, m_xMax, columns, kDecimateAbove, buffer, m_scale / m_prefix);
+        l->series->replace(buffer);
+        ++m_replaceCalls;
+        l->dirty = false;
+    }
+    if (m_spansDirty || moved) {
+        m_spansDirty = false;
+        viewport()->update();
+    }
+}
+
+QPointF TimeChart::mapToWidget(double tSeconds, double value) const
+{
+    const QPointF inChart = chart()->mapToPosition(QPointF(tSeconds, value * m_scale / m_prefix));
+    return mapFromScene(chart()->mapToScene(inChart));
+}
+
+void TimeChart::drawForeground(QPainter* painter, const QRectF& rect)
+{
+    QChartView::drawForeground(painter, rect);
+    if (m_spans.empty() && m_markers.empty())
+        return;
+    const QRectF plot = chart()->mapRectToScene(chart()->plotArea());
+    const auto xOf = [&](double t) {
+        const QPointF p = chart()->mapToScene(chart()->mapToPosition(QPointF(t, m_yMin)));
+        return p.x();
+    };
+    painter->save();
+    painter->setClipRect(plot);
+    QFont f = font();
+    f.setPointSizeF(std::max(7.0, f.pointSizeF() * 0.8));
+    painter->setFont(f);
+    int labelRow = 0;
+    for (const Span& s : m_spans) {
+        const double end = s.off < 0.0 ? m_now : s.off;
+        if (end < m_xMin || s.on > m_xMax)
+            continue;
+        const double x0 = std::max(xOf(s.on), plot.left());
+        const double x1 = std::min(xOf(end), plot.right());
+        if (x1 > x0)
+            painter->fillRect(QRectF(x0, plot.top(), x1 - x0, plot.height()), palette::faultSpanColor());
+        if (s.on >= m_xMin) {
+            QPen on(palette::faultOnColor());
+            on.setWidthF(1.5);
+            painter->setPen(on);
+            painter->drawLine(QPointF(xOf(s.on), plot.top()), QPointF(xOf(s.on), plot.bottom()));
+            if (!s.label.isEmpty()) {
+                const double y = plot.top() + 2 + (labelRow % 3) * (painter->fontMetrics().height());
+                painter->drawText(QPointF(xOf(s.on) + 3, y + painter->fontMetrics().ascent()), s.label);
+                ++labelRow;
+            }
+        }
+        if (s.off >= 0.0 && s.off >= m_xMin && s.off <= m_xMax) {
+            QPen off(palette::faultOffColor());
+            off.setWidthF(1.5);
+            off.setStyle(Qt::DashLine);
+            painter->setPen(off);
+            painter->drawLine(QPointF(xOf(s.off), plot.top()), QPointF(xOf(s.off), plot.bottom()));
+        }
+    }
+    for (const Marker& m : m_markers) {
+        if (m.t < m_xMin || m.t > m_xMax)
+            continue;
+        QPen pen(m.color);
+        pen.setWidthF(2.0);
+        painter->setPen(pen);
+        const double x = xOf(m.t);
+        painter->drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()));
+        if (!m.label.isEmpty()) {
+            const double y = plot.bottom() - 3 - (labelRow % 3) * painter->fontMetrics().height();
+            painter->drawText(QPointF(x + 3, y), m.label);
+            ++labelRow;
+        }
+    }
+    painter->restore();
+}
+
+// QTBUG-118669: a press on an empty area of a QChartView can crash Qt Charts 6.4, so
+// mouse input never reaches the chart's scene. A left click reports the time under it.
+void TimeChart::mousePressEvent(QMouseEvent* event)
+{
+    event->accept();
+    if (event->button() != Qt::LeftButton)
+        return;
+    const QPointF inChart = chart()->mapFromScene(mapToScene(event->position().toPoint()));
+    if (!chart()->plotArea().contains(inChart))
+        return;
+    emit clicked(chart()->mapToValue(inChart).x());
+}
+
+void TimeChart::mouseReleaseEvent(QMouseEvent* event)
+{
+    event->accept();
+}
+
+void TimeChart::mouseMoveEvent(QMouseEvent* event)
+{
+    event->accept();
+}
+
+void TimeChart::mouseDoubleClickEvent(QMouseEvent* event)
+{
+    event->accept();
+}
+
+void TimeChart::resizeEvent(QResizeEvent* event)
+{
+    QChartView::resizeEvent(event);
+    // Fewer y ticks on short charts, so labels are never squeezed into "…".
+    const int h = height();
+    m_axisY->setTickCount(h < 190 ? 3 : h < 280 ? 4 : 5);
+    m_axisX->setTickCount(width() < 300 ? 4 : width() < 520 ? 6 : 11);
+}
+
+void TimeChart::wheelEvent(QWheelEvent* event)
+{
+    // Let the scroll area around the chart scroll; the chart itself does not zoom.
+    event->ignore();
+}
+
+} // namespace livedeck::ui

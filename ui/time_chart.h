@@ -1,0 +1,164 @@
+// TimeChart: one Qt Charts line chart over simulated time, built to the measured facts
+// of Qt Charts 6.4 (STYLE.md): every line keeps its own RingBuffer and gets exactly
+// one QXYSeries::replace() per UI tick (refresh()), from one of two alternating point
+// lists so no list is reallocated; above kDecimateAbove visible points a line is
+// decimated to min/max per pixel column; QChart::NoAnimation; the axes' ranges are
+// set by this class (never auto-scaled by Qt); no OpenGL (it crashes under the
+// offscreen platform). Fault markers (fault.on/off events) are painted over the plot
+// as red lines with a shaded span until the matching fault.off (green dashed), labelled
+// with the fault's kind. Large values are shown with a unit prefix (K, M, G) chosen
+// from the visible maximum, so axis labels stay short.
+// Mouse presses on the view are swallowed (QTBUG-118669: clicking an empty chart
+// area can crash 6.4); a click emits clicked() instead.
+//
+// Units: x is simulated seconds; y is whatever the chart's unit says. GUI thread.
+#pragma once
+
+#include "ui/ring_buffer.h"
+
+#include <QChartView>
+#include <QList>
+#include <QPointF>
+#include <QString>
+
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <memory>
+#include <vector>
+
+QT_BEGIN_NAMESPACE
+class QLineSeries;
+class QValueAxis;
+QT_END_NAMESPACE
+
+namespace livedeck::ui {
+
+struct TimePoint {
+    double t = 0.0; // simulated seconds
+    double v = 0.0;
+};
+
+class TimeChart : public QChartView {
+    Q_OBJECT
+public:
+    static constexpr std::size_t kDefaultCapacity = 3600;  // one hour of 1 s points
+    static constexpr double kDefaultWindowS = 600.0;        // 10 min
+    static constexpr double kMinSpanS = 60.0;               // the x axis never spans less
+    static constexpr std::size_t kDecimateAbove = 10'000;   // STYLE.md: ~10 K points
+    static constexpr std::size_t kMaxSpans = 256;           // fault markers kept
+
+    enum class YMode { FromZero, Auto, Fixed };
+
+    explicit TimeChart(const QString& title, const QString& unit = {}, QWidget* parent = nullptr,
+                       std::size_t capacity = kDefaultCapacity);
+    ~TimeChart() override;
+
+    int addLine(const QString& label);
+    // Removes every line (a new run brings new names).
+    void removeAllLines();
+    int lineCount() const { return static_cast<int>(m_lines.size()); }
+    QString lineLabel(int line) const;
+    const RingBuffer<TimePoint>& lineData(int line) const { return m_lines[static_cast<std::size_t>(line)]->ring; }
+    // Appends (t, v); a point at the line's last t replaces it; an earlier t is ignored.
+    // NaN values are skipped.
+    void addPoint(int line, double tSeconds, double value);
+
+    void addFaultOn(std::uint64_t faultId, double tSeconds, const QString& label);
+    void addFaultOff(std::uint64_t faultId, double tSeconds);
+    int faultSpanCount() const { return static_cast<int>(m_spans.size()); }
+    // A point marker (a breaker transition, a selected moment): a coloured vertical line.
+    void addMarker(double tSeconds, const QColor& color, const QString& label);
+    int markerCount() const { return static_cast<int>(m_markers.size()); }
+
+    void clearData();
+    void setWindowSeconds(double seconds) { m_windowS = seconds; }
+    double windowSeconds() const { return m_windowS; }
+    void setYMode(YMode mode, double fixedMin = 0.0, double fixedMax = 1.0);
+    void setValueScale(double scale) { m_scale = scale; } // shown value = stored × scale (ratio → %)
+    // Bounds the automatic y range (in shown units), e.g. [0, 100] for percentages.
+    void setYLimits(double lo, double hi)
+    {
+        m_limitLo = lo;
+        m_limitHi = hi;
+    }
+
+    // One UI tick: hands every changed line to its series (one replace() each) and sets
+    // the axes for the window ending at `nowSeconds`.
+    void refresh(double nowSeconds);
+
+    // Widget coordinates of a data point under the current axes (tests, overlays).
+    QPointF mapToWidget(double tSeconds, double value) const;
+    double xMin() const { return m_xMin; }
+    double xMax() const { return m_xMax; }
+    double yMax() const { return m_yMax; }
+    std::uint64_t replaceCalls() const { return m_replaceCalls; }
+
+    // Visible points of `ring` in [from, to], decimated to min/max per column when more
+    // than `decimateAbove` fall inside. `out` is cleared first.
+    static void visiblePoints(const RingBuffer<TimePoint>& ring, double from, double to, int columns,
+                              std::size_t decimateAbove, QList<QPointF>& out, double scale = 1.0);
+
+signals:
+    void clicked(double tSeconds);
+
+protected:
+    void drawForeground(QPainter* painter, const QRectF& rect) override;
+    void mousePressEvent(QMouseEvent* event) override;
+    void mouseReleaseEvent(QMouseEvent* event) override;
+    void mouseMoveEvent(QMouseEvent* event) override;
+    void mouseDoubleClickEvent(QMouseEvent* event) override;
+    void wheelEvent(QWheelEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
+
+private:
+    struct Line {
+        explicit Line(std::size_t capacity) : ring(capacity) {}
+        QString label;
+        RingBuffer<TimePoint> ring;
+        QLineSeries* series = nullptr;
+        QList<QPointF> buffers[2];
+        int nextBuffer = 0;
+        bool dirty = true;
+    };
+    struct Span {
+        std::uint64_t id = 0;
+        double on = 0.0;
+        double off = -1.0; // < 0: still active
+        QString label;
+    };
+    struct Marker {
+        double t = 0.0;
+        QColor color;
+        QString label;
+    };
+    void updateAxes(double nowSeconds);
+
+    void applyPrefix(double absMax);
+
+    QString m_title;
+    QString m_unit;
+    double m_prefix = 1.0;        // shown = value × m_scale / m_prefix (K, M, G for big numbers)
+    double m_limitLo = -std::numeric_limits<double>::infinity();
+    double m_limitHi = std::numeric_limits<double>::infinity();
+    std::size_t m_capacity;
+    std::vector<std::unique_ptr<Line>> m_lines;
+    std::deque<Span> m_spans;
+    std::deque<Marker> m_markers;
+    QValueAxis* m_axisX = nullptr;
+    QValueAxis* m_axisY = nullptr;
+    double m_windowS = kDefaultWindowS;
+    YMode m_yMode = YMode::FromZero;
+    double m_fixedMin = 0.0;
+    double m_fixedMax = 1.0;
+    double m_scale = 1.0;
+    double m_xMin = 0.0;
+    double m_xMax = kMinSpanS;
+    double m_yMin = 0.0;
+    double m_yMax = 1.0;
+    double m_now = 0.0;
+    bool m_spansDirty = false;
+    std::uint64_t m_replaceCalls = 0;
+};
+
+} // namespace livedeck::ui

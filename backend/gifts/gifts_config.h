@@ -27,10 +27,18 @@
 //   order pods: 8 handler threads, 2 ms CPU per order (ours); HPA target 60 % CPU,
 //     15 s sync period, 10 % tolerance, 300 s scale-down stabilisation (Kubernetes HPA
 //     defaults except the target), 20 s pod start-up (ours)
+//   panel: PanelConfig (panel.h: 50 ms per-user timeout, breaker above 50 % failures);
+//   product data: CatalogConfig (catalog.h: hot-key detection, local cache, singleflight);
+//   load: the "gala" LoadProfile and LoadGeneratorConfig's fidelity floor (load_profile.h,
+//     load_generator.h)
 // Single values; no threads.
 #pragma once
 
+#include "backend/gifts/catalog.h"
+#include "backend/gifts/panel.h"
 #include "backend/gifts/gift_types.h"
+#include "backend/gifts/load_generator.h"
+#include "backend/gifts/load_profile.h"
 #include "backend/infra/service_queue.h"
 #include "backend/infra/sql_config.h"
 #include "backend/resilience/circuit_breaker.h"
@@ -55,6 +63,14 @@ struct Sabotage {
     bool noRegionDrain = false;         // the GSLB never moves a dead region's users
     bool quotaFailClosed = false;       // quota clients refuse everything when the server is unreachable
     bool noAutoscale = false;           // order pods stay at their initial count
+    bool noBreaker = false;             // every circuit breaker (panel tabs, payment) disabled
+    bool noSingleflight = false;        // every product lookup fetches on its own (catalog)
+    bool noHotKeyCache = false;         // hot keys are not served from the in-process cache
+    bool noHotRoomCache = false;        // the gateway does not serve hot rooms' panels from memory
+
+    bool any() const;
+    // Names of the switches that are on ("consumer-not-idempotent, async-replication").
+    std::string describe() const;
 };
 
 // The order path's breaker on payment calls (see OrderServiceConfig::paymentBreaker).
@@ -162,6 +178,10 @@ struct GiftsConfig {
     AuditConfig audit;
     AutoscaleConfig autoscale;
     OrderDbConfig orderDb;
+    CatalogConfig catalog;     // product data (the mode and sabotage switches are applied over it)
+    PanelConfig panel;         // the gift panel (the sabotage switches are applied over it)
+    LoadProfile load = LoadProfile::gala();
+    LoadGeneratorConfig loadGenerator;
     Sabotage sabotage;
 
     absl::Status validate() const;

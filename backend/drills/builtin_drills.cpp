@@ -3,6 +3,8 @@
 #include "backend/drills/drill_loader.h"
 #include "backend/sim/strings.h"
 
+#include <algorithm>
+
 #include <sys/stat.h>
 
 namespace livedeck::drills {
@@ -25,6 +27,14 @@ const std::vector<BuiltinDrill>& builtinDrills()
             }
             out.push_back(std::move(d));
         }
+        // Each sabotage twin right after the drill it sabotages.
+        std::stable_sort(out.begin(), out.end(), [](const BuiltinDrill& a, const BuiltinDrill& b) {
+            const std::string& ka = a.sabotageOf.empty() ? a.name : a.sabotageOf;
+            const std::string& kb = b.sabotageOf.empty() ? b.name : b.sabotageOf;
+            if (ka != kb)
+                return ka < kb;
+            return a.sabotageOf.empty() && !b.sabotageOf.empty();
+        });
         return out;
     }();
     return drills;

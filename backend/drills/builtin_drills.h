@@ -36,7 +36,7 @@ struct BuiltinDrill {
     std::string error;       // the loader's message when the file does not load (a build defect)
 };
 
-// In file-name order.
+// By name, each sabotage twin right after the drill it sabotages.
 const std::vector<BuiltinDrill>& builtinDrills();
 const BuiltinDrill* findBuiltinDrill(std::string_view name);
 

@@ -5,7 +5,7 @@
 // singleflight) and the privileged and custom tabs, which call per-user services
 // (PerUserService "<region>/gifts/privileged" and "/custom") through a 50 ms timeout
 // (no answer → empty tab) and a circuit breaker per region and tab (opens when the
-// failure rate exceeds 50 %: CircuitBreakerConfig::giftPanelDefaults()).
+// failure rate exceeds 50 %: PanelConfig::defaultBreaker()).
 //
 // One room entry, in the entry's region:
 //   1. the region's gateway (PanelGateway) observes the room; a hot room with a cached
@@ -81,7 +81,7 @@ struct PanelConfig {
     sim::Nanos perUserTimeout = 50 * sim::kMillisecond;                      // SPEC §1
     sim::Nanos budget = 100 * sim::kMillisecond;                             // ours (header)
     sim::Nanos generalTimeout = resilience::kDefaultCrossServiceTimeout;     // 250 ms, SPEC §1
-    resilience::CircuitBreakerConfig breaker = resilience::CircuitBreakerConfig::giftPanelDefaults();
+    resilience::CircuitBreakerConfig breaker = defaultBreaker();
     bool breakerEnabled = true; // sabotage switch: false = breakers DISABLED
     bool hotRoomCache = true;   // sabotage switch: false = gateways never serve from memory
     bool customTab = true;      // false: no custom tab (no custom-service calls)
@@ -91,6 +91,11 @@ struct PanelConfig {
     PerUserServiceConfig custom;
 
     absl::Status validate() const;
+    // CircuitBreakerConfig::giftPanelDefaults() (50 ms slow call, "exceeds 50 %": SPEC §1)
+    // with a 1 s time window in 10 buckets (Sentinel's default statIntervalMs) instead of
+    // 10 s: at a region's panel rate a 10 s window lets a dead service hold the panel's
+    // workers for seconds before the rate passes 50 %; 1 s still holds thousands of calls.
+    static resilience::CircuitBreakerConfig defaultBreaker();
 };
 
 // How one per-user tab of one answer ended.
@@ -180,6 +185,7 @@ private:
         std::array<bool, kPerUserTabs> tabDone{false, false};
         std::uint32_t generation = 0;
         bool generalDone = false;
+        bool holdsSlot = false; // holds panel-server capacity (released at the answer)
         bool live = false;
     };
 

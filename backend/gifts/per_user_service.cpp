@@ -1,5 +1,7 @@
 #include "backend/gifts/per_user_service.h"
 
+#include <algorithm>
+
 namespace livedeck::gifts {
 
 const char* toString(PerUserTab tab)
@@ -93,7 +95,7 @@ void PerUserService::served(std::uint32_t index, infra::ServiceOutcome outcome)
         m_world.after(d.latency, m_replyKind, c.caller, [this, index] { answer(index, m_calls[index].reply.status); });
         return;
     }
-    m_world.at(c.start + m_config.lostAfter, m_replyKind, c.caller, [this, index] { answer(index, CallStatus::Timeout); });
+    m_world.at(std::max(m_world.now(), c.start + m_config.lostAfter), m_replyKind, c.caller, [this, index] { answer(index, CallStatus::Timeout); });
 }
 
 void PerUserService::answer(std::uint32_t index, CallStatus status)

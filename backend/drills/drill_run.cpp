@@ -122,6 +122,14 @@ void DrillRun::build()
     world.faults().addListener([this](const sim::Fault& f, bool active) { onFault(f, active); });
     m_rollupToken = m_telemetry->addRollupListener([this](sim::Nanos t, const std::vector<telemetry::Sample>&) { onRollup(t); });
     m_telemetry->addContributor(this);
+    world.setCommandHandler(v1::Command::kSetLoad, [this](const v1::Command& c) {
+        const v1::SetLoad& load = c.set_load();
+        for (std::size_t e = 0; e < m_spec.engines.size(); ++e) {
+            if (m_spec.engines[e].name == load.engine())
+                return m_engines[e]->setLoad(load.profile(), load.multiplier());
+        }
+        return absl::NotFoundError(sim::strCat("set_load: no engine '", load.engine(), "' in drill ", m_spec.name));
+    });
 
     world.events().raise(kStartEvent, sim::kNoComponent, v1::SEVERITY_INFO,
                          sim::strCat("drill ", m_spec.name, " starts (seed ", m_seed, ", duration ",

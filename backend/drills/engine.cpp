@@ -62,4 +62,9 @@ std::string EngineRegistry::names() const
     return s;
 }
 
+absl::Status DrillEngine::setLoad(const std::string&, double)
+{
+    return absl::FailedPreconditionError("this engine takes no load changes");
+}
+
 } // namespace livedeck::drills

@@ -74,6 +74,10 @@ public:
     // The last check, when the run ends (its verdicts are final). May do the engine's
     // end-of-run work (a full scan); the default is checkInvariants().
     virtual void finalInvariants(std::vector<InvariantCheck>& out) { checkInvariants(out); }
+    // An operator's SetLoad command (console, CLI, gRPC) while the drill runs: switch to
+    // `profile` (empty: keep it) and scale by `multiplier` (0: unchanged). The default
+    // refuses (the engine takes no load changes).
+    virtual absl::Status setLoad(const std::string& profile, double multiplier);
 };
 
 class EngineFactory {

@@ -163,6 +163,19 @@ public:
         return absl::OkStatus();
     }
 
+    absl::Status setLoad(const std::string& profile, double multiplier) override
+    {
+        if (!profile.empty()) {
+            auto p = gifts::LoadProfile::named(profile);
+            if (!p.ok())
+                return p.status();
+            m_engine->setProfile(*p);
+        }
+        if (multiplier > 0.0)
+            m_engine->setLoadMultiplier(multiplier);
+        return absl::OkStatus();
+    }
+
     void checkInvariants(std::vector<InvariantCheck>& out) override
     {
         for (const gifts::InvariantResult& r : m_engine->invariantStatus())

@@ -190,6 +190,20 @@ private slots:
         QVERIFY(!verifyRecording(dir.filePath(QStringLiteral("none.sqlite")).toStdString()).ok());
     }
 
+    // An operator's SetLoad reaches the drill's engine by name (and is recorded).
+    void setLoadCommand()
+    {
+        auto run = DrillRun::create(load(kOutage));
+        QVERIFY(run.ok());
+        v1::Command c;
+        c.mutable_set_load()->set_engine("synthetic");
+        c.mutable_set_load()->set_multiplier(2.0);
+        QCOMPARE((*run)->world().apply(c).code(), absl::StatusCode::kFailedPrecondition); // takes no load changes
+        c.mutable_set_load()->set_engine("warp");
+        QCOMPARE((*run)->world().apply(c).code(), absl::StatusCode::kNotFound);
+        QVERIFY((*run)->world().commandLog().size() >= 2);
+    }
+
     void sweepListsFailingSeeds()
     {
         // The halt at "< 0.999" makes seeds whose random outage hits fail.

@@ -18,10 +18,11 @@
 
 namespace livedeck::rpc::test {
 
-inline host::SyntheticRunConfig lightConfig(std::uint64_t seed = 1)
+inline host::SyntheticRunConfig lightConfig(std::uint64_t seed = 1, std::string runId = {})
 {
     host::SyntheticRunConfig c;
     c.seed = seed;
+    c.runId = std::move(runId);
     c.workload.servicesPerRegion = 2;
     c.workload.meanInterSend = 100 * sim::kMillisecond;
     c.workload.meanFaultGap = 400 * sim::kMillisecond;
@@ -30,8 +31,8 @@ inline host::SyntheticRunConfig lightConfig(std::uint64_t seed = 1)
 }
 
 struct LoopbackNode {
-    explicit LoopbackNode(NodeOptions options = {}, std::uint64_t seed = 1, bool paused = true)
-        : host(std::make_unique<host::SyntheticRun>(lightConfig(seed)), clock), leases(host, clock)
+    explicit LoopbackNode(NodeOptions options = {}, std::uint64_t seed = 1, bool paused = true, std::string runId = {})
+        : host(std::make_unique<host::SyntheticRun>(lightConfig(seed, std::move(runId))), clock), leases(host, clock)
     {
         if (options.listen == "127.0.0.1:7400")
             options.listen = "127.0.0.1:0";

@@ -24,9 +24,12 @@
 //   gifts.gateway.hot_rooms on the component.
 // - Counts by weight (DESIGN.md property 3): the detector's rates are real-equivalent.
 // Defaults (ours): a room is hot at 2 % of the region's room entries (the gala room
-// holds far more; Zipf rank 2 and beyond stay below) with at least 1 000 real entries/s,
-// 5 s half-life (the detector's default); a cached panel lives 1 s (LocalCache default:
-// a stale general tab for at most a second) in a 256-entry cache.
+// holds about a third of them, the next few Zipf ranks a few per cent each), counted
+// only while the region sees at least 20 000 real entries/s (below that the panel
+// servers need no help, and the decaying window's first moments are not a sample:
+// at a gala-peak region's ~275 K/s the estimate passes 20 K/s after ~0.5 s, ~1 000
+// entries); 5 s half-life (the detector's default); a cached panel lives 1 s
+// (LocalCache default: a stale general tab for at most a second) in a 256-entry cache.
 // Single-threaded (the world's thread). The world and metrics registry outlive it.
 #pragma once
 
@@ -48,7 +51,7 @@ struct GatewayConfig {
     {
         resilience::HotKeyConfig c;
         c.hotShare = 0.02;
-        c.minTotalRatePerSec = 1'000.0;
+        c.minTotalRatePerSec = 20'000.0;
         return c;
     }
     static resilience::LocalCacheConfig defaultCache()

@@ -322,6 +322,13 @@ void RaftClient::receive(RaftMessage& m)
         op.target = nextNode(op.target);
         waitThenRetry(slot, m_config.retryBackoff);
         return;
+    case RaftStatus::Unavailable:
+        // Turned away before it was handled: try the same node again after the backoff
+        // (only the leader can serve it).
+        op.definite = true;
+        op.lastDefinite = RaftStatus::Unavailable;
+        waitThenRetry(slot, m_config.retryBackoff);
+        return;
     case RaftStatus::Interrupted:
         op.maybeApplied = true;
         op.target = nextNode(op.target);

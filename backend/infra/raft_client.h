@@ -5,7 +5,8 @@
 // Contract:
 // - Every call returns at once; `done` runs exactly once, on the world's thread, with
 //   a RaftResult whose status is Ok, Refused (the state machine said no; see
-//   `refusal`), NotLeader / NoQuorum (definite: the operation did not take effect), or
+//   `refusal`), NotLeader / NoQuorum / Unavailable (definite: the operation did not
+//   take effect; Unavailable = the leader's request queue turned it away), or
 //   Timeout (no definite answer within the deadline: a write may or may not have taken
 //   effect). `done` is not called if the client is destroyed first.
 // - Leader finding: the first request goes to the nearest node (lowest base
@@ -93,7 +94,7 @@ public:
     void inspect(sim::StateWriter& out) const override;
 
 private:
-    static constexpr std::size_t kStatusCount = 6;
+    static constexpr std::size_t kStatusCount = 7;
     struct Op {
         bool live = false;
         std::uint32_t gen = 0;

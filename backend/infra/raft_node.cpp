@@ -19,6 +19,13 @@ RaftNode::RaftNode(RaftCluster& cluster, int index, sim::ComponentId component)
       m_electionKind(cluster.world().kind("raft.election_timer")),
       m_heartbeatKind(cluster.world().kind("raft.heartbeat"))
 {
+    if (m_config.serviceModel) {
+        m_service = std::make_unique<ServiceQueue>(
+            cluster.world(), component,
+            ServiceConfig{m_config.serviceConcurrency, m_config.serviceMaxQueue, m_config.serviceMaxWait,
+                          m_config.serviceNoiseSigma, true},
+            cluster.metrics(), "raft");
+    }
     m_transport.attach(m_component, this);
 }
 
@@ -355,7 +362,7 @@ void RaftNode::receive(RaftMessage& m)
     if (m_crashed)
         return;
     if (m.type == RaftMsgType::ClientRequest) {
-        handleClientRequest(m);
+        admitClientRequest(m);
         return;
     }
     const int from = m_cluster.indexOf(m.from);
@@ -637,14 +644,72 @@ void RaftNode::handleInstallSnapshotReply(const RaftMessage& m, int from)
 
 // ---------------------------------------------------------------- clients
 
-void RaftNode::handleClientRequest(const RaftMessage& m)
+void RaftNode::admitClientRequest(const RaftMessage& m)
+{
+    if (!m_service) {
+        Intake in{m.from, m.requestId, m.attempt, m.op, m.key, m.command, m_incarnation};
+        handleClientRequest(in);
+        return;
+    }
+    std::uint32_t slot;
+    if (!m_freeIntake.empty()) {
+        slot = m_freeIntake.back();
+        m_freeIntake.pop_back();
+    } else {
+        slot = static_cast<std::uint32_t>(m_intake.size());
+        m_intake.emplace_back();
+    }
+    Intake& in = m_intake[slot];
+    in.client = m.from;
+    in.requestId = m.requestId;
+    in.attempt = m.attempt;
+    in.op = m.op;
+    in.key = m.key;
+    in.command = m.command;
+    in.incarnation = m_incarnation;
+    m_service->submit(
+        1.0, [this, slot](bool&) -> sim::Nanos { return requestCost(slot); },
+        [this, slot](ServiceOutcome outcome, sim::Nanos) { serveClientRequest(slot, outcome); });
+}
+
+sim::Nanos RaftNode::requestCost(std::uint32_t slot) const
+{
+    const Intake& in = m_intake[slot];
+    if (isRead(in.op))
+        return m_config.readCost + static_cast<sim::Nanos>(m_config.costPerByteNs * static_cast<double>(in.key.size()));
+    const std::size_t bytes = in.command ? in.command->key.size() + in.command->value.size() : 0;
+    return m_config.writeCost + static_cast<sim::Nanos>(m_config.costPerByteNs * static_cast<double>(bytes));
+}
+
+void RaftNode::serveClientRequest(std::uint32_t slot, ServiceOutcome outcome)
+{
+    Intake& in = m_intake[slot];
+    if (!m_crashed && in.incarnation == m_incarnation) {
+        switch (outcome) {
+        case ServiceOutcome::Ok:
+            handleClientRequest(in);
+            break;
+        case ServiceOutcome::Rejected:
+        case ServiceOutcome::Error:
+            replyStatus(in.client, in.requestId, in.attempt, in.op, RaftStatus::Unavailable, m_leader);
+            break;
+        case ServiceOutcome::Down:
+            break; // a down node answers nothing (it crashes on the same fault)
+        }
+    }
+    in.key.clear();
+    in.command.reset();
+    m_freeIntake.push_back(slot);
+}
+
+void RaftNode::handleClientRequest(Intake& m)
 {
     if (m_role != RaftRole::Leader) {
-        replyStatus(m.from, m.requestId, m.attempt, m.op, RaftStatus::NotLeader, m_leader);
+        replyStatus(m.client, m.requestId, m.attempt, m.op, RaftStatus::NotLeader, m_leader);
         return;
     }
     if (isRead(m.op)) {
-        PendingRead rd{0, 0, m.from, m.requestId, m.attempt, m.op, m.key};
+        PendingRead rd{0, 0, m.client, m.requestId, m.attempt, m.op, std::move(m.key)};
         if (m_log.term(m_commit) == m_term)
             rd.readIndex = m_commit;
         if (!m_roundOutstanding) {
@@ -661,11 +726,11 @@ void RaftNode::handleClientRequest(const RaftMessage& m)
     LIVEDECK_RAFT_ASSERT(m.command != nullptr);
     if (m_config.checkQuorum && !hasQuorumContact(m_config.quorumStaleAfter)) {
         ++m_noQuorumRefusals;
-        replyStatus(m.from, m.requestId, m.attempt, m.op, RaftStatus::NoQuorum, m_index);
+        replyStatus(m.client, m.requestId, m.attempt, m.op, RaftStatus::NoQuorum, m_index);
         return;
     }
     m_log.append(RaftEntry{m_term, leaderClock(), m.command});
-    m_writes.push_back(PendingWrite{m_log.lastIndex(), m.from, m.requestId, m.attempt});
+    m_writes.push_back(PendingWrite{m_log.lastIndex(), m.client, m.requestId, m.attempt});
     replicateAll();
     advanceCommit();
 }
@@ -879,6 +944,10 @@ void RaftNode::inspect(sim::StateWriter& out) const
     out.add("pending_writes", static_cast<std::uint64_t>(m_writes.size()));
     out.add("pending_reads", static_cast<std::uint64_t>(m_reads.size()));
     out.add("no_quorum_refusals", m_noQuorumRefusals);
+    if (m_service) {
+        out.add("requests_queued", m_service->queued());
+        out.add("requests_in_service", m_service->inflight());
+    }
     out.add("snapshots_taken", m_snapshotsTaken);
     out.add("snapshots_installed", m_snapshotsInstalled);
 }

@@ -30,6 +30,13 @@
 // - Snapshots: after snapshotThreshold applied entries the node copies its state
 //   machine and compacts its log (keeping snapshotTrailing entries); a follower that
 //   is too far behind receives the snapshot (InstallSnapshot).
+// - With RaftConfig::serviceModel, client requests are served through a ServiceQueue
+//   (component = the node, metrics raft.requests/.rejected/.errors/.latency/.queue/
+//   .inflight): a request is handled when its service completes (RaftConfig's cost
+//   model), so overload queues and then turns requests away (Unavailable, definite);
+//   latency, slow-disk and error-rate faults on the node's path apply to every request.
+//   Requests in the queue or in service when the node crashes die with it (their
+//   clients time out). Without it (the default) requests are handled on arrival.
 // - Lease time: every entry carries its leader's clock (world time plus any clock-skew
 //   fault on the leader) when proposed; the state machine's time is the largest such
 //   timestamp applied (RaftKvStore).
@@ -42,6 +49,7 @@
 #include "backend/infra/raft_kv_store.h"
 #include "backend/infra/raft_log.h"
 #include "backend/infra/raft_transport.h"
+#include "backend/infra/service_queue.h"
 #include "backend/sim/world.h"
 
 #include <deque>
@@ -80,6 +88,7 @@ public:
     std::uint64_t snapshotsTaken() const { return m_snapshotsTaken; }
     std::uint64_t snapshotsInstalled() const { return m_snapshotsInstalled; }
     std::uint64_t noQuorumRefusals() const { return m_noQuorumRefusals; }
+    const ServiceQueue* service() const { return m_service.get(); } // null without serviceModel
 
     void inspect(sim::StateWriter& out) const override;
     void receive(RaftMessage& message) override;
@@ -104,6 +113,16 @@ private:
         sim::ComponentId client;
         std::uint64_t requestId;
         std::uint32_t attempt;
+    };
+    // A client request from its arrival until its service completes.
+    struct Intake {
+        sim::ComponentId client = sim::kNoComponent;
+        std::uint64_t requestId = 0;
+        std::uint32_t attempt = 0;
+        RaftOp op = RaftOp::Noop;
+        std::string key;                            // reads
+        std::shared_ptr<const RaftCommand> command; // writes
+        std::uint64_t incarnation = 0;              // the node's, when it arrived
     };
     struct PendingRead {
         std::uint64_t readIndex; // 0 until an entry of this term has committed
@@ -145,7 +164,10 @@ private:
     void handleHeartbeatReply(const RaftMessage& m, int from);
     void handleInstallSnapshot(const RaftMessage& m, int from);
     void handleInstallSnapshotReply(const RaftMessage& m, int from);
-    void handleClientRequest(const RaftMessage& m);
+    void admitClientRequest(const RaftMessage& m);
+    sim::Nanos requestCost(std::uint32_t slot) const;
+    void serveClientRequest(std::uint32_t slot, ServiceOutcome outcome);
+    void handleClientRequest(Intake& m);
     void broadcastVote(RaftMsgType type, std::uint64_t term);
 
     // Leader replication
@@ -210,6 +232,11 @@ private:
     std::deque<PendingWrite> m_writes;
     std::deque<PendingRead> m_reads;
     std::vector<std::uint64_t> m_matchScratch;
+
+    // Client requests in the service queue (slots reused: no allocation per request).
+    std::unique_ptr<ServiceQueue> m_service;
+    std::vector<Intake> m_intake;
+    std::vector<std::uint32_t> m_freeIntake;
 
     std::uint64_t m_snapshotsTaken = 0;
     std::uint64_t m_snapshotsInstalled = 0;

@@ -59,6 +59,8 @@ const char* toString(RaftStatus status)
         return "timeout";
     case RaftStatus::Interrupted:
         return "interrupted";
+    case RaftStatus::Unavailable:
+        return "unavailable";
     }
     return "?";
 }

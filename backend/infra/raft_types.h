@@ -59,6 +59,8 @@ enum class RaftStatus : std::uint8_t {
     Timeout,     // no definite answer before the deadline; a write may or may not have taken effect
     Interrupted, // node → client only: the leader lost leadership before the entry committed
                  // (outcome unknown); the client retries with the same sequence number
+    Unavailable, // definite: the node turned the request away before handling it (its
+                 // request queue was full or the wait too long, or an injected error)
 };
 const char* toString(RaftStatus status);
 
@@ -214,6 +216,26 @@ struct RaftConfig {
     std::uint32_t maxBatch = 1024;              // entries per AppendEntries
     std::uint64_t snapshotThreshold = 16'384;   // applied entries past the last snapshot that trigger one
     std::uint64_t snapshotTrailing = 1'024;     // entries kept behind a snapshot for slow followers
+
+    // Service-time model of a node's client requests (ServiceQueue, prefix "raft"),
+    // when `serviceModel` is on (off by default for now: the engines' scenarios were
+    // tuned without it; with it off a request is handled on arrival, at no cost):
+    // every request, reads included, is served by one of `serviceConcurrency` workers
+    // (8: one per core of an 8-core KV node) before the node handles it; queued beyond
+    // `serviceMaxQueue` or waiting past `serviceMaxWait` it is turned away
+    // (Unavailable). Cost per request: a base (reads 20 µs: lookup and reply; writes
+    // 40 µs: decode, append to the log, its share of the group fsync) plus 2 ns per
+    // byte of key and value, × lognormal noise (sigma 0.25). Assumed figures, not from
+    // the write-ups: they give one node ~200 K writes/s of CPU, the order of a
+    // production Raft KV node. The queue is disk-bound: slow-disk faults apply.
+    bool serviceModel = false;
+    double serviceConcurrency = 8.0;
+    double serviceMaxQueue = 4'096.0;
+    sim::Nanos serviceMaxWait = 200 * sim::kMillisecond;
+    sim::Nanos readCost = 20 * sim::kMicrosecond;
+    sim::Nanos writeCost = 40 * sim::kMicrosecond;
+    double costPerByteNs = 2.0;
+    double serviceNoiseSigma = 0.25;
 };
 
 } // namespace livedeck::infra

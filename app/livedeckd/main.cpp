@@ -4,7 +4,10 @@
 #include "app/common/steady_wall_clock.h"
 #include "app/livedeckd/node_options.h"
 #include "backend/host/lease_keeper.h"
-#include "backend/host/synthetic_run.h"
+#include "backend/drills/builtin_drills.h"
+#include "backend/drills/drill_loader.h"
+#include "backend/drills/drill_run.h"
+#include "backend/sim/strings.h"
 #include "backend/host/world_host.h"
 #include "backend/rpc/node_server.h"
 #include "backend/rpc/prometheus_exporter.h"
@@ -33,8 +36,38 @@ bool readFile(const std::string& path, std::string& out)
     return true;
 }
 
+// A run id unique to this node's start, so a client that re-attaches after a restart
+// learns that the world restarted even with the same drill and seed (the trace does not
+// depend on it).
+std::string runIdFor(const drills::DrillSpec& spec, std::uint64_t seed)
+{
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>( // wall-clock: unique run ids
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    return sim::strCat(spec.name, "-", seed, "@", ms);
+}
+
 int serve(const node::NodeCommandLine& cl)
 {
+    auto spec = drills::resolveDrill(cl.drill);
+    if (!spec.ok()) {
+        std::cerr << "livedeckd: " << spec.status().message() << "\n";
+        return 2;
+    }
+    drills::DrillRunOptions runOptions;
+    runOptions.seed = cl.seed;
+    runOptions.runId = runIdFor(*spec, cl.seed.value_or(spec->seed));
+    auto firstRun = drills::DrillRun::create(*spec, runOptions);
+    if (!firstRun.ok()) {
+        std::cerr << "livedeckd: " << firstRun.status().message() << "\n";
+        return 2;
+    }
+    if (!cl.record.empty()) {
+        if (absl::Status st = (*firstRun)->startRecording(cl.record, cl.overwrite); !st.ok()) {
+            std::cerr << "livedeckd: " << st.message() << "\n";
+            return 2;
+        }
+    }
     rpc::NodeOptions options;
     options.listen = cl.listen;
     options.insecure = cl.insecure;
@@ -51,6 +84,20 @@ int serve(const node::NodeCommandLine& cl)
         return 2;
     }
     options.service.build = LIVEDECK_BUILD_ID;
+    options.service.drillFactory = [](const std::string& yaml, const std::string& fileName,
+                                      std::uint64_t seed) -> absl::StatusOr<std::unique_ptr<host::HostedRun>> {
+        auto loaded = drills::loadDrill(yaml, fileName);
+        if (!loaded.ok())
+            return loaded.status();
+        drills::DrillRunOptions o;
+        if (seed != 0)
+            o.seed = seed;
+        o.runId = runIdFor(*loaded, seed != 0 ? seed : loaded->seed);
+        auto run = drills::DrillRun::create(*loaded, o);
+        if (!run.ok())
+            return run.status();
+        return std::unique_ptr<host::HostedRun>(std::move(*run));
+    };
     options.service.defaultLease = std::chrono::milliseconds(cl.leaseMs);
     options.service.heartbeatInterval = std::chrono::milliseconds(cl.heartbeatMs);
     options.service.wallUnixMs = [] { // wall-clock: audit timestamps are calendar time
@@ -74,11 +121,9 @@ int serve(const node::NodeCommandLine& cl)
     };
 
     app::SteadyWallClock clock;
-    host::SyntheticRunConfig runConfig;
-    runConfig.seed = cl.seed;
     host::HostOptions hostOptions;
     hostOptions.initialSpeed = cl.speed;
-    host::WorldHost worldHost(std::make_unique<host::SyntheticRun>(runConfig), clock, hostOptions);
+    host::WorldHost worldHost(std::move(*firstRun), clock, hostOptions);
     host::LeaseKeeper leases(worldHost, clock);
     worldHost.start();
     leases.start();
@@ -129,6 +174,8 @@ int serve(const node::NodeCommandLine& cl)
     server.shutdown();
     leases.stop();
     worldHost.stop();
+    // worldHost's destructor (on return) destroys the run, which closes a recording in
+    // progress intact (DrillRun's destructor closes its recorder).
     std::cout << "livedeckd: stopped" << std::endl;
     return 0;
 }

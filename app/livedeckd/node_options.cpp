@@ -19,7 +19,7 @@ std::string nodeHelpText()
 {
     return "Usage: livedeckd [options]\n"
            "Runs a livedeck world headless and serves the livedeck.v1 gRPC API (docs/API.md).\n"
-           "The world is the synthetic demo workload (services in every region, random faults).\n"
+           "The world runs a drill: the built-in gala drill by default (livedeckctl drill list).\n"
            "\n"
            "Options:\n"
            "  --listen ADDR        address to serve on (default 127.0.0.1:7400; port 0 = any free port).\n"
@@ -29,7 +29,10 @@ std::string nodeHelpText()
            "  --tls-key FILE       PEM private key for TLS\n"
            "  --insecure           accept bearer tokens over plaintext off loopback\n"
            "  --metrics ADDR       serve Prometheus metrics on ADDR (e.g. 127.0.0.1:9464), path /metrics\n"
-           "  --seed N             master seed of the world (default 1)\n"
+           "  --drill FILE|NAME    the drill to host: a drill file or a built-in drill (default gala)\n"
+           "  --seed N             seed of the run (default: the drill's own)\n"
+           "  --record FILE        record the run to FILE (SQLite; closed intact on SIGTERM)\n"
+           "  --overwrite          replace an existing --record file\n"
            "  --speed K|max        simulated seconds per wall second (default 1)\n"
            "  --paused             start paused (a client resumes it)\n"
            "  --lease-ms N         wall-clock lease of remotely injected faults (default 60000)\n"
@@ -79,6 +82,14 @@ std::optional<NodeCommandLine> parseNodeCommandLine(const std::vector<std::strin
             c.insecure = true;
         } else if (arg == "--paused") {
             c.paused = true;
+        } else if (arg == "--overwrite") {
+            c.overwrite = true;
+        } else if (arg == "--drill") {
+            if (!takeValue(c.drill))
+                return std::nullopt;
+        } else if (arg == "--record") {
+            if (!takeValue(c.record))
+                return std::nullopt;
         } else if (arg == "--listen") {
             if (!takeValue(c.listen))
                 return std::nullopt;

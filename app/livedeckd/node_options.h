@@ -15,7 +15,10 @@ struct NodeCommandLine {
     std::string tlsKey;
     bool insecure = false;
     std::string metrics;          // empty: no Prometheus endpoint
-    std::uint64_t seed = 1;
+    std::string drill = "gala";   // a drill file, or a built-in drill's name
+    std::optional<std::uint64_t> seed; // none: the drill's own seed
+    std::string record;           // record the run to this SQLite file
+    bool overwrite = false;
     double speed = 1.0;           // <= 0: as fast as possible
     std::int64_t leaseMs = 60'000;
     std::int64_t heartbeatMs = 1'000;

@@ -32,7 +32,11 @@ inline host::SyntheticRunConfig lightConfig(std::uint64_t seed = 1, std::string 
 
 struct LoopbackNode {
     explicit LoopbackNode(NodeOptions options = {}, std::uint64_t seed = 1, bool paused = true, std::string runId = {})
-        : host(std::make_unique<host::SyntheticRun>(lightConfig(seed, std::move(runId))), clock), leases(host, clock)
+        : LoopbackNode(std::make_unique<host::SyntheticRun>(lightConfig(seed, std::move(runId))), std::move(options), paused)
+    {
+    }
+    LoopbackNode(std::unique_ptr<host::HostedRun> run, NodeOptions options, bool paused)
+        : host(std::move(run), clock), leases(host, clock)
     {
         if (options.listen == "127.0.0.1:7400")
             options.listen = "127.0.0.1:0";

@@ -107,6 +107,20 @@ DeveloperPanel::DeveloperPanel(DashboardHub* hub, QWidget* parent) : QWidget(par
     controls->addWidget(new QLabel(tr("Time:"), this), 2, 0);
     controls->addWidget(m_until, 2, 1);
     controls->addWidget(m_runUntil, 2, 2);
+    m_breakKind = new QLineEdit(QStringLiteral("invariant.*"), this);
+    m_breakKind->setToolTip(tr("Event kind to break on: exact (alert.slow_sql) or a family (invariant.*)"));
+    m_breakComponent = new QLineEdit(this);
+    m_breakComponent->setPlaceholderText(tr("component target (optional)"));
+    m_breakArmed = new QCheckBox(tr("Break on event"), this);
+    m_breakArmed->setToolTip(tr("Pause the world when an event of this kind (and component) fires"));
+    controls->addWidget(new QLabel(tr("Break:"), this), 3, 0);
+    controls->addWidget(m_breakKind, 3, 1);
+    controls->addWidget(m_breakComponent, 3, 2);
+    controls->addWidget(m_breakArmed, 3, 3);
+    m_jump = new QPushButton(tr("Jump to violation"), this);
+    m_jump->setToolTip(tr("Select the component and time of the next invariant violation seen in this run"));
+    m_jump->setEnabled(false);
+    controls->addWidget(m_jump, 2, 3);
     controls->setColumnStretch(2, 1);
     layout->addLayout(controls);
 
@@ -152,7 +166,92 @@ DeveloperPanel::DeveloperPanel(DashboardHub* hub, QWidget* parent) : QWidget(par
             track(m_source->runUntil(static_cast<std::int64_t>(m_until->value() * 1e9)),
                   tr("run until %1").arg(formatSimTime(static_cast<std::int64_t>(m_until->value() * 1e9))));
     });
+    connect(m_jump, &QPushButton::clicked, this, [this] { jumpToViolation(); });
     m_sinceRefresh.start();
+}
+
+bool DeveloperPanel::eventMatches(const v1::Event& event, const QString& kindPattern, const QString& componentTarget)
+{
+    const QString kind = QString::fromStdString(event.kind());
+    if (!kindPattern.isEmpty()) {
+        if (kindPattern.endsWith(QLatin1String(".*"))) {
+            if (!kind.startsWith(kindPattern.left(kindPattern.size() - 1)))
+                return false;
+        } else if (kind != kindPattern) {
+            return false;
+        }
+    }
+    if (componentTarget.isEmpty())
+        return true;
+    const QStringList want = componentTarget.split(QLatin1Char('/'), Qt::SkipEmptyParts);
+    const QStringList have = QString::fromStdString(event.component()).split(QLatin1Char('/'), Qt::SkipEmptyParts);
+    if (have.size() < want.size())
+        return false;
+    for (qsizetype i = 0; i < want.size(); ++i)
+        if (want[i] != QLatin1String("*") && want[i] != have[i])
+            return false;
+    return true;
+}
+
+void DeveloperPanel::setBreakpoint(const QString& kindPattern, const QString& componentTarget, bool armed)
+{
+    m_breakKind->setText(kindPattern);
+    m_breakComponent->setText(componentTarget);
+    m_breakArmed->setChecked(armed);
+}
+
+bool DeveloperPanel::breakpointArmed() const
+{
+    return m_breakArmed->isChecked();
+}
+
+void DeveloperPanel::applyEvents(const std::vector<v1::Event>& events)
+{
+    const QString kind = m_breakKind->text().trimmed();
+    const QString component = m_breakComponent->text().trimmed();
+    const bool armed = m_breakArmed->isChecked() && m_source && m_source->can(ClusterSource::Pacing);
+    bool hit = false;
+    for (const v1::Event& e : events) {
+        if (e.severity() == v1::SEVERITY_VIOLATION) {
+            if (m_violations.size() >= kMaxViolations)
+                m_violations.erase(m_violations.begin());
+            m_violations.push_back(e);
+        }
+        if (armed && !hit && eventMatches(e, kind, component)) {
+            hit = true;
+            ++m_breakHits;
+            m_source->pause();
+            m_status->setStyleSheet(QStringLiteral("color: #8e24aa;"));
+            m_status->setText(tr("Break: %1 at %2 on %3 (event #%4) — paused")
+                                  .arg(QString::fromStdString(e.kind()), formatSimTime(e.sim_time_ns()),
+                                       e.component().empty() ? tr("the world") : QString::fromStdString(e.component()))
+                                  .arg(e.seq()));
+            m_hub->selectComponent(QString::fromStdString(e.component()));
+            m_hub->showTime(e.sim_time_ns());
+        }
+    }
+    m_jump->setEnabled(!m_violations.empty());
+    m_jump->setText(m_violations.empty() ? tr("Jump to violation") : tr("Jump to violation (%1)").arg(m_violations.size()));
+}
+
+bool DeveloperPanel::jumpToViolation()
+{
+    if (m_violations.empty())
+        return false;
+    if (m_nextViolation >= m_violations.size())
+        m_nextViolation = 0;
+    const v1::Event& e = m_violations[m_nextViolation++];
+    if (m_source && m_source->can(ClusterSource::Seek))
+        m_source->seek(e.sim_time_ns());
+    else if (m_source && m_source->can(ClusterSource::Pacing))
+        m_source->pause();
+    m_hub->selectComponent(QString::fromStdString(e.component()));
+    m_hub->showTime(e.sim_time_ns());
+    m_status->setStyleSheet(QStringLiteral("color: #8e24aa;"));
+    m_status->setText(tr("Violation %1 at %2 on %3: %4")
+                          .arg(QString::fromStdString(e.kind()), formatSimTime(e.sim_time_ns()), QString::fromStdString(e.component()),
+                               QString::fromStdString(e.message())));
+    return true;
 }
 
 void DeveloperPanel::attachSource(ClusterSource* source)
@@ -220,6 +319,10 @@ void DeveloperPanel::refreshQueue()
 
 void DeveloperPanel::resetRun()
 {
+    m_violations.clear();
+    m_nextViolation = 0;
+    m_jump->setEnabled(false);
+    m_jump->setText(tr("Jump to violation"));
     m_queue->setEvents({}, 0);
     m_nowNs = 0;
     if (m_source && m_source->can(ClusterSource::EventKinds))

@@ -3,7 +3,14 @@
 // WorldHost::query of scheduler().upcoming(n) in the embedded world), Step n events,
 // Step to the next event of a kind (optionally of components matching a target), and
 // Run until a simulated time. The queue refreshes with snapshots while the panel is
-// visible (at most 4 times a wall second) or on demand. GUI thread.
+// visible (at most 4 times a wall second) or on demand.
+// Breakpoint: armed with an event kind (exact, or a family "invariant.*") and an
+// optional component target, the panel pauses the source when a delivered event
+// matches and shows which one; the world stops at the next command boundary after it
+// (at most one host slice later, 2 ms of wall time: host/world_host.h). For an exact
+// stop on a scheduled event kind use "Step to kind". "Jump to violation" selects the
+// component and time of the next invariant violation seen (seeking there when the
+// source can seek, pausing a live one). GUI thread.
 #pragma once
 
 #include "ui/cluster_source.h"
@@ -56,6 +63,18 @@ public:
 
     void resetRun() override;
     void applySnapshot(const v1::Snapshot& snapshot, const SeriesCatalog& catalog) override;
+    void applyEvents(const std::vector<v1::Event>& events) override;
+
+    // Breakpoint on delivered events.
+    void setBreakpoint(const QString& kindPattern, const QString& componentTarget, bool armed);
+    bool breakpointArmed() const;
+    std::uint64_t breakpointHits() const { return m_breakHits; }
+    // True when an event matches a kind pattern ("" = any, "x.*" = family) and a
+    // component target (prefix by path segment, '*' = one segment; "" = any).
+    static bool eventMatches(const v1::Event& event, const QString& kindPattern, const QString& componentTarget);
+    int violationCount() const { return static_cast<int>(m_violations.size()); }
+    // Selects the next violation (cycling); false when none was seen.
+    bool jumpToViolation();
 
     // Reconnects to the hub's current source (capabilities, signals).
     void attachSource(ClusterSource* source);
@@ -82,6 +101,14 @@ private:
     QDoubleSpinBox* m_until;
     QPushButton* m_runUntil;
     QLabel* m_status;
+    QLineEdit* m_breakKind;
+    QLineEdit* m_breakComponent;
+    QCheckBox* m_breakArmed;
+    QPushButton* m_jump;
+    std::vector<v1::Event> m_violations; // newest last (at most kMaxViolations)
+    std::size_t m_nextViolation = 0;
+    std::uint64_t m_breakHits = 0;
+    static constexpr std::size_t kMaxViolations = 1000;
     QElapsedTimer m_sinceRefresh;
     std::vector<std::uint64_t> m_tokens;
     std::int64_t m_nowNs = 0;

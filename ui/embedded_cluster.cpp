@@ -61,6 +61,7 @@ SourceInfo EmbeddedCluster::info() const
     SourceInfo i;
     i.kind = QStringLiteral("embedded");
     i.runId = m_runId;
+    i.location = m_location;
     i.seed = m_options.seed;
     i.seedKnown = true;
     return i;

@@ -61,6 +61,8 @@ public:
     void restart();
     // Replaces the factory (a drill loaded later); restart() uses it.
     void setFactory(RunFactory factory) { m_factory = std::move(factory); }
+    // What info().location reports (the drill file or built-in drill name).
+    void setLocation(const QString& location) { m_location = location; }
 
     host::WorldHost& host() { return *m_host; }
     host::HostStatus hostStatus() const { return m_host->status(); }
@@ -89,6 +91,7 @@ private:
     QTimer m_poll;
     std::vector<Pending> m_pending;
     QString m_runId;
+    QString m_location;
     std::int64_t m_lastSimTime = -1;
     std::uint64_t m_delivered = 0;
     bool m_started = false;

@@ -1,9 +1,11 @@
 #include "ui/main_window.h"
 
+#include "ui/alerts_panel.h"
 #include "ui/breaker_panel.h"
 #include "ui/charts_panel.h"
 #include "ui/dashboard_hub.h"
 #include "ui/developer_panel.h"
+#include "ui/drill_panel.h"
 #include "ui/event_log_panel.h"
 #include "ui/fault_dialog.h"
 #include "ui/faults_panel.h"
@@ -119,6 +121,8 @@ void MainWindow::buildDocks()
     m_shards = new ShardPanel(m_hub);
     m_events = new EventLogPanel(m_hub);
     m_developer = new DeveloperPanel(m_hub);
+    m_drill = new DrillPanel(m_hub);
+    m_alerts = new AlertsPanel(m_hub);
     addPanelDock(m_overview, tr("Overview"), QStringLiteral("dock.overview"), Qt::TopDockWidgetArea,
                  tr("Key figures, the simulated clock, speed and drill progress"));
     addPanelDock(m_regions, tr("Regions"), QStringLiteral("dock.regions"), Qt::LeftDockWidgetArea,
@@ -133,8 +137,22 @@ void MainWindow::buildDocks()
     addPanelDock(m_events, tr("Event log"), QStringLiteral("dock.events"), Qt::BottomDockWidgetArea, tr("Events of the run"));
     addPanelDock(m_developer, tr("Developer"), QStringLiteral("dock.developer"), Qt::BottomDockWidgetArea,
                  tr("Event queue, step, step to kind, run until"));
+    QDockWidget* drillDock = addPanelDock(m_drill, tr("Drill"), QStringLiteral("dock.drill"), Qt::BottomDockWidgetArea,
+                                          tr("The drill: fault timeline, expectations, report; blind mode for trainers"));
+    QDockWidget* alertsDock = addPanelDock(m_alerts, tr("Alerts"), QStringLiteral("dock.alerts"), Qt::BottomDockWidgetArea,
+                                           tr("Alerts to acknowledge and the refund-verification queue"));
+    connect(m_alerts, &AlertsPanel::unacknowledgedChanged, alertsDock, [alertsDock](int n) {
+        alertsDock->setWindowTitle(n > 0 ? tr("Alerts (%1)").arg(n) : tr("Alerts"));
+    });
+    connect(m_drill, &DrillPanel::drillRequested, this, [this](const QString& fileOrName) {
+        QString error;
+        if (!openDrill(fileOrName, &error))
+            QMessageBox::warning(this, tr("Cannot open drill"), error);
+    });
+    Q_UNUSED(drillDock);
     for (DashboardPanel* p : std::initializer_list<DashboardPanel*>{m_overview, m_charts, m_regions, m_inspector, m_faults,
-                                                                  m_breakers, m_shards, m_events, m_developer})
+                                                                  m_breakers, m_shards, m_events, m_developer, m_drill,
+                                                                  m_alerts})
         m_hub->addPanel(p);
     applyDefaultLayout();
 }
@@ -149,6 +167,8 @@ void MainWindow::applyDefaultLayout()
     QDockWidget* shards = m_docks[5];
     QDockWidget* events = m_docks[6];
     QDockWidget* developer = m_docks[7];
+    QDockWidget* drill = m_docks[8];
+    QDockWidget* alerts = m_docks[9];
     for (QDockWidget* d : m_docks) {
         d->setFloating(false);
         d->show();
@@ -160,9 +180,11 @@ void MainWindow::applyDefaultLayout()
     addDockWidget(Qt::RightDockWidgetArea, breakers);
     addDockWidget(Qt::RightDockWidgetArea, shards);
     addDockWidget(Qt::BottomDockWidgetArea, events);
+    tabifyDockWidget(events, drill);
+    tabifyDockWidget(events, alerts);
     tabifyDockWidget(events, developer);
     inspector->raise();
-    events->raise();
+    drill->raise();
     resizeDocks({regions, breakers}, {460, 600}, Qt::Horizontal);
     resizeDocks({overview, events}, {230, 220}, Qt::Vertical);
     resizeDocks({regions, inspector, breakers, shards}, {380, 300, 420, 300}, Qt::Vertical);
@@ -178,6 +200,14 @@ void MainWindow::buildActions()
     m_live = makeAction(this, tr("&Live world"), tr("Start a fresh embedded world"), {QKeySequence(Qt::CTRL | Qt::Key_L)});
     connect(m_live, &QAction::triggered, this, &MainWindow::startLive);
     file->addAction(m_live);
+    m_openDrill = makeAction(this, tr("Open &drill…"), tr("Run a drill file (YAML)"), {QKeySequence(Qt::CTRL | Qt::Key_D)});
+    connect(m_openDrill, &QAction::triggered, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open drill"), QString(), tr("Drill files (*.yaml *.yml);;All files (*)"));
+        QString error;
+        if (!path.isEmpty() && !openDrill(path, &error))
+            QMessageBox::warning(this, tr("Cannot open drill"), error);
+    });
+    file->addAction(m_openDrill);
     file->addSeparator();
     QAction* quit = makeAction(this, tr("&Quit"), tr("Close livedeck"), {QKeySequence::Quit});
     connect(quit, &QAction::triggered, this, &QWidget::close);
@@ -377,6 +407,7 @@ void MainWindow::updateCapabilities()
     m_setLoad->setEnabled(can(ClusterSource::Load));
     m_operatorAction->setEnabled(can(ClusterSource::OperatorActions));
     m_live->setEnabled(static_cast<bool>(m_liveFactory));
+    m_openDrill->setEnabled(static_cast<bool>(m_drillFactory));
     m_faults->setActionsEnabled(can(ClusterSource::Faults));
     m_replayBar->setVisible(can(ClusterSource::Seek));
     if (can(ClusterSource::Seek)) {
@@ -409,6 +440,27 @@ void MainWindow::openRecordingDialog()
     QString error;
     if (!openRecording(path, &error))
         QMessageBox::warning(this, tr("Cannot open recording"), error);
+}
+
+void MainWindow::setDrillFactory(DrillFactory factory, const QStringList& builtinDrills, const QString& current)
+{
+    m_drillFactory = std::move(factory);
+    m_drill->setBuiltinDrills(builtinDrills, current);
+    updateCapabilities();
+}
+
+bool MainWindow::openDrill(const QString& fileOrName, QString* error)
+{
+    QString why = tr("this console cannot run drills");
+    std::unique_ptr<ClusterSource> source = m_drillFactory ? m_drillFactory(fileOrName, &why) : nullptr;
+    if (!source) {
+        qCWarning(lcWindow) << "cannot open drill" << fileOrName << ":" << why;
+        if (error)
+            *error = why;
+        return false;
+    }
+    setSource(std::move(source));
+    return true;
 }
 
 void MainWindow::startLive()
@@ -634,6 +686,7 @@ void MainWindow::showHelp()
         "<tr><td><b>Ctrl+I</b></td><td>inject a fault (right-click any component, too)</td></tr>"
         "<tr><td><b>Ctrl+O</b></td><td>open a recording for replay</td></tr>"
         "<tr><td><b>Ctrl+L</b></td><td>start a fresh live world</td></tr>"
+        "<tr><td><b>Ctrl+D</b></td><td>open a drill file</td></tr>"
         "<tr><td><b>F1</b></td><td>this help</td></tr></table>"
         "<h3>Panels</h3><ul>"
         "<li><b>Overview</b>: gift KPIs (— when the run has no such series), cluster summary, clock, speed gauges, drill progress.</li>"
@@ -644,7 +697,12 @@ void MainWindow::showHelp()
         "<li><b>Regions</b>: map of regions and links; dark crossed discs are down, dashed red links with ✕ are partitioned.</li>"
         "<li><b>Inspector</b>: every component's live state. <b>Event log</b>: filter by kind, path, text; "
         "click selects the component; <i>Copy seed + time</i> gives what a replay needs.</li>"
-        "<li><b>Faults</b>: faults in force, inject and clear. <b>Developer</b>: the event queue, step, step to kind, run until.</li>"
+        "<li><b>Faults</b>: faults in force, inject and clear. <b>Developer</b>: the event queue, step, step to kind, run until, "
+        "break on an event kind/component, jump to an invariant violation.</li>"
+        "<li><b>Drill</b>: open a built-in drill or a file, play/pause/step/speed, the fault timeline, live expectations, the final "
+        "report; <i>blind mode</i> hides timeline and expectations until the end.</li>"
+        "<li><b>Alerts</b>: slow SQL, missing settlement, invariant violations and breakers opening, to acknowledge; the audit's "
+        "refund-verification queue.</li>"
         "</ul><p>Panels are docks: drag them anywhere; View → Reset layout puts them back.</p>"));
     layout->addWidget(text);
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, d);

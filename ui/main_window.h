@@ -4,7 +4,7 @@
 // QSettings. Menus: File (open recording, live world, quit), Run (play/pause, step,
 // step to kind, run until, speed, load, operator actions), Faults, View (panels,
 // reset layout), Help. Shortcuts: Space play/pause, S or F10 step, Ctrl+O open a
-// recording, Ctrl+I inject a fault, Ctrl+U run until, Ctrl+K step to kind, Ctrl+L
+// recording, Ctrl+D open a drill file, Ctrl+I inject a fault, Ctrl+U run until, Ctrl+K step to kind, Ctrl+L
 // live world, +/- speed, F1 help. The status bar shows the connection state, the
 // simulated clock with its calendar time, and the speed (requested and measured).
 // A replay toolbar with a time slider appears when the source can seek.
@@ -34,10 +34,12 @@ QT_END_NAMESPACE
 
 namespace livedeck::ui {
 
+class AlertsPanel;
 class BreakerPanel;
 class ChartsPanel;
 class DashboardHub;
 class DeveloperPanel;
+class DrillPanel;
 class EventLogPanel;
 class FaultDialog;
 class FaultsPanel;
@@ -54,6 +56,8 @@ class MainWindow final : public QMainWindow {
     Q_OBJECT
 public:
     using SourceFactory = std::function<std::unique_ptr<ClusterSource>()>;
+    // Builds a source running a drill (a file path or a built-in drill's name).
+    using DrillFactory = std::function<std::unique_ptr<ClusterSource>(const QString& fileOrName, QString* error)>;
     static constexpr double kSpeeds[] = {0.1, 0.5, 1, 2, 5, 10, 100, 1000, 0};
 
     explicit MainWindow(MainWindowOptions options = {}, QWidget* parent = nullptr);
@@ -67,6 +71,10 @@ public:
     // Opens a recording for replay; false (and a message) when it cannot be read.
     bool openRecording(const QString& path, QString* error = nullptr);
     void startLive();
+    // How the Drill panel and File → Open drill build a drill run.
+    void setDrillFactory(DrillFactory factory, const QStringList& builtinDrills = {}, const QString& current = {});
+    // Replaces the source by a run of the drill; false (and a message) when it cannot be built.
+    bool openDrill(const QString& fileOrName, QString* error = nullptr);
 
     DashboardHub* hub() const { return m_hub; }
     OverviewPanel* overview() const { return m_overview; }
@@ -78,6 +86,8 @@ public:
     EventLogPanel* eventLog() const { return m_events; }
     FaultsPanel* faults() const { return m_faults; }
     DeveloperPanel* developer() const { return m_developer; }
+    DrillPanel* drill() const { return m_drill; }
+    AlertsPanel* alerts() const { return m_alerts; }
     QAction* playPauseAction() const { return m_playPause; }
     QAction* stepAction() const { return m_step; }
     QString statusConnectionText() const;
@@ -119,6 +129,7 @@ private:
     DashboardHub* m_hub;
     std::unique_ptr<ClusterSource> m_source;
     SourceFactory m_liveFactory;
+    DrillFactory m_drillFactory;
     std::vector<QMetaObject::Connection> m_sourceConnections;
 
     OverviewPanel* m_overview = nullptr;
@@ -130,11 +141,14 @@ private:
     EventLogPanel* m_events = nullptr;
     FaultsPanel* m_faults = nullptr;
     DeveloperPanel* m_developer = nullptr;
+    DrillPanel* m_drill = nullptr;
+    AlertsPanel* m_alerts = nullptr;
     QList<QDockWidget*> m_docks;
     QByteArray m_defaultState;
 
     QAction* m_openRecording = nullptr;
     QAction* m_live = nullptr;
+    QAction* m_openDrill = nullptr;
     QAction* m_playPause = nullptr;
     QAction* m_step = nullptr;
     QAction* m_stepKind = nullptr;

@@ -1,6 +1,8 @@
 // livedeck — the console. Parses the command line, builds the data source (an
-// embedded world, or a recording with --replay) and the main window, runs.
+// embedded drill run — the built-in gala drill by default — or a recording with
+// --replay) and the main window, runs.
 #include "backend/host/synthetic_run.h"
+#include "ui/drill_source.h"
 #include "ui/embedded_cluster.h"
 #include "ui/main_window.h"
 
@@ -11,6 +13,8 @@
 #include <QTextStream>
 
 #include <cmath>
+#include <cstdint>
+#include <optional>
 
 namespace {
 
@@ -33,25 +37,36 @@ int main(int argc, char** argv)
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
-        "Control console for the live-streaming backend emulator. With no argument it starts an\n"
-        "embedded world (the synthetic workload) at real time ×1."));
+        "Control console for the live-streaming backend emulator. With no argument it runs the\n"
+        "built-in gala drill in an embedded world at real time ×1."));
     parser.addHelpOption();
     parser.addVersionOption();
     const QCommandLineOption replayOption(QStringList{QStringLiteral("replay")}, QStringLiteral("Replay a run recording."),
                                           QStringLiteral("FILE"));
+    const QCommandLineOption drillOption(QStringList{QStringLiteral("drill")},
+                                         QStringLiteral("Run a drill file, or a built-in drill by name (default: %1).")
+                                             .arg(livedeck::ui::defaultDrillName().isEmpty() ? QStringLiteral("none built in")
+                                                                                             : livedeck::ui::defaultDrillName()),
+                                         QStringLiteral("FILE"));
     const QCommandLineOption seedOption(QStringList{QStringLiteral("seed")},
-                                        QStringLiteral("Master seed of the embedded world (default 1)."), QStringLiteral("N"),
-                                        QStringLiteral("1"));
+                                        QStringLiteral("Master seed of the run (default: the drill file's seed)."), QStringLiteral("N"));
+    const QCommandLineOption syntheticOption(QStringList{QStringLiteral("synthetic")},
+                                             QStringLiteral("Run the open-ended synthetic world instead of a drill."));
     const QCommandLineOption speedOption(QStringList{QStringLiteral("speed")},
                                          QStringLiteral("Simulated seconds per wall second, or 'max' (default 1)."),
                                          QStringLiteral("K|max"), QStringLiteral("1"));
-    parser.addOptions({replayOption, seedOption, speedOption});
+    parser.addOptions({drillOption, replayOption, seedOption, speedOption, syntheticOption});
     parser.process(app);
 
-    bool ok = false;
-    const qulonglong seed = parser.value(seedOption).toULongLong(&ok);
-    if (!ok)
-        return fail(QStringLiteral("--seed wants a non-negative integer, got '%1'").arg(parser.value(seedOption)), parser);
+    bool ok = true;
+    std::optional<std::uint64_t> seed;
+    if (parser.isSet(seedOption)) {
+        seed = parser.value(seedOption).toULongLong(&ok);
+        if (!ok)
+            return fail(QStringLiteral("--seed wants a non-negative integer, got '%1'").arg(parser.value(seedOption)), parser);
+    }
+    if (parser.isSet(replayOption) && (parser.isSet(drillOption) || parser.isSet(syntheticOption)))
+        return fail(QStringLiteral("--replay shows a recording; it cannot be combined with --drill or --synthetic"), parser);
     double speed = 0.0;
     if (parser.value(speedOption) != QLatin1String("max")) {
         speed = parser.value(speedOption).toDouble(&ok);
@@ -61,24 +76,39 @@ int main(int argc, char** argv)
     }
 
     livedeck::ui::MainWindow window;
-    const auto liveFactory = [seed, speed] {
+    const std::uint64_t syntheticSeed = seed.value_or(1);
+    const auto syntheticFactory = [syntheticSeed, speed] {
         livedeck::ui::EmbeddedOptions options;
-        options.seed = seed;
+        options.seed = syntheticSeed;
         options.speed = speed;
-        const auto runFactory = [seed] {
+        const auto runFactory = [syntheticSeed] {
             livedeck::host::SyntheticRunConfig config;
-            config.seed = seed;
+            config.seed = syntheticSeed;
             return std::unique_ptr<livedeck::host::HostedRun>(std::make_unique<livedeck::host::SyntheticRun>(config));
         };
         return std::unique_ptr<livedeck::ui::ClusterSource>(std::make_unique<livedeck::ui::EmbeddedCluster>(runFactory, options));
     };
-    window.setLiveFactory(liveFactory);
+    const auto drillFactory = [seed, speed](const QString& fileOrName, QString* error) {
+        livedeck::ui::EmbeddedOptions options;
+        options.speed = speed;
+        return std::unique_ptr<livedeck::ui::ClusterSource>(livedeck::ui::makeDrillCluster(fileOrName, seed, options, error));
+    };
+    const QString drill = parser.isSet(drillOption) ? parser.value(drillOption) : livedeck::ui::defaultDrillName();
+    window.setDrillFactory(drillFactory, livedeck::ui::builtinDrillNames(), drill);
     if (parser.isSet(replayOption)) {
+        window.setLiveFactory(syntheticFactory);
         QString error;
         if (!window.openRecording(parser.value(replayOption), &error))
             return fail(QStringLiteral("cannot replay '%1': %2").arg(parser.value(replayOption), error), parser);
-    } else {
+    } else if (parser.isSet(syntheticOption) || drill.isEmpty()) {
+        window.setLiveFactory(syntheticFactory);
         window.startLive();
+    } else {
+        QString error;
+        if (!window.openDrill(drill, &error))
+            return fail(QStringLiteral("cannot run drill '%1': %2").arg(drill, error), parser);
+        // File → Live world restarts the same drill.
+        window.setLiveFactory([drillFactory, drill] { return drillFactory(drill, nullptr); });
     }
     window.show();
     return app.exec();

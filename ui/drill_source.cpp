@@ -1,0 +1,61 @@
+#include "ui/drill_source.h"
+
+#include "backend/drills/builtin_drills.h"
+#include "backend/drills/drill_run.h"
+#include "ui/logging.h"
+
+namespace livedeck::ui {
+
+QStringList builtinDrillNames()
+{
+    QStringList names;
+    for (const drills::BuiltinDrill& d : drills::builtinDrills())
+        if (d.error.empty())
+            names.push_back(QString::fromStdString(d.name));
+    return names;
+}
+
+QString defaultDrillName()
+{
+    const QStringList names = builtinDrillNames();
+    const QString preferred = QString::fromLatin1(kDefaultDrill);
+    if (names.contains(preferred))
+        return preferred;
+    return names.isEmpty() ? QString() : names.front();
+}
+
+std::unique_ptr<EmbeddedCluster> makeDrillCluster(const QString& fileOrName, std::optional<std::uint64_t> seed,
+                                                  EmbeddedOptions options, QString* error)
+{
+    const auto fail = [error](const QString& why) {
+        if (error)
+            *error = why;
+        return std::unique_ptr<EmbeddedCluster>();
+    };
+    absl::StatusOr<drills::DrillSpec> spec = drills::resolveDrill(fileOrName.toStdString());
+    if (!spec.ok())
+        return fail(QString::fromStdString(std::string(spec.status().message())));
+    drills::DrillRunOptions runOptions;
+    runOptions.seed = seed;
+    // Build once here so errors surface now, with the loader's position.
+    absl::StatusOr<std::unique_ptr<drills::DrillRun>> first = drills::DrillRun::create(*spec, runOptions);
+    if (!first.ok())
+        return fail(QString::fromStdString(std::string(first.status().message())));
+    options.seed = (*first)->seed();
+    auto shared = std::make_shared<std::unique_ptr<drills::DrillRun>>(std::move(*first));
+    auto specCopy = std::make_shared<const drills::DrillSpec>(*spec);
+    EmbeddedCluster::RunFactory factory = [shared, specCopy, runOptions]() -> std::unique_ptr<host::HostedRun> {
+        if (*shared) // the run built above serves the first start
+            return std::move(*shared);
+        absl::StatusOr<std::unique_ptr<drills::DrillRun>> run = drills::DrillRun::create(*specCopy, runOptions);
+        // The same spec and seed built once already; failing now is a defect.
+        Q_ASSERT_X(run.ok(), "makeDrillCluster", "a drill that built once failed to build again");
+        return run.ok() ? std::unique_ptr<host::HostedRun>(std::move(*run)) : nullptr;
+    };
+    qCInfo(lcSource) << "drill" << fileOrName << "seed" << options.seed;
+    auto cluster = std::make_unique<EmbeddedCluster>(std::move(factory), options);
+    cluster->setLocation(fileOrName);
+    return cluster;
+}
+
+} // namespace livedeck::ui

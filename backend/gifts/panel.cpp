@@ -315,6 +315,23 @@ void GiftPanel::onRoomEntry(const RoomEntry& entry)
     q.answer.region = r->index;
     q.answer.weight = w;
 
+    if (m_world.faults().anyActive(v1::FAULT_DOWN)
+        && (m_world.faults().isDown(r->gateway->path()) || m_world.faults().isDown(r->path))) {
+        // Nothing in the region answers: the viewer's client sees a failed request.
+        q.answer.unavailable = true;
+        q.generalDone = true;
+        q.tabDone = {true, true};
+        r->totals.rejected += w;
+        m_all.rejected += w;
+        r->metrics.rejected->add(w);
+        m_allMetrics->rejected->add(w);
+        const std::uint32_t gen = q.generation;
+        m_world.after(0, m_entryKind, r->component, [this, index, gen] {
+            if (m_requests[index].generation == gen)
+                answer(index);
+        });
+        return;
+    }
     if (const GeneralTab* cached = r->gateway->lookup(entry.room, w)) {
         // Hot room: the gateway answers from memory, general tab only.
         q.answer.generalTab = true;
@@ -342,20 +359,6 @@ void GiftPanel::admit(Region& r, std::uint32_t index)
     const double w = q.answer.weight;
     const PanelServerConfig& s = m_config.server;
     const std::uint32_t gen = q.generation;
-    if (m_world.faults().isDown(r.path)) {
-        // The panel server is down: refused after the gateway's hop.
-        r.totals.rejected += w;
-        m_all.rejected += w;
-        r.metrics.rejected->add(w);
-        m_allMetrics->rejected->add(w);
-        q.generalDone = true;
-        q.tabDone = {true, true};
-        m_world.after(0, m_entryKind, r.component, [this, index, gen] {
-            if (m_requests[index].generation == gen)
-                answer(index);
-        });
-        return;
-    }
     if (r.queue.empty() && (r.inflight + w <= s.concurrency || r.inflight == 0.0)) {
         r.inflight += w;
         q.holdsSlot = true;
@@ -592,7 +595,7 @@ void GiftPanel::answer(std::uint32_t index)
             r.inflight = 0.0;
         pump(r);
     }
-    if (m_servedObserver)
+    if (m_servedObserver && !a.unavailable)
         m_servedObserver(a.generalTab, a.uid, a.room, a.region, a.latency);
     if (m_answerObserver)
         m_answerObserver(a);

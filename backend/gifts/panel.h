@@ -40,8 +40,10 @@
 // Counts by weight everywhere (DESIGN.md property 3): breakers, detectors, pool.
 //
 // Contract: onRoomEntry() never answers synchronously; the served observer (if any) is
-// called exactly once per entry, from a later event, with whether the general tab was
-// in the answer. Single-threaded (the world's thread). Scheduled events hold a pointer
+// called exactly once per entry that reached a live gateway and panel server, from a
+// later event, with whether the general tab was in the answer (an entry whose region's
+// gateway or panel server is down gets no answer at all: it counts against
+// availability, and the answer observer sees it with `unavailable`). Single-threaded (the world's thread). Scheduled events hold a pointer
 // to the panel: it lives as long as the world runs; the catalog outlives it. Request
 // slots are pooled: steady state does not allocate.
 //
@@ -109,6 +111,8 @@ struct PanelAnswer {
     RoomId room = 0;
     int region = 0;
     double weight = 1.0;
+    bool unavailable = false;   // the region's gateway or panel server was down: no answer
+                                // reached the viewer (the served observer is not called)
     bool generalTab = false;    // the general tab is in the answer
     bool withinBudget = false;  // ... and the answer came within the budget
     TabSource source = TabSource::None;

@@ -180,18 +180,30 @@ private slots:
         QVERIFY(built.breakers_size() >= 6);
     }
 
-    // The panel server down: the general tab cannot be served, availability drops, and
-    // the observer reports every answer without it.
+    // The panel server down: nothing is answered in that region (availability drops,
+    // the entries are unavailable, not answers without a general tab); the other region
+    // is unaffected and the region recovers when the fault ends.
     void panelServerDown()
     {
         PanelRigConfig c;
         c.panel.hotRoomCache = false;
         PanelRig rig(c);
         rig.inject({fault(v1::FAULT_DOWN, "sh-a/gifts/panel", 2 * sim::kSecond, 4 * sim::kSecond)});
+        std::uint64_t servedWithoutGeneral = 0;
+        std::uint64_t unavailable = 0;
+        rig.panel().setServedObserver([&](bool general, Uid, RoomId, int, sim::Nanos) {
+            servedWithoutGeneral += general ? 0 : 1;
+        });
+        rig.panel().setAnswerObserver([&](const PanelAnswer& a) {
+            unavailable += a.unavailable ? 1 : 0;
+            QVERIFY(!a.unavailable || !a.generalTab);
+        });
         PanelProbe probe(rig.world(), rig.panel(), rig.catalog(), "sh-a");
         rig.start();
         rig.runUntil(6 * sim::kSecond);
         const PanelObservation& o = probe.finish();
+        QVERIFY(unavailable > 1'000);
+        QCOMPARE(servedWithoutGeneral, std::uint64_t{0}); // a down panel answers nothing at all
         QVERIFY(o.minAvailability(2 * sim::kSecond, 4500 * sim::kMillisecond) < 0.05);
         QCOMPARE(o.availabilityBetween(5 * sim::kSecond, 6 * sim::kSecond), 1.0);
         QCOMPARE(rig.panel().availability(rig.region("sh-b")), 1.0);

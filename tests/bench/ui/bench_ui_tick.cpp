@@ -6,13 +6,17 @@
 // (set automatically when unset).
 #include "tests/ui/fixtures/scripted_cluster.h"
 #include "ui/dashboard_hub.h"
+#include "ui/drill_source.h"
 #include "ui/main_window.h"
 
 #include <benchmark/benchmark.h>
 
 #include <QApplication>
 #include <QPixmap>
+#include <QElapsedTimer>
+#include <QEventLoop>
 #include <QStyleFactory>
+#include <QTimer>
 
 #include <memory>
 #include <vector>
@@ -106,6 +110,59 @@ void BM_RepaintOnly(benchmark::State& state)
     }
 }
 BENCHMARK(BM_RepaintOnly)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+
+// UI-thread stalls while the world runs as fast as possible: the 1920×1080 window on
+// an embedded run of the built-in gala drill at max speed (snapshots at 20 Hz, every
+// dashboard repainting), and a 1 ms timer on the GUI thread recording the longest gap
+// between its firings over `seconds` of wall time. Goal: max_gap_ms <= 100 (issue 7).
+void BM_EventLoopGapAtMaxSpeed(benchmark::State& state)
+{
+    const int seconds = static_cast<int>(state.range(0));
+    for (auto _ : state) {
+        ui::MainWindow window(ui::MainWindowOptions{false});
+        window.resize(1920, 1080);
+        window.show();
+        window.applyDefaultLayout();
+        ui::EmbeddedOptions options;
+        options.speed = 0; // as fast as possible
+        QString error;
+        auto source = ui::makeDrillCluster(ui::defaultDrillName(), std::nullopt, options, &error);
+        if (!source) {
+            state.SkipWithError(error.toStdString().c_str());
+            return;
+        }
+        auto* cluster = source.get();
+        window.setSource(std::move(source));
+        QElapsedTimer clock;
+        clock.start();
+        qint64 last = clock.nsecsElapsed();
+        qint64 maxGap = 0;
+        double sumGap = 0;
+        std::uint64_t ticks = 0;
+        QTimer probe;
+        probe.setTimerType(Qt::PreciseTimer);
+        probe.setInterval(1);
+        QObject::connect(&probe, &QTimer::timeout, [&] {
+            const qint64 now = clock.nsecsElapsed();
+            maxGap = std::max(maxGap, now - last);
+            sumGap += static_cast<double>(now - last);
+            last = now;
+            ++ticks;
+        });
+        QEventLoop loop;
+        QTimer::singleShot(seconds * 1000, &loop, &QEventLoop::quit);
+        probe.start();
+        last = clock.nsecsElapsed();
+        loop.exec();
+        probe.stop();
+        state.counters["max_gap_ms"] = static_cast<double>(maxGap) / 1e6;
+        state.counters["mean_gap_ms"] = ticks ? sumGap / static_cast<double>(ticks) / 1e6 : 0.0;
+        state.counters["snapshots"] = static_cast<double>(cluster->snapshotsDelivered());
+        state.counters["sim_s"] = static_cast<double>(window.hub()->simTimeNs()) / 1e9;
+        state.counters["ui_ticks"] = static_cast<double>(window.hub()->ticksPainted());
+    }
+}
+BENCHMARK(BM_EventLoopGapAtMaxSpeed)->Arg(10)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 } // namespace
 

@@ -21,7 +21,10 @@ namespace livedeck::test {
 inline const char* knownEngineGap(const QString& drill)
 {
     static const std::pair<const char*, const char*> kGaps[] = {
-        {"gala", "gift engine: the countdown peak is not yet carried (about 83 % of orders answered, not 99 %)"},
+        {"gala", "gift engine: the countdown peak is not yet carried (about 83 % of orders answered, the rest shed; not 99 %)"},
+        {"gifts-order-db-failover", "gift engine: an order charged just before the primaries die is neither settled nor "
+                                    "refunded (gifts.paid_unsettled); the engine's own order-db-failover scenario shows "
+                                    "the same at this scale"},
         {"gifts-privileged-slowdown", "gift engine: panels answer without the general tab while the privileged "
                                       "service is slow (gifts.panel_general_tab)"},
         {"gifts-region-down", "gift engine: panels of the dead region answer without the general tab, and served "

@@ -218,7 +218,7 @@ DrillPanel::DrillPanel(DashboardHub* hub, QWidget* parent) : QWidget(parent), m_
     m_progress = new QProgressBar(this);
     m_progress->setRange(0, 1000);
     m_progress->setTextVisible(true);
-    m_progress->setMinimumWidth(160);
+    m_progress->setMinimumWidth(260);
     m_score = new QLabel(this);
     head->addWidget(m_title, 1);
     head->addWidget(m_progress);
@@ -240,6 +240,7 @@ DrillPanel::DrillPanel(DashboardHub* hub, QWidget* parent) : QWidget(parent), m_
     m_expectations->setColumnCount(4);
     m_expectations->setHeaderLabels({tr("Expectation / invariant"), tr("Verdict"), tr("Observed"), tr("Expected")});
     m_expectations->setRootIsDecorated(false);
+    m_expectations->setMinimumHeight(110);
     m_expectations->setAlternatingRowColors(true);
     m_expectations->header()->setSectionResizeMode(0, QHeaderView::Stretch);
     m_expectStack->addWidget(m_expectations);

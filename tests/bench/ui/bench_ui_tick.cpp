@@ -58,6 +58,8 @@ struct Fixture {
             for (int i = 0; i < 16; ++i)
                 x.next.push_back(x.source->scenario().snapshotAt(601 + i, false));
             x.window->hub()->tick();
+            x.window->resize(1920, 1080); // content arriving may have grown it
+            x.window->applyDefaultLayout();
             QApplication::processEvents();
         }
         return *f;

@@ -5,11 +5,13 @@
 // 1 000 shards). Usage: ui_screenshots <output dir> [second]
 #include "tests/ui/fixtures/gala_scenario.h"
 #include "tests/ui/fixtures/scripted_cluster.h"
+#include "ui/alerts_panel.h"
 #include "ui/breaker_board.h"
 #include "ui/breaker_panel.h"
 #include "ui/charts_panel.h"
 #include "ui/dashboard_hub.h"
 #include "ui/developer_panel.h"
+#include "ui/drill_panel.h"
 #include "ui/event_log_panel.h"
 #include "ui/fault_dialog.h"
 #include "ui/faults_panel.h"
@@ -90,6 +92,10 @@ int main(int argc, char** argv)
     window.show();
     window.applyDefaultLayout();
     settle();
+    window.setDrillFactory([](const QString&, QString* error) {
+        *error = QStringLiteral("screenshots only");
+        return std::unique_ptr<ui::ClusterSource>();
+    }, {QStringLiteral("gala"), QStringLiteral("synthetic-chaos")}, QStringLiteral("gala"));
     auto source = std::make_unique<ui::fixtures::ScriptedCluster>();
     auto* scripted = source.get();
     window.setSource(std::move(source));
@@ -99,6 +105,16 @@ int main(int argc, char** argv)
     window.inspector()->selectPath(QStringLiteral("sh-a/gifts/order-svc"));
     window.inspector()->view()->expandToDepth(1);
     window.hub()->tick();
+    window.resize(1920, 1080); // content arriving may have grown it
+    window.applyDefaultLayout();
+    settle();
+    if (qEnvironmentVariableIsSet("LIVEDECK_SIZES"))
+        for (QDockWidget* d : window.findChildren<QDockWidget*>())
+            QTextStream(stdout) << d->objectName() << " min " << d->minimumSizeHint().width() << "x" << d->minimumSizeHint().height()
+                                << " now " << d->width() << "x" << d->height() << "\n";
+    if (qEnvironmentVariableIsSet("LIVEDECK_SIZES"))
+        QTextStream(stdout) << "window min " << window.minimumSizeHint().width() << " central min "
+                            << window.charts()->minimumSizeHint().width() << " size " << window.width() << "\n";
     ok &= save(&window, dir, QStringLiteral("main_window.png"));
 
     ok &= save(window.overview(), dir, QStringLiteral("overview.png"));
@@ -107,6 +123,14 @@ int main(int argc, char** argv)
     ok &= save(window.shards(), dir, QStringLiteral("shards.png"));
     ok &= save(window.regions(), dir, QStringLiteral("regions.png"));
     ok &= save(window.inspector(), dir, QStringLiteral("inspector.png"));
+    if (QDockWidget* d = dockOf(window.drill()))
+        d->raise();
+    ok &= save(window.drill(), dir, QStringLiteral("drill.png"));
+    if (QDockWidget* d = dockOf(window.alerts()))
+        d->raise();
+    ok &= save(window.alerts(), dir, QStringLiteral("alerts.png"));
+    if (QDockWidget* d = dockOf(window.eventLog()))
+        d->raise();
     ok &= save(window.eventLog(), dir, QStringLiteral("event_log.png"));
     if (QDockWidget* d = dockOf(window.faults()))
         d->raise();

@@ -2,6 +2,7 @@
 
 #include "app/livedeckctl/demo_command.h"
 #include "app/livedeckctl/drill_command.h"
+#include "app/livedeckctl/remote_command.h"
 
 #include <QCoreApplication>
 #include <QTextStream>
@@ -24,6 +25,10 @@ QString usage()
         "  version   Print the program's version and build\n"
         "  help      Show this help\n"
         "\n"
+        "A livedeckd node: livedeckctl --server HOST:PORT [--token-file F] <command>\n"
+        "  with status, topology, faults list, fault inject, fault clear, drill run\n"
+        "  ('livedeckctl --server HOST:PORT --help')\n"
+        "\n"
         "Options:\n"
         "  -h, --help     Show this help\n"
         "  -v, --version  Print the version\n"
@@ -45,6 +50,8 @@ int runCli(const QStringList& arguments)
         print(stderr, usage());
         return 2;
     }
+    if (isRemoteInvocation(arguments))
+        return runRemoteCommand(arguments);
     const QString command = arguments.at(1);
     if (command == QLatin1String("-h") || command == QLatin1String("--help") || command == QLatin1String("help")) {
         print(stdout, usage());

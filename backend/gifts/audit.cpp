@@ -71,6 +71,12 @@ void Audit::reconcileCharges()
             ids.push_back(charges[i].order);
             weight += charges[i].weight;
         }
+        // One read covers a batch of orders: the real-equivalent audit reads the
+        // `weight` real orders these charges stand for in batches of the same size, so
+        // the read costs weight / batch real statements (not `weight`: a read of 64
+        // heavy charges would otherwise count as hundreds of thousands of statements and
+        // be refused by the shard's queue, leaving the charges unreconciled).
+        weight /= static_cast<double>(m_config.batch);
         ++m_outstanding;
         const std::uint64_t roundNo = m_round;
         m_store.readStatuses(chunk.shard, chunk.partition, ids, m_component, weight,
@@ -109,6 +115,11 @@ void Audit::chunkRead(std::uint64_t roundNo, std::size_t k, infra::SqlResult& r)
             }
             switch (status) {
             case OrderStatus::Paid:
+                ++m_checked;
+                m_checkedCounter.add(c.weight);
+                if (m_paidHook)
+                    m_paidHook(c);
+                break;
             case OrderStatus::Refunding:
             case OrderStatus::Refunded:
                 ++m_checked;

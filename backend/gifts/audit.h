@@ -9,7 +9,9 @@
 //   succeeded after the 2 s re-check decided it had not). Still created, or missing:
 //   looked at again on the next rounds, and a mismatch once the charge is older than
 //   `maxPending` (60 s) ("charged, order stuck created" / "charged, order missing" — the
-//   latter only when an order row was lost, e.g. an asynchronous failover).
+//   latter only when an order row was lost, e.g. an asynchronous failover). Every
+//   charge found paid goes to the paid hook (the settlement watchdog), so a paid order
+//   whose order service never reported it still gets its settlement.
 // - orders → charges: every order that became paid in the window [last, now − delay)
 //   (index on updated_at) must have a charge at the bank: otherwise "paid, no charge".
 // A mismatch puts the order on the RefundQueue and moves its status to refunding. One
@@ -23,6 +25,7 @@
 #include "backend/gifts/payment_ledger.h"
 #include "backend/gifts/refund_queue.h"
 
+#include <functional>
 #include <map>
 #include <vector>
 
@@ -36,6 +39,9 @@ public:
     Audit& operator=(const Audit&) = delete;
 
     void start();
+    // Called for every charge whose order the reconciliation found paid (the engine
+    // hands it to the settlement watchdog, which re-publishes a missing event).
+    void setPaidHook(std::function<void(const Charge&)> hook) { m_paidHook = std::move(hook); }
 
     std::uint64_t rounds() const { return m_rounds; }
     std::uint64_t checked() const { return m_checked; }
@@ -60,6 +66,7 @@ private:
     void endOfRound();
 
     sim::World& m_world;
+    std::function<void(const Charge&)> m_paidHook;
     AuditConfig m_config;
     PaymentLedger& m_ledger;
     OrderStore& m_store;

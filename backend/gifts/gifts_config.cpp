@@ -56,8 +56,8 @@ absl::Status GiftsConfig::validate() const
         return bad("gifts: GSLB probe interval must be > 0 and down/restore delays at least one interval");
     if (orders.initialPods < 1 || orders.threadsPerPod <= 0.0 || orders.cpuPerOrder <= 0)
         return bad("gifts: order pods need at least 1 pod, > 0 threads per pod and > 0 CPU per order");
-    if (orders.crossServiceTimeout <= 0 || orders.dbTimeout <= 0 || orders.recheckDelay <= 0)
-        return bad("gifts: order timeouts (cross-service, DB) and the payment re-check delay must be > 0");
+    if (orders.crossServiceTimeout <= 0 || orders.dbTimeout <= 0 || orders.lockTimeout <= 0 || orders.recheckDelay <= 0)
+        return bad("gifts: order timeouts (cross-service, DB, lock) and the payment re-check delay must be > 0");
     if (orders.maxRechecks < 1)
         return bad("gifts: orders.max_rechecks must be at least 1");
     if (orders.topicPartitions < 1)
@@ -71,6 +71,8 @@ absl::Status GiftsConfig::validate() const
         return bad("gifts: the client needs a timeout > 0 and at least one attempt");
     if (quota.enabled && quota.limitPerSec <= 0.0)
         return bad("gifts: the entry quota limit must be > 0 (or disable the quota)");
+    if (quota.enabled && quota.headroom < 0.0)
+        return bad("gifts: the entry quota's headroom must be >= 0");
     if (settlement.maxPollRecords < 1 || settlement.poisonAttempts < 1 || settlement.missingDelay <= 0
         || settlement.watchInterval <= 0)
         return bad("gifts: settlement needs max poll records >= 1, poison attempts >= 1, missing delay and watch "

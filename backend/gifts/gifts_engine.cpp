@@ -132,7 +132,8 @@ GiftsEngine::GiftsEngine(sim::World& world, telemetry::Telemetry& telemetry, Gif
       m_telemetry(telemetry),
       m_config(std::move(config)),
       m_component(world.components().mustAdd("gifts", "gifts-engine", {}, this)),
-      m_loadKind(world.kind("gifts.load.change"))
+      m_loadKind(world.kind("gifts.load.change")),
+      m_readyKind(world.kind("gifts.ready.check"))
 {
     if (const absl::Status s = validate(world, m_config); !s.ok()) {
         std::fprintf(stderr, "GiftsEngine: invalid configuration: %s\n", std::string(s.message()).c_str());
@@ -222,6 +223,16 @@ void GiftsEngine::build()
     m_audit = std::make_unique<Audit>(w, c.audit, *m_ledger, *m_orderStore, *m_refunds, m_telemetry);
     m_watchdog = std::make_unique<SettlementWatchdog>(w, c.settlement, m_telemetry);
     m_watchdog->setRepair([this](const PaidOrder& order) { repair(order); });
+    m_audit->setPaidHook([this](const Charge& c) {
+        PaidOrder p;
+        p.order = c.order;
+        p.key = c.key;
+        p.amountCents = c.amountCents;
+        p.region = static_cast<int>(c.order & 0xff); // order ids carry their region
+        p.partition = c.partition;
+        p.weight = c.weight;
+        m_watchdog->onPaidConfirmed(p);
+    });
     m_invariants = std::make_unique<InvariantChecker>(w, *m_ledger, *m_orderStore, *m_settlementDb, *m_refunds);
 
     CatalogConfig cc = c.catalog;
@@ -366,7 +377,25 @@ void GiftsEngine::start()
     if (!m_config.sabotage.noAudit)
         m_audit->start();
     m_multiActive->start();
-    m_load->start();
+    awaitReady();
+}
+
+void GiftsEngine::awaitReady()
+{
+    const bool leader = m_raft->leader() >= 0;
+    if (!leader && m_world.now() < kReadyTimeout) {
+        m_world.after(kReadyPoll, m_readyKind, m_component, [this] { awaitReady(); });
+        return;
+    }
+    m_ready = true;
+    m_world.events().raise(
+        "gifts.ready", m_component, leader ? v1::SEVERITY_INFO : v1::SEVERITY_WARNING,
+        leader ? std::string("gift system ready (the order-lock Raft KV has a leader): traffic starts")
+               : sim::strCat("gift system not ready after ", sim::toSeconds(kReadyTimeout),
+                             " s (no Raft leader): traffic starts anyway"),
+        {{"leader", leader ? "yes" : "no"}});
+    if (m_loadWanted)
+        m_load->start();
 }
 
 void GiftsEngine::setProfile(LoadProfile profile)
@@ -395,12 +424,14 @@ void GiftsEngine::scheduleMultiplier(sim::Nanos at, double multiplier)
 
 void GiftsEngine::stopLoad()
 {
+    m_loadWanted = false;
     m_load->stop();
 }
 
 void GiftsEngine::resumeLoad()
 {
-    if (m_started)
+    m_loadWanted = true;
+    if (m_started && m_ready)
         m_load->start();
 }
 

@@ -23,7 +23,12 @@
 // Contract:
 // - Construction wires everything (components, metrics) and aborts on an invalid config
 //   (a wiring bug); create() validates first and returns the error. start() starts every
-//   periodic part, the load and the world's telemetry rollups. Nothing runs before start().
+//   periodic part and the world's telemetry rollups at once, and the load once the
+//   cluster is ready (readiness gate: the Raft KV that holds the order locks has elected
+//   a leader, checked every 10 ms, at most kReadyTimeout): a production cluster is up
+//   before the event's traffic arrives, so a cold start must not fail the first orders
+//   and get healthy order services ejected by discovery's outlier detection. The event
+//   "gifts.ready" marks the moment. Nothing runs before start().
 // - Load changes: setProfile / setLoadMultiplier now, or scheduleProfile / scheduleMultiplier
 //   at a simulated time (the drills' timeline). stopLoad() ends traffic (drain before
 //   checkInvariants()).
@@ -99,6 +104,10 @@ public:
 
     void start();
     bool started() const { return m_started; }
+    // The readiness gate (see the header): traffic flows once ready() is true.
+    bool ready() const { return m_ready; }
+    static constexpr sim::Nanos kReadyPoll = 10 * sim::kMillisecond;
+    static constexpr sim::Nanos kReadyTimeout = 5 * sim::kSecond;
 
     // Load: now, or at a simulated time (>= now).
     void setProfile(LoadProfile profile);
@@ -196,11 +205,14 @@ private:
     void onRegion(int region, bool drained);
     void onRollup();
     void repair(const PaidOrder& order);
+    void awaitReady();
 
     sim::World& m_world;
     telemetry::Telemetry& m_telemetry;
     GiftsConfig m_config;
     bool m_started = false;
+    bool m_ready = false;      // the readiness gate opened
+    bool m_loadWanted = true;  // stopLoad() before the gate opened keeps the load off
     std::vector<Region> m_regions; // by topology region index
     int m_sharedRegion = -1;       // the broker every region uses in cross-region mode
     std::unique_ptr<Directory> m_directory;
@@ -224,6 +236,7 @@ private:
     std::vector<OrderClient::RegionSecond> m_regionSeconds;
     sim::ComponentId m_component;
     sim::EventKindId m_loadKind;
+    sim::EventKindId m_readyKind;
     int m_rollupToken = 0;
     telemetry::Gauge* m_violationsGauge = nullptr;
 };

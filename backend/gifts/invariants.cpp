@@ -76,8 +76,9 @@ void InvariantChecker::onCharge(const Charge& charge)
 
 void InvariantChecker::onPaidRecorded(const PaidOrder& order)
 {
-    ++m_report.paidAcknowledged;
-    m_acked.try_emplace(order.order, Acked{order.key, order.paidAt, false});
+    // Once per order: a paid status confirmed again after a lost answer reports twice.
+    if (m_acked.try_emplace(order.order, Acked{order.key, order.paidAt, false}).second)
+        ++m_report.paidAcknowledged;
 }
 
 void InvariantChecker::onOrderDbFailover(const infra::FailoverReport& report)

@@ -24,6 +24,7 @@ OrderEntry::OrderEntry(sim::World& world, std::string_view region, const GiftsCo
         const double serving = static_cast<double>(std::max<std::size_t>(1, config.multiActive.serving.size()));
         q.localRatePerSec = config.quota.limitPerSec / serving;
         q.initialWantPerSec = q.localRatePerSec;
+        q.headroom = config.quota.headroom;
         m_quota = std::make_unique<resilience::QuotaClient>(world, sim::strCat(m_path, "/quota"), *quotaServer, q);
         m_quota->attachMetrics(telemetry.metrics());
     }

@@ -359,7 +359,7 @@ void OrderService::lock(std::uint32_t slot)
             }
             finishWork(slot);
         },
-        m_config.orders.crossServiceTimeout);
+        m_config.orders.lockTimeout);
 }
 
 void OrderService::insert(std::uint32_t slot)
@@ -576,13 +576,61 @@ void OrderService::finalWritten(std::uint32_t slot, infra::SqlResult& r)
         return;
     }
     if (r.changes == 0) {
-        // Not 'created' any more: another attempt, a re-check or the audit decided it.
+        // Not 'created' any more. Either another attempt, a re-check or the audit decided
+        // it, or this attempt's own earlier write committed and only its answer was lost
+        // (the primary died after the semi-sync replica acknowledged it, then a failover):
+        // a paid order whose event was never published. Read the status at the primary;
+        // if it is paid, publish now (at-least-once: the idempotent consumer absorbs a
+        // second event if one was already out).
+        if (o.target == OrderStatus::Paid) {
+            const std::uint32_t gen = o.gen;
+            m_deps.store->readStatus(place(o), m_component, weight, [this, slot, gen](infra::SqlResult& s) {
+                if (!live(slot, gen))
+                    return;
+                if (!s.ok()) {
+                    Order& order = m_orders[slot];
+                    if (order.live) {
+                        ++m_stats.pending;
+                        m_pendingCounter->add(order.request.send.weight);
+                        reply(slot, OrderAnswer::Pending);
+                    }
+                    scheduleRecheck(slot);
+                    return;
+                }
+                if (s.rowCount() > 0 && static_cast<OrderStatus>(infra::sqlInt(s.at(0, 0))) == OrderStatus::Paid) {
+                    ++m_stats.paidConfirmed;
+                    recordedPaid(slot);
+                    return;
+                }
+                if (m_orders[slot].live)
+                    reply(slot, OrderAnswer::Pending);
+                finishWork(slot);
+            });
+            return;
+        }
         if (o.live)
             reply(slot, OrderAnswer::Pending);
         finishWork(slot);
         return;
     }
     if (o.target == OrderStatus::Paid) {
+        recordedPaid(slot);
+        return;
+    }
+    ++m_stats.failed;
+    m_failedCounter->add(weight);
+    if (o.rechecking)
+        ++m_stats.recheckFailed;
+    if (o.live)
+        reply(slot, OrderAnswer::Failed);
+    finishWork(slot);
+}
+
+void OrderService::recordedPaid(std::uint32_t slot)
+{
+    Order& o = m_orders[slot];
+    const double weight = o.request.send.weight;
+    {
         ++m_stats.paid;
         m_paidCounter->add(weight);
         if (o.rechecking)
@@ -598,13 +646,6 @@ void OrderService::finalWritten(std::uint32_t slot, infra::SqlResult& r)
         publish(p, poison);
         if (o.live)
             reply(slot, OrderAnswer::Paid);
-    } else {
-        ++m_stats.failed;
-        m_failedCounter->add(weight);
-        if (o.rechecking)
-            ++m_stats.recheckFailed;
-        if (o.live)
-            reply(slot, OrderAnswer::Failed);
     }
     finishWork(slot);
 }
@@ -745,6 +786,7 @@ void OrderService::inspect(sim::StateWriter& out) const
     out.add("recheck_paid", m_stats.recheckPaid);
     out.add("recheck_failed", m_stats.recheckFailed);
     out.add("recheck_gave_up", m_stats.recheckGaveUp);
+    out.add("paid_confirmed", m_stats.paidConfirmed);
     out.add("published", m_stats.published);
     out.add("publish_failed", m_stats.publishFailed);
     out.add("errors", m_stats.errors);

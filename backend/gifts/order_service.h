@@ -159,6 +159,7 @@ public:
         std::uint64_t recheckPaid = 0;
         std::uint64_t recheckFailed = 0;
         std::uint64_t recheckGaveUp = 0;
+        std::uint64_t paidConfirmed = 0; // status already paid by this attempt's own lost write
         std::uint64_t published = 0;
         std::uint64_t publishFailed = 0;
         std::uint64_t poisoned = 0;
@@ -203,6 +204,7 @@ private:
     void pay(std::uint32_t slot);
     void paid(std::uint32_t slot, const PaymentReply& reply);
     void markFinal(std::uint32_t slot, OrderStatus status);
+    void recordedPaid(std::uint32_t slot); // the paid status is in the DB: event out, answer
     void finalWritten(std::uint32_t slot, infra::SqlResult& result);
     void scheduleRecheck(std::uint32_t slot);
     void recheck(std::uint32_t slot);

@@ -381,7 +381,8 @@ void GiftPanel::admit(Region& r, std::uint32_t index)
         }
         return;
     }
-    // Queue full: refused at once.
+    // Queue full: refused at once (an overload error, not a panel: see panel.h).
+    q.answer.unavailable = true;
     r.totals.rejected += w;
     m_all.rejected += w;
     r.metrics.rejected->add(w);
@@ -403,7 +404,9 @@ void GiftPanel::pump(Region& r)
         Request& q = m_requests[index];
         const double w = q.answer.weight;
         if (now - q.queuedAt > s.maxWait) {
-            // Waited too long: refused (the viewer gets no general tab from this request).
+            // Waited too long: refused (an overload error: the viewer gets no panel from
+            // this request).
+            q.answer.unavailable = true;
             r.queue.pop_front();
             r.queued -= w;
             r.totals.rejected += w;

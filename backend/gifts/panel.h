@@ -13,7 +13,10 @@
 //   2. otherwise the request needs a worker of the region's panel server: a weighted
 //      worker pool of `server.concurrency` real requests with a bounded FIFO queue
 //      (`maxQueue` real requests, `maxWait`); a full queue or a wait past maxWait
-//      refuses the request (an answer without a general tab);
+//      refuses the request: an overload error (HTTP 503), not a panel — it counts against
+//      availability and in gifts.panel.rejected, and the answer is `unavailable`, so the
+//      invariant "the panel always returns the general tab" judges the panels the server
+//      assembles, while refusals are the availability SLO's business;
 //   3. the worker holds its slot while the three tabs are fetched in parallel, and
 //      answers when all three are settled: the general tab (or after `generalTimeout`
 //      without it) and each per-user tab (its answer, its 50 ms timeout, an error, or
@@ -42,8 +45,9 @@
 // Contract: onRoomEntry() never answers synchronously; the served observer (if any) is
 // called exactly once per entry that reached a live gateway and panel server, from a
 // later event, with whether the general tab was in the answer (an entry whose region's
-// gateway or panel server is down gets no answer at all: it counts against
-// availability, and the answer observer sees it with `unavailable`). Single-threaded (the world's thread). Scheduled events hold a pointer
+// gateway or panel server is down, or that the server's pool refused, gets no panel at
+// all: it counts against availability, and the answer observer sees it with
+// `unavailable`). Single-threaded (the world's thread). Scheduled events hold a pointer
 // to the panel: it lives as long as the world runs; the catalog outlives it. Request
 // slots are pooled: steady state does not allocate.
 //
@@ -111,8 +115,9 @@ struct PanelAnswer {
     RoomId room = 0;
     int region = 0;
     double weight = 1.0;
-    bool unavailable = false;   // the region's gateway or panel server was down: no answer
-                                // reached the viewer (the served observer is not called)
+    bool unavailable = false;   // the region's gateway or panel server was down, or the
+                                // server's pool refused the request: no panel reached the
+                                // viewer (the served observer is not called)
     bool generalTab = false;    // the general tab is in the answer
     bool withinBudget = false;  // ... and the answer came within the budget
     TabSource source = TabSource::None;

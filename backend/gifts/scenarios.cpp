@@ -133,7 +133,7 @@ Scenario galaPeak(bool twin, const ScenarioOptions& o)
         r.detail += sim::strCat("placed ", static_cast<std::int64_t>(t.placed), " real (", t.discretePlaced,
                                " discrete), served ", pct(served), ", errors ", pct(share(t.errors, t.placed)),
                                ", shed ", pct(share(t.shed, t.placed)), ", month partitions ", months.size());
-        r.holds = twin ? served < 0.6 : served >= 0.9 && both;
+        r.holds = twin ? served < 0.75 : served >= 0.9 && both;
         return r;
     };
     return s;
@@ -300,8 +300,13 @@ Scenario regionDown(bool twin, const ScenarioOptions& o)
     s.duration = 14 * sim::kSecond;
     s.drain = 16 * sim::kSecond;
     s.faults.push_back(fault(v1::FAULT_DOWN, "sh-a", 3 * sim::kSecond, 0));
-    if (twin)
+    if (twin) {
         s.config.sabotage.noRegionDrain = true;
+        // Without a drain the missing-settlement repair re-publishes sh-a's paid orders
+        // through sh-a itself, which is down: orders charged just before the outage
+        // whose events had not been mirrored to gz stay unsettled.
+        s.expectedViolations = {"gifts.paid_unsettled"};
+    }
     s.twin = twin;
     // The last whole second of load, taken when the load stops.
     struct Last {

@@ -30,8 +30,18 @@ void SettlementWatchdog::onPaidRecorded(const PaidOrder& order)
     m_unsettledWeight += order.weight;
 }
 
+void SettlementWatchdog::onPaidConfirmed(PaidOrder order)
+{
+    if (m_settled.contains(order.order) || m_open.contains(order.order))
+        return;
+    ++m_confirmedWatched;
+    order.paidAt = m_world.now();
+    onPaidRecorded(order);
+}
+
 void SettlementWatchdog::onSettled(const PaidOrder& order)
 {
+    m_settled.insert(order.order);
     const auto it = m_open.find(order.order);
     if (it == m_open.end()) {
         ++m_settledUnknown; // settled before (a duplicate), or never tracked
@@ -117,6 +127,7 @@ void SettlementWatchdog::inspect(sim::StateWriter& out) const
     out.add("unsettled_weight", m_unsettledWeight);
     out.add("lag_s", lagSeconds());
     out.add("missing_found", m_missingFound);
+    out.add("audit_confirmed_watched", m_confirmedWatched);
     out.add("alerts", m_alerts);
     out.add("repairs", m_repairs);
     out.add("delay_s", sim::toSeconds(m_config.missingDelay));

@@ -14,6 +14,8 @@
 //   Repair callback: an order service of a region that is up sends it again); if it is
 //   still missing after another `delay`, it is re-published again. A duplicate reaches
 //   the idempotent consumer and is absorbed.
+// - onPaidConfirmed(order) (from the audit's reconciliation) starts the clock for a paid
+//   order no order service reported, unless its settlement was already seen.
 // - gifts.settlement.lag (gauge, SECONDS): age of the oldest paid order without a
 //   settlement; gifts.settlement.unsettled (gauge, real orders): weight still waiting;
 //   gifts.settlement.missing (counter, weighted): orders found missing.
@@ -25,6 +27,7 @@
 #include "backend/gifts/settlement_consumer.h"
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
 
 #include <deque>
 #include <functional>
@@ -44,6 +47,12 @@ public:
 
     void onPaidRecorded(const PaidOrder& order) override;
     void onSettled(const PaidOrder& order) override;
+    // The audit found `order` paid in the order DB (its charge reconciled): watch it
+    // unless its settlement was already seen. This catches a paid status whose order
+    // service never reported it (the answer to its status write was lost when its
+    // region died): without it nobody would re-publish that order's event. The clock
+    // starts now (the time it was found), which keeps the watch list in time order.
+    void onPaidConfirmed(PaidOrder order);
 
     std::size_t unsettled() const { return m_open.size(); }
     bool isUnsettled(OrderId order) const { return m_open.contains(order); }
@@ -69,6 +78,8 @@ private:
     sim::ComponentId m_component;
     Repair m_repair;
     absl::flat_hash_map<OrderId, Entry> m_open;
+    absl::flat_hash_set<OrderId> m_settled; // settlements seen (lookups only)
+    std::uint64_t m_confirmedWatched = 0;   // paid orders the audit handed over
     std::deque<OrderId> m_order; // paid order ids in paid-at order (settled ones removed lazily)
     double m_unsettledWeight = 0.0;
     std::uint64_t m_missingFound = 0;

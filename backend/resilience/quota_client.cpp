@@ -87,6 +87,7 @@ void QuotaClient::start()
     if (m_running)
         return;
     m_running = true;
+    m_startedAt = m_world.now();
     const std::int64_t p = currentPeriod();
     m_mode = hasLease(p) ? QuotaClientMode::Leased : QuotaClientMode::Fallback;
     if (!hasLease(p))
@@ -144,9 +145,13 @@ QuotaClient::Demand& QuotaClient::demandSlot(std::int64_t period)
 
 double QuotaClient::wantFor(std::int64_t period) const
 {
-    if (!m_demandSeen)
-        return m_initialWant * (1.0 + m_config.headroom);
     const sim::Nanos now = m_world.now();
+    if (!m_demandSeen) {
+        // The initial want holds for the first period after start() only: a client that
+        // has seen no demand for a whole period (an idle standby) asks for nothing, so
+        // the server does not keep capacity for it that the busy clients need.
+        return now - m_startedAt < m_period ? m_initialWant * (1.0 + m_config.headroom) : 0.0;
+    }
     const std::int64_t current = now / m_period;
     // The period before `current`, complete, and `current` so far, scaled to a whole period.
     const Demand& last = m_demand[static_cast<std::size_t>((current - 1) & 1)];

@@ -7,7 +7,9 @@
 // - start() asks at once for the current period; then, every period, at `prefetchAt`
 //   of the period it asks for the next one, with its want = max(demand of the last
 //   whole period, demand so far this period scaled to a whole period) * (1 + headroom)
-//   (before any demand was seen: initialWantPerSec * period). Demand is the weight of
+//   (before any demand was seen: initialWantPerSec * period during the first period
+//   after start(), then 0 — an idle standby must not hold capacity that the busy
+//   clients need; its first demand is denied and asks for a top-up). Demand is the weight of
 //   every tryAcquire, admitted or not.
 // - When the lease of the current period is spent, it asks for a top-up of the current
 //   period (at most every `topUpInterval`); the server grants more only up to the
@@ -181,6 +183,7 @@ private:
     std::array<Lease, 2> m_leases{};
     std::array<Demand, 2> m_demand{};
     bool m_demandSeen = false;
+    sim::Nanos m_startedAt = 0;
     std::optional<TokenBucket> m_localBucket;
 
     // The one request in flight.

@@ -11,31 +11,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include <utility>
 
 namespace livedeck::test {
-
-// Drills whose engine does not yet show the effect the drill grades (the gift engine's
-// own scenarios show the same gap). Each is an expected failure, reported as XFAIL; once
-// the engine delivers, QtTest reports XPASS as a failure and the entry must go.
-inline const char* knownEngineGap(const QString& drill)
-{
-    static const std::pair<const char*, const char*> kGaps[] = {
-        {"gala", "gift engine: the countdown peak is not yet carried (about 83 % of orders answered, the rest shed; not 99 %)"},
-        {"gifts-order-db-failover", "gift engine: an order charged just before the primaries die is neither settled nor "
-                                    "refunded (gifts.paid_unsettled); the engine's own order-db-failover scenario shows "
-                                    "the same at this scale"},
-        {"gifts-privileged-slowdown", "gift engine: panels answer without the general tab while the privileged "
-                                      "service is slow (gifts.panel_general_tab)"},
-        {"gifts-region-down", "gift engine: panels of the dead region answer without the general tab, and served "
-                              "share after the drain stays below 97 %"},
-    };
-    for (const auto& [name, why] : kGaps) {
-        if (drill == QLatin1String(name))
-            return why;
-    }
-    return nullptr;
-}
 
 // Runs one built-in drill through the CLI and checks its exit code and JSON report.
 inline void checkBuiltin(const QString& name, bool twin)
@@ -46,8 +23,6 @@ inline void checkBuiltin(const QString& name, bool twin)
         {QStringLiteral("drill"), QStringLiteral("run"), name, QStringLiteral("--report"), report, QStringLiteral("-q")});
     QVERIFY(!r.crashed);
     QVERIFY2(r.exitCode == 0 || r.exitCode == 1, qPrintable(r.out + r.err));
-    if (const char* gap = knownEngineGap(name))
-        QEXPECT_FAIL("", gap, Abort);
     QVERIFY2(r.exitCode == (twin ? 1 : 0), qPrintable(r.out + r.err));
     QVERIFY(r.out.contains(twin ? QStringLiteral("verdict      FAIL") : QStringLiteral("verdict      PASS")));
     QFile f(report);

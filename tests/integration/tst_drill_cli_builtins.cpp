@@ -1,7 +1,5 @@
 // Every plain built-in drill through `livedeckctl drill run` exits 0 with a passing JSON
-// report (twins: tst_drill_cli_twins.cpp); `drill list` names them all. Drills listed in
-// knownEngineGap() (drill_cli_builtin_check.h) are expected failures (XFAIL) until their
-// engine delivers the effect they grade.
+// report (twins: tst_drill_cli_twins.cpp); `drill list` names them all.
 #include "tests/common/multi_test.h"
 
 #include "tests/integration/drill_cli_builtin_check.h"

@@ -44,7 +44,8 @@ QString remoteUsage()
         "\n"
         "--token-file F: a file whose first line is '<token>' or '<token> <role> [<name>]'.\n"
         "--tls-ca F: PEM roots to verify the node's TLS certificate (plaintext without it).\n"
-        "Exit codes: 0 ok, 1 the node refused or a drill failed, 2 bad input or unreachable.\n");
+        "Exit codes: 0 ok, 1 the node refused (e.g. a viewer's token) or a drill failed,\n"
+        "2 bad input (the node said INVALID_ARGUMENT or NOT_FOUND) or the node is unreachable.\n");
 }
 
 void err(const QString& s) { QTextStream(stderr) << "livedeckctl: " << s << "\n"; }
@@ -68,6 +69,7 @@ int reportRpcError(const char* what, const grpc::Status& st)
 {
     err(QStringLiteral("%1: %2 (%3)").arg(QLatin1String(what), qs(st.error_message())).arg(int(st.error_code())));
     return st.error_code() == grpc::StatusCode::UNAVAILABLE || st.error_code() == grpc::StatusCode::INVALID_ARGUMENT
+                   || st.error_code() == grpc::StatusCode::NOT_FOUND || st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED
                ? kExitBadInput
                : kExitFailed;
 }

@@ -28,11 +28,13 @@
 #include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QFormLayout>
+#include <QHBoxLayout>
 #include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QSettings>
 #include <QSlider>
 #include <QStatusBar>
@@ -208,6 +210,11 @@ void MainWindow::buildActions()
             QMessageBox::warning(this, tr("Cannot open drill"), error);
     });
     file->addAction(m_openDrill);
+    m_attach = makeAction(this, tr("&Attach…"), tr("Attach to a remote cluster (a livedeckd node) over gRPC"),
+                          {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A)});
+    connect(m_attach, &QAction::triggered, this, &MainWindow::attachDialog);
+    m_attach->setEnabled(false); // until the program gives an attach factory
+    file->addAction(m_attach);
     file->addSeparator();
     QAction* quit = makeAction(this, tr("&Quit"), tr("Close livedeck"), {QKeySequence::Quit});
     connect(quit, &QAction::triggered, this, &QWidget::close);
@@ -440,6 +447,65 @@ void MainWindow::openRecordingDialog()
     QString error;
     if (!openRecording(path, &error))
         QMessageBox::warning(this, tr("Cannot open recording"), error);
+}
+
+void MainWindow::setAttachFactory(AttachFactory factory)
+{
+    m_attachFactory = std::move(factory);
+    m_attach->setEnabled(static_cast<bool>(m_attachFactory));
+}
+
+bool MainWindow::attach(const QString& address, const QString& tokenFile, QString* error)
+{
+    QString why = tr("this console was built without gRPC: it cannot attach to a remote cluster");
+    std::unique_ptr<ClusterSource> remote = m_attachFactory ? m_attachFactory(address, tokenFile, &why) : nullptr;
+    if (!remote) {
+        qCWarning(lcWindow) << "cannot attach to" << address << ":" << why;
+        if (error)
+            *error = why;
+        return false;
+    }
+    setSource(std::move(remote));
+    return true;
+}
+
+void MainWindow::attachDialog()
+{
+    QDialog dialog(this);
+    dialog.setWindowTitle(tr("Attach to a cluster"));
+    auto* form = new QFormLayout;
+    QSettings settings;
+    auto* address = new QLineEdit(settings.value(QStringLiteral("attach/address"), QStringLiteral("127.0.0.1:7400")).toString());
+    address->setToolTip(tr("HOST:PORT of a livedeckd node (it listens on 127.0.0.1:7400 by default)"));
+    auto* tokenFile = new QLineEdit(settings.value(QStringLiteral("attach/tokenFile")).toString());
+    tokenFile->setPlaceholderText(tr("none (a loopback node needs no token)"));
+    tokenFile->setToolTip(tr("A file whose first line is the bearer token ('<token> [<role> <name>]'); "
+                             "an operator's token may change the cluster, a viewer's only watch"));
+    auto* browse = new QPushButton(tr("Browse…"));
+    connect(browse, &QPushButton::clicked, &dialog, [&dialog, tokenFile] {
+        const QString f = QFileDialog::getOpenFileName(&dialog, tr("Token file"));
+        if (!f.isEmpty())
+            tokenFile->setText(f);
+    });
+    auto* tokenRow = new QHBoxLayout;
+    tokenRow->addWidget(tokenFile, 1);
+    tokenRow->addWidget(browse);
+    form->addRow(tr("Node address:"), address);
+    form->addRow(tr("Token file:"), tokenRow);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
+    buttons->button(QDialogButtonBox::Ok)->setText(tr("Attach"));
+    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    auto* layout = new QVBoxLayout(&dialog);
+    layout->addLayout(form);
+    layout->addWidget(buttons);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    settings.setValue(QStringLiteral("attach/address"), address->text().trimmed());
+    settings.setValue(QStringLiteral("attach/tokenFile"), tokenFile->text().trimmed());
+    QString error;
+    if (!attach(address->text().trimmed(), tokenFile->text().trimmed(), &error))
+        QMessageBox::warning(this, tr("Cannot attach"), error);
 }
 
 void MainWindow::setDrillFactory(DrillFactory factory, const QStringList& builtinDrills, const QString& current)

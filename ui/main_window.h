@@ -1,7 +1,7 @@
 // MainWindow: the console. Dashboards are dock widgets around the charts (Overview on
 // top; regions, inspector and faults on the left; breakers and shards on the right;
 // event log and developer panel below), their layout saved and restored with
-// QSettings. Menus: File (open recording, live world, quit), Run (play/pause, step,
+// QSettings. Menus: File (open recording, live world, open drill, attach, quit), Run (play/pause, step,
 // step to kind, run until, speed, load, operator actions), Faults, View (panels,
 // reset layout), Help. Shortcuts: Space play/pause, S or F10 step, Ctrl+O open a
 // recording, Ctrl+D open a drill file, Ctrl+I inject a fault, Ctrl+U run until, Ctrl+K step to kind, Ctrl+L
@@ -75,6 +75,13 @@ public:
     void setDrillFactory(DrillFactory factory, const QStringList& builtinDrills = {}, const QString& current = {});
     // Replaces the source by a run of the drill; false (and a message) when it cannot be built.
     bool openDrill(const QString& fileOrName, QString* error = nullptr);
+    // How File → Attach… and --attach build a remote source (RemoteCluster lives in
+    // livedeck_ui_remote, which the program links): (HOST:PORT, token file or empty).
+    using AttachFactory =
+        std::function<std::unique_ptr<ClusterSource>(const QString& address, const QString& tokenFile, QString* error)>;
+    void setAttachFactory(AttachFactory factory);
+    // Replaces the source by a remote cluster; false (and a message) when it cannot be built.
+    bool attach(const QString& address, const QString& tokenFile, QString* error = nullptr);
 
     DashboardHub* hub() const { return m_hub; }
     OverviewPanel* overview() const { return m_overview; }
@@ -121,6 +128,7 @@ private:
     void setLoadDialog();
     void operatorActionDialog();
     void openRecordingDialog();
+    void attachDialog();
     void showHelp();
     void restoreSettings();
     void saveSettings();
@@ -130,6 +138,8 @@ private:
     std::unique_ptr<ClusterSource> m_source;
     SourceFactory m_liveFactory;
     DrillFactory m_drillFactory;
+    AttachFactory m_attachFactory;
+    QAction* m_attach = nullptr;
     std::vector<QMetaObject::Connection> m_sourceConnections;
 
     OverviewPanel* m_overview = nullptr;

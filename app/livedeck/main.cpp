@@ -1,13 +1,19 @@
 // livedeck — the console. Parses the command line, builds the data source (an
-// embedded drill run — the built-in gala drill by default — or a recording with
-// --replay) and the main window, runs.
+// embedded drill run — the built-in gala drill by default —, a recording with
+// --replay, or a remote cluster with --attach) and the main window, runs.
 #include "backend/host/synthetic_run.h"
 #include "ui/drill_source.h"
 #include "ui/embedded_cluster.h"
 #include "ui/main_window.h"
 
+#ifdef LIVEDECK_REMOTE
+#include "ui/remote/remote_cluster.h"
+#endif
+
 #include <QApplication>
+#include <QCheckBox>
 #include <QCommandLineParser>
+#include <QFile>
 #include <QMessageBox>
 #include <QStyleFactory>
 #include <QTextStream>
@@ -23,6 +29,54 @@ int fail(const QString& message, const QCommandLineParser& parser)
     QTextStream(stderr) << "livedeck: " << message << "\n\n" << parser.helpText();
     return 2;
 }
+
+#ifdef LIVEDECK_REMOTE
+// A RemoteCluster for File → Attach… and --attach. The token file's first line is
+// '<token>' or '<token> <role> [<name>]'. Commands that change the cluster are confirmed
+// first (issue 8), with "do not ask again" for the rest of this attachment.
+std::unique_ptr<livedeck::ui::ClusterSource> makeRemote(QWidget* window, const QString& address,
+                                                        const QString& tokenFile, QString* error)
+{
+    livedeck::ui::RemoteOptions options;
+    options.address = address;
+    if (!address.contains(QLatin1Char(':')) || address.section(QLatin1Char(':'), -1).toInt() <= 0) {
+        if (error)
+            *error = QStringLiteral("expected HOST:PORT (e.g. 127.0.0.1:7400), got '%1'").arg(address);
+        return nullptr;
+    }
+    if (!tokenFile.isEmpty()) {
+        QFile f(tokenFile);
+        if (!f.open(QIODevice::ReadOnly)) {
+            if (error)
+                *error = QStringLiteral("cannot read the token file %1: %2").arg(tokenFile, f.errorString());
+            return nullptr;
+        }
+        options.token = QString::fromUtf8(f.readLine()).trimmed().section(QLatin1Char(' '), 0, 0);
+        if (options.token.isEmpty()) {
+            if (error)
+                *error = QStringLiteral("the token file %1 has no token on its first line").arg(tokenFile);
+            return nullptr;
+        }
+    }
+    auto alwaysYes = std::make_shared<bool>(false);
+    options.confirm = [window, address, alwaysYes](const livedeck::v1::Command& command) {
+        if (*alwaysYes)
+            return true;
+        QMessageBox box(QMessageBox::Question, QObject::tr("Change the remote cluster?"),
+                        QObject::tr("Send \"%1\" to the cluster at %2?\nEvery console attached to it will see the change.")
+                            .arg(livedeck::ui::ClusterSource::commandName(command), address),
+                        QMessageBox::Yes | QMessageBox::No, window);
+        box.setDefaultButton(QMessageBox::No);
+        auto* again = new QCheckBox(QObject::tr("Do not ask again while attached"));
+        box.setCheckBox(again);
+        const bool yes = box.exec() == QMessageBox::Yes;
+        if (yes && again->isChecked())
+            *alwaysYes = true;
+        return yes;
+    };
+    return std::make_unique<livedeck::ui::RemoteCluster>(options);
+}
+#endif
 
 } // namespace
 
@@ -55,7 +109,14 @@ int main(int argc, char** argv)
     const QCommandLineOption speedOption(QStringList{QStringLiteral("speed")},
                                          QStringLiteral("Simulated seconds per wall second, or 'max' (default 1)."),
                                          QStringLiteral("K|max"), QStringLiteral("1"));
-    parser.addOptions({drillOption, replayOption, seedOption, speedOption, syntheticOption});
+    const QCommandLineOption attachOption(QStringList{QStringLiteral("attach")},
+                                          QStringLiteral("Attach to a remote cluster (a livedeckd node) at HOST:PORT."),
+                                          QStringLiteral("HOST:PORT"));
+    const QCommandLineOption tokenOption(QStringList{QStringLiteral("token-file")},
+                                         QStringLiteral("Bearer token for --attach: the file's first line is "
+                                                        "'<token> [<role> <name>]'."),
+                                         QStringLiteral("FILE"));
+    parser.addOptions({drillOption, replayOption, seedOption, speedOption, syntheticOption, attachOption, tokenOption});
     parser.process(app);
 
     bool ok = true;
@@ -67,6 +128,13 @@ int main(int argc, char** argv)
     }
     if (parser.isSet(replayOption) && (parser.isSet(drillOption) || parser.isSet(syntheticOption)))
         return fail(QStringLiteral("--replay shows a recording; it cannot be combined with --drill or --synthetic"), parser);
+    if (parser.isSet(attachOption)
+        && (parser.isSet(replayOption) || parser.isSet(drillOption) || parser.isSet(syntheticOption)))
+        return fail(QStringLiteral("--attach shows a remote cluster; it cannot be combined with --replay, --drill or "
+                                   "--synthetic"),
+                    parser);
+    if (parser.isSet(tokenOption) && !parser.isSet(attachOption))
+        return fail(QStringLiteral("--token-file goes with --attach"), parser);
     double speed = 0.0;
     if (parser.value(speedOption) != QLatin1String("max")) {
         speed = parser.value(speedOption).toDouble(&ok);
@@ -95,7 +163,17 @@ int main(int argc, char** argv)
     };
     const QString drill = parser.isSet(drillOption) ? parser.value(drillOption) : livedeck::ui::defaultDrillName();
     window.setDrillFactory(drillFactory, livedeck::ui::builtinDrillNames(), drill);
-    if (parser.isSet(replayOption)) {
+#ifdef LIVEDECK_REMOTE
+    window.setAttachFactory([&window](const QString& address, const QString& tokenFile, QString* error) {
+        return makeRemote(&window, address, tokenFile, error);
+    });
+#endif
+    if (parser.isSet(attachOption)) {
+        window.setLiveFactory([drillFactory, drill] { return drillFactory(drill, nullptr); });
+        QString error;
+        if (!window.attach(parser.value(attachOption), parser.value(tokenOption), &error))
+            return fail(QStringLiteral("cannot attach to '%1': %2").arg(parser.value(attachOption), error), parser);
+    } else if (parser.isSet(replayOption)) {
         window.setLiveFactory(syntheticFactory);
         QString error;
         if (!window.openRecording(parser.value(replayOption), &error))

@@ -6,6 +6,7 @@
 #include "tests/common/multi_test.h"
 
 #include "tests/unit/rpc/rpc_test_util.h"
+#include "ui/main_window.h"
 #include "ui/remote/remote_cluster.h"
 
 #include <QSignalSpy>
@@ -169,6 +170,59 @@ private slots:
         remote.start();
         QTRY_VERIFY_WITH_TIMEOUT(remote.connectionDetail().contains(QStringLiteral("bearer token")), kWaitMs);
         QCOMPARE(remote.connectionState(), ConnectionState::Connecting);
+    }
+
+    // A command the operator does not confirm is not sent; a confirmed one is.
+    void unconfirmedCommandsAreNotSent()
+    {
+        LoopbackNode node({}, 1, false);
+        RemoteOptions options = optionsFor(node);
+        int asked = 0;
+        bool answer = false;
+        options.confirm = [&](const v1::Command& c) {
+            ++asked;
+            return answer && c.has_inject_fault();
+        };
+        RemoteCluster remote(options);
+        QSignalSpy done(&remote, &ui::ClusterSource::commandFinished);
+        remote.start();
+        QTRY_COMPARE_WITH_TIMEOUT(remote.connectionState(), ConnectionState::Live, kWaitMs);
+        v1::FaultSpec f;
+        f.set_kind(v1::FAULT_DOWN);
+        f.set_target("sh-b/synthetic/svc/1");
+        remote.injectFault(f);
+        QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, kWaitMs);
+        QCOMPARE(asked, 1);
+        QCOMPARE(done.first().at(1).toBool(), false);
+        QVERIFY(done.first().at(2).toString().contains(QStringLiteral("not confirmed")));
+        QVERIFY(remote.leasedFaults().isEmpty());
+        answer = true;
+        remote.injectFault(f);
+        QTRY_COMPARE_WITH_TIMEOUT(done.count(), 2, kWaitMs);
+        QCOMPARE(asked, 2);
+        QVERIFY2(done.at(1).at(1).toBool(), qPrintable(done.at(1).at(2).toString()));
+        QCOMPARE(remote.leasedFaults().size(), 1);
+        remote.stop();
+    }
+
+    // File → Attach… / --attach: the main window takes a remote source from its attach
+    // factory and shows the node's data; without a factory it says why it cannot.
+    void mainWindowAttaches()
+    {
+        LoopbackNode node({}, 1, false);
+        ui::MainWindow window;
+        QString error;
+        QVERIFY(!window.attach(QString::fromStdString(node.address()), {}, &error));
+        QVERIFY(error.contains(QStringLiteral("gRPC")));
+        window.setAttachFactory([&node](const QString& address, const QString&, QString*) {
+            RemoteOptions o = optionsFor(node);
+            o.address = address;
+            return std::unique_ptr<ui::ClusterSource>(std::make_unique<RemoteCluster>(o));
+        });
+        QVERIFY2(window.attach(QString::fromStdString(node.address()), {}, &error), qPrintable(error));
+        QVERIFY(window.source());
+        QCOMPARE(window.source()->info().kind, QStringLiteral("remote"));
+        QTRY_COMPARE_WITH_TIMEOUT(window.source()->connectionState(), ConnectionState::Live, kWaitMs);
     }
 };
 

@@ -365,6 +365,10 @@ std::uint64_t RemoteCluster::sendCommand(v1::Command command)
         finishLater(token, false, QStringLiteral("not connected to %1").arg(m_options.address));
         return token;
     }
+    if (m_options.confirm && !m_options.confirm(command)) {
+        finishLater(token, false, QStringLiteral("%1 not sent: not confirmed").arg(commandName(command)));
+        return token;
+    }
     const RemoteOptions options = m_options;
     runWorker([this, token, channel, options, command = std::move(command)] {
         auto stub = v1::ClusterService::NewStub(channel);

@@ -29,6 +29,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -46,6 +47,10 @@ struct RemoteOptions {
     double snapshotRateHz = 20.0;
     int leaseRenewMs = 20'000;
     int callTimeoutMs = 10'000;
+    // Asked on the GUI thread before a command that changes the remote cluster is sent
+    // (issue 8: the console asks for confirmation before changing a remote cluster);
+    // false: the command is not sent and finishes with ok = false. Empty: no question.
+    std::function<bool(const v1::Command& command)> confirm;
 };
 
 class RemoteCluster final : public ClusterSource {

@@ -385,6 +385,9 @@ void MainWindow::setSource(std::unique_ptr<ClusterSource> source)
     m_hub->setSource(m_source.get());
     m_developer->attachSource(m_source.get());
     m_sourceConnections.push_back(connect(m_source.get(), &ClusterSource::connectionStateChanged, this, &MainWindow::onConnection));
+    // A remote source learns its role (operator or viewer) when it attaches.
+    m_sourceConnections.push_back(
+        connect(m_source.get(), &ClusterSource::connectionStateChanged, this, [this] { updateCapabilities(); }));
     m_sourceConnections.push_back(connect(m_source.get(), &ClusterSource::commandFinished, this, &MainWindow::onCommandFinished));
     m_sourceConnections.push_back(connect(m_source.get(), &ClusterSource::eventKindsReady, this,
                                           [this](const QStringList& kinds) { m_eventKinds = kinds; }));

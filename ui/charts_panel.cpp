@@ -29,8 +29,34 @@ bool isErrorName(std::string_view name)
     return false;
 }
 
-// Counters (per-second rates) summed per series name, one line per name (first seen
-// first, at most maxLines).
+// The engines' headline rates: a chart of rates or errors shows these first, then the
+// other counters in the order they were first seen (raft commits, quota requests…).
+constexpr std::string_view kHeadlineRates[] = {
+    "gifts.orders.placed", "gifts.panel.requests", "gifts.orders.paid", "gifts.settlement.settled",
+    "messaging.sends",     "cdn.requests",
+};
+constexpr std::string_view kHeadlineErrors[] = {
+    "gifts.errors", "gifts.orders.failed", "gifts.orders.shed", "gifts.panel.rejected", "messaging.errors", "cdn.errors",
+};
+
+int headlineRank(std::string_view name)
+{
+    int rank = 0;
+    for (std::string_view h : kHeadlineRates) {
+        if (name == h)
+            return rank;
+        ++rank;
+    }
+    for (std::string_view h : kHeadlineErrors) {
+        if (name == h)
+            return rank;
+        ++rank;
+    }
+    return rank; // not a headline: after all of them
+}
+
+// Counters (per-second rates) summed per series name, one line per name (headline rates
+// first, then first seen first; at most maxLines).
 class CounterFeed final : public ChartFeed {
 public:
     CounterFeed(std::function<bool(std::string_view)> accept, int maxLines)
@@ -49,9 +75,16 @@ public:
         if (catalog.generation() != m_generation) {
             m_generation = catalog.generation();
             m_routes.clear();
+            std::vector<const SeriesInfo*> candidates;
             for (const SeriesInfo& s : catalog.all()) {
-                if (!s.known || s.type != v1::METRIC_TYPE_COUNTER || !m_accept(s.name))
-                    continue;
+                if (s.known && s.type == v1::METRIC_TYPE_COUNTER && m_accept(s.name))
+                    candidates.push_back(&s);
+            }
+            std::stable_sort(candidates.begin(), candidates.end(), [](const SeriesInfo* a, const SeriesInfo* b) {
+                return headlineRank(a->name) < headlineRank(b->name);
+            });
+            for (const SeriesInfo* sp : candidates) {
+                const SeriesInfo& s = *sp;
                 auto it = m_lineOf.find(s.name);
                 if (it == m_lineOf.end()) {
                     if (static_cast<int>(m_lineOf.size()) >= m_maxLines)

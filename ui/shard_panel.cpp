@@ -27,6 +27,11 @@ ShardPanel::ShardPanel(DashboardHub* hub, QWidget* parent) : QWidget(parent), m_
     bar->addWidget(m_metric);
     m_skew = new QLabel(this);
     m_skew->setTextFormat(Qt::RichText);
+    // Long skew lines (several clusters) wrap instead of widening the dock column (and
+    // with it the window) past the screen.
+    m_skew->setWordWrap(true);
+    m_skew->setMinimumWidth(0);
+    m_skew->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_skew->setToolTip(tr("Skew: the hottest shard's QPS over the mean shard's QPS, per cluster (1.0× = even). "
                           "The black triangle marks each cluster's hottest shard."));
     bar->addWidget(m_skew, 1);

@@ -15,6 +15,8 @@
 #include <QCommandLineParser>
 #include <QFile>
 #include <QMessageBox>
+#include <QScreen>
+#include <QTimer>
 #include <QStyleFactory>
 #include <QTextStream>
 
@@ -189,5 +191,14 @@ int main(int argc, char** argv)
         window.setLiveFactory([drillFactory, drill] { return drillFactory(drill, nullptr); });
     }
     window.show();
+    // The dock layout may grow the window past a small screen while it settles: keep it
+    // on the screen (the docks shrink to their minimum sizes).
+    QTimer::singleShot(0, &window, [&window] {
+        if (const QScreen* screen = window.screen()) {
+            const QSize fit = window.size().boundedTo(screen->availableGeometry().size());
+            if (fit != window.size())
+                window.resize(fit);
+        }
+    });
     return app.exec();
 }

@@ -1,6 +1,7 @@
 #include "ui/drill_source.h"
 
 #include "backend/drills/builtin_drills.h"
+#include "backend/drills/drill_loader.h"
 #include "backend/drills/drill_run.h"
 #include "ui/logging.h"
 
@@ -24,15 +25,17 @@ QString defaultDrillName()
     return names.isEmpty() ? QString() : names.front();
 }
 
-std::unique_ptr<EmbeddedCluster> makeDrillCluster(const QString& fileOrName, std::optional<std::uint64_t> seed,
-                                                  EmbeddedOptions options, QString* error)
+namespace {
+
+std::unique_ptr<EmbeddedCluster> clusterFromSpec(const absl::StatusOr<drills::DrillSpec>& spec, const QString& fileOrName,
+                                                 std::optional<std::uint64_t> seed, EmbeddedOptions options,
+                                                 QString* error)
 {
     const auto fail = [error](const QString& why) {
         if (error)
             *error = why;
         return std::unique_ptr<EmbeddedCluster>();
     };
-    absl::StatusOr<drills::DrillSpec> spec = drills::resolveDrill(fileOrName.toStdString());
     if (!spec.ok())
         return fail(QString::fromStdString(std::string(spec.status().message())));
     drills::DrillRunOptions runOptions;
@@ -56,6 +59,22 @@ std::unique_ptr<EmbeddedCluster> makeDrillCluster(const QString& fileOrName, std
     auto cluster = std::make_unique<EmbeddedCluster>(std::move(factory), options);
     cluster->setLocation(fileOrName);
     return cluster;
+}
+
+} // namespace
+
+std::unique_ptr<EmbeddedCluster> makeDrillCluster(const QString& fileOrName, std::optional<std::uint64_t> seed,
+                                                  EmbeddedOptions options, QString* error)
+{
+    return clusterFromSpec(drills::resolveDrill(fileOrName.toStdString()), fileOrName, seed, options, error);
+}
+
+std::unique_ptr<EmbeddedCluster> makeDrillClusterFromText(const QString& text, const QString& fileName,
+                                                          std::optional<std::uint64_t> seed, EmbeddedOptions options,
+                                                          QString* error)
+{
+    const std::string name = fileName.toStdString();
+    return clusterFromSpec(drills::loadDrill(text.toStdString(), name), fileName, seed, options, error);
 }
 
 } // namespace livedeck::ui

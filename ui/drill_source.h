@@ -32,4 +32,10 @@ QString defaultDrillName();
 std::unique_ptr<EmbeddedCluster> makeDrillCluster(const QString& fileOrName, std::optional<std::uint64_t> seed,
                                                   EmbeddedOptions options, QString* error);
 
+// The same from a drill's text (e.g. the drill a recording stores, for "re-simulate to
+// here"); `fileName` names it in messages.
+std::unique_ptr<EmbeddedCluster> makeDrillClusterFromText(const QString& text, const QString& fileName,
+                                                          std::optional<std::uint64_t> seed, EmbeddedOptions options,
+                                                          QString* error);
+
 } // namespace livedeck::ui

@@ -5,6 +5,7 @@
 #include "ui/charts_panel.h"
 #include "ui/dashboard_hub.h"
 #include "ui/developer_panel.h"
+#include "ui/drill_source.h"
 #include "ui/drill_panel.h"
 #include "ui/event_log_panel.h"
 #include "ui/fault_dialog.h"
@@ -242,6 +243,17 @@ void MainWindow::buildActions()
     run->addAction(m_step);
     run->addAction(m_stepKind);
     run->addAction(m_runUntil);
+    m_resimulate = makeAction(this, tr("&Re-simulate to here"),
+                              tr("Re-run the recorded drill with its seed in an embedded world and pause exactly "
+                                 "where the snapshot shown at the replay cursor was taken (same event count and trace "
+                                 "hash): a live state there, to step and inspect"),
+                              {QKeySequence(Qt::CTRL | Qt::Key_R)});
+    connect(m_resimulate, &QAction::triggered, this, [this] {
+        QString error;
+        if (!resimulateToCursor(&error))
+            QMessageBox::warning(this, tr("Cannot re-simulate"), error);
+    });
+    run->addAction(m_resimulate);
     run->addSeparator();
     QMenu* speed = run->addMenu(tr("S&peed"));
     m_speedGroup = new QActionGroup(this);
@@ -350,6 +362,7 @@ void MainWindow::buildReplayBar()
     m_replayBar->addWidget(m_replaySlider);
     m_replayLabel = new QLabel(m_replayBar);
     m_replayBar->addWidget(m_replayLabel);
+    m_replayBar->addAction(m_resimulate);
     addToolBar(Qt::BottomToolBarArea, m_replayBar);
     m_replayBar->hide();
     m_seekTimer = new QTimer(this);
@@ -420,6 +433,10 @@ void MainWindow::updateCapabilities()
     m_openDrill->setEnabled(static_cast<bool>(m_drillFactory));
     m_faults->setActionsEnabled(can(ClusterSource::Faults));
     m_replayBar->setVisible(can(ClusterSource::Seek));
+    {
+        const auto* replay = qobject_cast<const ReplayCluster*>(m_source.get());
+        m_resimulate->setEnabled(replay && !replay->metadata().drillText.empty());
+    }
     if (can(ClusterSource::Seek)) {
         QSignalBlocker block(m_replaySlider);
         m_replaySlider->setRange(static_cast<int>(m_source->timeRangeStart() / 1'000'000),
@@ -450,6 +467,42 @@ void MainWindow::openRecordingDialog()
     QString error;
     if (!openRecording(path, &error))
         QMessageBox::warning(this, tr("Cannot open recording"), error);
+}
+
+bool MainWindow::resimulateToCursor(QString* error)
+{
+    const auto* replay = qobject_cast<const ReplayCluster*>(m_source.get());
+    if (!replay || replay->metadata().drillText.empty()) {
+        if (error)
+            *error = tr("re-simulating needs a recording of a drill (it stores the drill's text and seed)");
+        return false;
+    }
+    const telemetry::RecordingMetadata& meta = replay->metadata();
+    const std::int64_t target = std::max<std::int64_t>(replay->cursor(), 0);
+    // The exact point: as many events as the recorded snapshot shown at the cursor had
+    // executed (a time alone would also run the events after it at the same instant).
+    const std::uint64_t events = replay->currentSnapshot() ? replay->currentSnapshot()->events_executed() : 0;
+    EmbeddedOptions options;
+    options.speed = 0.0;        // as fast as possible up to the cursor
+    options.startPaused = true; // the run-until below moves it
+    QString why;
+    const QString name = QString::fromStdString(meta.drillName.empty() ? std::string("recorded drill") : meta.drillName);
+    std::unique_ptr<EmbeddedCluster> cluster =
+        makeDrillClusterFromText(QString::fromStdString(meta.drillText), name, meta.seed, options, &why);
+    if (!cluster) {
+        if (error)
+            *error = tr("the recorded drill does not build: %1").arg(why);
+        return false;
+    }
+    qCInfo(lcWindow) << "re-simulating" << name << "seed" << meta.seed << "to" << target << "ns";
+    setSource(std::move(cluster));
+    if (events > 0)
+        m_source->step(events);
+    else
+        m_source->runUntil(target);
+    statusBar()->showMessage(tr("Re-simulating %1 (seed %2) to %3…").arg(name).arg(meta.seed).arg(formatSimTime(target)),
+                             8000);
+    return true;
 }
 
 void MainWindow::setAttachFactory(AttachFactory factory)

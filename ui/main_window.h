@@ -80,6 +80,11 @@ public:
     using AttachFactory =
         std::function<std::unique_ptr<ClusterSource>(const QString& address, const QString& tokenFile, QString* error)>;
     void setAttachFactory(AttachFactory factory);
+    // Replay only: re-runs the recorded drill and seed in an embedded world for exactly
+    // as many events as the recorded snapshot at the cursor had run (same trace hash),
+    // and pauses there (Run → Re-simulate to here, Ctrl+R); false and a message when the
+    // source is not a drill recording.
+    bool resimulateToCursor(QString* error = nullptr);
     // Replaces the source by a remote cluster; false (and a message) when it cannot be built.
     bool attach(const QString& address, const QString& tokenFile, QString* error = nullptr);
 
@@ -140,6 +145,7 @@ private:
     DrillFactory m_drillFactory;
     AttachFactory m_attachFactory;
     QAction* m_attach = nullptr;
+    QAction* m_resimulate = nullptr;
     std::vector<QMetaObject::Connection> m_sourceConnections;
 
     OverviewPanel* m_overview = nullptr;

@@ -55,6 +55,8 @@ public:
     std::int64_t timeRangeEnd() const override { return m_last; }
 
     std::int64_t cursor() const { return m_cursor; }
+    // The recorded snapshot last delivered (at or before the cursor); null before any.
+    SnapshotPtr currentSnapshot() const { return m_current; }
     bool playing() const { return m_playing; }
     double speed() const { return m_speed; }
     const telemetry::RecordingMetadata& metadata() const { return m_meta; }

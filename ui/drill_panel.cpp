@@ -5,6 +5,7 @@
 #include "ui/format.h"
 #include "ui/logging.h"
 #include "ui/palette.h"
+#include "ui/progress.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -384,8 +385,7 @@ void DrillPanel::refreshView()
     }
     if (!m_hasDrill) {
         m_title->setText(tr("No drill in this run (a free-running world or a recording without one)."));
-        m_progress->setValue(0);
-        m_progress->setFormat(QStringLiteral("—"));
+        setProgress(m_progress, 0, QStringLiteral("—"));
         m_score->clear();
         updateVisibility();
         return;
@@ -394,30 +394,40 @@ void DrillPanel::refreshView()
     m_title->setText(tr("%1 · seed %2 · %3").arg(QString::fromStdString(d.name())).arg(d.seed()).arg(phaseName(d.phase())));
     m_title->setToolTip(QString::fromStdString(d.description()));
     const double frac = d.duration_ns() > 0 ? std::clamp(static_cast<double>(d.sim_time_ns()) / static_cast<double>(d.duration_ns()), 0.0, 1.0) : 0.0;
-    m_progress->setValue(static_cast<int>(frac * 1000));
-    m_progress->setFormat(formatDuration(d.sim_time_ns()) + QStringLiteral(" / ") + formatDuration(d.duration_ns()));
+    setProgress(m_progress, static_cast<int>(frac * 1000),
+                formatDuration(d.sim_time_ns()) + QStringLiteral(" / ") + formatDuration(d.duration_ns()));
     m_score->setText(ended() ? tr("score %1").arg(d.score(), 0, 'f', 1) : QString());
     m_timeline->setDrill(d);
 
-    // Expectations then invariants; rebuilt (a drill has tens of them at most).
-    m_expectations->clear();
+    // Expectations then invariants: rows updated in place (a row's texts are set only
+    // when they changed), so a tick neither recreates items nor relays out the tree.
     const QColor good = palette::healthColor(1.0);
     const QColor bad = palette::healthColor(0.0);
-    for (const v1::ExpectationStatus& e : d.expectations()) {
-        auto* item = new QTreeWidgetItem(m_expectations);
-        item->setText(0, QString::fromStdString(e.name()));
-        item->setText(1, (e.passed() ? tr("✔ pass") : tr("✘ fail")) + (e.final() ? QString() : tr(" (so far)")));
-        item->setForeground(1, e.passed() ? good : bad);
-        item->setText(2, QString::fromStdString(e.observed()));
-        item->setText(3, QString::fromStdString(e.expected()));
-    }
-    for (const v1::InvariantStatus& i : d.invariants()) {
-        auto* item = new QTreeWidgetItem(m_expectations);
-        item->setText(0, tr("invariant: %1").arg(QString::fromStdString(i.name())));
-        item->setText(1, i.passed() ? tr("✔ holds") : tr("✘ broken"));
-        item->setForeground(1, i.passed() ? good : bad);
-        item->setText(2, QString::fromStdString(i.detail()));
-    }
+    const int rows = d.expectations_size() + d.invariants_size();
+    while (m_expectations->topLevelItemCount() > rows)
+        delete m_expectations->takeTopLevelItem(m_expectations->topLevelItemCount() - 1);
+    while (m_expectations->topLevelItemCount() < rows)
+        new QTreeWidgetItem(m_expectations);
+    const auto setRow = [&](int row, const QString& name, const QString& verdict, bool passed, const QString& observed,
+                            const QString& expected) {
+        QTreeWidgetItem* item = m_expectations->topLevelItem(row);
+        const QString texts[4] = {name, verdict, observed, expected};
+        for (int c = 0; c < 4; ++c) {
+            if (item->text(c) != texts[c])
+                item->setText(c, texts[c]);
+        }
+        const QColor colour = passed ? good : bad;
+        if (item->foreground(1).color() != colour)
+            item->setForeground(1, colour);
+    };
+    int row = 0;
+    for (const v1::ExpectationStatus& e : d.expectations())
+        setRow(row++, QString::fromStdString(e.name()),
+               (e.passed() ? tr("✔ pass") : tr("✘ fail")) + (e.final() ? QString() : tr(" (so far)")), e.passed(),
+               QString::fromStdString(e.observed()), QString::fromStdString(e.expected()));
+    for (const v1::InvariantStatus& i : d.invariants())
+        setRow(row++, tr("invariant: %1").arg(QString::fromStdString(i.name())), i.passed() ? tr("✔ holds") : tr("✘ broken"),
+               i.passed(), QString::fromStdString(i.detail()), QString());
     if (ended() && m_report->toPlainText().isEmpty() && !d.report_json().empty())
         m_report->setPlainText(tr("%1 %2 · score %3\n\n")
                                    .arg(QString::fromStdString(d.name()), phaseName(d.phase()))

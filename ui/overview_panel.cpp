@@ -3,6 +3,7 @@
 #include "ui/dashboard_hub.h"
 #include "ui/format.h"
 #include "ui/kpi_tile.h"
+#include "ui/progress.h"
 #include "ui/series_catalog.h"
 #include "ui/shard_table.h"
 
@@ -142,8 +143,7 @@ void OverviewPanel::resetRun()
     m_eventsGauge->setValue(0.0, QStringLiteral("—"));
     m_speedGauge->setValue(0.0, QStringLiteral("—"));
     m_drillTitle->setText(tr("No drill loaded"));
-    m_drillProgress->setValue(0);
-    m_drillProgress->setFormat(QStringLiteral("—"));
+    setProgress(m_drillProgress, 0, QStringLiteral("—"));
     m_drillDetail->clear();
 }
 
@@ -253,8 +253,7 @@ void OverviewPanel::applyDrill(const v1::Snapshot& s)
     if (!s.has_drill() || s.drill().name().empty()) {
         if (m_drillTitle->text() != tr("No drill loaded")) {
             m_drillTitle->setText(tr("No drill loaded"));
-            m_drillProgress->setValue(0);
-            m_drillProgress->setFormat(QStringLiteral("—"));
+            setProgress(m_drillProgress, 0, QStringLiteral("—"));
             m_drillDetail->clear();
         }
         return;
@@ -264,9 +263,8 @@ void OverviewPanel::applyDrill(const v1::Snapshot& s)
     const int phase = d.phase() >= 0 && d.phase() < 6 ? d.phase() : 0;
     m_drillTitle->setText(QString::fromStdString(d.name()) + QStringLiteral(" · ") + QLatin1String(kPhases[phase]));
     const double frac = d.duration_ns() > 0 ? std::clamp(static_cast<double>(d.sim_time_ns()) / static_cast<double>(d.duration_ns()), 0.0, 1.0) : 0.0;
-    m_drillProgress->setValue(static_cast<int>(frac * 1000));
-    m_drillProgress->setFormat(QStringLiteral("%1 / %2").arg(formatSimTime(d.sim_time_ns(), false).mid(2),
-                                                             formatSimTime(d.duration_ns(), false).mid(2)));
+    setProgress(m_drillProgress, static_cast<int>(frac * 1000),
+                QStringLiteral("%1 / %2").arg(formatSimTime(d.sim_time_ns(), false).mid(2), formatSimTime(d.duration_ns(), false).mid(2)));
     int passed = 0;
     for (const v1::ExpectationStatus& e : d.expectations())
         passed += e.passed() ? 1 : 0;

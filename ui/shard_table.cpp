@@ -12,6 +12,7 @@ void ShardTable::clear()
     m_rowIndex.clear();
     m_columnIndex.clear();
     m_skews.clear();
+    m_cellOfEntry.clear();
     std::fill(std::begin(m_max), std::end(m_max), 0.0);
 }
 
@@ -61,32 +62,62 @@ void ShardTable::rebuild(const v1::Snapshot& snapshot)
     m_cells.assign(m_rows.size() * m_columns.size(), ShardCell{});
 }
 
+bool ShardTable::cellMatches(int cell, const v1::ShardLoad& s) const
+{
+    const std::size_t cols = m_columns.size();
+    if (cell < 0 || cols == 0 || static_cast<std::size_t>(cell) >= m_cells.size())
+        return false;
+    const ShardRow& row = m_rows[static_cast<std::size_t>(cell) / cols];
+    return row.shard == s.shard() && row.cluster == s.cluster() &&
+           m_columns[static_cast<std::size_t>(cell) % cols] == s.partition();
+}
+
+bool ShardTable::resolveCells(const v1::Snapshot& snapshot)
+{
+    const int n = snapshot.shards_size();
+    m_cellOfEntry.resize(static_cast<std::size_t>(n), -1);
+    for (int i = 0; i < n; ++i) {
+        const v1::ShardLoad& s = snapshot.shards(i);
+        int& cell = m_cellOfEntry[static_cast<std::size_t>(i)];
+        if (cellMatches(cell, s))
+            continue; // the same shard at the same position as last time: no map lookups
+        const int r = findRow(s.cluster(), s.shard());
+        const int c = findColumn(s.partition());
+        if (r < 0 || c < 0)
+            return false;
+        cell = r * static_cast<int>(m_columns.size()) + c;
+    }
+    return true;
+}
+
 bool ShardTable::apply(const v1::Snapshot& snapshot)
 {
     bool grown = false;
-    for (const v1::ShardLoad& s : snapshot.shards()) {
-        if (findRow(s.cluster(), s.shard()) < 0 || findColumn(s.partition()) < 0) {
-            grown = true;
-            break;
-        }
-    }
-    if (grown)
+    if (!resolveCells(snapshot)) {
+        grown = true;
         rebuild(snapshot);
+        m_cellOfEntry.assign(m_cellOfEntry.size(), -1);
+        resolveCells(snapshot); // succeeds: the rebuilt table has every entry's row and column
+    }
     for (ShardCell& c : m_cells)
         c.present = false;
     for (ShardRow& r : m_rows)
         r.totalQps = 0.0;
     std::fill(std::begin(m_max), std::end(m_max), 0.0);
-    for (const v1::ShardLoad& s : snapshot.shards()) {
-        const int r = findRow(s.cluster(), s.shard());
-        const int c = findColumn(s.partition());
-        ShardCell& cell = m_cells[static_cast<std::size_t>(r) * m_columns.size() + static_cast<std::size_t>(c)];
+    for (int i = 0; i < snapshot.shards_size(); ++i) {
+        const int entryCell = m_cellOfEntry[static_cast<std::size_t>(i)];
+        if (entryCell < 0)
+            continue;
+        const v1::ShardLoad& s = snapshot.shards(i);
+        const std::size_t index = static_cast<std::size_t>(entryCell);
+        const std::size_t r = index / m_columns.size();
+        ShardCell& cell = m_cells[index];
         cell.present = true;
         cell.qps = s.qps();
         cell.rows = static_cast<double>(s.rows());
         cell.p99Ms = s.p99_ms();
         cell.queue = s.queue();
-        ShardRow& row = m_rows[static_cast<std::size_t>(r)];
+        ShardRow& row = m_rows[r];
         row.totalQps += s.qps();
         if (!s.region().empty() && row.region != s.region())
             row.region = s.region();

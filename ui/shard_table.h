@@ -3,7 +3,10 @@
 // heatmap and the charts read a shard's load without searching the snapshot.
 // Rows are ordered by cluster then shard number, columns by partition name; a new
 // row or column rebuilds the order (rare), steady-state snapshots only overwrite
-// cells (lookups are std::map finds by string_view: no allocation per snapshot).
+// cells. Each entry's cell is remembered by its position in the snapshot's list and
+// checked against it (shard, cluster, partition), so a snapshot listing the same
+// shards in the same order needs no map lookups; others fall back to std::map finds
+// by string_view. No allocation per snapshot.
 // Cells a snapshot does not mention are marked absent. GUI thread.
 #pragma once
 
@@ -69,6 +72,9 @@ public:
 
 private:
     void rebuild(const v1::Snapshot& snapshot);
+    // Fills m_cellOfEntry for the snapshot; false when a shard or partition is new.
+    bool resolveCells(const v1::Snapshot& snapshot);
+    bool cellMatches(int cell, const v1::ShardLoad& s) const;
 
     std::vector<ShardRow> m_rows;
     std::vector<std::string> m_columns;
@@ -76,6 +82,7 @@ private:
     std::map<std::string, std::map<std::uint32_t, int>, std::less<>> m_rowIndex;
     std::map<std::string, int, std::less<>> m_columnIndex;
     std::vector<ClusterSkew> m_skews;
+    std::vector<int> m_cellOfEntry; // cell index of each entry of the last snapshot (-1: unknown)
     double m_max[3] = {0.0, 0.0, 0.0};
 };
 

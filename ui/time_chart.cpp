@@ -228,66 +228,56 @@ void TimeChart::visiblePoints(const RingBuffer<TimePoint>& ring, double from, do
     }
 }
 
-void TimeChart::updateAxes(double nowSeconds)
+TimeChart::AxisRanges TimeChart::computeAxes(double nowSeconds)
 {
+    AxisRanges a;
     double firstT = nowSeconds;
     for (const auto& l : m_lines) {
         if (!l->ring.empty())
             firstT = std::min(firstT, l->ring.front().t);
     }
     const double span = std::clamp(nowSeconds - firstT, kMinSpanS, m_windowS);
-    double xMax = std::max(nowSeconds, span);
-    double xMin = xMax - span;
-    if (xMin != m_xMin || xMax != m_xMax) {
-        m_xMin = xMin;
-        m_xMax = xMax;
-        m_axisX->setRange(xMin, xMax);
-    }
-    double yMin = 0.0;
-    double yMax = 1.0;
+    a.xMax = std::max(nowSeconds, span);
+    a.xMin = a.xMax - span;
     if (m_yMode == YMode::Fixed) {
-        yMin = m_fixedMin;
-        yMax = m_fixedMax;
+        a.yMin = m_fixedMin;
+        a.yMax = m_fixedMax;
+        return a;
+    }
+    double lo = std::numeric_limits<double>::infinity();
+    double hi = -std::numeric_limits<double>::infinity();
+    const auto before = [](const TimePoint& p, double t) { return p.t < t; };
+    for (const auto& l : m_lines) {
+        const RingBuffer<TimePoint>& r = l->ring;
+        for (std::size_t i = r.lowerBound(a.xMin, before); i < r.size(); ++i) {
+            lo = std::min(lo, r[i].v * m_scale);
+            hi = std::max(hi, r[i].v * m_scale);
+        }
+    }
+    if (!std::isfinite(lo)) {
+        lo = 0.0;
+        hi = 1.0;
+    }
+    applyPrefix(std::max(std::fabs(lo), std::fabs(hi)));
+    lo /= m_prefix;
+    hi /= m_prefix;
+    if (m_yMode == YMode::FromZero) {
+        a.yMin = niceFloor(std::min(lo, 0.0));
+        a.yMax = niceCeil(std::max(hi * 1.08, 1e-9));
     } else {
-        double lo = std::numeric_limits<double>::infinity();
-        double hi = -std::numeric_limits<double>::infinity();
-        const auto before = [](const TimePoint& p, double t) { return p.t < t; };
-        for (const auto& l : m_lines) {
-            const RingBuffer<TimePoint>& r = l->ring;
-            for (std::size_t i = r.lowerBound(xMin, before); i < r.size(); ++i) {
-                lo = std::min(lo, r[i].v * m_scale);
-                hi = std::max(hi, r[i].v * m_scale);
-            }
-        }
-        if (!std::isfinite(lo)) {
-            lo = 0.0;
-            hi = 1.0;
-        }
-        applyPrefix(std::max(std::fabs(lo), std::fabs(hi)));
-        lo /= m_prefix;
-        hi /= m_prefix;
-        if (m_yMode == YMode::FromZero) {
-            yMin = niceFloor(std::min(lo, 0.0));
-            yMax = niceCeil(std::max(hi * 1.08, 1e-9));
-        } else {
-            const double pad = std::max((hi - lo) * 0.1, std::max(std::fabs(hi), 1e-9) * 1e-4);
-            yMin = lo - pad;
-            yMax = hi + pad;
-            // Round to a step so the axis does not twitch every tick.
-            const double step = niceCeil((yMax - yMin) / 4.0);
-            yMin = std::floor(yMin / step) * step;
-            yMax = std::ceil(yMax / step) * step;
-        }
-        yMin = std::max(yMin, m_limitLo);
-        yMax = std::min(yMax, m_limitHi);
-        if (yMax <= yMin)
-            yMax = yMin + 1.0;
+        const double pad = std::max((hi - lo) * 0.1, std::max(std::fabs(hi), 1e-9) * 1e-4);
+        a.yMin = lo - pad;
+        a.yMax = hi + pad;
+        // Round to a step so the axis does not twitch every tick.
+        const double step = niceCeil((a.yMax - a.yMin) / 4.0);
+        a.yMin = std::floor(a.yMin / step) * step;
+        a.yMax = std::ceil(a.yMax / step) * step;
     }
-    if (yMin != m_yMin || yMax != m_yMax) {
-        m_yMin = yMin;
-        m_yMax = yMax;
-        m_axisY->setRange(yMin, yMax);
-    }
+    a.yMin = std::max(a.yMin, m_limitLo);
+    a.yMax = std::min(a.yMax, m_limitHi);
+    if (a.yMax <= a.yMin)
+        a.yMax = a.yMin + 1.0;
+    return a;
 }
 
 void TimeChart::applyPrefix(double absMax)
@@ -323,23 +313,52 @@ void TimeChart::refresh(double nowSeconds)
 {
     const bool moved = nowSeconds != m_now;
     m_now = nowSeconds;
-    updateAxes(nowSeconds);
+    const AxisRanges a = computeAxes(nowSeconds); // may mark every line dirty (new unit prefix)
+    const bool xChanged = a.xMin != m_xMin || a.xMax != m_xMax;
+    const bool yChanged = a.yMin != m_yMin || a.yMax != m_yMax;
     const int columns = std::max(1, static_cast<int>(chart()->plotArea().width()));
+    // Which lines get new points: new data, a decimated line whose window moved, or a
+    // window reaching left of what the series holds (a wider window, a shorter history).
     for (auto& l : m_lines) {
-        if (!l->dirty && !moved)
-            continue;
         const std::size_t total = l->ring.size();
-        if (!l->dirty && total <= kDecimateAbove)
-            continue; // every point is already in the series; only the axis moved
+        const bool decimated = total > kDecimateAbove;
+        l->replace = l->dirty || (decimated && (moved || xChanged)) ||
+                     (a.xMin < l->shownFrom && !l->ring.empty() && l->ring.front().t < l->shownFrom);
+    }
+    if (xChanged || yChanged) {
+        // Every axis change makes Qt Charts re-map and re-stroke each non-empty series at
+        // once (LineChartItem::updateGeometry). Lines about to be replaced are emptied
+        // first (O(1): an empty series skips the update), so each line is rebuilt once
+        // per tick instead of once per axis plus once for its new points.
+        for (auto& l : m_lines) {
+            if (l->replace && l->series->count() > 0)
+                l->series->clear();
+        }
+        if (xChanged) {
+            m_xMin = a.xMin;
+            m_xMax = a.xMax;
+            m_axisX->setRange(a.xMin, a.xMax);
+        }
+        if (yChanged) {
+            m_yMin = a.yMin;
+            m_yMax = a.yMax;
+            m_axisY->setRange(a.yMin, a.yMax);
+        }
+    }
+    for (auto& l : m_lines) {
+        if (!l->replace)
+            continue;
+        l->replace = false;
         QList<QPointF>& buffer = l->buffers[l->nextBuffer];
         l->nextBuffer ^= 1;
-        // Undecimated lines hold their whole ring (cheap below kDecimateAbove points), so
-        // moving the window needs no new replace(); decimated ones hold the window.
-        if (total <= kDecimateAbove)
-            visiblePoints(l->ring, -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity(),
-                          columns, kDecimateAbove, buffer, m_scale / m_prefix);
-        else
-            visiblePoints(l->ring, m_xMin, m_xMax, columns, kDecimateAbove, buffer, m_scale / m_prefix);
+        // A series holds the points from the window's start on (one more to its left, so
+        // the line reaches the edge): moving the window forward needs no new replace()
+        // for a line without new data; points scrolling out on the left are clipped.
+        // Decimated lines hold exactly the window, re-decimated when it moves.
+        const bool decimated = l->ring.size() > kDecimateAbove;
+        visiblePoints(l->ring, m_xMin, decimated ? m_xMax : std::numeric_limits<double>::infinity(), columns,
+                      kDecimateAbove, buffer, m_scale / m_prefix);
+        l->shownFrom = buffer.isEmpty() ? std::numeric_limits<double>::infinity() : buffer.front().x();
         l->series->replace(buffer);
         ++m_replaceCalls;
         l->dirty = false;

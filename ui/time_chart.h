@@ -1,10 +1,13 @@
 // TimeChart: one Qt Charts line chart over simulated time, built to the measured facts
-// of Qt Charts 6.4 (STYLE.md): every line keeps its own RingBuffer and gets exactly
+// of Qt Charts 6.4 (STYLE.md): every line keeps its own RingBuffer and gets at most
 // one QXYSeries::replace() per UI tick (refresh()), from one of two alternating point
-// lists so no list is reallocated; above kDecimateAbove visible points a line is
-// decimated to min/max per pixel column; QChart::NoAnimation; the axes' ranges are
-// set by this class (never auto-scaled by Qt); no OpenGL (it crashes under the
-// offscreen platform). Fault markers (fault.on/off events) are painted over the plot
+// lists so no list is reallocated; a series holds only the points from the window's
+// start on; above kDecimateAbove visible points a line is decimated to min/max per
+// pixel column; QChart::NoAnimation; the axes' ranges are set by this class (never
+// auto-scaled by Qt); no OpenGL (it crashes under the offscreen platform).
+// Cost (measured, bench_ui): Qt Charts re-maps and re-strokes a whole series on every
+// axis range change and on every replace(), so refresh() empties the series it is
+// about to replace before it moves the axes — each line is rebuilt once per tick. Fault markers (fault.on/off events) are painted over the plot
 // as red lines with a shaded span until the matching fault.off (green dashed), labelled
 // with the fault's kind. Large values are shown with a unit prefix (K, M, G) chosen
 // from the visible maximum, so axis labels stay short.
@@ -83,8 +86,9 @@ public:
         m_limitHi = hi;
     }
 
-    // One UI tick: hands every changed line to its series (one replace() each) and sets
-    // the axes for the window ending at `nowSeconds`.
+    // One UI tick: sets the axes for the window ending at `nowSeconds` and hands every
+    // changed line to its series (one replace() each; lines without new points keep
+    // theirs and are only re-mapped by Qt when the axes move).
     void refresh(double nowSeconds);
 
     // Widget coordinates of a data point under the current axes (tests, overlays).
@@ -120,6 +124,8 @@ private:
         QList<QPointF> buffers[2];
         int nextBuffer = 0;
         bool dirty = true;
+        bool replace = false; // refresh(): gets new points this tick
+        double shownFrom = std::numeric_limits<double>::infinity(); // t of the series' first point
     };
     struct Span {
         std::uint64_t id = 0;
@@ -132,7 +138,14 @@ private:
         QColor color;
         QString label;
     };
-    void updateAxes(double nowSeconds);
+    struct AxisRanges {
+        double xMin = 0.0;
+        double xMax = 0.0;
+        double yMin = 0.0;
+        double yMax = 1.0;
+    };
+    // The axes' ranges for the window ending at `nowSeconds` (not applied yet).
+    AxisRanges computeAxes(double nowSeconds);
 
     void applyPrefix(double absMax);
 

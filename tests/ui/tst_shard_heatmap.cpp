@@ -102,6 +102,38 @@ private slots:
         QVERIFY(luminance(cellColour(map, img, 0, 0)) < luminance(cellColour(map, img, 1, 0))); // rows: shard 0 fuller
     }
 
+    void cellsFollowTheirShardWhenTheListChangesOrder()
+    {
+        // Steady-state snapshots reuse each entry's cell by position; a snapshot listing
+        // the shards in another order (or a new one) must still land every value in its cell.
+        ui::ShardTable table;
+        v1::Snapshot a;
+        shard(a, "db/orders", 1, "202611", 10);
+        shard(a, "db/orders", 2, "202611", 20);
+        shard(a, "db/orders", 1, "202612", 30);
+        QVERIFY(table.apply(a));
+        QVERIFY(!table.apply(a));
+        v1::Snapshot b;
+        shard(b, "db/orders", 1, "202612", 300);
+        shard(b, "db/orders", 2, "202611", 200);
+        shard(b, "db/orders", 1, "202611", 100);
+        QVERIFY(!table.apply(b));
+        const int r1 = table.findRow("db/orders", 1);
+        const int r2 = table.findRow("db/orders", 2);
+        const int nov = table.findColumn("202611");
+        const int dec = table.findColumn("202612");
+        QCOMPARE(table.cell(r1, nov).qps, 100.0);
+        QCOMPARE(table.cell(r2, nov).qps, 200.0);
+        QCOMPARE(table.cell(r1, dec).qps, 300.0);
+        QVERIFY(!table.cell(r2, dec).present);
+        QCOMPARE(table.row(r1).totalQps, 400.0);
+        v1::Snapshot c = b;
+        shard(c, "db/orders", 3, "202612", 50); // a new shard: the table grows
+        QVERIFY(table.apply(c));
+        QCOMPARE(table.cell(table.findRow("db/orders", 3), table.findColumn("202612")).qps, 50.0);
+        QCOMPARE(table.cell(table.findRow("db/orders", 1), table.findColumn("202612")).qps, 300.0);
+    }
+
     void skewIsMaxOverMean()
     {
         ui::ShardTable table;

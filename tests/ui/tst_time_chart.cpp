@@ -9,8 +9,10 @@
 #include "ui/palette.h"
 #include "ui/time_chart.h"
 
+#include <QChart>
 #include <QImage>
 #include <QTest>
+#include <QXYSeries>
 
 using namespace livedeck;
 
@@ -77,6 +79,33 @@ private slots:
         QCOMPARE(chart.replaceCalls(), std::uint64_t(3)); // only the changed line
         QCOMPARE(chart.xMax(), 600.5);
         QCOMPARE(chart.xMin(), 0.5); // 10-minute window
+    }
+
+    void seriesHoldsTheWindowAndReachesBackWhenItWidens()
+    {
+        ui::TimeChart chart(QStringLiteral("x"));
+        chart.resize(400, 240);
+        const int a = chart.addLine(QStringLiteral("a"));
+        for (int t = 0; t <= 1200; ++t)
+            chart.addPoint(a, t, t);
+        chart.refresh(1200.0);
+        auto* series = qobject_cast<QXYSeries*>(chart.chart()->series().front());
+        QVERIFY(series);
+        // The 10-minute window [600, 1200] and one point left of it (the line reaches the edge).
+        QCOMPARE(series->count(), 602);
+        QCOMPARE(series->at(0).x(), 599.0);
+        QCOMPARE(series->at(series->count() - 1).x(), 1200.0);
+        // Moving on without new points for the line: no replace, the axis alone moves.
+        const std::uint64_t replaces = chart.replaceCalls();
+        chart.refresh(1200.5);
+        QCOMPARE(chart.replaceCalls(), replaces);
+        QCOMPARE(series->count(), 602);
+        // A wider window needs the earlier points: the series gets them.
+        chart.setWindowSeconds(900.0);
+        chart.refresh(1200.5);
+        QCOMPARE(chart.xMin(), 300.5);
+        QCOMPARE(series->at(0).x(), 300.0);
+        QCOMPARE(series->at(series->count() - 1).x(), 1200.0);
     }
 
     void ringKeepsTheNewestPoints()

@@ -14,10 +14,12 @@
 #include <QApplication>
 #include <QPixmap>
 #include <QElapsedTimer>
+#include <QEvent>
 #include <QEventLoop>
 #include <QStyleFactory>
 #include <QTimer>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -113,10 +115,28 @@ void BM_RepaintOnly(benchmark::State& state)
 }
 BENCHMARK(BM_RepaintOnly)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
+// Calls a function on every paint event of the object it filters.
+class FirstPaintWatcher final : public QObject {
+public:
+    explicit FirstPaintWatcher(std::function<void()> onPaint) : m_onPaint(std::move(onPaint)) {}
+    bool eventFilter(QObject* watched, QEvent* event) override
+    {
+        if (event->type() == QEvent::Paint)
+            m_onPaint();
+        return QObject::eventFilter(watched, event);
+    }
+
+private:
+    std::function<void()> m_onPaint;
+};
+
 // UI-thread stalls while the world runs as fast as possible: the 1920×1080 window on
 // an embedded run of the built-in gala drill at max speed (snapshots at 20 Hz, every
 // dashboard repainting), and a 1 ms timer on the GUI thread recording the longest gap
 // between its firings over `seconds` of wall time. Goal: max_gap_ms <= 100 (issue 7).
+// max_gap_after_first_frame_ms leaves out the gaps that contain the window's first
+// paint (a one-time cost, mostly filling a fresh 1920×1080 backing store), to tell
+// startup from steady state; the goal is on max_gap_ms.
 void BM_EventLoopGapAtMaxSpeed(benchmark::State& state)
 {
     const int seconds = static_cast<int>(state.range(0));
@@ -139,6 +159,13 @@ void BM_EventLoopGapAtMaxSpeed(benchmark::State& state)
         clock.start();
         qint64 last = clock.nsecsElapsed();
         qint64 maxGap = 0;
+        qint64 maxSteadyGap = 0;
+        qint64 firstFrameNs = -1; // when the window first received a paint event
+        FirstPaintWatcher watcher([&] {
+            if (firstFrameNs < 0)
+                firstFrameNs = clock.nsecsElapsed();
+        });
+        window.installEventFilter(&watcher);
         double sumGap = 0;
         std::uint64_t ticks = 0;
         QTimer probe;
@@ -147,6 +174,8 @@ void BM_EventLoopGapAtMaxSpeed(benchmark::State& state)
         QObject::connect(&probe, &QTimer::timeout, [&] {
             const qint64 now = clock.nsecsElapsed();
             maxGap = std::max(maxGap, now - last);
+            if (firstFrameNs >= 0 && last > firstFrameNs)
+                maxSteadyGap = std::max(maxSteadyGap, now - last);
             sumGap += static_cast<double>(now - last);
             last = now;
             ++ticks;
@@ -157,7 +186,9 @@ void BM_EventLoopGapAtMaxSpeed(benchmark::State& state)
         last = clock.nsecsElapsed();
         loop.exec();
         probe.stop();
+        window.removeEventFilter(&watcher);
         state.counters["max_gap_ms"] = static_cast<double>(maxGap) / 1e6;
+        state.counters["max_gap_after_first_frame_ms"] = static_cast<double>(maxSteadyGap) / 1e6;
         state.counters["mean_gap_ms"] = ticks ? sumGap / static_cast<double>(ticks) / 1e6 : 0.0;
         state.counters["snapshots"] = static_cast<double>(cluster->snapshotsDelivered());
         state.counters["sim_s"] = static_cast<double>(window.hub()->simTimeNs()) / 1e9;

@@ -55,6 +55,19 @@ int headlineRank(std::string_view name)
     return rank; // not a headline: after all of them
 }
 
+// A legend label: the series name without its engine's prefix ("gifts.orders.placed" →
+// "orders.placed"), so four labels fit under a chart without being cut.
+QString legendName(std::string_view name)
+{
+    for (std::string_view engine : {std::string_view("gifts."), std::string_view("messaging."), std::string_view("cdn.")}) {
+        if (name.substr(0, engine.size()) == engine && name.size() > engine.size()) {
+            name.remove_prefix(engine.size());
+            break;
+        }
+    }
+    return QString::fromUtf8(name.data(), static_cast<qsizetype>(name.size()));
+}
+
 // Counters (per-second rates) summed per series name, one line per name (headline rates
 // first, then first seen first; at most maxLines).
 class CounterFeed final : public ChartFeed {
@@ -89,7 +102,7 @@ public:
                 if (it == m_lineOf.end()) {
                     if (static_cast<int>(m_lineOf.size()) >= m_maxLines)
                         continue;
-                    it = m_lineOf.emplace(s.name, chart.addLine(QString::fromStdString(s.name))).first;
+                    it = m_lineOf.emplace(s.name, chart.addLine(legendName(s.name))).first;
                 }
                 m_routes.emplace_back(s.id, it->second);
             }
@@ -344,8 +357,8 @@ ChartsPanel::ChartsPanel(DashboardHub* hub, QWidget* parent) : QWidget(parent), 
     m_grid->setSpacing(4);
     layout->addLayout(m_grid, 1);
 
-    add(tr("Request rates"), tr("1/s"), std::make_unique<CounterFeed>([](std::string_view n) { return !isErrorName(n); }, 6));
-    add(tr("Errors"), tr("1/s"), std::make_unique<CounterFeed>([](std::string_view n) { return isErrorName(n); }, 6));
+    add(tr("Request rates"), tr("1/s"), std::make_unique<CounterFeed>([](std::string_view n) { return !isErrorName(n); }, 4));
+    add(tr("Errors"), tr("1/s"), std::make_unique<CounterFeed>([](std::string_view n) { return isErrorName(n); }, 4));
     auto quantiles = std::make_unique<QuantileFeed>();
     m_quantileFeed = quantiles.get();
     add(tr("Latency p50 / p99 / p999"), tr("ms"), std::move(quantiles));

@@ -172,7 +172,7 @@ private slots:
         // Rates sum over components: orders placed in all three regions.
         ui::TimeChart* rates = panel.chartTitled(QStringLiteral("Request rates"));
         QVERIFY(rates);
-        QCOMPARE(rates->lineLabel(0), QStringLiteral("gifts.orders.placed"));
+        QCOMPARE(rates->lineLabel(0), QStringLiteral("orders.placed")); // the engine prefix is dropped in legends
         const auto snapshot = scenario.snapshotAt(600, true);
         ui::SeriesCatalog c;
         c.apply(*snapshot);
@@ -180,7 +180,7 @@ private slots:
         // Errors go to the errors chart, not the rates chart.
         for (int l = 0; l < rates->lineCount(); ++l)
             QVERIFY(!rates->lineLabel(l).contains(QStringLiteral("error")));
-        QCOMPARE(panel.chartTitled(QStringLiteral("Errors"))->lineLabel(0), QStringLiteral("gifts.errors"));
+        QCOMPARE(panel.chartTitled(QStringLiteral("Errors"))->lineLabel(0), QStringLiteral("errors"));
         // A new run clears the history.
         hub.resetRun();
         QCOMPARE(panel.chart(0)->faultSpanCount(), 0);

@@ -62,7 +62,9 @@ void ServiceQueue::submit(double weight, Start start, Done done)
         run(Job{weight, m_world.now(), std::move(start), std::move(done)});
         return;
     }
-    if (m_queued + weight > m_config.maxQueue) {
+    // Like the concurrency rule: a job heavier than the whole queue bound may wait
+    // alone (an empty queue takes it), or no job of that weight could ever queue.
+    if (m_queued + weight > m_config.maxQueue && m_queued > 0.0) {
         finish(weight, m_world.now(), ServiceOutcome::Rejected, std::move(done));
         return;
     }

@@ -5,7 +5,8 @@
 //   real requests, DESIGN.md property 3) occupies w units of `concurrency` while it is
 //   served, and w units of `maxQueue` while it waits. Overload therefore first raises
 //   latency (queueing) and then rejects, at the real-equivalent rate where a real
-//   server would. A job heavier than the whole concurrency runs alone.
+//   server would. A job heavier than the whole concurrency runs alone; one heavier than
+//   the whole queue bound waits alone (only an empty queue takes it).
 // - The work runs when a worker picks the job up: `start()` does the real work (e.g.
 //   executes SQL on SQLite) and returns its cost in nanoseconds, derived from the
 //   work actually done. The queue multiplies it by lognormal noise (median 1, drawn

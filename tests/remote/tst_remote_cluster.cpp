@@ -33,6 +33,15 @@ RemoteOptions optionsFor(const LoopbackNode& node, const QString& token = {})
     return o;
 }
 
+// The fault the tests inject: one synthetic service of sh-b down.
+v1::FaultSpec svcDown()
+{
+    v1::FaultSpec f;
+    f.set_kind(v1::FAULT_DOWN);
+    f.set_target("sh-b/synthetic/svc/1");
+    return f;
+}
+
 rpc::NodeOptions onPort(int port)
 {
     rpc::NodeOptions o;
@@ -85,9 +94,7 @@ private slots:
         QSignalSpy done(&remote, &ui::ClusterSource::commandFinished);
         remote.start();
         QTRY_COMPARE_WITH_TIMEOUT(remote.connectionState(), ConnectionState::Live, kWaitMs);
-        v1::FaultSpec f;
-        f.set_kind(v1::FAULT_DOWN);
-        f.set_target("sh-b/synthetic/svc/1");
+        const v1::FaultSpec f = svcDown();
         const quint64 token = remote.injectFault(f);
         QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, kWaitMs);
         QCOMPARE(done.first().at(0).toULongLong(), token);
@@ -187,9 +194,7 @@ private slots:
         QSignalSpy done(&remote, &ui::ClusterSource::commandFinished);
         remote.start();
         QTRY_COMPARE_WITH_TIMEOUT(remote.connectionState(), ConnectionState::Live, kWaitMs);
-        v1::FaultSpec f;
-        f.set_kind(v1::FAULT_DOWN);
-        f.set_target("sh-b/synthetic/svc/1");
+        const v1::FaultSpec f = svcDown();
         remote.injectFault(f);
         QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, kWaitMs);
         QCOMPARE(asked, 1);

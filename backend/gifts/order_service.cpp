@@ -565,14 +565,7 @@ void OrderService::finalWritten(std::uint32_t slot, infra::SqlResult& r)
     Order& o = m_orders[slot];
     const double weight = o.request.send.weight;
     if (!r.ok()) {
-        // The status is not recorded (DB slow or failing over): the caller hears
-        // Pending, and the re-check writes it later from the payment row.
-        if (o.live) {
-            ++m_stats.pending;
-            m_pendingCounter->add(weight);
-            reply(slot, OrderAnswer::Pending);
-        }
-        scheduleRecheck(slot);
+        statusUnknown(slot);
         return;
     }
     if (r.changes == 0) {
@@ -588,13 +581,7 @@ void OrderService::finalWritten(std::uint32_t slot, infra::SqlResult& r)
                 if (!live(slot, gen))
                     return;
                 if (!s.ok()) {
-                    Order& order = m_orders[slot];
-                    if (order.live) {
-                        ++m_stats.pending;
-                        m_pendingCounter->add(order.request.send.weight);
-                        reply(slot, OrderAnswer::Pending);
-                    }
-                    scheduleRecheck(slot);
+                    statusUnknown(slot);
                     return;
                 }
                 if (s.rowCount() > 0 && static_cast<OrderStatus>(infra::sqlInt(s.at(0, 0))) == OrderStatus::Paid) {
@@ -626,27 +613,37 @@ void OrderService::finalWritten(std::uint32_t slot, infra::SqlResult& r)
     finishWork(slot);
 }
 
+void OrderService::statusUnknown(std::uint32_t slot)
+{
+    // The status is not known to be recorded (DB slow or failing over): the caller hears
+    // Pending, and the re-check writes it later from the payment row.
+    Order& o = m_orders[slot];
+    if (o.live) {
+        ++m_stats.pending;
+        m_pendingCounter->add(o.request.send.weight);
+        reply(slot, OrderAnswer::Pending);
+    }
+    scheduleRecheck(slot);
+}
+
 void OrderService::recordedPaid(std::uint32_t slot)
 {
     Order& o = m_orders[slot];
-    const double weight = o.request.send.weight;
-    {
-        ++m_stats.paid;
-        m_paidCounter->add(weight);
-        if (o.rechecking)
-            ++m_stats.recheckPaid;
-        const PaidOrder p = paidOrder(o);
-        for (OrderObserver* obs : m_observers)
-            obs->onPaidRecorded(p);
-        bool poison = false;
-        if (m_poison > 0) {
-            --m_poison;
-            poison = true;
-        }
-        publish(p, poison);
-        if (o.live)
-            reply(slot, OrderAnswer::Paid);
+    ++m_stats.paid;
+    m_paidCounter->add(o.request.send.weight);
+    if (o.rechecking)
+        ++m_stats.recheckPaid;
+    const PaidOrder p = paidOrder(o);
+    for (OrderObserver* obs : m_observers)
+        obs->onPaidRecorded(p);
+    bool poison = false;
+    if (m_poison > 0) {
+        --m_poison;
+        poison = true;
     }
+    publish(p, poison);
+    if (o.live)
+        reply(slot, OrderAnswer::Paid);
     finishWork(slot);
 }
 

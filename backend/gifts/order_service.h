@@ -205,6 +205,7 @@ private:
     void paid(std::uint32_t slot, const PaymentReply& reply);
     void markFinal(std::uint32_t slot, OrderStatus status);
     void recordedPaid(std::uint32_t slot); // the paid status is in the DB: event out, answer
+    void statusUnknown(std::uint32_t slot); // answer Pending, re-check later
     void finalWritten(std::uint32_t slot, infra::SqlResult& result);
     void scheduleRecheck(std::uint32_t slot);
     void recheck(std::uint32_t slot);

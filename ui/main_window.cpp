@@ -14,6 +14,7 @@
 #include "ui/inspector_panel.h"
 #include "ui/logging.h"
 #include "ui/overview_panel.h"
+#include "ui/paint_util.h"
 #include "ui/region_panel.h"
 #include "ui/replay_cluster.h"
 #include "ui/shard_panel.h"
@@ -310,7 +311,8 @@ void MainWindow::buildActions()
     help->addAction(about);
 
     // Toolbar
-    QToolBar* bar = addToolBar(tr("Run"));
+    QToolBar* bar = new FlatToolBar(tr("Run"), this);
+    addToolBar(bar);
     bar->setObjectName(QStringLiteral("toolbar.run"));
     bar->addAction(m_playPause);
     bar->addAction(m_step);
@@ -353,7 +355,7 @@ void MainWindow::buildStatusBar()
 
 void MainWindow::buildReplayBar()
 {
-    m_replayBar = new QToolBar(tr("Replay"), this);
+    m_replayBar = new FlatToolBar(tr("Replay"), this);
     m_replayBar->setObjectName(QStringLiteral("toolbar.replay"));
     m_replayBar->addWidget(new QLabel(tr(" Replay "), m_replayBar));
     m_replaySlider = new QSlider(Qt::Horizontal, m_replayBar);

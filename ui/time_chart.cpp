@@ -1,9 +1,11 @@
 #include "ui/time_chart.h"
 
 #include "ui/logging.h"
+#include "ui/paint_util.h"
 #include "ui/palette.h"
 
 #include <QChart>
+#include <QGraphicsItem>
 #include <QGraphicsLayout>
 #include <QLegend>
 #include <QLineSeries>
@@ -38,6 +40,25 @@ double niceFloor(double v)
 }
 
 } // namespace
+
+// The lines of a TimeChart, drawn over its chart's plot area (a child of the QChart,
+// in chart coordinates, above the grid and below nothing else).
+class PlotLayer final : public QGraphicsItem {
+public:
+    PlotLayer(TimeChart* owner, QChart* chart) : QGraphicsItem(chart), m_owner(owner), m_chart(chart)
+    {
+        setZValue(10); // over the grid and the (empty) series items
+        setAcceptedMouseButtons(Qt::NoButton);
+        setAcceptHoverEvents(false);
+    }
+    QRectF boundingRect() const override { return m_chart->plotArea(); }
+    void paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidget*) override { m_owner->paintLines(painter); }
+    void plotAreaChanged() { prepareGeometryChange(); }
+
+private:
+    TimeChart* m_owner;
+    QChart* m_chart;
+};
 
 TimeChart::TimeChart(const QString& title, const QString& unit, QWidget* parent, std::size_t capacity)
     : QChartView(parent), m_title(title), m_unit(unit), m_capacity(capacity)
@@ -74,6 +95,9 @@ TimeChart::TimeChart(const QString& title, const QString& unit, QWidget* parent,
     chart->addAxis(m_axisX, Qt::AlignBottom);
     chart->addAxis(m_axisY, Qt::AlignLeft);
     setChart(chart);
+    auto* layer = new PlotLayer(this, chart);
+    m_layer = layer;
+    connect(chart, &QChart::plotAreaChanged, this, [layer](const QRectF&) { layer->plotAreaChanged(); });
     setRenderHint(QPainter::Antialiasing, true);
     setMinimumSize(240, 130);
     setToolTip(tr("x: simulated time (s)"));
@@ -88,9 +112,14 @@ int TimeChart::addLine(const QString& label)
     line->label = label;
     line->series = new QLineSeries(chart());
     line->series->setName(label);
+    // A 1-px cosmetic pen: the raster engine draws it with its cosmetic line stroker
+    // (antialiased), while a wider pen is turned into a filled outline per segment
+    // (QStroker) on every repaint — the largest single cost of a repaint, bench_ui.
     QPen pen(palette::seriesColor(static_cast<int>(m_lines.size())));
-    pen.setWidthF(1.6);
-    line->series->setPen(pen);
+    pen.setWidthF(1.0);
+    pen.setCosmetic(true);
+    line->pen = pen;
+    line->series->setPen(pen); // the legend's colour
     chart()->addSeries(line->series);
     line->series->attachAxis(m_axisX);
     line->series->attachAxis(m_axisY);
@@ -105,6 +134,7 @@ void TimeChart::removeAllLines()
         delete l->series;
     }
     m_lines.clear();
+    m_layer->update();
 }
 
 QString TimeChart::lineLabel(int line) const
@@ -196,9 +226,16 @@ void TimeChart::visiblePoints(const RingBuffer<TimePoint>& ring, double from, do
         ++last; // and one at/after the right edge
     const std::size_t count = last - first;
     if (count <= decimateAbove || columns <= 0) {
+        // Inside a run of equal values only the run's first and last points are kept: the
+        // drawn line is the same, and Qt Charts re-maps and outlines (for hit-testing) every
+        // point of a series on each update, so flat stretches cost nothing.
         out.reserve(static_cast<qsizetype>(count));
-        for (std::size_t i = first; i < last; ++i)
-            out.append(QPointF(ring[i].t, ring[i].v * scale));
+        for (std::size_t i = first; i < last; ++i) {
+            const double v = ring[i].v;
+            if (i > first && i + 1 < last && ring[i - 1].v == v && ring[i + 1].v == v)
+                continue;
+            out.append(QPointF(ring[i].t, v * scale));
+        }
         return;
     }
     // Min/max per pixel column, in time order within the column.
@@ -316,57 +353,74 @@ void TimeChart::refresh(double nowSeconds)
     const AxisRanges a = computeAxes(nowSeconds); // may mark every line dirty (new unit prefix)
     const bool xChanged = a.xMin != m_xMin || a.xMax != m_xMax;
     const bool yChanged = a.yMin != m_yMin || a.yMax != m_yMax;
+    if (xChanged) {
+        m_xMin = a.xMin;
+        m_xMax = a.xMax;
+        m_axisX->setRange(a.xMin, a.xMax);
+    }
+    if (yChanged) {
+        m_yMin = a.yMin;
+        m_yMax = a.yMax;
+        m_axisY->setRange(a.yMin, a.yMax);
+    }
     const int columns = std::max(1, static_cast<int>(chart()->plotArea().width()));
-    // Which lines get new points: new data, a decimated line whose window moved, or a
-    // window reaching left of what the series holds (a wider window, a shorter history).
+    bool rebuilt = false;
     for (auto& l : m_lines) {
-        const std::size_t total = l->ring.size();
-        const bool decimated = total > kDecimateAbove;
-        l->replace = l->dirty || (decimated && (moved || xChanged)) ||
-                     (a.xMin < l->shownFrom && !l->ring.empty() && l->ring.front().t < l->shownFrom);
-    }
-    if (xChanged || yChanged) {
-        // Every axis change makes Qt Charts re-map and re-stroke each non-empty series at
-        // once (LineChartItem::updateGeometry). Lines about to be replaced are emptied
-        // first (O(1): an empty series skips the update), so each line is rebuilt once
-        // per tick instead of once per axis plus once for its new points.
-        for (auto& l : m_lines) {
-            if (l->replace && l->series->count() > 0)
-                l->series->clear();
-        }
-        if (xChanged) {
-            m_xMin = a.xMin;
-            m_xMax = a.xMax;
-            m_axisX->setRange(a.xMin, a.xMax);
-        }
-        if (yChanged) {
-            m_yMin = a.yMin;
-            m_yMax = a.yMax;
-            m_axisY->setRange(a.yMin, a.yMax);
-        }
-    }
-    for (auto& l : m_lines) {
-        if (!l->replace)
-            continue;
-        l->replace = false;
-        QList<QPointF>& buffer = l->buffers[l->nextBuffer];
-        l->nextBuffer ^= 1;
-        // A series holds the points from the window's start on (one more to its left, so
-        // the line reaches the edge): moving the window forward needs no new replace()
-        // for a line without new data; points scrolling out on the left are clipped.
-        // Decimated lines hold exactly the window, re-decimated when it moves.
+        // A line is rebuilt for new data, for a decimated line whose window moved, or for a
+        // window reaching left of what the line holds (a wider window, a shorter history).
+        // A line holds the points from the window's start on (one more to its left, so it
+        // reaches the edge): moving the window forward needs no rebuild for a line without
+        // new data; points scrolling out on the left are clipped. Decimated lines hold
+        // exactly the window, re-decimated when it moves.
         const bool decimated = l->ring.size() > kDecimateAbove;
+        const bool rebuild = l->dirty || (decimated && (moved || xChanged)) ||
+                             (m_xMin < l->shownFrom && !l->ring.empty() && l->ring.front().t < l->shownFrom);
+        if (!rebuild)
+            continue;
         visiblePoints(l->ring, m_xMin, decimated ? m_xMax : std::numeric_limits<double>::infinity(), columns,
-                      kDecimateAbove, buffer, m_scale / m_prefix);
-        l->shownFrom = buffer.isEmpty() ? std::numeric_limits<double>::infinity() : buffer.front().x();
-        l->series->replace(buffer);
+                      kDecimateAbove, l->shown, m_scale / m_prefix);
+        l->shownFrom = l->shown.isEmpty() ? std::numeric_limits<double>::infinity() : l->shown.front().x();
         ++m_replaceCalls;
         l->dirty = false;
+        rebuilt = true;
     }
+    if (rebuilt || xChanged || yChanged)
+        m_layer->update();
     if (m_spansDirty || moved) {
         m_spansDirty = false;
         viewport()->update();
     }
+}
+
+void TimeChart::paintLines(QPainter* painter)
+{
+    const QRectF plot = chart()->plotArea();
+    if (plot.isEmpty() || m_xMax <= m_xMin || m_yMax <= m_yMin)
+        return;
+    // Data -> chart coordinates: the axes' linear map, moved half a pixel onto pixel
+    // centres so a level stretch of a 1-px line is one crisp row, not two half-tone ones.
+    const double sx = plot.width() / (m_xMax - m_xMin);
+    const double sy = plot.height() / (m_yMax - m_yMin);
+    const double x0 = plot.left() - m_xMin * sx + 0.5;
+    const double y0 = plot.bottom() + m_yMin * sy + 0.5;
+    painter->save();
+    painter->setClipRect(plot.adjusted(-1, -1, 1, 1));
+    painter->setRenderHint(QPainter::Antialiasing, true);
+    painter->setBrush(Qt::NoBrush);
+    for (const auto& l : m_lines) {
+        const QList<QPointF>& pts = l->shown;
+        if (pts.isEmpty())
+            continue;
+        m_scratch.resize(pts.size());
+        for (qsizetype i = 0; i < pts.size(); ++i)
+            m_scratch[i] = QPointF(x0 + pts[i].x() * sx, y0 - pts[i].y() * sy);
+        painter->setPen(l->pen);
+        if (m_scratch.size() == 1)
+            painter->drawPoint(m_scratch.front());
+        else
+            painter->drawPolyline(m_scratch);
+    }
+    painter->restore();
 }
 
 QPointF TimeChart::mapToWidget(double tSeconds, double value) const
@@ -398,10 +452,11 @@ void TimeChart::drawForeground(QPainter* painter, const QRectF& rect)
         const double x0 = std::max(xOf(s.on), plot.left());
         const double x1 = std::min(xOf(end), plot.right());
         if (x1 > x0)
-            painter->fillRect(QRectF(x0, plot.top(), x1 - x0, plot.height()), palette::faultSpanColor());
+            fillBands(*painter, QRectF(x0, plot.top(), x1 - x0, plot.height()), palette::faultSpanColor());
         if (s.on >= m_xMin) {
             QPen on(palette::faultOnColor());
-            on.setWidthF(1.5);
+            on.setWidthF(1.0); // cosmetic 1 px: the raster engine's fast line path
+            on.setCosmetic(true);
             painter->setPen(on);
             painter->drawLine(QPointF(xOf(s.on), plot.top()), QPointF(xOf(s.on), plot.bottom()));
             if (!s.label.isEmpty()) {
@@ -412,7 +467,8 @@ void TimeChart::drawForeground(QPainter* painter, const QRectF& rect)
         }
         if (s.off >= 0.0 && s.off >= m_xMin && s.off <= m_xMax) {
             QPen off(palette::faultOffColor());
-            off.setWidthF(1.5);
+            off.setWidthF(1.0);
+            off.setCosmetic(true);
             off.setStyle(Qt::DashLine);
             painter->setPen(off);
             painter->drawLine(QPointF(xOf(s.off), plot.top()), QPointF(xOf(s.off), plot.bottom()));
@@ -422,7 +478,8 @@ void TimeChart::drawForeground(QPainter* painter, const QRectF& rect)
         if (m.t < m_xMin || m.t > m_xMax)
             continue;
         QPen pen(m.color);
-        pen.setWidthF(2.0);
+        pen.setWidthF(1.0);
+        pen.setCosmetic(true);
         painter->setPen(pen);
         const double x = xOf(m.t);
         painter->drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()));

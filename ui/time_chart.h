@@ -1,16 +1,24 @@
-// TimeChart: one Qt Charts line chart over simulated time, built to the measured facts
-// of Qt Charts 6.4 (STYLE.md): every line keeps its own RingBuffer and gets at most
-// one QXYSeries::replace() per UI tick (refresh()), from one of two alternating point
-// lists so no list is reallocated; a series holds only the points from the window's
-// start on; above kDecimateAbove visible points a line is decimated to min/max per
-// pixel column; QChart::NoAnimation; the axes' ranges are set by this class (never
+// TimeChart: one line chart over simulated time. Qt Charts frames it (QChart: title,
+// value axes with their grid and labels, legend, plot area and the value <-> position
+// mapping); the lines themselves are drawn by PlotLayer, a graphics item in the
+// chart's scene over the plot area. Built to STYLE.md's measured facts of Qt Charts
+// 6.4: every line keeps its own RingBuffer and is rebuilt at most once per UI tick
+// (refresh(): a line without new points is not touched), holding only the points from
+// the window's start on; above kDecimateAbove visible points a line is decimated to
+// min/max per pixel column, and inside a run of equal values only the run's ends are
+// kept; QChart::NoAnimation; the axes' ranges are set by this class (never
 // auto-scaled by Qt); no OpenGL (it crashes under the offscreen platform).
-// Cost (measured, bench_ui): Qt Charts re-maps and re-strokes a whole series on every
-// axis range change and on every replace(), so refresh() empties the series it is
-// about to replace before it moves the axes — each line is rebuilt once per tick. Fault markers (fault.on/off events) are painted over the plot
-// as red lines with a shaded span until the matching fault.off (green dashed), labelled
-// with the fault's kind. Large values are shown with a unit prefix (K, M, G) chosen
-// from the visible maximum, so axis labels stay short.
+// Why the lines are not QLineSeries points (measured, bench_ui, docs/BENCHMARKS.md):
+// on every replace() and every axis move Qt Charts 6.4 re-maps each point of a series
+// and builds a stroked outline of the whole line for hit-testing
+// (LineChartItem::updateGeometry, QPainterPathStroker::createStroke) — with 8 charts
+// of 10 minutes of 1 s data that alone took a fifth of a UI tick. Each line still
+// has its (empty) QLineSeries, which gives the legend its entry.
+// Lines are 1-px cosmetic pens: the raster engine's fast antialiased line path.
+// Fault markers (fault.on/off events) are painted over the plot as red lines with a
+// shaded span until the matching fault.off (green dashed), labelled with the fault's
+// kind. Large values are shown with a unit prefix (K, M, G) chosen from the visible
+// maximum, so axis labels stay short.
 // Mouse presses on the view are swallowed (QTBUG-118669: clicking an empty chart
 // area can crash 6.4); a click emits clicked() instead.
 //
@@ -21,6 +29,8 @@
 
 #include <QChartView>
 #include <QList>
+#include <QPen>
+#include <QPolygonF>
 #include <QPointF>
 #include <QString>
 
@@ -31,11 +41,14 @@
 #include <vector>
 
 QT_BEGIN_NAMESPACE
+class QGraphicsItem;
 class QLineSeries;
 class QValueAxis;
 QT_END_NAMESPACE
 
 namespace livedeck::ui {
+
+class PlotLayer;
 
 struct TimePoint {
     double t = 0.0; // simulated seconds
@@ -86,16 +99,19 @@ public:
         m_limitHi = hi;
     }
 
-    // One UI tick: sets the axes for the window ending at `nowSeconds` and hands every
-    // changed line to its series (one replace() each; lines without new points keep
-    // theirs and are only re-mapped by Qt when the axes move).
+    // One UI tick: sets the axes for the window ending at `nowSeconds` and rebuilds
+    // every changed line's shown points once (lines without new points keep theirs;
+    // the plot layer maps them through the new axes when it paints).
     void refresh(double nowSeconds);
+    // The points line `line` shows (data coordinates, shown units), as of the last refresh().
+    const QList<QPointF>& shownPoints(int line) const { return m_lines[static_cast<std::size_t>(line)]->shown; }
 
     // Widget coordinates of a data point under the current axes (tests, overlays).
     QPointF mapToWidget(double tSeconds, double value) const;
     double xMin() const { return m_xMin; }
     double xMax() const { return m_xMax; }
     double yMax() const { return m_yMax; }
+    // How many line rebuilds refresh() has done (at most one per changed line per tick).
     std::uint64_t replaceCalls() const { return m_replaceCalls; }
 
     // Visible points of `ring` in [from, to], decimated to min/max per column when more
@@ -116,13 +132,14 @@ protected:
     void resizeEvent(QResizeEvent* event) override;
 
 private:
+    friend class PlotLayer;
     struct Line {
         explicit Line(std::size_t capacity) : ring(capacity) {}
         QString label;
         RingBuffer<TimePoint> ring;
-        QLineSeries* series = nullptr;
-        QList<QPointF> buffers[2];
-        int nextBuffer = 0;
+        QLineSeries* series = nullptr; // empty: the legend entry
+        QPen pen;
+        QList<QPointF> shown; // data coordinates in shown units, rebuilt by refresh()
         bool dirty = true;
         bool replace = false; // refresh(): gets new points this tick
         double shownFrom = std::numeric_limits<double>::infinity(); // t of the series' first point
@@ -144,6 +161,8 @@ private:
         double yMin = 0.0;
         double yMax = 1.0;
     };
+    // Paints every line over the plot area (PlotLayer::paint).
+    void paintLines(QPainter* painter);
     // The axes' ranges for the window ending at `nowSeconds` (not applied yet).
     AxisRanges computeAxes(double nowSeconds);
 
@@ -158,6 +177,8 @@ private:
     std::vector<std::unique_ptr<Line>> m_lines;
     std::deque<Span> m_spans;
     std::deque<Marker> m_markers;
+    QGraphicsItem* m_layer = nullptr; // PlotLayer, owned by the chart
+    QPolygonF m_scratch;              // pixel coordinates of one line while painting
     QValueAxis* m_axisX = nullptr;
     QValueAxis* m_axisY = nullptr;
     double m_windowS = kDefaultWindowS;

@@ -1,7 +1,8 @@
 // TimeChart and ChartsPanel: fault markers are painted on the time axis (red line at the
-// fault's start, shading until its end), one replace() per line per tick and none when
-// nothing changed, decimation to min/max per pixel column keeps extremes, and the
-// panel feeds every chart from snapshots and fault events.
+// fault's start, shading until its end), one rebuild per changed line per tick and none
+// when nothing changed, lines are painted where the axes map them, flat runs are kept as
+// their ends, decimation to min/max per pixel column keeps extremes, and the panel feeds
+// every chart from snapshots and fault events.
 #include "tests/common/multi_test.h"
 #include "tests/ui/fixtures/gala_scenario.h"
 #include "ui/charts_panel.h"
@@ -89,23 +90,65 @@ private slots:
         for (int t = 0; t <= 1200; ++t)
             chart.addPoint(a, t, t);
         chart.refresh(1200.0);
-        auto* series = qobject_cast<QXYSeries*>(chart.chart()->series().front());
-        QVERIFY(series);
+        const QList<QPointF>& shown = chart.shownPoints(a);
         // The 10-minute window [600, 1200] and one point left of it (the line reaches the edge).
-        QCOMPARE(series->count(), 602);
-        QCOMPARE(series->at(0).x(), 599.0);
-        QCOMPARE(series->at(series->count() - 1).x(), 1200.0);
-        // Moving on without new points for the line: no replace, the axis alone moves.
+        QCOMPARE(shown.size(), 602);
+        QCOMPARE(shown.front().x(), 599.0);
+        QCOMPARE(shown.back().x(), 1200.0);
+        // Moving on without new points for the line: no rebuild, the axis alone moves.
         const std::uint64_t replaces = chart.replaceCalls();
         chart.refresh(1200.5);
         QCOMPARE(chart.replaceCalls(), replaces);
-        QCOMPARE(series->count(), 602);
-        // A wider window needs the earlier points: the series gets them.
+        QCOMPARE(chart.shownPoints(a).size(), 602);
+        // A wider window needs the earlier points: the line gets them.
         chart.setWindowSeconds(900.0);
         chart.refresh(1200.5);
         QCOMPARE(chart.xMin(), 300.5);
-        QCOMPARE(series->at(0).x(), 300.0);
-        QCOMPARE(series->at(series->count() - 1).x(), 1200.0);
+        QCOMPARE(chart.shownPoints(a).front().x(), 300.0);
+        QCOMPARE(chart.shownPoints(a).back().x(), 1200.0);
+        // The legend keeps one entry per line: the line's series, which holds no points.
+        QCOMPARE(chart.chart()->series().size(), 1);
+        QCOMPARE(qobject_cast<QXYSeries*>(chart.chart()->series().front())->count(), 0);
+    }
+
+    void flatRunsKeepOnlyTheirEnds()
+    {
+        ui::RingBuffer<ui::TimePoint> ring(100);
+        for (int t = 0; t < 10; ++t)
+            ring.push(ui::TimePoint{double(t), t < 3 ? 1.0 : (t < 8 ? 5.0 : double(t))});
+        QList<QPointF> out;
+        ui::TimeChart::visiblePoints(ring, 0.0, 100.0, 300, ui::TimeChart::kDecimateAbove, out);
+        // 1,1,1 | 5,5,5,5,5 | 8,9 -> (0,1) (2,1) (3,5) (7,5) (8,8) (9,9)
+        const QList<QPointF> expected{{0, 1}, {2, 1}, {3, 5}, {7, 5}, {8, 8}, {9, 9}};
+        QCOMPARE(out, expected);
+    }
+
+    void linesArePaintedWhereTheAxesPutThem()
+    {
+        ui::TimeChart chart(QStringLiteral("Rates"));
+        chart.resize(600, 320);
+        chart.show();
+        const int line = chart.addLine(QStringLiteral("flat"));
+        for (int t = 0; t <= 120; ++t)
+            chart.addPoint(line, t, 50.0);
+        chart.refresh(120.0);
+        const QImage img = chart.grab().toImage();
+        const qreal dpr = chart.devicePixelRatioF();
+        const QColor want = ui::palette::seriesColor(0);
+        // Within a pixel of the line's position at t = 50 (between grid lines) the line's
+        // colour shows at full strength: lines are drawn on pixel centres.
+        const QPointF p = chart.mapToWidget(50.0, 50.0);
+        bool found = false;
+        for (int dy = -1; dy <= 1 && !found; ++dy) {
+            const QColor c = img.pixelColor(QPoint(int(p.x() * dpr), int((p.y() + dy) * dpr)));
+            found = std::abs(c.red() - want.red()) < 40 && std::abs(c.green() - want.green()) < 40 &&
+                    std::abs(c.blue() - want.blue()) < 40;
+        }
+        QVERIFY2(found, "the line is not where the axes map its value");
+        // Far from it (a quarter of the y range below) there is no line colour.
+        const QPointF q = chart.mapToWidget(50.0, 50.0 - chart.yMax() / 4);
+        const QColor off = img.pixelColor(QPoint(int(q.x() * dpr), int(q.y() * dpr)));
+        QVERIFY2(std::abs(off.red() - off.blue()) < 12, qPrintable(off.name()));
     }
 
     void ringKeepsTheNewestPoints()

@@ -1,0 +1,44 @@
+#include "ui/paint_util.h"
+
+#include <QPaintEvent>
+#include <QPainter>
+#include <QStyleOptionToolBar>
+
+#include <algorithm>
+
+namespace livedeck::ui {
+
+void fillBands(QPainter& painter, const QRectF& rect, const QBrush& brush)
+{
+    if (rect.isEmpty())
+        return;
+    const double band = kSerialFillRows - 1; // rows partly covered at both edges count too
+    for (double top = rect.top(); top < rect.bottom(); top += band) {
+        const double bottom = std::min(rect.bottom(), top + band);
+        painter.fillRect(QRectF(rect.left(), top, rect.width(), bottom - top), brush);
+    }
+}
+
+FlatToolBar::FlatToolBar(const QString& title, QWidget* parent) : QToolBar(title, parent) {}
+
+void FlatToolBar::paintEvent(QPaintEvent* event)
+{
+    QPainter p(this);
+    const QRect r = rect();
+    p.fillRect(event->rect(), palette().window());
+    p.setPen(palette().mid().color());
+    if (orientation() == Qt::Horizontal)
+        p.drawLine(r.bottomLeft(), r.bottomRight());
+    else
+        p.drawLine(r.topRight(), r.bottomRight());
+    // The handle (to move the tool bar) as the style draws it.
+    if (isMovable()) {
+        QStyleOptionToolBar opt;
+        initStyleOption(&opt);
+        opt.rect = style()->subElementRect(QStyle::SE_ToolBarHandle, &opt, this);
+        if (opt.rect.isValid())
+            style()->drawPrimitive(QStyle::PE_IndicatorToolBarHandle, &opt, &p, this);
+    }
+}
+
+} // namespace livedeck::ui

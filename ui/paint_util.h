@@ -1,0 +1,35 @@
+// Painting helpers measured in bench_ui (docs/BENCHMARKS.md, "ui").
+//
+// fillBands: Qt 6.4's raster engine hands any fill over more than 96 rows to the GUI
+// thread pool in 64-row pieces (qdrawhelper's parallel fills) and waits for them. For
+// the translucent fault spans of the time charts the hand-off (thread wake-ups,
+// semaphore) cost more than the fill itself on this 2-core machine; bands of at most
+// 64 rows are filled on the calling thread. Same pixels, same result.
+//
+// FlatToolBar: a main-window tool bar painted as one flat fill and a bottom rule.
+// Fusion paints a main-window tool bar with a vertical gradient across its whole
+// width on every repaint, a tenth of a whole-window repaint in the benchmark.
+#pragma once
+
+#include <QBrush>
+#include <QRectF>
+#include <QToolBar>
+
+class QPainter;
+
+namespace livedeck::ui {
+
+inline constexpr int kSerialFillRows = 64;
+
+void fillBands(QPainter& painter, const QRectF& rect, const QBrush& brush);
+
+class FlatToolBar : public QToolBar {
+    Q_OBJECT
+public:
+    explicit FlatToolBar(const QString& title, QWidget* parent = nullptr);
+
+protected:
+    void paintEvent(QPaintEvent* event) override;
+};
+
+} // namespace livedeck::ui

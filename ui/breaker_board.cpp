@@ -287,31 +287,34 @@ void BreakerBoard::paintTile(QPainter& p, const BreakerTile& t, const QRect& r) 
     const QFontMetrics fm = p.fontMetrics();
     p.setPen(fg);
     // Line 1: name (bold) and region.
+    const int regionW = fm.horizontalAdvance(t.region) + 6;
+    p.save();
     QFont bold = p.font();
     bold.setBold(true);
-    p.save();
     p.setFont(bold);
     const QFontMetrics bfm(bold);
-    const int regionW = fm.horizontalAdvance(t.region) + 6;
-    p.drawText(QRect(inner.left(), inner.top(), inner.width() - regionW, bfm.height()), Qt::AlignLeft | Qt::AlignVCenter,
-               bfm.elidedText(t.title, Qt::ElideMiddle, inner.width() - regionW));
+    t.titleText.draw(p, QRect(inner.left(), inner.top(), inner.width() - regionW, bfm.height()), Qt::AlignLeft, t.title,
+                     Qt::ElideMiddle);
     p.restore();
-    p.drawText(QRect(inner.left(), inner.top(), inner.width(), fm.height()), Qt::AlignRight | Qt::AlignVCenter, t.region);
+    t.regionText.draw(p, QRect(inner.left(), inner.top(), inner.width(), fm.height()), Qt::AlignRight, t.region);
     // Line 2: state (left), rates (right; the slow-call rate only when it fits).
     const QString state = breakerStateName(t.state).toUpper();
     const QString fail = t.failureRate < 0 ? tr("fail —") : tr("fail %1%").arg(t.failureRate * 100.0, 0, 'f', 0);
     const QString slow = t.slowRate < 0 ? QString() : tr(" · slow %1%").arg(t.slowRate * 100.0, 0, 'f', 0);
     const QRect line2(inner.left(), inner.top() + fm.height() + 1, inner.width(), fm.height());
-    const int stateW = fm.horizontalAdvance(state) + 8;
+    t.stateText.draw(p, line2, Qt::AlignLeft, state);
+    const int stateW = static_cast<int>(std::ceil(t.stateText.width())) + 8;
     const QString rates = fm.horizontalAdvance(fail + slow) <= inner.width() - stateW ? fail + slow : fail;
-    p.drawText(line2, Qt::AlignLeft | Qt::AlignVCenter, state);
-    p.drawText(line2, Qt::AlignRight | Qt::AlignVCenter, fm.elidedText(rates, Qt::ElideRight, std::max(0, inner.width() - stateW)));
+    t.ratesText.draw(p, QRect(line2.left() + stateW, line2.top(), std::max(0, inner.width() - stateW), line2.height()),
+                     Qt::AlignRight, rates);
     // Sparkline of the failure rate over the last minute (0..100 %).
     const int sparkTop = inner.top() + 2 * fm.height() + 4;
     const QRectF spark(inner.left(), sparkTop, inner.width(), std::max(6, inner.bottom() - sparkTop));
     QColor line = fg;
     line.setAlpha(90);
-    p.setPen(QPen(line, 1, Qt::DotLine));
+    QPen baseline(line, 1, Qt::DotLine);
+    baseline.setCosmetic(true); // 1-px cosmetic: the raster engine's own line path, dots included
+    p.setPen(baseline);
     p.drawLine(spark.bottomLeft(), spark.bottomRight());
     const RingBuffer<TimePoint>& h = t.failureHistory;
     if (h.size() >= 2) {
@@ -327,15 +330,12 @@ void BreakerBoard::paintTile(QPainter& p, const BreakerTile& t, const QRect& r) 
             pts[n++] = QPointF(x, y);
         }
         if (n >= 2) {
-            // Separate segments, not a polyline: the raster engine draws wide solid lines
-            // directly, while a polyline goes through the path stroker and an antialiased
-            // polygon fill (~75 % of this widget's paint time with 200 tiles, bench_ui).
-            QLineF segments[kSparkSeconds + 1];
-            for (int k = 1; k < n; ++k)
-                segments[k - 1] = QLineF(pts[k - 1], pts[k]);
-            QPen pen(fg, 1.5);
+            // A 1-px cosmetic pen: the raster engine draws it with its antialiased line
+            // stroker; a wider pen makes it outline and fill every segment (bench_ui).
+            QPen pen(fg, 1.0);
+            pen.setCosmetic(true);
             p.setPen(pen);
-            p.drawLines(segments, n - 1);
+            p.drawPolyline(pts, n);
         }
     }
 }

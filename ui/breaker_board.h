@@ -12,6 +12,7 @@
 #pragma once
 
 #include "livedeck/v1/cluster.pb.h"
+#include "ui/paint_util.h"
 #include "ui/ring_buffer.h"
 #include "ui/time_chart.h"
 
@@ -50,6 +51,8 @@ struct BreakerTile {
     RingBuffer<TimePoint> failureHistory; // rate 0..1 (below minimum calls: not recorded)
     RingBuffer<TimePoint> slowHistory;
     std::vector<BreakerTransition> transitions;
+    // Laid-out text of the tile's two lines (painting only; re-laid out when it changes).
+    mutable CachedText titleText, regionText, stateText, ratesText;
 };
 
 class BreakerBoard final : public QWidget {

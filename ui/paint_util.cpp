@@ -1,6 +1,7 @@
 #include "ui/paint_util.h"
 
 #include <QPaintEvent>
+#include <QFontMetrics>
 #include <QPainter>
 #include <QStyleOptionToolBar>
 
@@ -17,6 +18,25 @@ void fillBands(QPainter& painter, const QRectF& rect, const QBrush& brush)
         const double bottom = std::min(rect.bottom(), top + band);
         painter.fillRect(QRectF(rect.left(), top, rect.width(), bottom - top), brush);
     }
+}
+
+void CachedText::draw(QPainter& painter, const QRect& rect, Qt::Alignment align, const QString& text,
+                      Qt::TextElideMode elide)
+{
+    const QFont& font = painter.font();
+    if (text != m_source || rect.width() != m_maxWidth || font != m_font) {
+        m_source = text;
+        m_maxWidth = rect.width();
+        m_font = font;
+        const QFontMetrics fm(font);
+        m_text.setText(fm.elidedText(text, elide, std::max(0, rect.width())));
+        m_text.setTextFormat(Qt::PlainText);
+        m_text.prepare(QTransform(), font);
+    }
+    const QSizeF size = m_text.size();
+    const double x = (align & Qt::AlignRight) ? rect.right() + 1 - size.width() : rect.left();
+    const double y = rect.top() + (rect.height() - size.height()) / 2.0;
+    painter.drawStaticText(QPointF(x, y), m_text);
 }
 
 FlatToolBar::FlatToolBar(const QString& title, QWidget* parent) : QToolBar(title, parent) {}

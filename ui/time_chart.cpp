@@ -51,7 +51,8 @@ public:
         setAcceptedMouseButtons(Qt::NoButton);
         setAcceptHoverEvents(false);
     }
-    QRectF boundingRect() const override { return m_chart->plotArea(); }
+    // The plot area and, below it, the time axis' labels (which may stick out sideways).
+    QRectF boundingRect() const override { return m_chart->plotArea().adjusted(-60, -1, 60, 40); }
     void paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidget*) override { m_owner->paintLines(painter); }
     void plotAreaChanged() { prepareGeometryChange(); }
 
@@ -78,17 +79,24 @@ TimeChart::TimeChart(const QString& title, const QString& unit, QWidget* parent,
     chart->legend()->setFont(legendFont);
     chart->legend()->setMarkerShape(QLegend::MarkerShapeRectangle);
 
+    // The time axis is drawn by the plot layer (grid lines, baseline and labels at round
+    // times that scroll with the window). Qt Charts' x axis only reserves the row for its
+    // labels (a blank title in the labels' font) and keeps a fixed range: moving a
+    // QValueAxis re-creates and re-lays out every label (rich text) and grid item, a
+    // tenth of a UI tick with 8 charts (bench_ui).
     m_axisX = new QValueAxis(chart);
-    m_axisX->setLabelFormat(QStringLiteral("%.0f"));
-    m_axisX->setTickCount(6);
-    m_axisX->setTitleVisible(false); // the panel says "simulated seconds" once; height is precious
     QFont axisFont = font();
     axisFont.setPointSizeF(std::max(7.0, axisFont.pointSizeF() * 0.85));
-    m_axisX->setLabelsFont(axisFont);
+    m_axisFont = axisFont;
+    m_axisX->setLabelsVisible(false);
+    m_axisX->setGridLineVisible(false);
+    m_axisX->setLineVisible(false);
     m_axisX->setTitleFont(axisFont);
-    m_axisX->setRange(0, kMinSpanS);
+    m_axisX->setTitleText(QStringLiteral(" "));
+    m_axisX->setTitleBrush(Qt::transparent); // only its height counts
+    m_axisX->setRange(0, 1);
     m_axisY = new QValueAxis(chart);
-    m_axisY->setLabelFormat(QStringLiteral("%.4g"));
+    m_axisY->setLabelFormat(QStringLiteral("%.5g")); // 10000, not 1e+04
     m_axisY->setTickCount(5);
     m_axisY->setLabelsFont(axisFont);
     m_axisY->setRange(0, 1);
@@ -356,7 +364,6 @@ void TimeChart::refresh(double nowSeconds)
     if (xChanged) {
         m_xMin = a.xMin;
         m_xMax = a.xMax;
-        m_axisX->setRange(a.xMin, a.xMax);
     }
     if (yChanged) {
         m_yMin = a.yMin;
@@ -392,6 +399,17 @@ void TimeChart::refresh(double nowSeconds)
     }
 }
 
+double TimeChart::timeStep(double span, double pixels)
+{
+    const double minStep = 45.0 * span / std::max(pixels, 1.0);
+    static constexpr double kSteps[] = {1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 21600, 43200, 86400};
+    for (double s : kSteps) {
+        if (s >= minStep)
+            return s;
+    }
+    return niceCeil(minStep);
+}
+
 void TimeChart::paintLines(QPainter* painter)
 {
     const QRectF plot = chart()->plotArea();
@@ -404,6 +422,41 @@ void TimeChart::paintLines(QPainter* painter)
     const double x0 = plot.left() - m_xMin * sx + 0.5;
     const double y0 = plot.bottom() + m_yMin * sy + 0.5;
     painter->save();
+
+    // The time axis: a grid line, a tick and a label at every multiple of the step.
+    QPen gridPen = m_axisY->gridLinePen();
+    gridPen.setCosmetic(true);
+    QPen axisPen = m_axisY->linePen();
+    axisPen.setCosmetic(true);
+    painter->setFont(m_axisFont);
+    const double step = timeStep(m_xMax - m_xMin, plot.width());
+    const double bottom = std::floor(plot.bottom()) + 0.5;
+    const QRectF chartRect = chart()->rect();
+    if (m_timeLabels.size() > 256)
+        m_timeLabels.clear();
+    for (double t = std::ceil(m_xMin / step) * step; t <= m_xMax + 1e-9; t += step) {
+        const double x = std::floor(x0 - 0.5 + t * sx) + 0.5;
+        painter->setPen(gridPen);
+        painter->drawLine(QPointF(x, plot.top()), QPointF(x, bottom));
+        painter->setPen(axisPen);
+        painter->drawLine(QPointF(x, bottom), QPointF(x, bottom + 3));
+        const auto key = static_cast<long long>(std::llround(t));
+        auto it = m_timeLabels.find(key);
+        if (it == m_timeLabels.end()) {
+            it = m_timeLabels.emplace(key, QStaticText(QString::number(key))).first;
+            it->second.setTextFormat(Qt::PlainText);
+            it->second.prepare(QTransform(), m_axisFont);
+        }
+        const QSizeF size = it->second.size();
+        // A label at the chart's edge is moved inside it rather than cut.
+        const double left = std::clamp(x - size.width() / 2.0, chartRect.left(), chartRect.right() - size.width());
+        painter->setPen(m_axisY->labelsColor());
+        painter->drawStaticText(QPointF(left, bottom + 3), it->second);
+    }
+    painter->setPen(axisPen);
+    painter->drawLine(QPointF(plot.left(), bottom), QPointF(plot.right(), bottom));
+
+    // The lines.
     painter->setClipRect(plot.adjusted(-1, -1, 1, 1));
     painter->setRenderHint(QPainter::Antialiasing, true);
     painter->setBrush(Qt::NoBrush);
@@ -423,10 +476,23 @@ void TimeChart::paintLines(QPainter* painter)
     painter->restore();
 }
 
+QPointF TimeChart::toChart(double tSeconds, double shownValue) const
+{
+    const QRectF plot = chart()->plotArea();
+    const double x = plot.left() + (tSeconds - m_xMin) / (m_xMax - m_xMin) * plot.width();
+    const double y = plot.bottom() - (shownValue - m_yMin) / (m_yMax - m_yMin) * plot.height();
+    return {x, y};
+}
+
+double TimeChart::timeAtChartX(double x) const
+{
+    const QRectF plot = chart()->plotArea();
+    return m_xMin + (x - plot.left()) / std::max(plot.width(), 1.0) * (m_xMax - m_xMin);
+}
+
 QPointF TimeChart::mapToWidget(double tSeconds, double value) const
 {
-    const QPointF inChart = chart()->mapToPosition(QPointF(tSeconds, value * m_scale / m_prefix));
-    return mapFromScene(chart()->mapToScene(inChart));
+    return mapFromScene(chart()->mapToScene(toChart(tSeconds, value * m_scale / m_prefix)));
 }
 
 void TimeChart::drawForeground(QPainter* painter, const QRectF& rect)
@@ -436,7 +502,7 @@ void TimeChart::drawForeground(QPainter* painter, const QRectF& rect)
         return;
     const QRectF plot = chart()->mapRectToScene(chart()->plotArea());
     const auto xOf = [&](double t) {
-        const QPointF p = chart()->mapToScene(chart()->mapToPosition(QPointF(t, m_yMin)));
+        const QPointF p = chart()->mapToScene(toChart(t, m_yMin));
         return p.x();
     };
     painter->save();
@@ -502,7 +568,7 @@ void TimeChart::mousePressEvent(QMouseEvent* event)
     const QPointF inChart = chart()->mapFromScene(mapToScene(event->position().toPoint()));
     if (!chart()->plotArea().contains(inChart))
         return;
-    emit clicked(chart()->mapToValue(inChart).x());
+    emit clicked(timeAtChartX(inChart.x()));
 }
 
 void TimeChart::mouseReleaseEvent(QMouseEvent* event)
@@ -526,7 +592,6 @@ void TimeChart::resizeEvent(QResizeEvent* event)
     // Fewer y ticks on short charts, so labels are never squeezed into "…".
     const int h = height();
     m_axisY->setTickCount(h < 190 ? 3 : h < 280 ? 4 : 5);
-    m_axisX->setTickCount(width() < 300 ? 4 : width() < 520 ? 6 : 11);
 }
 
 void TimeChart::wheelEvent(QWheelEvent* event)

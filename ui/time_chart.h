@@ -31,12 +31,14 @@
 #include <QList>
 #include <QPen>
 #include <QPolygonF>
+#include <QStaticText>
 #include <QPointF>
 #include <QString>
 
 #include <cstdint>
 #include <deque>
 #include <limits>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -161,8 +163,14 @@ private:
         double yMin = 0.0;
         double yMax = 1.0;
     };
-    // Paints every line over the plot area (PlotLayer::paint).
+    // Paints the time axis (grid, baseline, labels) and every line (PlotLayer::paint).
     void paintLines(QPainter* painter);
+    // Chart coordinates of (t, value in shown units) under the current ranges, and back.
+    QPointF toChart(double tSeconds, double shownValue) const;
+    double timeAtChartX(double x) const;
+    // The time axis' label step for `span` seconds over `pixels` (1, 2, 5 × 10^k s, or
+    // whole minutes), at least ~45 px apart.
+    static double timeStep(double span, double pixels);
     // The axes' ranges for the window ending at `nowSeconds` (not applied yet).
     AxisRanges computeAxes(double nowSeconds);
 
@@ -179,6 +187,8 @@ private:
     std::deque<Marker> m_markers;
     QGraphicsItem* m_layer = nullptr; // PlotLayer, owned by the chart
     QPolygonF m_scratch;              // pixel coordinates of one line while painting
+    QFont m_axisFont;
+    std::map<long long, QStaticText> m_timeLabels; // laid-out time-axis labels by second
     QValueAxis* m_axisX = nullptr;
     QValueAxis* m_axisY = nullptr;
     double m_windowS = kDefaultWindowS;

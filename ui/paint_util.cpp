@@ -11,12 +11,14 @@ namespace livedeck::ui {
 
 void fillBands(QPainter& painter, const QRectF& rect, const QBrush& brush)
 {
-    if (rect.isEmpty())
+    // Whole pixels: a fractional rectangle under antialiasing is rasterised as a polygon
+    // (several spans per row), which is dispatched to the pool at fewer rows.
+    const QRect r = rect.toAlignedRect();
+    if (r.isEmpty())
         return;
-    const double band = kSerialFillRows - 1; // rows partly covered at both edges count too
-    for (double top = rect.top(); top < rect.bottom(); top += band) {
-        const double bottom = std::min(rect.bottom(), top + band);
-        painter.fillRect(QRectF(rect.left(), top, rect.width(), bottom - top), brush);
+    for (int top = r.top(); top <= r.bottom(); top += kSerialFillRows) {
+        const int rows = std::min(kSerialFillRows, r.bottom() + 1 - top);
+        painter.fillRect(QRect(r.left(), top, r.width(), rows), brush);
     }
 }
 

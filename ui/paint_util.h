@@ -4,7 +4,7 @@
 // thread pool in 64-row pieces (qdrawhelper's parallel fills) and waits for them. For
 // the translucent fault spans of the time charts the hand-off (thread wake-ups,
 // semaphore) cost more than the fill itself on this 2-core machine; bands of at most
-// 64 rows are filled on the calling thread. Same pixels, same result.
+// 64 whole-pixel rows are filled on the calling thread.
 //
 // CachedText: a line of text laid out once (QStaticText) and drawn again without
 // re-shaping until its string, font or width changes. QPainter::drawText shapes its

@@ -73,6 +73,10 @@ TimeChart::TimeChart(const QString& title, const QString& unit, QWidget* parent,
     chart->setTitleFont(titleFont);
     chart->setMargins(QMargins(4, 0, 8, 0));
     chart->setBackgroundRoundness(0);
+    // One background fill, the view's (white): the chart's own background item would fill
+    // the same area again, antialiased, and Qt hands such fills to its thread pool.
+    chart->setBackgroundVisible(false);
+    setBackgroundRole(QPalette::Base);
     chart->legend()->setAlignment(Qt::AlignBottom);
     QFont legendFont = font();
     legendFont.setPointSizeF(std::max(7.0, legendFont.pointSizeF() * 0.9));

@@ -291,6 +291,7 @@ TimeChart::AxisRanges TimeChart::computeAxes(double nowSeconds)
     if (m_yMode == YMode::Fixed) {
         a.yMin = m_fixedMin;
         a.yMax = m_fixedMax;
+        roundYTicks(a);
         return a;
     }
     double lo = std::numeric_limits<double>::infinity();
@@ -326,7 +327,26 @@ TimeChart::AxisRanges TimeChart::computeAxes(double nowSeconds)
     a.yMax = std::min(a.yMax, m_limitHi);
     if (a.yMax <= a.yMin)
         a.yMax = a.yMin + 1.0;
+    roundYTicks(a);
     return a;
+}
+
+void TimeChart::roundYTicks(AxisRanges& a) const
+{
+    // Grid lines and labels at multiples of a round step (1, 2, 2.5, 5 × 10^k), about
+    // m_yIntervals of them: 0 / 50 / 100, not 0 / 33.333 / 66.667. The range is widened
+    // to whole steps unless a limit (100 % …) is in the way.
+    const double step = niceCeil((a.yMax - a.yMin) / m_yIntervals);
+    const double lo = std::max(std::floor(a.yMin / step + 1e-9) * step, m_limitLo);
+    const double hi = std::min(std::ceil(a.yMax / step - 1e-9) * step, m_limitHi);
+    const double n = (hi - lo) / step;
+    if (hi > lo && std::fabs(n - std::round(n)) < 1e-6 && std::round(n) <= 10) {
+        a.yMin = lo;
+        a.yMax = hi;
+        a.yTicks = static_cast<int>(std::round(n)) + 1;
+    } else {
+        a.yTicks = m_yIntervals + 1;
+    }
 }
 
 void TimeChart::applyPrefix(double absMax)
@@ -364,7 +384,7 @@ void TimeChart::refresh(double nowSeconds)
     m_now = nowSeconds;
     const AxisRanges a = computeAxes(nowSeconds); // may mark every line dirty (new unit prefix)
     const bool xChanged = a.xMin != m_xMin || a.xMax != m_xMax;
-    const bool yChanged = a.yMin != m_yMin || a.yMax != m_yMax;
+    const bool yChanged = a.yMin != m_yMin || a.yMax != m_yMax || a.yTicks != m_yTicks;
     if (xChanged) {
         m_xMin = a.xMin;
         m_xMax = a.xMax;
@@ -372,7 +392,9 @@ void TimeChart::refresh(double nowSeconds)
     if (yChanged) {
         m_yMin = a.yMin;
         m_yMax = a.yMax;
+        m_yTicks = a.yTicks;
         m_axisY->setRange(a.yMin, a.yMax);
+        m_axisY->setTickCount(a.yTicks);
     }
     const int columns = std::max(1, static_cast<int>(chart()->plotArea().width()));
     bool rebuilt = false;
@@ -595,7 +617,12 @@ void TimeChart::resizeEvent(QResizeEvent* event)
     QChartView::resizeEvent(event);
     // Fewer y ticks on short charts, so labels are never squeezed into "…".
     const int h = height();
-    m_axisY->setTickCount(h < 190 ? 3 : h < 280 ? 4 : 5);
+    const int intervals = h < 190 ? 2 : h < 280 ? 3 : 4;
+    if (intervals != m_yIntervals) {
+        m_yIntervals = intervals;
+        m_yTicks = -1; // re-applied by the next refresh()
+        refresh(m_now);
+    }
 }
 
 void TimeChart::wheelEvent(QWheelEvent* event)

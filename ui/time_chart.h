@@ -112,6 +112,7 @@ public:
     QPointF mapToWidget(double tSeconds, double value) const;
     double xMin() const { return m_xMin; }
     double xMax() const { return m_xMax; }
+    double yMin() const { return m_yMin; }
     double yMax() const { return m_yMax; }
     // How many line rebuilds refresh() has done (at most one per changed line per tick).
     std::uint64_t replaceCalls() const { return m_replaceCalls; }
@@ -162,7 +163,9 @@ private:
         double xMax = 0.0;
         double yMin = 0.0;
         double yMax = 1.0;
+        int yTicks = 5;
     };
+    void roundYTicks(AxisRanges& a) const;
     // Paints the time axis (grid, baseline, labels) and every line (PlotLayer::paint).
     void paintLines(QPainter* painter);
     // Chart coordinates of (t, value in shown units) under the current ranges, and back.
@@ -171,6 +174,7 @@ private:
     // The time axis' label step for `span` seconds over `pixels` (1, 2, 5 × 10^k s, or
     // whole minutes), at least ~45 px apart.
     static double timeStep(double span, double pixels);
+
     // The axes' ranges for the window ending at `nowSeconds` (not applied yet).
     AxisRanges computeAxes(double nowSeconds);
 
@@ -188,6 +192,8 @@ private:
     QGraphicsItem* m_layer = nullptr; // PlotLayer, owned by the chart
     QPolygonF m_scratch;              // pixel coordinates of one line while painting
     QFont m_axisFont;
+    int m_yIntervals = 4; // wanted y intervals (by height)
+    int m_yTicks = 5;     // y ticks in effect
     std::map<long long, QStaticText> m_timeLabels; // laid-out time-axis labels by second
     QValueAxis* m_axisX = nullptr;
     QValueAxis* m_axisY = nullptr;

@@ -11,8 +11,11 @@
 #include "ui/time_chart.h"
 
 #include <QChart>
+
+#include <cmath>
 #include <QImage>
 #include <QTest>
+#include <QValueAxis>
 #include <QXYSeries>
 
 using namespace livedeck;
@@ -149,6 +152,43 @@ private slots:
         const QPointF q = chart.mapToWidget(50.0, 50.0 - chart.yMax() / 4);
         const QColor off = img.pixelColor(QPoint(int(q.x() * dpr), int(q.y() * dpr)));
         QVERIFY2(std::abs(off.red() - off.blue()) < 12, qPrintable(off.name()));
+    }
+
+    void yAxisTicksFallOnRoundValues()
+    {
+        const auto roundStep = [](double step) {
+            const double p = std::pow(10.0, std::floor(std::log10(step)));
+            const double m = step / p;
+            for (double r : {1.0, 2.0, 2.5, 5.0, 10.0}) {
+                if (std::fabs(m - r) < 1e-9)
+                    return true;
+            }
+            return false;
+        };
+        struct Case {
+            double lo, hi;
+            ui::TimeChart::YMode mode;
+        };
+        for (const Case& c : {Case{0.0, 30.0, ui::TimeChart::YMode::FromZero}, Case{0.0, 1234.0, ui::TimeChart::YMode::FromZero},
+                              Case{99.5, 99.97, ui::TimeChart::YMode::Auto}}) {
+            ui::TimeChart chart(QStringLiteral("y"));
+            chart.resize(600, 320);
+            chart.setYMode(c.mode);
+            const int line = chart.addLine(QStringLiteral("a"));
+            for (int t = 0; t <= 60; ++t)
+                chart.addPoint(line, t, c.lo + (c.hi - c.lo) * t / 60.0);
+            chart.refresh(60.0);
+            auto* axis = qobject_cast<QValueAxis*>(chart.chart()->axes(Qt::Vertical).front());
+            QVERIFY(axis);
+            QCOMPARE(axis->min(), chart.yMin());
+            QCOMPARE(axis->max(), chart.yMax());
+            const int ticks = axis->tickCount();
+            QVERIFY2(ticks >= 3 && ticks <= 6, qPrintable(QString::number(ticks)));
+            const double step = (axis->max() - axis->min()) / (ticks - 1);
+            QVERIFY2(roundStep(step), qPrintable(QStringLiteral("step %1 for %2..%3").arg(step).arg(c.lo).arg(c.hi)));
+            QVERIFY(std::fabs(std::remainder(axis->min(), step)) < 1e-9 * std::max(1.0, step)); // on a multiple of the step
+            QVERIFY(axis->max() >= c.hi && axis->min() <= c.lo);
+        }
     }
 
     void ringKeepsTheNewestPoints()

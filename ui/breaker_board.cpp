@@ -287,7 +287,8 @@ void BreakerBoard::paintTile(QPainter& p, const BreakerTile& t, const QRect& r) 
     const QFontMetrics fm = p.fontMetrics();
     p.setPen(fg);
     // Line 1: name (bold) and region.
-    const int regionW = fm.horizontalAdvance(t.region) + 6;
+    t.regionText.draw(p, QRect(inner.left(), inner.top(), inner.width(), fm.height()), Qt::AlignRight, t.region);
+    const int regionW = static_cast<int>(std::ceil(t.regionText.width())) + 6;
     p.save();
     QFont bold = p.font();
     bold.setBold(true);
@@ -296,7 +297,6 @@ void BreakerBoard::paintTile(QPainter& p, const BreakerTile& t, const QRect& r) 
     t.titleText.draw(p, QRect(inner.left(), inner.top(), inner.width() - regionW, bfm.height()), Qt::AlignLeft, t.title,
                      Qt::ElideMiddle);
     p.restore();
-    t.regionText.draw(p, QRect(inner.left(), inner.top(), inner.width(), fm.height()), Qt::AlignRight, t.region);
     // Line 2: state (left), rates (right; the slow-call rate only when it fits).
     const QString state = breakerStateName(t.state).toUpper();
     const QString fail = t.failureRate < 0 ? tr("fail —") : tr("fail %1%").arg(t.failureRate * 100.0, 0, 'f', 0);

@@ -211,8 +211,11 @@ void TimeChart::clearData()
     m_markers.clear();
     for (auto& l : m_lines) {
         l->ring.clear();
+        l->shown.clear();
+        l->shownFrom = std::numeric_limits<double>::infinity();
         l->dirty = true;
     }
+    m_layer->update();
     m_spans.clear();
     m_spansDirty = true;
     m_now = 0.0;

@@ -1,24 +1,27 @@
 // TimeChart: one line chart over simulated time. Qt Charts frames it (QChart: title,
-// value axes with their grid and labels, legend, plot area and the value <-> position
-// mapping); the lines themselves are drawn by PlotLayer, a graphics item in the
-// chart's scene over the plot area. Built to STYLE.md's measured facts of Qt Charts
-// 6.4: every line keeps its own RingBuffer and is rebuilt at most once per UI tick
-// (refresh(): a line without new points is not touched), holding only the points from
-// the window's start on; above kDecimateAbove visible points a line is decimated to
-// min/max per pixel column, and inside a run of equal values only the run's ends are
-// kept; QChart::NoAnimation; the axes' ranges are set by this class (never
-// auto-scaled by Qt); no OpenGL (it crashes under the offscreen platform).
+// y axis with its grid and labels, legend, plot area); the lines and the time axis
+// (grid lines, ticks and labels at round times that scroll with the window, each label
+// laid out once) are painted by PlotLayer, a graphics item in the chart's scene over
+// the plot area. Qt Charts' own x axis keeps a fixed range and only reserves the row
+// of the time labels. Built to STYLE.md's measured facts of Qt Charts 6.4: every line
+// keeps its own RingBuffer and is rebuilt at most once per UI tick (refresh(): a line
+// without new points is not touched), holding only the points from the window's start
+// on; above kDecimateAbove visible points a line is decimated to min/max per pixel
+// column, and inside a run of equal values only the run's ends are kept;
+// QChart::NoAnimation; the axes' ranges are set by this class (never auto-scaled by
+// Qt), the y axis at round steps; no OpenGL (it crashes under the offscreen platform).
 // Why the lines are not QLineSeries points (measured, bench_ui, docs/BENCHMARKS.md):
 // on every replace() and every axis move Qt Charts 6.4 re-maps each point of a series
-// and builds a stroked outline of the whole line for hit-testing
-// (LineChartItem::updateGeometry, QPainterPathStroker::createStroke) — with 8 charts
-// of 10 minutes of 1 s data that alone took a fifth of a UI tick. Each line still
-// has its (empty) QLineSeries, which gives the legend its entry.
-// Lines are 1-px cosmetic pens: the raster engine's fast antialiased line path.
-// Fault markers (fault.on/off events) are painted over the plot as red lines with a
-// shaded span until the matching fault.off (green dashed), labelled with the fault's
-// kind. Large values are shown with a unit prefix (K, M, G) chosen from the visible
-// maximum, so axis labels stay short.
+// and strokes an outline of the whole line for hit-testing
+// (LineChartItem::updateGeometry, QPainterPathStroker::createStroke), and a moved
+// QValueAxis re-creates its labels as rich text: 8 charts of 3 × 600 points took 18 ms
+// per tick that way, 2 ms this way. Each line still has its (empty) QLineSeries, which
+// gives the legend its entry.
+// Lines are 1-px cosmetic pens on pixel centres: the raster engine's fast antialiased
+// line path. Fault markers (fault.on/off events) are painted over the plot as red lines
+// with a shaded span until the matching fault.off (green dashed), labelled with the
+// fault's kind. Large values are shown with a unit prefix (K, M, G) chosen from the
+// visible maximum, so axis labels stay short.
 // Mouse presses on the view are swallowed (QTBUG-118669: clicking an empty chart
 // area can crash 6.4); a click emits clicked() instead.
 //
@@ -145,7 +148,7 @@ private:
         QList<QPointF> shown; // data coordinates in shown units, rebuilt by refresh()
         bool dirty = true;
         bool replace = false; // refresh(): gets new points this tick
-        double shownFrom = std::numeric_limits<double>::infinity(); // t of the series' first point
+        double shownFrom = std::numeric_limits<double>::infinity(); // t of the first shown point
     };
     struct Span {
         std::uint64_t id = 0;

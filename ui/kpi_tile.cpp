@@ -2,6 +2,7 @@
 
 #include "ui/palette.h"
 
+#include <QFontMetrics>
 #include <QLabel>
 #include <QPainter>
 #include <QPainterPath>
@@ -35,7 +36,10 @@ KpiTile::KpiTile(const QString& title, const QString& tooltip, QWidget* parent) 
     layout->addWidget(m_value);
     layout->addWidget(m_detail);
     layout->addStretch(1);
-    setMinimumWidth(132);
+    // Wide enough for the whole title (a squeezed tile cut "Panel availability").
+    const int titleWidth = QFontMetrics(tf).horizontalAdvance(title) + layout->contentsMargins().left() +
+                           layout->contentsMargins().right() + 2 * frameWidth() + 2;
+    setMinimumWidth(std::max(132, titleWidth));
     m_detail->setMinimumWidth(0);
     m_title->setMinimumWidth(0);
 }

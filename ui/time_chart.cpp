@@ -316,7 +316,7 @@ TimeChart::AxisRanges TimeChart::computeAxes(double nowSeconds)
     hi /= m_prefix;
     if (m_yMode == YMode::FromZero) {
         a.yMin = niceFloor(std::min(lo, 0.0));
-        a.yMax = niceCeil(std::max(hi * 1.08, 1e-9));
+        a.yMax = hi > 0.0 ? niceCeil(hi * 1.08) : 1.0; // nothing above zero yet: 0 … 1, not 0 … 1e-09
     } else {
         const double pad = std::max((hi - lo) * 0.1, std::max(std::fabs(hi), 1e-9) * 1e-4);
         a.yMin = lo - pad;

@@ -191,6 +191,18 @@ private slots:
         }
     }
 
+    void allZeroLineShowsZeroToOne()
+    {
+        ui::TimeChart chart(QStringLiteral("count"));
+        chart.resize(600, 320);
+        const int line = chart.addLine(QStringLiteral("open"));
+        for (int t = 0; t <= 30; ++t)
+            chart.addPoint(line, t, 0.0);
+        chart.refresh(30.0);
+        QCOMPARE(chart.yMin(), 0.0);
+        QCOMPARE(chart.yMax(), 1.0);
+    }
+
     void ringKeepsTheNewestPoints()
     {
         ui::TimeChart chart(QStringLiteral("x"), {}, nullptr, 100);

@@ -413,10 +413,38 @@ void MainWindow::setSource(std::unique_ptr<ClusterSource> source)
     updateCapabilities();
     const SourceInfo info = m_source->info();
     setWindowTitle(tr("livedeck — %1%2").arg(info.kind, info.location.isEmpty() ? QString() : QStringLiteral(" ") + info.location));
+    m_startPending = false;
+    if (m_options.startSourceAfterFirstFrame && !m_framePainted) {
+        m_startPending = true;
+        QTimer::singleShot(1000, this, [this, source = m_source.get()] {
+            if (m_startPending && m_source.get() == source)
+                startSource(); // never painted (minimised, no screen): start anyway
+        });
+        return;
+    }
+    startSource();
+}
+
+void MainWindow::startSource()
+{
+    m_startPending = false;
     m_source->start();
     onConnection(m_source->connectionState(), m_source->connectionDetail());
     if (m_source->can(ClusterSource::EventKinds))
         m_source->requestEventKinds();
+}
+
+void MainWindow::paintEvent(QPaintEvent* event)
+{
+    QMainWindow::paintEvent(event);
+    if (m_framePainted)
+        return;
+    m_framePainted = true;
+    if (m_startPending) // after this frame has reached the screen
+        QTimer::singleShot(0, this, [this] {
+            if (m_startPending && m_source)
+                startSource();
+        });
 }
 
 void MainWindow::updateCapabilities()

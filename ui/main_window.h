@@ -50,6 +50,12 @@ class ShardPanel;
 
 struct MainWindowOptions {
     bool useSettings = true; // restore and save geometry and dock layout (QSettings)
+    // A source set before the window's first frame starts once that frame is painted
+    // (at the latest 1 s after it was set): the first paint of a fresh 1920×1080 window
+    // is the console's longest GUI-thread stall, and a world started before it would run
+    // (at "max": race) while the GUI cannot follow. The program sets it; tests driving a
+    // window that is never shown keep sources starting at once.
+    bool startSourceAfterFirstFrame = false;
 };
 
 class MainWindow final : public QMainWindow {
@@ -111,8 +117,12 @@ public:
     // Puts docks back where the default layout has them.
     void applyDefaultLayout();
 
+    // Whether the current source has been started (see startSourceAfterFirstFrame).
+    bool sourceStarted() const { return m_source && !m_startPending; }
+
 protected:
     void closeEvent(QCloseEvent* event) override;
+    void paintEvent(QPaintEvent* event) override;
 
 private:
     void buildDocks();
@@ -139,6 +149,9 @@ private:
     void saveSettings();
 
     MainWindowOptions m_options;
+    bool m_framePainted = false; // the window's first frame has been painted
+    bool m_startPending = false; // the current source waits for that frame
+    void startSource();
     DashboardHub* m_hub;
     std::unique_ptr<ClusterSource> m_source;
     SourceFactory m_liveFactory;

@@ -145,7 +145,9 @@ int main(int argc, char** argv)
                         parser);
     }
 
-    livedeck::ui::MainWindow window;
+    livedeck::ui::MainWindowOptions windowOptions;
+    windowOptions.startSourceAfterFirstFrame = true;
+    livedeck::ui::MainWindow window(windowOptions);
     const std::uint64_t syntheticSeed = seed.value_or(1);
     const auto syntheticFactory = [syntheticSeed, speed] {
         livedeck::ui::EmbeddedOptions options;

@@ -49,6 +49,42 @@ private slots:
         QVERIFY(w.breakers()->board()->tileCount() > 0);
     }
 
+    void sourceStartsAfterTheFirstFrameWhenAsked()
+    {
+        ui::MainWindowOptions options;
+        options.useSettings = false;
+        options.startSourceAfterFirstFrame = true;
+        {
+            // Shown: the source waits for the window's first frame, then starts.
+            ui::MainWindow w(options);
+            w.resize(900, 600);
+            w.show();
+            auto source = std::make_unique<ui::fixtures::ScriptedCluster>();
+            auto* scripted = source.get();
+            w.setSource(std::move(source));
+            QVERIFY(!w.sourceStarted());
+            QCOMPARE(scripted->connectionState(), ui::ConnectionState::Disconnected);
+            QTRY_VERIFY_WITH_TIMEOUT(w.sourceStarted(), 900); // before the 1 s fallback
+            QCOMPARE(scripted->connectionState(), ui::ConnectionState::Live);
+            // Once painted, a new source starts at once.
+            auto next = std::make_unique<ui::fixtures::ScriptedCluster>();
+            auto* second = next.get();
+            w.setSource(std::move(next));
+            QVERIFY(w.sourceStarted());
+            QCOMPARE(second->connectionState(), ui::ConnectionState::Live);
+        }
+        {
+            // Never shown: started by the fallback, 1 s after it was set.
+            ui::MainWindow w(options);
+            auto source = std::make_unique<ui::fixtures::ScriptedCluster>();
+            auto* scripted = source.get();
+            w.setSource(std::move(source));
+            QVERIFY(!w.sourceStarted());
+            QTRY_VERIFY_WITH_TIMEOUT(scripted->connectionState() == ui::ConnectionState::Live, 3000);
+            QVERIFY(w.sourceStarted());
+        }
+    }
+
     void shortcutsSendPacingCommands()
     {
         ui::MainWindow w(ui::MainWindowOptions{false});

@@ -14,6 +14,7 @@
 
 #include <cmath>
 #include <QImage>
+#include <QSignalSpy>
 #include <QTest>
 #include <QValueAxis>
 #include <QXYSeries>
@@ -189,6 +190,28 @@ private slots:
             QVERIFY(std::fabs(std::remainder(axis->min(), step)) < 1e-9 * std::max(1.0, step)); // on a multiple of the step
             QVERIFY(axis->max() >= c.hi && axis->min() <= c.lo);
         }
+    }
+
+    void clickReportsTheTimeUnderIt()
+    {
+        ui::TimeChart chart(QStringLiteral("Rates"));
+        chart.resize(600, 320);
+        chart.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&chart));
+        const int line = chart.addLine(QStringLiteral("orders"));
+        for (int t = 0; t <= 300; ++t)
+            chart.addPoint(line, t, 10.0);
+        chart.refresh(300.0);
+        QSignalSpy spy(&chart, &ui::TimeChart::clicked);
+        const QPoint at = chart.mapToWidget(123.0, 5.0).toPoint();
+        QTest::mouseClick(chart.viewport(), Qt::LeftButton, {}, at);
+        QCOMPARE(spy.count(), 1);
+        const double t = spy.front().front().toDouble();
+        // Within a pixel's worth of time (300 s over the plot's width).
+        QVERIFY2(std::fabs(t - 123.0) < 1.5, qPrintable(QString::number(t)));
+        // Outside the plot (on the title) nothing is reported.
+        QTest::mouseClick(chart.viewport(), Qt::LeftButton, {}, QPoint(chart.width() / 2, 4));
+        QCOMPARE(spy.count(), 1);
     }
 
     void allZeroLineShowsZeroToOne()

@@ -93,6 +93,7 @@ void DashboardHub::tick()
     ++m_ticksPainted;
     for (DashboardPanel* p : m_panels)
         p->refreshView();
+    emit ticked();
 }
 
 } // namespace livedeck::ui

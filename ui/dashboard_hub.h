@@ -61,6 +61,8 @@ public:
     void requestRegionDetail(const QString& region) { emit regionDetailRequested(region); }
 
 signals:
+    // After a tick has refreshed the panels (their repaint follows in the event loop).
+    void ticked();
     void snapshotApplied(livedeck::ui::SnapshotPtr snapshot);
     void topologyApplied();
     void runWasReset();

@@ -1,5 +1,5 @@
-// UI tick benchmark: one tick = apply one snapshot to every dashboard and repaint the
-// whole 1920×1080 main window (QWidget::grab renders every visible widget). The world
+// UI benchmarks (issue 7). The UI tick: apply one snapshot to every dashboard and
+// repaint the whole 1920×1080 main window (QWidget::grab renders every visible widget). The world
 // is the scripted gala scenario scaled to 200 breakers, 1 000 shards (10 clusters ×
 // 100, two month partitions) and 8 charts already holding 10 minutes of 1 s data.
 // Goal: <= 16 ms per tick (one frame at 60 Hz). Run with QT_QPA_PLATFORM=offscreen
@@ -20,6 +20,9 @@
 #include <QValueAxis>
 #include <QPixmap>
 #include <QElapsedTimer>
+#include <QFileInfo>
+#include <QProcess>
+#include <QTemporaryDir>
 #include <QEventLoop>
 #include <QStyleFactory>
 #include <QTimer>
@@ -313,6 +316,59 @@ void BM_EventLoopGapAtMaxSpeed(benchmark::State& state)
     }
 }
 BENCHMARK(BM_EventLoopGapAtMaxSpeed)->Arg(10)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Start-up (issue 7: "livedeck with no argument … dashboards live within 1.5 s"): the
+// livedeck program started with no argument (offscreen, empty settings), timed from
+// the spawn to its "dashboards live after N ms" line (the first UI tick that shows a
+// snapshot), then killed. LIVEDECK_PROGRAM overrides the program's path (default: the
+// build tree's app/livedeck/livedeck next to this benchmark). Reported as the mean;
+// max_ms is the slowest start, program_ms what the program measured from its main().
+void BM_ProgramStartToLive(benchmark::State& state)
+{
+    QString program = qEnvironmentVariable("LIVEDECK_PROGRAM");
+    if (program.isEmpty())
+        program = QCoreApplication::applicationDirPath() + QStringLiteral("/../../../app/livedeck/livedeck");
+    if (!QFileInfo(program).isExecutable()) {
+        state.SkipWithError(("no livedeck program at " + program.toStdString()).c_str());
+        return;
+    }
+    QTemporaryDir config;
+    double maxMs = 0;
+    double programMs = 0;
+    for (auto _ : state) {
+        QProcess process;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+        env.insert(QStringLiteral("XDG_CONFIG_HOME"), config.path()); // no saved layout
+        process.setProcessEnvironment(env);
+        QElapsedTimer clock;
+        clock.start();
+        process.setReadChannel(QProcess::StandardError);
+        process.start(program, {});
+        QByteArray err;
+        qint64 liveNs = -1;
+        while (liveNs < 0 && clock.elapsed() < 30'000 && process.state() != QProcess::NotRunning) {
+            process.waitForReadyRead(100);
+            err += process.readAllStandardError();
+            const qsizetype at = err.indexOf("dashboards live after ");
+            if (at >= 0 && err.indexOf('\n', at) > at) {
+                liveNs = clock.nsecsElapsed();
+                programMs = err.mid(at + 22).split(' ').front().toDouble();
+            }
+        }
+        process.kill();
+        process.waitForFinished(5000);
+        if (liveNs < 0) {
+            state.SkipWithError("the program never reported live dashboards");
+            return;
+        }
+        state.SetIterationTime(static_cast<double>(liveNs) / 1e9);
+        maxMs = std::max(maxMs, static_cast<double>(liveNs) / 1e6);
+    }
+    state.counters["max_ms"] = maxMs;
+    state.counters["program_ms"] = programMs; // the last start's own figure
+}
+BENCHMARK(BM_ProgramStartToLive)->Iterations(5)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 } // namespace
 

@@ -416,7 +416,7 @@ void MainWindow::setSource(std::unique_ptr<ClusterSource> source)
     m_startPending = false;
     if (m_options.startSourceAfterFirstFrame && !m_framePainted) {
         m_startPending = true;
-        QTimer::singleShot(1000, this, [this, source = m_source.get()] {
+        QTimer::singleShot(m_options.firstFrameFallbackMs, this, [this, source = m_source.get()] {
             if (m_startPending && m_source.get() == source)
                 startSource(); // never painted (minimised, no screen): start anyway
         });

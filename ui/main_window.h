@@ -56,6 +56,7 @@ struct MainWindowOptions {
     // (at "max": race) while the GUI cannot follow. The program sets it; tests driving a
     // window that is never shown keep sources starting at once.
     bool startSourceAfterFirstFrame = false;
+    int firstFrameFallbackMs = 1000; // start anyway after this long without a frame
 };
 
 class MainWindow final : public QMainWindow {

@@ -55,16 +55,19 @@ private slots:
         options.useSettings = false;
         options.startSourceAfterFirstFrame = true;
         {
-            // Shown: the source waits for the window's first frame, then starts.
-            ui::MainWindow w(options);
+            // The source waits for the window's first frame, then starts (the fallback is
+            // out of reach here: only the frame can start it).
+            ui::MainWindowOptions noFallback = options;
+            noFallback.firstFrameFallbackMs = 600'000;
+            ui::MainWindow w(noFallback);
             w.resize(900, 600);
-            w.show();
             auto source = std::make_unique<ui::fixtures::ScriptedCluster>();
             auto* scripted = source.get();
             w.setSource(std::move(source));
             QVERIFY(!w.sourceStarted());
             QCOMPARE(scripted->connectionState(), ui::ConnectionState::Disconnected);
-            QTRY_VERIFY_WITH_TIMEOUT(w.sourceStarted(), 900); // before the 1 s fallback
+            (void)w.grab(); // paints the window: its first frame
+            QTRY_VERIFY(w.sourceStarted());
             QCOMPARE(scripted->connectionState(), ui::ConnectionState::Live);
             // Once painted, a new source starts at once.
             auto next = std::make_unique<ui::fixtures::ScriptedCluster>();
@@ -74,7 +77,7 @@ private slots:
             QCOMPARE(second->connectionState(), ui::ConnectionState::Live);
         }
         {
-            // Never shown: started by the fallback, 1 s after it was set.
+            // Never painted: started by the fallback, 1 s after it was set.
             ui::MainWindow w(options);
             auto source = std::make_unique<ui::fixtures::ScriptedCluster>();
             auto* scripted = source.get();

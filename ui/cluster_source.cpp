@@ -163,4 +163,12 @@ void ClusterSource::finishLater(std::uint64_t token, bool ok, const QString& mes
         this, [this, token, ok, message] { emit commandFinished(token, ok, message); }, Qt::QueuedConnection);
 }
 
+void registerSourceMetaTypes()
+{
+    qRegisterMetaType<SnapshotPtr>();
+    qRegisterMetaType<TopologyPtr>();
+    qRegisterMetaType<EventBatch>();
+    qRegisterMetaType<DrillStatePtr>();
+}
+
 } // namespace livedeck::ui

@@ -156,6 +156,12 @@ private:
 } // namespace livedeck::ui
 
 Q_DECLARE_OPERATORS_FOR_FLAGS(livedeck::ui::ClusterSource::Capabilities)
+namespace livedeck::ui {
+// Registers the types the sources' signals carry (for QSignalSpy and queued
+// connections made by name).
+void registerSourceMetaTypes();
+} // namespace livedeck::ui
+
 Q_DECLARE_METATYPE(livedeck::ui::SnapshotPtr)
 Q_DECLARE_METATYPE(livedeck::ui::TopologyPtr)
 Q_DECLARE_METATYPE(livedeck::ui::EventBatch)

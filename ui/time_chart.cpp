@@ -53,7 +53,7 @@ public:
     }
     // The plot area and, below it, the time axis' labels (which may stick out sideways).
     QRectF boundingRect() const override { return m_chart->plotArea().adjusted(-60, -1, 60, 40); }
-    void paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidget*) override { m_owner->paintLines(painter); }
+    void paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidget*) override { m_owner->paintPlot(painter); }
     void plotAreaChanged() { prepareGeometryChange(); }
 
 private:
@@ -130,8 +130,7 @@ int TimeChart::addLine(const QString& label)
     QPen pen(palette::seriesColor(static_cast<int>(m_lines.size())));
     pen.setWidthF(1.0);
     pen.setCosmetic(true);
-    line->pen = pen;
-    line->series->setPen(pen); // the legend's colour
+    line->series->setPen(pen); // the legend's colour, and the pen paintPlot() draws the line with
     chart()->addSeries(line->series);
     line->series->attachAxis(m_axisX);
     line->series->attachAxis(m_axisY);
@@ -416,7 +415,7 @@ void TimeChart::refresh(double nowSeconds)
         visiblePoints(l->ring, m_xMin, decimated ? m_xMax : std::numeric_limits<double>::infinity(), columns,
                       kDecimateAbove, l->shown, m_scale / m_prefix);
         l->shownFrom = l->shown.isEmpty() ? std::numeric_limits<double>::infinity() : l->shown.front().x();
-        ++m_replaceCalls;
+        ++m_rebuildCount;
         l->dirty = false;
         rebuilt = true;
     }
@@ -439,7 +438,7 @@ double TimeChart::timeStep(double span, double pixels)
     return niceCeil(minStep);
 }
 
-void TimeChart::paintLines(QPainter* painter)
+void TimeChart::paintPlot(QPainter* painter)
 {
     const QRectF plot = chart()->plotArea();
     if (plot.isEmpty() || m_xMax <= m_xMin || m_yMax <= m_yMin)
@@ -496,7 +495,7 @@ void TimeChart::paintLines(QPainter* painter)
         m_scratch.resize(pts.size());
         for (qsizetype i = 0; i < pts.size(); ++i)
             m_scratch[i] = QPointF(x0 + pts[i].x() * sx, y0 - pts[i].y() * sy);
-        painter->setPen(l->pen);
+        painter->setPen(l->series->pen());
         if (m_scratch.size() == 1)
             painter->drawPoint(m_scratch.front());
         else

@@ -32,7 +32,6 @@
 
 #include <QChartView>
 #include <QList>
-#include <QPen>
 #include <QPolygonF>
 #include <QStaticText>
 #include <QPointF>
@@ -118,7 +117,7 @@ public:
     double yMin() const { return m_yMin; }
     double yMax() const { return m_yMax; }
     // How many line rebuilds refresh() has done (at most one per changed line per tick).
-    std::uint64_t replaceCalls() const { return m_replaceCalls; }
+    std::uint64_t rebuildCount() const { return m_rebuildCount; }
 
     // Visible points of `ring` in [from, to], decimated to min/max per column when more
     // than `decimateAbove` fall inside. `out` is cleared first.
@@ -143,8 +142,7 @@ private:
         explicit Line(std::size_t capacity) : ring(capacity) {}
         QString label;
         RingBuffer<TimePoint> ring;
-        QLineSeries* series = nullptr; // empty: the legend entry
-        QPen pen;
+        QLineSeries* series = nullptr; // empty: the legend entry (and the line's pen)
         QList<QPointF> shown; // data coordinates in shown units, rebuilt by refresh()
         bool dirty = true;
         bool replace = false; // refresh(): gets new points this tick
@@ -170,7 +168,7 @@ private:
     };
     void roundYTicks(AxisRanges& a) const;
     // Paints the time axis (grid, baseline, labels) and every line (PlotLayer::paint).
-    void paintLines(QPainter* painter);
+    void paintPlot(QPainter* painter);
     // Chart coordinates of (t, value in shown units) under the current ranges, and back.
     QPointF toChart(double tSeconds, double shownValue) const;
     double timeAtChartX(double x) const;
@@ -211,7 +209,7 @@ private:
     double m_yMax = 1.0;
     double m_now = 0.0;
     bool m_spansDirty = false;
-    std::uint64_t m_replaceCalls = 0;
+    std::uint64_t m_rebuildCount = 0;
 };
 
 } // namespace livedeck::ui

@@ -57,9 +57,7 @@ class TstRemoteCluster : public QObject {
 private slots:
     void initTestCase()
     {
-        qRegisterMetaType<ui::SnapshotPtr>();
-        qRegisterMetaType<ui::TopologyPtr>();
-        qRegisterMetaType<ui::EventBatch>();
+        ui::registerSourceMetaTypes();
     }
 
     void attachDeliversTopologyAndSnapshots()

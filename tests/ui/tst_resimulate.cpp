@@ -51,10 +51,7 @@ class TstResimulate : public QObject {
 private slots:
     void initTestCase()
     {
-        qRegisterMetaType<ui::SnapshotPtr>();
-        qRegisterMetaType<ui::TopologyPtr>();
-        qRegisterMetaType<ui::EventBatch>();
-        qRegisterMetaType<ui::DrillStatePtr>();
+        ui::registerSourceMetaTypes();
     }
 
     void reachesTheRecordedState()

@@ -65,7 +65,7 @@ private slots:
         QVERIFY2(std::abs(before.red() - before.blue()) < 8, qPrintable(before.name())); // plain background
     }
 
-    void oneReplacePerLinePerTick()
+    void oneRebuildPerChangedLinePerTick()
     {
         ui::TimeChart chart(QStringLiteral("x"));
         chart.resize(400, 240);
@@ -76,12 +76,12 @@ private slots:
             chart.addPoint(b, t, 2 * t);
         }
         chart.refresh(600.0);
-        QCOMPARE(chart.replaceCalls(), std::uint64_t(2));
+        QCOMPARE(chart.rebuildCount(), std::uint64_t(2));
         chart.refresh(600.0); // nothing new: no replace
-        QCOMPARE(chart.replaceCalls(), std::uint64_t(2));
+        QCOMPARE(chart.rebuildCount(), std::uint64_t(2));
         chart.addPoint(a, 600, 1.0);
         chart.refresh(600.5);
-        QCOMPARE(chart.replaceCalls(), std::uint64_t(3)); // only the changed line
+        QCOMPARE(chart.rebuildCount(), std::uint64_t(3)); // only the changed line
         QCOMPARE(chart.xMax(), 600.5);
         QCOMPARE(chart.xMin(), 0.5); // 10-minute window
     }
@@ -100,9 +100,9 @@ private slots:
         QCOMPARE(shown.front().x(), 599.0);
         QCOMPARE(shown.back().x(), 1200.0);
         // Moving on without new points for the line: no rebuild, the axis alone moves.
-        const std::uint64_t replaces = chart.replaceCalls();
+        const std::uint64_t replaces = chart.rebuildCount();
         chart.refresh(1200.5);
-        QCOMPARE(chart.replaceCalls(), replaces);
+        QCOMPARE(chart.rebuildCount(), replaces);
         QCOMPARE(chart.shownPoints(a).size(), 602);
         // A wider window needs the earlier points: the line gets them.
         chart.setWindowSeconds(900.0);

@@ -18,7 +18,14 @@ packages=(
   libsqlite3-dev libyaml-cpp-dev libxxhash-dev prometheus-cpp-dev libbenchmark-dev
   # fonts so offscreen screenshots render text
   fonts-dejavu-core
+  # packaging and its checks (tests/packaging): .debs and their lint, man pages, icons,
+  # desktop/AppStream/systemd validators, promtool, a gRPC health client, readelf;
+  # the container image (label packaging-slow): mmdebstrap root, buildah image
+  dpkg-dev fakeroot file binutils lintian help2man librsvg2-bin desktop-file-utils appstream
+  systemd prometheus python3-grpcio mmdebstrap buildah
 )
+# Node.js and npm for the Kubernetes schema check: the machine's own when present.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -32,6 +39,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 cd "$here"
+# The Kubernetes schema check's npm packages (tests/packaging/k8s), pinned by its
+# package-lock.json, installed once into that folder; the tests then run offline.
+k8s=tests/packaging/k8s
+if ! cmp -s "$k8s/package-lock.json" "$k8s/node_modules/.package-lock.json.installed" 2>/dev/null; then
+  echo "setup: installing the npm packages of $k8s" >&2
+  npm ci --prefix "$k8s" --no-audit --no-fund
+  cp "$k8s/package-lock.json" "$k8s/node_modules/.package-lock.json.installed"
+fi
 # ccache: key objects by paths relative to the checkout, so a fresh clone elsewhere
 # (CI) reuses what an earlier build compiled.
 export CCACHE_BASEDIR="$here"

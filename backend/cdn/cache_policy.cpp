@@ -1,0 +1,112 @@
+#include "backend/cdn/cache_policy.h"
+
+#include "backend/cdn/lru_cache.h"
+#include "backend/cdn/s3fifo_cache.h"
+#include "backend/cdn/sieve_cache.h"
+
+namespace livedeck::cdn {
+
+const char* toString(CachePolicyKind kind)
+{
+    switch (kind) {
+    case CachePolicyKind::Lru:
+        return "lru";
+    case CachePolicyKind::Sieve:
+        return "sieve";
+    case CachePolicyKind::S3Fifo:
+        return "s3-fifo";
+    }
+    return "?";
+}
+
+bool parseCachePolicy(std::string_view name, CachePolicyKind& out)
+{
+    for (CachePolicyKind k : {CachePolicyKind::Lru, CachePolicyKind::Sieve, CachePolicyKind::S3Fifo}) {
+        if (name == toString(k)) {
+            out = k;
+            return true;
+        }
+    }
+    return false;
+}
+
+std::uint32_t CachePolicy::allocEntry(CacheKey key, std::uint64_t bytes)
+{
+    std::uint32_t index;
+    if (!m_free.empty()) {
+        index = m_free.back();
+        m_free.pop_back();
+    } else {
+        index = static_cast<std::uint32_t>(m_entries.size());
+        m_entries.emplace_back();
+    }
+    Entry& e = m_entries[index];
+    e = Entry{};
+    e.key = key;
+    e.bytes = bytes;
+    m_index.emplace(key, index);
+    m_used += bytes;
+    ++m_objects;
+    return index;
+}
+
+void CachePolicy::freeEntry(std::uint32_t index)
+{
+    m_free.push_back(index);
+}
+
+void CachePolicy::dropEntry(std::uint32_t index, std::vector<CacheKey>* evicted)
+{
+    const Entry& e = m_entries[index];
+    m_index.erase(e.key);
+    m_used -= e.bytes;
+    --m_objects;
+    if (evicted)
+        evicted->push_back(e.key);
+    freeEntry(index);
+}
+
+void CachePolicy::pushHead(List& list, std::uint32_t index)
+{
+    Entry& e = m_entries[index];
+    e.newer = kNil;
+    e.older = list.head;
+    if (list.head != kNil)
+        m_entries[list.head].newer = index;
+    list.head = index;
+    if (list.tail == kNil)
+        list.tail = index;
+    list.bytes += e.bytes;
+    ++list.count;
+}
+
+void CachePolicy::unlink(List& list, std::uint32_t index)
+{
+    Entry& e = m_entries[index];
+    if (e.newer != kNil)
+        m_entries[e.newer].older = e.older;
+    else
+        list.head = e.older;
+    if (e.older != kNil)
+        m_entries[e.older].newer = e.newer;
+    else
+        list.tail = e.newer;
+    e.newer = e.older = kNil;
+    list.bytes -= e.bytes;
+    --list.count;
+}
+
+std::unique_ptr<CachePolicy> makeCachePolicy(CachePolicyKind kind, std::uint64_t capacityBytes)
+{
+    switch (kind) {
+    case CachePolicyKind::Lru:
+        return std::make_unique<LruCache>(capacityBytes);
+    case CachePolicyKind::Sieve:
+        return std::make_unique<SieveCache>(capacityBytes);
+    case CachePolicyKind::S3Fifo:
+        return std::make_unique<S3FifoCache>(capacityBytes);
+    }
+    return nullptr;
+}
+
+} // namespace livedeck::cdn

@@ -1,0 +1,99 @@
+// CachePolicy: one interface for a cache node's eviction policies, with byte-size
+// accounting (docs/CDN.md, "Eviction"). LRU is the legacy policy; SIEVE (NSDI'24) and
+// S3-FIFO (SOSP'23) are the modern ones.
+//
+// Contract:
+// - Keys are 64-bit (a cache node keys slices by object and slice index). Sizes are bytes.
+// - lookup(key) records an access and says whether the key is cached; insert(key, bytes)
+//   admits an absent key, evicting until usedBytes() + bytes <= capacityBytes(), and
+//   appends every evicted key to `evicted` (when given) so the owner can drop what it
+//   keeps beside the policy. An object larger than the whole capacity is not admitted.
+// - access(key, bytes) = lookup, and insert on a miss: one trace step.
+// - Entries live in a pooled array linked by 32-bit indices; the index is a flat hash
+//   map that is looked up, never iterated: no allocation per request in steady state
+//   and eviction order never depends on hash order.
+// Single-threaded.
+#pragma once
+
+#include <absl/container/flat_hash_map.h>
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace livedeck::cdn {
+
+using CacheKey = std::uint64_t;
+
+enum class CachePolicyKind { Lru, Sieve, S3Fifo };
+const char* toString(CachePolicyKind kind);
+bool parseCachePolicy(std::string_view name, CachePolicyKind& out); // "lru", "sieve", "s3-fifo"
+
+class CachePolicy {
+public:
+    virtual ~CachePolicy() = default;
+    virtual CachePolicyKind kind() const = 0;
+    virtual bool lookup(CacheKey key) = 0;
+    virtual bool insert(CacheKey key, std::uint64_t bytes, std::vector<CacheKey>* evicted) = 0;
+    virtual bool erase(CacheKey key) = 0;
+    virtual bool contains(CacheKey key) const = 0;
+
+    bool access(CacheKey key, std::uint64_t bytes, std::vector<CacheKey>* evicted = nullptr)
+    {
+        if (lookup(key))
+            return true;
+        insert(key, bytes, evicted);
+        return false;
+    }
+
+    std::uint64_t capacityBytes() const { return m_capacity; }
+    std::uint64_t usedBytes() const { return m_used; }
+    std::uint64_t objects() const { return m_objects; }
+    std::uint64_t evictions() const { return m_evictions; }
+
+protected:
+    explicit CachePolicy(std::uint64_t capacityBytes) : m_capacity(capacityBytes) {}
+
+    // Pooled entries in doubly linked lists: `newer` points toward a list's head (most
+    // recently inserted), `older` toward its tail.
+    static constexpr std::uint32_t kNil = 0xFFFFFFFFu;
+    struct Entry {
+        CacheKey key = 0;
+        std::uint64_t bytes = 0;
+        std::uint32_t newer = kNil;
+        std::uint32_t older = kNil;
+        std::uint8_t freq = 0;   // access bits / counter
+        std::uint8_t queue = 0;  // which list (S3-FIFO: 0 small, 1 main)
+    };
+    struct List {
+        std::uint32_t head = kNil; // newest
+        std::uint32_t tail = kNil; // oldest
+        std::uint64_t bytes = 0;
+        std::uint64_t count = 0;
+    };
+
+    std::uint32_t allocEntry(CacheKey key, std::uint64_t bytes);
+    void freeEntry(std::uint32_t index);
+    void pushHead(List& list, std::uint32_t index);
+    void unlink(List& list, std::uint32_t index);
+    std::uint32_t find(CacheKey key) const
+    {
+        auto it = m_index.find(key);
+        return it == m_index.end() ? kNil : it->second;
+    }
+    // Removes an entry entirely (index, accounting, pool); it must already be unlinked.
+    void dropEntry(std::uint32_t index, std::vector<CacheKey>* evicted);
+
+    std::vector<Entry> m_entries;
+    std::vector<std::uint32_t> m_free;
+    absl::flat_hash_map<CacheKey, std::uint32_t> m_index;
+    std::uint64_t m_capacity;
+    std::uint64_t m_used = 0;
+    std::uint64_t m_objects = 0;
+    std::uint64_t m_evictions = 0;
+};
+
+std::unique_ptr<CachePolicy> makeCachePolicy(CachePolicyKind kind, std::uint64_t capacityBytes);
+
+} // namespace livedeck::cdn

@@ -1,0 +1,155 @@
+#include "backend/cdn/content.h"
+
+#include "backend/cdn/hashing.h"
+#include "backend/sim/random.h"
+
+#include <absl/strings/str_format.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace livedeck::cdn {
+
+std::uint64_t etagOf(ObjectId object, Version version)
+{
+    std::uint64_t s = object * 0x9E3779B97F4A7C15ull ^ (static_cast<std::uint64_t>(version) << 1 | 1);
+    const std::uint64_t e = sim::splitmix64(s);
+    return e == 0 ? 1 : e;
+}
+
+std::string etagString(std::uint64_t etag)
+{
+    return absl::StrFormat("\"%016x\"", etag);
+}
+
+std::uint64_t contentWord(ObjectId object, Version version, std::uint64_t wordIndex)
+{
+    std::uint64_t s = (object * 0xD1B54A32D192ED03ull) ^ (static_cast<std::uint64_t>(version) * 0xABC98388FB8FAC03ull)
+        ^ (wordIndex * 0x8CB92BA72F3D8DD7ull);
+    return sim::splitmix64(s);
+}
+
+void contentFill(ObjectId object, Version version, std::uint64_t offset, std::span<std::uint8_t> out)
+{
+    std::size_t pos = 0;
+    while (pos < out.size()) {
+        const std::uint64_t at = offset + pos;
+        const std::uint64_t word = contentWord(object, version, at / 8);
+        std::uint8_t bytes[8];
+        std::memcpy(bytes, &word, 8);
+        const std::size_t from = static_cast<std::size_t>(at % 8);
+        const std::size_t n = std::min<std::size_t>(8 - from, out.size() - pos);
+        std::memcpy(out.data() + pos, bytes + from, n);
+        pos += n;
+    }
+}
+
+std::uint64_t bodyLength(const Body& body)
+{
+    std::uint64_t n = 0;
+    for (const Extent& e : body)
+        n += e.length;
+    return n;
+}
+
+std::vector<std::uint8_t> materialize(const Body& body)
+{
+    std::vector<std::uint8_t> out(bodyLength(body));
+    std::size_t pos = 0;
+    for (const Extent& e : body) {
+        contentFill(e.object, e.version, e.sourceOffset, std::span<std::uint8_t>(out.data() + pos, e.length));
+        pos += e.length;
+    }
+    return out;
+}
+
+void appendTrimmed(Body& out, const Extent& e, std::uint64_t skip, std::uint64_t length)
+{
+    if (length == 0)
+        return;
+    Extent t = e;
+    t.sourceOffset += skip;
+    t.length = length;
+    if (!out.empty()) {
+        Extent& last = out.back();
+        if (last.object == t.object && last.version == t.version && last.sourceOffset + last.length == t.sourceOffset) {
+            last.length += t.length;
+            return;
+        }
+    }
+    out.push_back(t);
+}
+
+std::uint64_t blockDigest(std::span<const std::uint8_t> bytes)
+{
+    return XXH3_64bits(bytes.data(), bytes.size());
+}
+
+DigestCheck verifyReceived(ObjectId object, Version version, std::uint64_t rangeStart,
+                           std::span<const std::uint8_t> received, std::uint64_t blockBytes)
+{
+    DigestCheck result;
+    std::vector<std::uint8_t> expected;
+    std::uint64_t offset = rangeStart;
+    const std::uint64_t end = rangeStart + received.size();
+    while (offset < end) {
+        const std::uint64_t blockEnd = std::min(end, (offset / blockBytes + 1) * blockBytes);
+        const std::size_t n = static_cast<std::size_t>(blockEnd - offset);
+        expected.resize(n);
+        contentFill(object, version, offset, expected);
+        const auto got = received.subspan(static_cast<std::size_t>(offset - rangeStart), n);
+        ++result.blocksChecked;
+        if (blockDigest(got) != blockDigest(expected)) {
+            result.ok = false;
+            result.badOffset = offset;
+            result.reason = absl::StrFormat("block at offset %d: digest differs from version %d", offset, version);
+            return result;
+        }
+        offset = blockEnd;
+    }
+    return result;
+}
+
+DigestCheck verifyBody(ObjectId object, Version version, std::uint64_t rangeStart, const Body& body,
+                       std::uint64_t blockBytes)
+{
+    const std::vector<std::uint8_t> bytes = materialize(body);
+    return verifyReceived(object, version, rangeStart, bytes, blockBytes);
+}
+
+const char* toString(SliceCheck check)
+{
+    switch (check) {
+    case SliceCheck::Ok:
+        return "ok";
+    case SliceCheck::NotPartial:
+        return "unexpected status in slice response";
+    case SliceCheck::EtagMismatch:
+        return "etag mismatch in slice response";
+    case SliceCheck::BadContentRange:
+        return "unexpected range in slice response";
+    case SliceCheck::NoCompleteLength:
+        return "no complete length in slice response";
+    }
+    return "?";
+}
+
+SliceCheck checkSliceHeader(const SliceHeader& header, std::uint64_t expectedStart, std::uint64_t sliceBytes,
+                            std::uint64_t firstEtag)
+{
+    if (header.status != kHttpPartial)
+        return SliceCheck::NotPartial;
+    if (firstEtag != 0 && header.etag != firstEtag)
+        return SliceCheck::EtagMismatch;
+    if (!header.hasContentRange)
+        return SliceCheck::BadContentRange;
+    if (header.range.complete < 0)
+        return SliceCheck::NoCompleteLength;
+    const auto complete = static_cast<std::uint64_t>(header.range.complete);
+    const std::uint64_t end = std::min(expectedStart + sliceBytes, complete);
+    if (header.range.first != expectedStart || header.range.last + 1 != end)
+        return SliceCheck::BadContentRange;
+    return SliceCheck::Ok;
+}
+
+} // namespace livedeck::cdn

@@ -1,0 +1,28 @@
+// SieveCache: SIEVE eviction (Zhang et al., NSDI'24) by bytes. One FIFO list, a
+// visited bit per entry, and a hand: a hit only sets the bit (no list move); eviction
+// moves the hand from the tail toward the head, clearing set bits, and evicts the first
+// entry whose bit is clear; the hand stays there for the next eviction, wrapping to the
+// tail at the head. New entries go to the head. See cache_policy.h.
+#pragma once
+
+#include "backend/cdn/cache_policy.h"
+
+namespace livedeck::cdn {
+
+class SieveCache final : public CachePolicy {
+public:
+    explicit SieveCache(std::uint64_t capacityBytes) : CachePolicy(capacityBytes) {}
+    CachePolicyKind kind() const override { return CachePolicyKind::Sieve; }
+    bool lookup(CacheKey key) override;
+    bool insert(CacheKey key, std::uint64_t bytes, std::vector<CacheKey>* evicted) override;
+    bool erase(CacheKey key) override;
+    bool contains(CacheKey key) const override { return find(key) != kNil; }
+
+private:
+    void evictOne(std::vector<CacheKey>* evicted);
+
+    List m_list;
+    std::uint32_t m_hand = kNil;
+};
+
+} // namespace livedeck::cdn

@@ -72,6 +72,9 @@ absl::StatusOr<std::unique_ptr<SqlCluster>> SqlCluster::create(sim::World& world
         return absl::InvalidArgumentError(sim::strCat(
             "SQL cluster ", name, ": semiSyncTimeout and connectRetry must be positive, failoverDetection and applyDelay not negative"));
 
+    if (std::string problem = SqlConnection::checkPageCache(config.pageCache); !problem.empty())
+        return absl::InvalidArgumentError(sim::strCat("SQL cluster ", name, ": ", problem));
+
     // Check every DDL on a scratch database before anything is registered.
     {
         auto scratch = SqlConnection::open(":memory:");
@@ -101,7 +104,7 @@ absl::StatusOr<std::unique_ptr<SqlCluster>> SqlCluster::create(sim::World& world
                 std::replace(file.begin(), file.end(), '/', '_');
                 location = sim::strCat(config.storageDir, "/", file, ".db");
             }
-            auto c = SqlConnection::open(location);
+            auto c = SqlConnection::open(location, config.pageCache);
             if (!c.ok())
                 return c.status();
             if (!config.storageDir.empty()) {

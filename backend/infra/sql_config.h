@@ -19,11 +19,18 @@
 //   service: 32 concurrent, 4,096 queued, 1 s max wait — a 32-core database host
 //            (statements run in parallel up to the core count, the rest queue in the
 //            thread pool); disk-bound, so slow-disk faults apply.
+//   pageCache 0 pages          unbounded: a plain in-memory database that never reads a
+//                              page (the engines built before the buffer-pool model keep
+//                              their costs). N > 0 models InnoDB's buffer pool with
+//                              SQLite's own page cache: every instance holds at most N
+//                              pages and each page it must read is charged
+//                              cost.pageReadNs (× slow-disk faults), see SqlConnection.
 #pragma once
 
 #include "backend/infra/binlog.h"
 #include "backend/infra/service_queue.h"
 #include "backend/infra/slow_query_log.h"
+#include "backend/infra/sql_connection.h"
 #include "backend/infra/sql_cost_model.h"
 #include "backend/infra/sql_router.h"
 
@@ -83,6 +90,7 @@ struct SqlClusterConfig {
 
     ServiceConfig service = defaultSqlServiceConfig();
     SqlCostModel cost;
+    SqlPageCache pageCache; // per instance; {0, 0} = unbounded, SQLite's default page size
     SlowQueryConfig slowQuery;
     std::size_t binlogRetentionBytes = Binlog::kDefaultRetentionBytes;
     // Empty: every instance is a private in-memory database. Otherwise each instance

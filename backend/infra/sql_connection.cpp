@@ -36,20 +36,50 @@ absl::Status statusFor(int extendedCode, std::string message)
 
 } // namespace
 
-absl::StatusOr<std::unique_ptr<SqlConnection>> SqlConnection::open(const std::string& location)
+std::string SqlConnection::checkPageCache(const SqlPageCache& pageCache)
 {
+    if (pageCache.pages < 0)
+        return sim::strCat("a page cache of ", pageCache.pages, " pages: expected 0 (unbounded) or a positive count");
+    const int size = pageCache.pageSizeBytes;
+    if (size != 0 && (size < 512 || size > 65'536 || (size & (size - 1)) != 0))
+        return sim::strCat("a page size of ", size, " bytes: expected 0 (SQLite's default) or a power of two from 512 to 65536");
+    return {};
+}
+
+absl::StatusOr<std::unique_ptr<SqlConnection>> SqlConnection::open(const std::string& location, SqlPageCache pageCache)
+{
+    if (std::string problem = checkPageCache(pageCache); !problem.empty())
+        return absl::InvalidArgumentError(sim::strCat("cannot open SQLite database '", location, "' with ", problem));
+    const bool memory = location == ":memory:";
+    // A bounded cache needs pages that live outside the pager: the memdb VFS (a name
+    // without a leading '/' is private to this connection).
+    const bool memdb = memory && pageCache.pages > 0;
     sqlite3* db = nullptr;
-    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    const int rc = sqlite3_open_v2(location.c_str(), &db, flags, nullptr);
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | (memdb ? SQLITE_OPEN_URI : 0);
+    const int rc = sqlite3_open_v2(memdb ? "file:livedeck-sql?vfs=memdb" : location.c_str(), &db, flags, nullptr);
     if (rc != SQLITE_OK) {
         std::string msg = sim::strCat("cannot open SQLite database '", location, "': ",
                                       db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         sqlite3_close(db);
         return absl::UnavailableError(std::move(msg));
     }
-    std::unique_ptr<SqlConnection> c(new SqlConnection(db, location));
-    if (location != ":memory:") {
+    std::unique_ptr<SqlConnection> c(new SqlConnection(db, location, pageCache));
+    // The page size first: it only takes effect before the first page is written.
+    if (pageCache.pageSizeBytes > 0) {
+        if (auto st = c->exec(sim::strCat("PRAGMA page_size=", pageCache.pageSizeBytes, ";")); !st.ok())
+            return st;
+    }
+    if (memdb) {
+        // One connection per database: exclusive locking keeps the cache across
+        // transactions; the rollback journal stays in memory.
+        if (auto st = c->exec("PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=MEMORY;"); !st.ok())
+            return st;
+    } else if (!memory) {
         if (auto st = c->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !st.ok())
+            return st;
+    }
+    if (pageCache.pages > 0) {
+        if (auto st = c->exec(sim::strCat("PRAGMA cache_size=", pageCache.pages, ";")); !st.ok())
             return st;
     }
     auto begin = c->prepare("BEGIN");
@@ -60,10 +90,12 @@ absl::StatusOr<std::unique_ptr<SqlConnection>> SqlConnection::open(const std::st
     c->m_begin = *begin;
     c->m_commit = *commit;
     c->m_rollback = *rollback;
+    c->discardPageCounts();
     return c;
 }
 
-SqlConnection::SqlConnection(sqlite3* db, std::string location) : m_db(db), m_location(std::move(location))
+SqlConnection::SqlConnection(sqlite3* db, std::string location, SqlPageCache pageCache)
+    : m_db(db), m_location(std::move(location)), m_pageCache(pageCache)
 {
     sqlite3_update_hook(m_db, &SqlConnection::updateHook, this);
 }
@@ -90,8 +122,10 @@ absl::Status SqlConnection::exec(std::string_view sql)
     if (rc != SQLITE_OK) {
         std::string msg = sim::strCat("SQL failed on ", m_location, ": ", err ? err : sqlite3_errstr(rc), " [", sql, "]");
         sqlite3_free(err);
+        discardPageCounts();
         return statusFor(sqlite3_extended_errcode(m_db), std::move(msg));
     }
+    discardPageCounts();
     return absl::OkStatus();
 }
 
@@ -152,14 +186,40 @@ void SqlConnection::harvest(sqlite3_stmt* stmt, SqlStats& stats)
     stats.autoIndexRows += static_cast<std::uint64_t>(sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_AUTOINDEX, 1));
 }
 
+void SqlConnection::harvestPages(SqlStats& stats)
+{
+    if (!countsPages())
+        return;
+    int current = 0;
+    int highwater = 0;
+    sqlite3_db_status(m_db, SQLITE_DBSTATUS_CACHE_MISS, &current, &highwater, 1);
+    const auto misses = static_cast<std::uint64_t>(current);
+    stats.pageMisses += misses;
+    m_pageMisses += misses;
+    sqlite3_db_status(m_db, SQLITE_DBSTATUS_CACHE_HIT, &current, &highwater, 1);
+    m_pageHits += static_cast<std::uint64_t>(current);
+}
+
+void SqlConnection::discardPageCounts()
+{
+    if (!countsPages())
+        return;
+    int current = 0;
+    int highwater = 0;
+    sqlite3_db_status(m_db, SQLITE_DBSTATUS_CACHE_MISS, &current, &highwater, 1);
+    sqlite3_db_status(m_db, SQLITE_DBSTATUS_CACHE_HIT, &current, &highwater, 1);
+}
+
 absl::Status SqlConnection::runBatch(const SqlBatch& batch, SqlStats& stats, WriteOutcome& out)
 {
     assert(sqlite3_get_autocommit(m_db) && "runBatch inside an open transaction");
     m_batchStatements.assign(batch.texts().size(), nullptr);
     for (std::size_t i = 0; i < batch.texts().size(); ++i) {
         auto stmt = prepare(batch.texts()[i]);
-        if (!stmt.ok())
+        if (!stmt.ok()) {
+            harvestPages(stats); // preparing read the schema
             return stmt.status();
+        }
         m_batchStatements[i] = *stmt;
     }
     m_savedRows.clear();
@@ -211,6 +271,7 @@ absl::Status SqlConnection::runBatch(const SqlBatch& batch, SqlStats& stats, Wri
     harvest(m_rollback, stats);
     for (sqlite3_stmt* s : m_batchStatements) // distinct: a batch stores each text once
         harvest(s, stats);
+    harvestPages(stats);
     stats.rowsChanged += static_cast<std::uint64_t>(changes);
     out.changes = changes;
     out.lastInsertRowid = sqlite3_last_insert_rowid(m_db);
@@ -221,14 +282,20 @@ absl::Status SqlConnection::runQuery(std::string_view sql, std::span<const SqlVa
                                      SqlResult& out, SqlStats& stats)
 {
     auto prepared = prepare(sql);
-    if (!prepared.ok())
+    if (!prepared.ok()) {
+        harvestPages(stats); // preparing read the schema
         return prepared.status();
+    }
     sqlite3_stmt* stmt = *prepared;
-    if (readOnly && !sqlite3_stmt_readonly(stmt))
+    if (readOnly && !sqlite3_stmt_readonly(stmt)) {
+        harvestPages(stats);
         return absl::InvalidArgumentError(sim::strCat("a read must not write; send writes as a batch to the primary: [",
                                                       sql, "]"));
-    if (auto st = bind(stmt, params, sql); !st.ok())
+    }
+    if (auto st = bind(stmt, params, sql); !st.ok()) {
+        harvestPages(stats);
         return st;
+    }
     const int columns = sqlite3_column_count(stmt);
     out.columns = static_cast<std::uint32_t>(columns);
     int rc;
@@ -261,6 +328,7 @@ absl::Status SqlConnection::runQuery(std::string_view sql, std::span<const SqlVa
         stats.rowsChanged += static_cast<std::uint64_t>(sqlite3_changes64(m_db));
     sqlite3_reset(stmt);
     harvest(stmt, stats);
+    harvestPages(stats);
     return status;
 }
 
@@ -312,6 +380,7 @@ absl::Status SqlConnection::recountRows()
         }
     }
     m_lastTable = nullptr;
+    discardPageCounts();
     return absl::OkStatus();
 }
 

@@ -4,6 +4,16 @@
 // Contract:
 // - Location ":memory:" opens a private in-memory database (every connection its own);
 //   anything else is a file path (WAL journal, synchronous = NORMAL).
+// - Page cache (SqlPageCache): by default unbounded, and a ":memory:" database keeps
+//   every page in its pager, so it never reads a page. With `pages` > 0 the pager's
+//   cache holds at most that many pages (PRAGMA cache_size) and an in-memory database
+//   lives behind it in SQLite's memdb VFS (private to the connection, exclusive
+//   locking, rollback journal in memory): a page that is not cached is read from the
+//   VFS, and SQLite counts it (SQLITE_DBSTATUS_CACHE_MISS). runBatch()/runQuery() then
+//   add the misses of their statements to SqlStats::pageMisses (the counter is read
+//   and reset after each run; DDL and copies reset it without charging). SQLite's
+//   page cache evicts in LRU order from the connection's own cache (pcache1 with
+//   separate caches), so the same statements give the same misses.
 // - Prepared statements are cached per SQL text for the connection's lifetime.
 // - runBatch() runs a SqlBatch inside one transaction (rolled back on the first
 //   error); runQuery() runs one statement and collects its rows. Both add the work
@@ -37,6 +47,11 @@ struct sqlite3_stmt;
 
 namespace livedeck::infra {
 
+struct SqlPageCache {
+    std::int64_t pages = 0; // 0 = unbounded (no miss accounting)
+    int pageSizeBytes = 0;  // 0 = SQLite's default (4096); a power of two in 512..65536
+};
+
 class SqlConnection {
 public:
     struct TableRows {
@@ -48,7 +63,10 @@ public:
         std::int64_t lastInsertRowid = 0;
     };
 
-    static absl::StatusOr<std::unique_ptr<SqlConnection>> open(const std::string& location);
+    static absl::StatusOr<std::unique_ptr<SqlConnection>> open(const std::string& location,
+                                                               SqlPageCache pageCache = {});
+    // Empty when valid, else what is wrong with it.
+    static std::string checkPageCache(const SqlPageCache& pageCache);
     ~SqlConnection();
     SqlConnection(const SqlConnection&) = delete;
     SqlConnection& operator=(const SqlConnection&) = delete;
@@ -75,16 +93,29 @@ public:
     absl::Status recountRows();
     std::size_t cachedStatements() const { return m_cache.size(); }
 
+    const SqlPageCache& pageCache() const { return m_pageCache; }
+    bool countsPages() const { return m_pageCache.pages > 0; }
+    // Pages read by charged statements since open (misses) and served from the cache.
+    std::uint64_t pageMisses() const { return m_pageMisses; }
+    std::uint64_t pageHits() const { return m_pageHits; }
+
 private:
-    explicit SqlConnection(sqlite3* db, std::string location);
+    explicit SqlConnection(sqlite3* db, std::string location, SqlPageCache pageCache);
     static void updateHook(void* self, int op, const char* database, const char* table, long long rowid);
     void countRow(const char* table, int delta);
     absl::Status error(std::string_view what, std::string_view sql) const;
     absl::Status bind(sqlite3_stmt* stmt, std::span<const SqlValue> params, std::string_view sql);
     void harvest(sqlite3_stmt* stmt, SqlStats& stats);
+    // Adds the page misses since the last call to `stats` (when counting pages).
+    void harvestPages(SqlStats& stats);
+    // Forgets page misses that no statement is charged for (DDL, copies).
+    void discardPageCounts();
 
     sqlite3* m_db = nullptr;
     std::string m_location;
+    SqlPageCache m_pageCache;
+    std::uint64_t m_pageMisses = 0;
+    std::uint64_t m_pageHits = 0;
     absl::flat_hash_map<std::string, sqlite3_stmt*, sim::StringHash, sim::StringEq> m_cache;
     sqlite3_stmt* m_begin = nullptr;
     sqlite3_stmt* m_commit = nullptr;

@@ -21,6 +21,8 @@ SqlInstance::SqlInstance(sim::World& world, std::string_view path, std::string_v
     if (metrics) {
         m_lagGauge = &metrics->gauge("sql.replication.lag_ms", m_path);
         m_behindGauge = &metrics->gauge("sql.replication.behind", m_path);
+        if (m_connection->countsPages())
+            m_pageMissCounter = &metrics->counter("sql.page_misses", m_path);
     }
 }
 
@@ -58,6 +60,14 @@ void SqlInstance::inspect(sim::StateWriter& out) const
     out.add("rows", rows);
     out.add("tables", static_cast<std::uint64_t>(m_connection->tables().size()));
     out.add("statements_cached", static_cast<std::uint64_t>(m_connection->cachedStatements()));
+    if (m_connection->countsPages()) {
+        const std::uint64_t misses = m_connection->pageMisses();
+        const std::uint64_t hits = m_connection->pageHits();
+        out.add("page_cache_pages", m_connection->pageCache().pages);
+        out.add("page_misses", misses);
+        out.add("page_hits", hits);
+        out.add("page_hit_ratio", hits + misses ? static_cast<double>(hits) / static_cast<double>(hits + misses) : 1.0);
+    }
     m_queue.inspect(out);
 }
 

@@ -1,6 +1,7 @@
 // SqlInstance: one MySQL server of a shard — a SQLite connection, a ServiceQueue
 // (concurrency limit + queue on virtual time, faults), its place in the world and
-// its replication state. Registered as a component ("sh-a/gifts/order-db/3", kind
+// its replication state. With a bounded page cache it counts the pages its statements
+// read (metric sql.page_misses, weighted; inspector page_* fields). Registered as a component ("sh-a/gifts/order-db/3", kind
 // sql-instance) and shown in the inspector.
 //
 // The replication state is plain data driven by SqlShard and SqlReplication:
@@ -77,6 +78,12 @@ public:
     // Publishes sql.replication.lag_ms (applyLag) and sql.replication.behind (binlog
     // entries committed on the primary and not yet applied here) for this instance.
     void publishLag(std::uint64_t entriesBehind);
+    // Adds a served statement's page misses (× its weight) to sql.page_misses.
+    void recordPageMisses(std::uint64_t misses, double weight)
+    {
+        if (m_pageMissCounter && misses > 0)
+            m_pageMissCounter->add(static_cast<double>(misses) * weight);
+    }
 
     void inspect(sim::StateWriter& out) const override;
 
@@ -91,6 +98,7 @@ private:
     SqlInstanceState m_state;
     telemetry::Gauge* m_lagGauge = nullptr;
     telemetry::Gauge* m_behindGauge = nullptr;
+    telemetry::Counter* m_pageMissCounter = nullptr; // only with a bounded page cache
 };
 
 } // namespace livedeck::infra

@@ -2,7 +2,8 @@
 //
 // - SqlStats: the work SQLite reports for the statements actually run, read from
 //   sqlite3_stmt_status (VM steps, full-scan steps, sorts, automatic-index rows) plus
-//   rows changed/returned. The cost model turns it into virtual service time.
+//   rows changed/returned and, with a bounded page cache, the pages read because they
+//   were not cached (sqlite3_db_status SQLITE_DBSTATUS_CACHE_MISS). The cost model turns it into virtual service time.
 // - SqlCall: per-call options. `from` is the calling component (the request and its
 //   reply cross world.network() from it to the serving instance, so a strong read
 //   from another region pays the latency and partitions block it; kNoComponent = a
@@ -41,6 +42,7 @@ struct SqlStats {
     std::uint64_t autoIndexRows = 0;  // SQLITE_STMTSTATUS_AUTOINDEX
     std::uint64_t rowsChanged = 0;
     std::uint64_t rowsReturned = 0;
+    std::uint64_t pageMisses = 0;     // SQLITE_DBSTATUS_CACHE_MISS (bounded page cache only)
 
     SqlStats& operator+=(const SqlStats& o)
     {
@@ -51,6 +53,7 @@ struct SqlStats {
         autoIndexRows += o.autoIndexRows;
         rowsChanged += o.rowsChanged;
         rowsReturned += o.rowsReturned;
+        pageMisses += o.pageMisses;
         return *this;
     }
 };

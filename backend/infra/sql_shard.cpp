@@ -169,6 +169,7 @@ sim::Nanos SqlShard::start(std::uint32_t i)
         r.result.status = inst.connection().runQuery(r.query.sql, r.query.params, true, r.result, stats);
         r.result.stats = stats;
     }
+    inst.recordPageMisses(stats.pageMisses, r.weight);
     return m_config.cost.costNs(stats);
 }
 

@@ -68,6 +68,19 @@ int LiveSlotTable::nodeFor(std::uint64_t streamHash, std::uint64_t viewerHash)
     return set[reduce(viewerHash, static_cast<std::uint32_t>(set.size()))];
 }
 
+std::vector<double> LiveSlotTable::nodeLoads()
+{
+    std::vector<double> load(m_ring.nodeCount(), 0.0);
+    for (std::uint32_t i = 0; i < m_config.slots; ++i) {
+        if (m_slots[i].load <= 0.0)
+            continue;
+        const auto& set = members(i);
+        for (int node : set)
+            load[static_cast<std::size_t>(node)] += m_slots[i].load / static_cast<double>(set.size());
+    }
+    return load;
+}
+
 std::vector<double> LiveSlotTable::nodeLoadShares()
 {
     std::vector<double> share(m_ring.nodeCount(), 0.0);

@@ -51,6 +51,8 @@ public:
 
     // Load ÷ threshold per node, summed over the slots it serves (the heatmap's colour).
     std::vector<double> nodeLoadShares();
+    // Load per node summed over the slots it serves (each slot's load split over its set).
+    std::vector<double> nodeLoads();
     const SlotConfig& config() const { return m_config; }
     std::uint64_t widenings() const { return m_widenings; }
     std::uint64_t narrowings() const { return m_narrowings; }

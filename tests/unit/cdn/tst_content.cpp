@@ -1,0 +1,117 @@
+#include "backend/cdn/content.h"
+#include "backend/cdn/origin.h"
+#include "backend/sim/world.h"
+#include "tests/common/multi_test.h"
+
+using namespace livedeck;
+using namespace livedeck::cdn;
+using namespace livedeck::sim;
+
+class TstContent : public QObject {
+    Q_OBJECT
+private slots:
+    void bytesAreAFunctionOfObjectVersionOffset()
+    {
+        std::vector<std::uint8_t> whole(1'000), part(333);
+        contentFill(5, 1, 100, whole);
+        contentFill(5, 1, 100 + 217, part); // an unaligned piece of the same range
+        QVERIFY(std::equal(part.begin(), part.end(), whole.begin() + 217));
+        std::vector<std::uint8_t> v2(1'000);
+        contentFill(5, 2, 100, v2);
+        QVERIFY(whole != v2);
+        QVERIFY(etagOf(5, 1) != etagOf(5, 2));
+        QVERIFY(etagOf(5, 1) != etagOf(6, 1));
+        QCOMPARE(etagString(etagOf(5, 1)).size(), std::size_t{18});
+    }
+
+    void digestAcceptsTheOriginsBytes()
+    {
+        Body body{Extent{5, 1, 1'000, 300'000}};
+        const DigestCheck c = verifyBody(5, 1, 1'000, body);
+        QVERIFY(c.ok);
+        QCOMPARE(c.blocksChecked, std::uint64_t{5}); // 1000..65535, 3 whole blocks, then the tail to 300999
+    }
+
+    void splicedVersionsFail()
+    {
+        Body body{Extent{5, 1, 0, 200'000}, Extent{5, 2, 200'000, 100'000}};
+        const DigestCheck c = verifyBody(5, 1, 0, body);
+        QVERIFY(!c.ok);
+        QCOMPARE(c.badOffset, std::uint64_t{196'608}); // the block holding offset 200 000
+        QVERIFY(!c.reason.empty());
+    }
+
+    void reorderedSlicesFail()
+    {
+        const std::uint64_t s = kSliceBytes;
+        Body body{Extent{5, 1, s, s}, Extent{5, 1, 0, s}};
+        QVERIFY(!verifyBody(5, 1, 0, body).ok);
+        Body right{Extent{5, 1, 0, s}, Extent{5, 1, s, s}};
+        QVERIFY(verifyBody(5, 1, 0, right).ok);
+    }
+
+    void aFlippedByteFails()
+    {
+        std::vector<std::uint8_t> bytes(100'000);
+        contentFill(8, 3, 0, bytes);
+        QVERIFY(verifyReceived(8, 3, 0, bytes).ok);
+        bytes[77'777] ^= 1;
+        const DigestCheck c = verifyReceived(8, 3, 0, bytes);
+        QVERIFY(!c.ok);
+        QCOMPARE(c.badOffset, std::uint64_t{65'536});
+    }
+
+    void sliceHeaderChecks_data()
+    {
+        QTest::addColumn<int>("status");
+        QTest::addColumn<quint64>("etag");
+        QTest::addColumn<quint64>("first");
+        QTest::addColumn<quint64>("last");
+        QTest::addColumn<qint64>("complete");
+        QTest::addColumn<int>("expected");
+        const quint64 e = etagOf(1, 1);
+        const quint64 s = kSliceBytes;
+        QTest::newRow("ok") << 206 << e << s << 2 * s - 1 << qint64(10 * s) << int(SliceCheck::Ok);
+        QTest::newRow("short last slice") << 206 << e << s << s + 99 << qint64(s + 100) << int(SliceCheck::Ok);
+        QTest::newRow("200 not 206") << 200 << e << s << 2 * s - 1 << qint64(10 * s) << int(SliceCheck::NotPartial);
+        QTest::newRow("etag changed") << 206 << quint64(etagOf(1, 2)) << s << 2 * s - 1 << qint64(10 * s) << int(SliceCheck::EtagMismatch);
+        QTest::newRow("wrong start") << 206 << e << s + 1 << 2 * s - 1 << qint64(10 * s) << int(SliceCheck::BadContentRange);
+        QTest::newRow("wrong end") << 206 << e << s << 2 * s - 2 << qint64(10 * s) << int(SliceCheck::BadContentRange);
+        QTest::newRow("unknown length") << 206 << e << s << 2 * s - 1 << qint64(-1) << int(SliceCheck::NoCompleteLength);
+    }
+    void sliceHeaderChecks()
+    {
+        QFETCH(int, status);
+        QFETCH(quint64, etag);
+        QFETCH(quint64, first);
+        QFETCH(quint64, last);
+        QFETCH(qint64, complete);
+        QFETCH(int, expected);
+        SliceHeader h;
+        h.status = status;
+        h.etag = etag;
+        h.hasContentRange = true;
+        h.range = ContentRange{first, last, complete};
+        QCOMPARE(int(checkSliceHeader(h, kSliceBytes, kSliceBytes, etagOf(1, 1))), expected);
+    }
+
+    void originAnswersLikeAnHttpServer()
+    {
+        World w;
+        Origin o(w, "sh-a/cdn/origin");
+        o.put(1, 1'000);
+        SliceReply r = o.answer(1, 500, 5'000);
+        QCOMPARE(r.header.status, kHttpPartial);
+        QCOMPARE(r.header.range.last, std::uint64_t{999});
+        QCOMPARE(r.header.range.complete, std::int64_t{1'000});
+        QCOMPARE(bodyLength(r.body), std::uint64_t{500});
+        QCOMPARE(o.answer(1, 1'000, 2'000).header.status, kHttpRangeNotSatisfiable);
+        QCOMPARE(o.answer(2, 0, 10).header.status, kHttpNotFound);
+        QVERIFY(o.update(1, 2));
+        QCOMPARE(o.answer(1, 0, 10).header.etag, etagOf(1, 2));
+        QVERIFY(!o.update(3, 2));
+    }
+};
+
+LIVEDECK_TEST_CLASS(TstContent)
+#include "tst_content.moc"

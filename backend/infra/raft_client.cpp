@@ -7,6 +7,11 @@
 
 namespace livedeck::infra {
 
+const char* toString(RaftReadMode mode)
+{
+    return mode == RaftReadMode::Random ? "random" : "leader";
+}
+
 RaftClient::RaftClient(RaftCluster& cluster, std::string_view path, RaftClientConfig config)
     : m_cluster(cluster),
       m_world(cluster.world()),
@@ -15,7 +20,8 @@ RaftClient::RaftClient(RaftCluster& cluster, std::string_view path, RaftClientCo
       m_component(sim::kNoComponent),
       m_path(path),
       m_clientId(cluster.nextClientId()),
-      m_timerKind(cluster.world().kind("raft.client_timer"))
+      m_timerKind(cluster.world().kind("raft.client_timer")),
+      m_readRng(cluster.world().stream(sim::strCat(path, "#reads")))
 {
     LIVEDECK_RAFT_ASSERT(m_config.timeout > 0 && m_config.attemptTimeout > 0);
     if (const sim::ComponentInfo* c = m_world.components().find(path)) {
@@ -103,6 +109,18 @@ void RaftClient::del(std::string_view key, RaftCallback done, sim::Nanos timeout
     RaftCommand c;
     c.op = RaftOp::Del;
     c.key = key;
+    submit(std::move(c), std::move(done), timeout);
+}
+
+void RaftClient::setIfNewer(std::string_view key, std::string_view value, std::uint64_t stamp, RaftCallback done,
+                            sim::Nanos timeout)
+{
+    LIVEDECK_RAFT_ASSERT(stamp > 0);
+    RaftCommand c;
+    c.op = RaftOp::SetIfNewer;
+    c.key = key;
+    c.value = value;
+    c.stamp = stamp;
     submit(std::move(c), std::move(done), timeout);
 }
 
@@ -219,6 +237,8 @@ void RaftClient::startOp(std::uint32_t slot, sim::Nanos timeout)
     op.started = m_world.now();
     op.deadline = op.started + (timeout > 0 ? timeout : m_config.timeout);
     op.target = m_leaderGuess;
+    if (isRead(op.op) && m_config.readMode == RaftReadMode::Random)
+        op.target = static_cast<int>(m_readRng.uniformInt(m_cluster.size()));
     sendAttempt(slot);
 }
 
@@ -246,10 +266,12 @@ void RaftClient::sendAttempt(std::uint32_t slot)
     m.requestId = (static_cast<std::uint64_t>(op.gen) << 32) | slot;
     m.attempt = op.attempt;
     m.op = op.op;
-    if (isRead(op.op))
+    if (isRead(op.op)) {
         m.key = op.key;
-    else
+        m.followerRead = m_config.readMode == RaftReadMode::Random;
+    } else {
         m.command = op.command;
+    }
     m_transport.send(m);
     armTimer(slot, m_world.now() + m_config.attemptTimeout);
 }
@@ -295,7 +317,10 @@ void RaftClient::receive(RaftMessage& m)
     const RaftStatus status = m.result.status;
     const int from = m_cluster.indexOf(m.from);
     if (status == RaftStatus::Ok || status == RaftStatus::Refused) {
-        if (from >= 0)
+        // The answer names the leader (a follower read's names the follower's leader).
+        if (m.result.leaderHint >= 0)
+            m_leaderGuess = m.result.leaderHint;
+        else if (from >= 0 && !m.followerRead)
             m_leaderGuess = from;
         finish(slot, m.result);
         return;
@@ -384,6 +409,7 @@ void RaftClient::inspect(sim::StateWriter& out) const
     out.add("refused", m_completed[static_cast<std::size_t>(RaftStatus::Refused)]);
     out.add("timeout", m_completed[static_cast<std::size_t>(RaftStatus::Timeout)]);
     out.add("attempts", m_attempts);
+    out.add("read_mode", toString(m_config.readMode));
 }
 
 } // namespace livedeck::infra

@@ -16,7 +16,17 @@
 // - Writes carry (clientId, seq) and the lowest unanswered seq: a write re-sent after
 //   a lost answer or a leader change is applied at most once (the state machine's
 //   session returns the first result), so retries keep operations linearizable.
-// - Reads are linearizable (ReadIndex at the leader; never served by a follower).
+// - Reads are linearizable. RaftReadMode::Leader (default): the leader serves them by
+//   ReadIndex. RaftReadMode::Random (Taishan's "RANDOM read mode", TiDB's follower
+//   read): each read goes first to a node drawn uniformly from the client's own stream;
+//   a follower asks the leader for a read index (one ReadIndex round: the leader's
+//   commit index, confirmed by a majority heartbeat round), waits until it has applied
+//   that index and answers from its own state machine — as fresh as a leader read,
+//   with the read load spread over every replica. A follower that knows no leader
+//   answers NotLeader and the read is retried as usual.
+// - setIfNewer(stamp): a write that takes effect only when `stamp` (the caller's
+//   version, e.g. a row's modification-time version) is greater than the key's stamp;
+//   otherwise Refused with NotNewer and the key's current value, version and stamp.
 // Defaults: timeout 250 ms — SPEC §1 default cross-service timeout; attempt timeout
 // 100 ms — above the slowest commit round trip of the default topology (a gz leader
 // needs ~66 ms to reach sh-a/sh-b and back); backoff 10 ms.
@@ -39,10 +49,17 @@ namespace livedeck::infra {
 
 class RaftCluster;
 
+enum class RaftReadMode : std::uint8_t {
+    Leader, // reads at the leader (ReadIndex)
+    Random, // reads at a random replica (follower ReadIndex)
+};
+const char* toString(RaftReadMode mode);
+
 struct RaftClientConfig {
     sim::Nanos timeout = 250 * sim::kMillisecond;
     sim::Nanos attemptTimeout = 100 * sim::kMillisecond;
     sim::Nanos retryBackoff = 10 * sim::kMillisecond;
+    RaftReadMode readMode = RaftReadMode::Leader;
 };
 
 using RaftCallback = sim::InlineFunction<void(const RaftResult&), 64>;
@@ -65,6 +82,9 @@ public:
     void casValue(std::string_view key, std::string_view expectedValue, std::string_view value, RaftCallback done,
                   sim::Nanos timeout = 0);
     void del(std::string_view key, RaftCallback done, sim::Nanos timeout = 0);
+    // stamp > 0: written only when greater than the key's stamp (Refused NotNewer otherwise).
+    void setIfNewer(std::string_view key, std::string_view value, std::uint64_t stamp, RaftCallback done,
+                    sim::Nanos timeout = 0);
 
     // Locks: `result.token` is the fencing token, `result.leaseExpiry` the state
     // machine's lease end. Refused with LockHeld while another owner's lease runs.
@@ -89,6 +109,7 @@ public:
     std::size_t inflight() const { return m_live; }
     std::uint64_t completed(RaftStatus status) const { return m_completed[static_cast<std::size_t>(status)]; }
     std::uint64_t attempts() const { return m_attempts; }
+    const RaftClientConfig& config() const { return m_config; }
 
     void receive(RaftMessage& message) override;
     void inspect(sim::StateWriter& out) const override;
@@ -133,6 +154,7 @@ private:
     std::string m_path;
     std::uint64_t m_clientId;
     sim::EventKindId m_timerKind;
+    sim::RandomStream m_readRng; // RaftReadMode::Random: the replica of each read
     bool m_ownsComponent = false;
     int m_leaderGuess = 0;
     std::uint64_t m_nextSeq = 1;

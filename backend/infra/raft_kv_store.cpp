@@ -82,6 +82,26 @@ void RaftKvStore::execute(std::uint64_t index, const RaftCommand& c, RaftResult&
         }
         return;
     }
+    case RaftOp::SetIfNewer: {
+        const auto it = m_data.find(c.key);
+        const bool exists = it != m_data.end();
+        r.found = exists;
+        if (exists && it->second.stamp >= c.stamp) {
+            r.status = RaftStatus::Refused;
+            r.refusal = RaftRefusal::NotNewer;
+            r.value = it->second.value;
+            r.version = it->second.version;
+            r.stamp = it->second.stamp;
+            return;
+        }
+        RaftKvValue& v = exists ? it->second : m_data[c.key];
+        v.value = c.value;
+        v.version = index;
+        v.stamp = c.stamp;
+        r.version = index;
+        r.stamp = c.stamp;
+        return;
+    }
     case RaftOp::LockAcquire: {
         auto it = m_locks.find(c.key);
         if (it != m_locks.end() && it->second.expiry > m_time) {
@@ -171,10 +191,12 @@ void RaftKvStore::read(std::string_view key, RaftResult& out) const
         out.found = true;
         out.value = v->value;
         out.version = v->version;
+        out.stamp = v->stamp;
     } else {
         out.found = false;
         out.value.clear();
         out.version = 0;
+        out.stamp = 0;
     }
 }
 
@@ -218,6 +240,7 @@ std::uint64_t RaftKvStore::digest() const
         str(k);
         str(v.value);
         num(v.version);
+        num(v.stamp);
     }
     for (const auto& [k, l] : m_locks) {
         str(k);

@@ -3,9 +3,13 @@
 // store; reads are served from the leader's store once ReadIndex has confirmed them.
 //
 // Contents:
-// - keys → (value, version). A key's version is the log index of its last write, so
-//   versions grow monotonically and 0 means "absent". cas checks an expected version
-//   and/or an expected value.
+// - keys → (value, version, stamp). A key's version is the log index of its last write,
+//   so versions grow monotonically and 0 means "absent". cas checks an expected version
+//   and/or an expected value. The stamp is a version the caller chose (e.g. the
+//   modification-time version of a database row synced from its binlog):
+//   setIfNewer(stamp) writes only when the stamp is greater than the key's, so a
+//   duplicate (equal) or an older record is refused (NotNewer) and the stamp never goes
+//   down; other writes leave the stamp as it is; a deleted key forgets it.
 // - locks with leases and fencing tokens. A grant's token is the log index of the
 //   acquire entry: unique and increasing for every lock (later grants sit later in the
 //   log). Time is the state machine's own: the largest leader timestamp applied so far
@@ -34,6 +38,7 @@ namespace livedeck::infra {
 struct RaftKvValue {
     std::string value;
     std::uint64_t version = 0;
+    std::uint64_t stamp = 0; // the highest setIfNewer stamp taken (0 = none)
 };
 
 struct RaftLockState {

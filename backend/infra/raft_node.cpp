@@ -80,6 +80,7 @@ void RaftNode::crash()
     // Requests in progress die with the process: their clients time out and retry.
     m_writes.clear();
     m_reads.clear();
+    m_followerReads.clear();
     m_role = RaftRole::Follower;
     m_leader = -1;
     m_store = RaftKvStore{};
@@ -211,7 +212,10 @@ void RaftNode::failPending()
     // Reads have no effect: refusing them is definite.
     while (!m_reads.empty()) {
         const PendingRead& r = m_reads.front();
-        replyStatus(r.client, r.requestId, r.attempt, r.op, RaftStatus::NotLeader, -1);
+        if (r.forwarded)
+            replyReadIndex(r.client, r.requestId, RaftStatus::NotLeader, 0);
+        else
+            replyStatus(r.client, r.requestId, r.attempt, r.op, RaftStatus::NotLeader, -1);
         m_reads.pop_front();
     }
     m_roundOutstanding = m_roundWanted = false;
@@ -398,6 +402,12 @@ void RaftNode::receive(RaftMessage& m)
         break;
     case RaftMsgType::InstallSnapshotReply:
         handleInstallSnapshotReply(m, from);
+        break;
+    case RaftMsgType::ReadIndex:
+        handleReadIndex(m, from);
+        break;
+    case RaftMsgType::ReadIndexReply:
+        handleReadIndexReply(m);
         break;
     case RaftMsgType::ClientRequest:
     case RaftMsgType::ClientReply:
@@ -616,6 +626,7 @@ void RaftNode::handleInstallSnapshot(const RaftMessage& m, int from)
         m_commit = m_applied = s->index;
         ++m_snapshotsInstalled;
         m_cluster.noteCommitted(m_index, m_commit, s->term);
+        serveFollowerReads();
     }
     r.success = true;
     r.matchIndex = s->index;
@@ -647,7 +658,7 @@ void RaftNode::handleInstallSnapshotReply(const RaftMessage& m, int from)
 void RaftNode::admitClientRequest(const RaftMessage& m)
 {
     if (!m_service) {
-        Intake in{m.from, m.requestId, m.attempt, m.op, m.key, m.command, m_incarnation};
+        Intake in{m.from, m.requestId, m.attempt, m.op, m.key, m.command, m_incarnation, m.followerRead};
         handleClientRequest(in);
         return;
     }
@@ -667,6 +678,7 @@ void RaftNode::admitClientRequest(const RaftMessage& m)
     in.key = m.key;
     in.command = m.command;
     in.incarnation = m_incarnation;
+    in.followerRead = m.followerRead;
     m_service->submit(
         1.0, [this, slot](bool&) -> sim::Nanos { return requestCost(slot); },
         [this, slot](ServiceOutcome outcome, sim::Nanos) { serveClientRequest(slot, outcome); });
@@ -705,22 +717,15 @@ void RaftNode::serveClientRequest(std::uint32_t slot, ServiceOutcome outcome)
 void RaftNode::handleClientRequest(Intake& m)
 {
     if (m_role != RaftRole::Leader) {
+        if (isRead(m.op) && m.followerRead && m_leader >= 0 && m_leader != m_index) {
+            startFollowerRead(m);
+            return;
+        }
         replyStatus(m.client, m.requestId, m.attempt, m.op, RaftStatus::NotLeader, m_leader);
         return;
     }
     if (isRead(m.op)) {
-        PendingRead rd{0, 0, m.client, m.requestId, m.attempt, m.op, std::move(m.key)};
-        if (m_log.term(m_commit) == m_term)
-            rd.readIndex = m_commit;
-        if (!m_roundOutstanding) {
-            startRound();
-            rd.round = m_round;
-        } else {
-            rd.round = m_round + 1;
-            m_roundWanted = true;
-        }
-        m_reads.push_back(std::move(rd));
-        processReads();
+        queueRead(PendingRead{0, 0, m.client, m.requestId, m.attempt, m.op, std::move(m.key)});
         return;
     }
     LIVEDECK_RAFT_ASSERT(m.command != nullptr);
@@ -733,6 +738,112 @@ void RaftNode::handleClientRequest(Intake& m)
     m_writes.push_back(PendingWrite{m_log.lastIndex(), m.client, m.requestId, m.attempt});
     replicateAll();
     advanceCommit();
+}
+
+void RaftNode::queueRead(PendingRead rd)
+{
+    if (m_log.term(m_commit) == m_term)
+        rd.readIndex = m_commit;
+    if (!m_roundOutstanding) {
+        startRound();
+        rd.round = m_round;
+    } else {
+        rd.round = m_round + 1;
+        m_roundWanted = true;
+    }
+    m_reads.push_back(std::move(rd));
+    processReads();
+}
+
+// ---------------------------------------------------------------- follower reads
+
+void RaftNode::startFollowerRead(Intake& m)
+{
+    const sim::Nanos now = m_world.now();
+    // Drop reads whose index never came back (lost message, leader gone): their
+    // clients have timed out long ago.
+    const sim::Nanos stale = 2 * m_config.electionTimeoutMax;
+    while (!m_followerReads.empty() && now - m_followerReads.front().asked > stale)
+        m_followerReads.pop_front();
+    FollowerRead fr;
+    fr.id = m_nextFollowerRead++;
+    fr.asked = now;
+    fr.client = m.client;
+    fr.requestId = m.requestId;
+    fr.attempt = m.attempt;
+    fr.op = m.op;
+    fr.key = std::move(m.key);
+    m_followerReads.push_back(std::move(fr));
+    RaftMessage& q = m_transport.create(RaftMsgType::ReadIndex, m_component,
+                                        m_cluster.node(static_cast<std::size_t>(m_leader)).component());
+    q.term = m_term;
+    q.requestId = m_followerReads.back().id;
+    m_transport.send(q);
+}
+
+void RaftNode::handleReadIndex(const RaftMessage& m, int /*from*/)
+{
+    if (m.term > m_term)
+        becomeFollower(m.term, -1);
+    if (m_role != RaftRole::Leader) {
+        replyReadIndex(m.from, m.requestId, RaftStatus::NotLeader, 0);
+        return;
+    }
+    PendingRead rd{0, 0, m.from, m.requestId, 0, RaftOp::Get, {}};
+    rd.forwarded = true;
+    queueRead(std::move(rd));
+}
+
+void RaftNode::replyReadIndex(sim::ComponentId follower, std::uint64_t id, RaftStatus status, std::uint64_t index)
+{
+    RaftMessage& r = m_transport.create(RaftMsgType::ReadIndexReply, m_component, follower);
+    r.term = m_term;
+    r.requestId = id;
+    r.result.status = status;
+    r.result.index = index;
+    r.result.leaderHint = status == RaftStatus::Ok ? m_index : m_leader;
+    m_transport.send(r);
+}
+
+void RaftNode::handleReadIndexReply(const RaftMessage& m)
+{
+    const auto it = std::find_if(m_followerReads.begin(), m_followerReads.end(),
+                                 [&](const FollowerRead& fr) { return fr.id == m.requestId; });
+    if (it == m_followerReads.end() || it->readIndex != 0)
+        return; // dropped, or a duplicate answer
+    if (m.result.status != RaftStatus::Ok) {
+        // The node we asked is no longer leader: a definite refusal, the client retries.
+        replyStatus(it->client, it->requestId, it->attempt, it->op, RaftStatus::NotLeader, m.result.leaderHint);
+        m_followerReads.erase(it);
+        return;
+    }
+    LIVEDECK_RAFT_ASSERT(m.result.index > 0);
+    it->readIndex = m.result.index;
+    if (m_applied < it->readIndex)
+        ++m_followerReadsWaited;
+    serveFollowerReads();
+}
+
+void RaftNode::serveFollowerReads()
+{
+    if (m_followerReads.empty())
+        return;
+    RaftResult result;
+    for (auto it = m_followerReads.begin(); it != m_followerReads.end();) {
+        if (it->readIndex == 0 || m_applied < it->readIndex) {
+            ++it;
+            continue;
+        }
+        result.clear();
+        if (it->op == RaftOp::GetLock)
+            m_store.readLock(it->key, result);
+        else
+            m_store.read(it->key, result);
+        result.index = it->readIndex;
+        replyToClient(it->client, it->requestId, it->attempt, it->op, result, true);
+        ++m_followerReadsServed;
+        it = m_followerReads.erase(it);
+    }
 }
 
 void RaftNode::replyStatus(sim::ComponentId client, std::uint64_t requestId, std::uint32_t attempt, RaftOp op,
@@ -749,15 +860,16 @@ void RaftNode::replyStatus(sim::ComponentId client, std::uint64_t requestId, std
 }
 
 void RaftNode::replyToClient(sim::ComponentId client, std::uint64_t requestId, std::uint32_t attempt, RaftOp op,
-                             const RaftResult& result)
+                             const RaftResult& result, bool followerRead)
 {
     RaftMessage& r = m_transport.create(RaftMsgType::ClientReply, m_component, client);
     r.requestId = requestId;
     r.attempt = attempt;
     r.op = op;
     r.term = m_term;
+    r.followerRead = followerRead;
     r.result = result;
-    r.result.leaderHint = m_index;
+    r.result.leaderHint = followerRead ? m_leader : m_index;
     m_transport.send(r);
 }
 
@@ -870,6 +982,12 @@ void RaftNode::processReads()
         }
         if (!roundAcked(rd.round) || m_applied < rd.readIndex)
             break;
+        if (rd.forwarded) {
+            replyReadIndex(rd.client, rd.requestId, RaftStatus::Ok, rd.readIndex);
+            ++m_readIndexesServed;
+            m_reads.pop_front();
+            continue;
+        }
         result.clear();
         if (rd.op == RaftOp::GetLock)
             m_store.readLock(rd.key, result);
@@ -908,6 +1026,7 @@ void RaftNode::applyCommitted()
             replyToClient(w.client, w.requestId, w.attempt, e.command->op, r);
         }
     }
+    serveFollowerReads();
     maybeSnapshot();
 }
 
@@ -944,6 +1063,10 @@ void RaftNode::inspect(sim::StateWriter& out) const
     out.add("pending_writes", static_cast<std::uint64_t>(m_writes.size()));
     out.add("pending_reads", static_cast<std::uint64_t>(m_reads.size()));
     out.add("no_quorum_refusals", m_noQuorumRefusals);
+    out.add("pending_follower_reads", static_cast<std::uint64_t>(m_followerReads.size()));
+    out.add("follower_reads_served", m_followerReadsServed);
+    out.add("follower_reads_waited", m_followerReadsWaited);
+    out.add("read_indexes_served", m_readIndexesServed);
     if (m_service) {
         out.add("requests_queued", m_service->queued());
         out.add("requests_in_service", m_service->inflight());

@@ -27,6 +27,14 @@
 //   heartbeat round acknowledged by a majority, waits until it has applied that
 //   index, then answers from its state machine. Reads never enter the log. Rounds are
 //   coalesced: at most one is outstanding; reads arriving meanwhile share the next.
+// - Follower reads (a client request marked followerRead, RaftReadMode::Random): a
+//   follower that knows a leader sends it a ReadIndex request; the leader treats it as
+//   a read of its own (commit index of its term, confirmed by a majority round) and
+//   answers the index instead of a value; the follower answers its client from its own
+//   state machine once it has applied that index (TiKV/etcd follower read). A leader
+//   that loses its role answers NotLeader, which the follower passes on. Follower reads
+//   whose read index has not come back within two maximum election timeouts are
+//   dropped (their clients have long timed out).
 // - Snapshots: after snapshotThreshold applied entries the node copies its state
 //   machine and compacts its log (keeping snapshotTrailing entries); a follower that
 //   is too far behind receives the snapshot (InstallSnapshot).
@@ -88,6 +96,11 @@ public:
     std::uint64_t snapshotsTaken() const { return m_snapshotsTaken; }
     std::uint64_t snapshotsInstalled() const { return m_snapshotsInstalled; }
     std::uint64_t noQuorumRefusals() const { return m_noQuorumRefusals; }
+    std::size_t pendingFollowerReads() const { return m_followerReads.size(); }
+    std::uint64_t followerReadsServed() const { return m_followerReadsServed; }
+    // Follower reads whose read index arrived before this node had applied it (they waited).
+    std::uint64_t followerReadsWaited() const { return m_followerReadsWaited; }
+    std::uint64_t readIndexesServed() const { return m_readIndexesServed; } // as leader, for followers
     const ServiceQueue* service() const { return m_service.get(); } // null without serviceModel
 
     void inspect(sim::StateWriter& out) const override;
@@ -123,6 +136,7 @@ private:
         std::string key;                            // reads
         std::shared_ptr<const RaftCommand> command; // writes
         std::uint64_t incarnation = 0;              // the node's, when it arrived
+        bool followerRead = false;                  // a read any replica may serve
     };
     struct PendingRead {
         std::uint64_t readIndex; // 0 until an entry of this term has committed
@@ -131,6 +145,18 @@ private:
         std::uint64_t requestId;
         std::uint32_t attempt;
         RaftOp op;
+        std::string key;
+        bool forwarded = false; // a follower's ReadIndex request: answer the index, not a value
+    };
+    // A read this follower serves once the leader's read index is applied here.
+    struct FollowerRead {
+        std::uint64_t id = 0;        // our ReadIndex request's id
+        std::uint64_t readIndex = 0; // 0 until the leader answered
+        sim::Nanos asked = 0;
+        sim::ComponentId client = sim::kNoComponent;
+        std::uint64_t requestId = 0;
+        std::uint32_t attempt = 0;
+        RaftOp op = RaftOp::Get;
         std::string key;
     };
 
@@ -168,6 +194,12 @@ private:
     sim::Nanos requestCost(std::uint32_t slot) const;
     void serveClientRequest(std::uint32_t slot, ServiceOutcome outcome);
     void handleClientRequest(Intake& m);
+    void queueRead(PendingRead read);
+    void startFollowerRead(Intake& m);
+    void handleReadIndex(const RaftMessage& m, int from);
+    void handleReadIndexReply(const RaftMessage& m);
+    void serveFollowerReads();
+    void replyReadIndex(sim::ComponentId follower, std::uint64_t id, RaftStatus status, std::uint64_t index);
     void broadcastVote(RaftMsgType type, std::uint64_t term);
 
     // Leader replication
@@ -185,7 +217,7 @@ private:
     void applyCommitted();
     void maybeSnapshot();
     void replyToClient(sim::ComponentId client, std::uint64_t requestId, std::uint32_t attempt, RaftOp op,
-                       const RaftResult& result);
+                       const RaftResult& result, bool followerRead = false);
     void replyStatus(sim::ComponentId client, std::uint64_t requestId, std::uint32_t attempt, RaftOp op,
                      RaftStatus status, int hint);
 
@@ -231,6 +263,12 @@ private:
     bool m_roundWanted = false;
     std::deque<PendingWrite> m_writes;
     std::deque<PendingRead> m_reads;
+    // Follower reads (any role; volatile).
+    std::deque<FollowerRead> m_followerReads;
+    std::uint64_t m_nextFollowerRead = 1;
+    std::uint64_t m_followerReadsServed = 0;
+    std::uint64_t m_followerReadsWaited = 0;
+    std::uint64_t m_readIndexesServed = 0;
     std::vector<std::uint64_t> m_matchScratch;
 
     // Client requests in the service queue (slots reused: no allocation per request).

@@ -36,6 +36,8 @@ const char* toString(RaftOp op)
         return "lock-release";
     case RaftOp::PutIfToken:
         return "put-if-token";
+    case RaftOp::SetIfNewer:
+        return "set-if-newer";
     case RaftOp::Get:
         return "get";
     case RaftOp::GetLock:
@@ -80,6 +82,8 @@ const char* toString(RaftRefusal refusal)
         return "not-holder";
     case RaftRefusal::StaleToken:
         return "stale-token";
+    case RaftRefusal::NotNewer:
+        return "not-newer";
     case RaftRefusal::LeaseExpired:
         return "lease-expired";
     }
@@ -111,6 +115,10 @@ const char* toString(RaftMsgType type)
         return "install-snapshot-reply";
     case RaftMsgType::ClientRequest:
         return "client-request";
+    case RaftMsgType::ReadIndex:
+        return "read-index";
+    case RaftMsgType::ReadIndexReply:
+        return "read-index-reply";
     case RaftMsgType::ClientReply:
         return "client-reply";
     }

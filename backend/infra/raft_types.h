@@ -45,6 +45,7 @@ enum class RaftOp : std::uint8_t {
     LockRenew,
     LockRelease,
     PutIfToken,  // write guarded by a fencing token
+    SetIfNewer,  // write only when the given stamp (the caller's version) is above the key's
     Get,         // read
     GetLock,     // read of a lock's state
 };
@@ -72,6 +73,7 @@ enum class RaftRefusal : std::uint8_t {
     NotHolder,       // renew/release/putIfToken: the lock is not held with that token by that owner
     StaleToken,      // renew/release/putIfToken: a newer token has been issued since
     LeaseExpired,    // renew: the lease ran out before the renewal applied
+    NotNewer,        // setIfNewer: the key's stamp is equal or greater (a duplicate or an older record)
 };
 const char* toString(RaftRefusal refusal);
 
@@ -87,6 +89,7 @@ struct RaftCommand {
     std::string owner;           // lock owner
     std::string lock;            // putIfToken: the lock whose token guards the write
     std::uint64_t token = 0;     // fencing token presented (renew, release, putIfToken)
+    std::uint64_t stamp = 0;     // setIfNewer: the caller's version of the value (> 0)
     sim::Nanos lease = 0;        // acquire/renew: lease length
     std::uint64_t clientId = 0;  // 0 = no session (no deduplication)
     std::uint64_t seq = 0;       // per-client sequence number, from 1
@@ -99,6 +102,7 @@ struct RaftResult {
     bool found = false;          // read/del/cas: the key (or lock) existed
     std::string value;           // read: the value; refused cas: the current value
     std::uint64_t version = 0;   // the key's version (log index of its last write); 0 = absent
+    std::uint64_t stamp = 0;     // the key's stamp: the highest setIfNewer version it took (0 = none)
     std::uint64_t token = 0;     // lock: the fencing token (granted, or the holder's when refused)
     sim::Nanos leaseExpiry = 0;  // lock: state-machine time at which the lease ends
     std::string holder;          // lock: current owner
@@ -112,6 +116,7 @@ struct RaftResult {
         found = false;
         value.clear();
         version = 0;
+        stamp = 0;
         token = 0;
         leaseExpiry = 0;
         holder.clear();
@@ -143,6 +148,8 @@ enum class RaftMsgType : std::uint8_t {
     InstallSnapshotReply,
     ClientRequest,
     ClientReply,
+    ReadIndex,      // follower → leader: the read index for follower reads (requestId = the follower's)
+    ReadIndexReply, // leader → follower: result.index = the read index, or status NotLeader
 };
 const char* toString(RaftMsgType type);
 
@@ -171,6 +178,7 @@ struct RaftMessage {
     // InstallSnapshot
     std::shared_ptr<const RaftSnapshot> snapshot;
     // Client request / reply
+    bool followerRead = false;        // a read any node may serve (RaftReadMode::Random)
     std::uint64_t requestId = 0;
     std::uint32_t attempt = 0;
     RaftOp op = RaftOp::Noop;
@@ -186,6 +194,7 @@ struct RaftMessage {
         prevLogIndex = prevLogTerm = leaderCommit = round = sendId = matchIndex = conflictIndex = conflictTerm = 0;
         entries.clear();
         snapshot.reset();
+        followerRead = false;
         requestId = 0;
         attempt = 0;
         op = RaftOp::Noop;

@@ -235,18 +235,25 @@ private slots:
         QTest::addColumn<quint64>("seed");
         QTest::addColumn<int>("scenario");
         QTest::addColumn<bool>("serviceModel");
+        QTest::addColumn<bool>("randomReads");
         for (quint64 seed : {201, 202}) {
-            QTest::addRow("calm, seed %llu", seed) << seed << int(Scenario::Calm) << false;
-            QTest::addRow("leader crashes, seed %llu", seed) << seed << int(Scenario::LeaderCrashes) << false;
-            QTest::addRow("leader's region partitioned, seed %llu", seed) << seed << int(Scenario::Partition) << false;
+            QTest::addRow("calm, seed %llu", seed) << seed << int(Scenario::Calm) << false << false;
+            QTest::addRow("leader crashes, seed %llu", seed) << seed << int(Scenario::LeaderCrashes) << false << false;
+            QTest::addRow("leader's region partitioned, seed %llu", seed) << seed << int(Scenario::Partition) << false << false;
         }
-        QTest::addRow("leader crashes, service model, seed 203") << quint64(203) << int(Scenario::LeaderCrashes) << true;
+        QTest::addRow("leader crashes, service model, seed 203") << quint64(203) << int(Scenario::LeaderCrashes) << true << false;
+        // Reads at random replicas (follower ReadIndex).
+        QTest::addRow("follower reads, calm, seed 204") << quint64(204) << int(Scenario::Calm) << false << true;
+        QTest::addRow("follower reads, leader crashes, seed 205") << quint64(205) << int(Scenario::LeaderCrashes) << false << true;
+        QTest::addRow("follower reads, partition, seed 206") << quint64(206) << int(Scenario::Partition) << false << true;
+        QTest::addRow("follower reads, leader crashes, service model, seed 207") << quint64(207) << int(Scenario::LeaderCrashes) << true << true;
     }
     void concurrentClientHistoryIsLinearizable()
     {
         QFETCH(quint64, seed);
         QFETCH(int, scenario);
         QFETCH(bool, serviceModel);
+        QFETCH(bool, randomReads);
         sim::WorldConfig wc;
         wc.seed = seed;
         sim::World w(wc);
@@ -270,7 +277,8 @@ private slots:
             const std::string path = sim::strCat(regions[p % 3], "/app/client-", p);
             procs.push_back(Process{p,
                                     std::make_unique<RaftClient>(
-                                        c, path, RaftClientConfig{300 * kMillisecond, 60 * kMillisecond, 10 * kMillisecond}),
+                                        c, path, RaftClientConfig{300 * kMillisecond, 60 * kMillisecond, 10 * kMillisecond,
+                                                                  randomReads ? RaftReadMode::Random : RaftReadMode::Leader}),
                                     w.stream(sim::strCat("test/", path)), 0});
         }
         History h{w, procs, w.now() + 6 * kSecond, w.kind("test.think")};
@@ -324,6 +332,13 @@ private slots:
             QVERIFY2(timeouts + definiteFailures > 0, qPrintable(summary));
         }
         QCOMPARE(c.safetyViolations(), std::uint64_t{0});
+        std::uint64_t followerReads = 0;
+        for (std::size_t i = 0; i < c.size(); ++i)
+            followerReads += c.node(i).followerReadsServed();
+        if (randomReads)
+            QVERIFY2(followerReads > std::uint64_t(reads / 4), qPrintable(summary));
+        else
+            QCOMPARE(followerReads, std::uint64_t{0});
 
         const LinearizabilityResult r = RaftLinearizabilityChecker().check(history, 0);
         QVERIFY2(!r.exhausted, qPrintable(summary));

@@ -1,0 +1,74 @@
+// What the buffer-pool model costs in CPU (goal: page-miss accounting ≤ 1.5× a plain
+// in-memory shard). Results and the command: docs/BENCHMARKS.md, "SQL page cache".
+//
+// BM_SqlShardPageCache: scattered point reads by primary key through SqlCluster::read
+// (network, the primary's ServiceQueue, SQLite, the reply event), driven on the world's
+// scheduler until each reply, on a 100 000-row table (4 KiB pages, ~700 pages).
+//   cache=0      the default: a plain :memory: database, unbounded, no accounting
+//   cache=4096   memdb VFS, a cache larger than the table: accounting, no misses
+//   cache=64     memdb VFS, a cache of ~1/10 of the table: most reads miss a page
+// items_per_second = queries; misses_per_query from SqlStats::pageMisses;
+// virtual_us_per_query = the latency the cost model charged (simulated, not CPU).
+#include "backend/infra/sql_cluster.h"
+
+#include <benchmark/benchmark.h>
+
+#include <memory>
+
+using namespace livedeck;
+using namespace livedeck::infra;
+
+namespace {
+
+constexpr std::int64_t kRows = 100'000;
+
+void BM_SqlShardPageCache(benchmark::State& state)
+{
+    const std::int64_t pages = state.range(0);
+    sim::World world;
+    SqlClusterConfig c;
+    c.name = "bench/conv-db";
+    c.shards = 1;
+    c.placement = {"sh-a1"};
+    c.schema = {"CREATE TABLE conv (id INTEGER PRIMARY KEY, uid INTEGER NOT NULL, peer INTEGER NOT NULL, "
+                "unread INTEGER NOT NULL)"};
+    c.pageCache.pages = pages;
+    auto created = SqlCluster::create(world, std::move(c));
+    if (!created.ok())
+        std::abort();
+    std::unique_ptr<SqlCluster> cluster = std::move(*created);
+    {
+        SqlBatch load;
+        load.reserve(static_cast<std::size_t>(kRows), static_cast<std::size_t>(kRows) * 4);
+        for (std::int64_t i = 0; i < kRows; ++i)
+            load.add("INSERT INTO conv VALUES (?, ?, ?, ?)", {i, i % 9'973, i % 7'919, i % 7});
+        SqlStats stats;
+        SqlConnection::WriteOutcome out;
+        if (!cluster->shard(0).primary().connection().runBatch(load, stats, out).ok())
+            std::abort();
+    }
+    std::int64_t q = 0;
+    std::uint64_t misses = 0;
+    sim::Nanos latency = 0;
+    for (auto _ : state) {
+        const std::int64_t id = (q++ * 7'919) % kRows;
+        bool done = false;
+        cluster->read(0, Consistency::Strong, SqlQuery{"SELECT unread FROM conv WHERE id = ?", {id}}, SqlCall{},
+                      [&](SqlResult& r) {
+                          done = true;
+                          misses += r.stats.pageMisses;
+                          latency += r.latency;
+                          if (!r.ok() || r.rowCount() != 1)
+                              std::abort();
+                      });
+        while (!done && world.scheduler().step()) {
+        }
+    }
+    state.SetItemsProcessed(state.iterations());
+    state.counters["misses_per_query"] = static_cast<double>(misses) / static_cast<double>(state.iterations());
+    state.counters["virtual_us_per_query"] =
+        static_cast<double>(latency) / 1e3 / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_SqlShardPageCache)->ArgNames({"cache"})->Arg(0)->Arg(4096)->Arg(64);
+
+} // namespace

@@ -30,7 +30,7 @@ bool parseCachePolicy(std::string_view name, CachePolicyKind& out)
     return false;
 }
 
-std::uint32_t CachePolicy::allocEntry(CacheKey key, std::uint64_t bytes)
+std::uint32_t CachePolicy::newEntry(CacheKey key, std::uint64_t bytes)
 {
     std::uint32_t index;
     if (!m_free.empty()) {
@@ -43,16 +43,46 @@ std::uint32_t CachePolicy::allocEntry(CacheKey key, std::uint64_t bytes)
     Entry& e = m_entries[index];
     e = Entry{};
     e.key = key;
-    e.bytes = bytes;
-    m_index.emplace(key, index);
-    m_used += bytes;
-    ++m_objects;
+    e.bytes = static_cast<std::uint32_t>(bytes);
     return index;
 }
 
-void CachePolicy::freeEntry(std::uint32_t index)
+bool CachePolicy::admit(CacheKey key, std::uint32_t existing, std::uint64_t bytes, std::vector<CacheKey>* evicted)
 {
-    m_free.push_back(index);
+    if (bytes > m_capacity || bytes >= (1ull << 32))
+        return false;
+    const bool ghost = existing != kNil;
+    if (ghost)
+        claimGhost(existing);
+    makeRoom(bytes, evicted);
+    std::uint32_t i;
+    if (ghost) {
+        i = existing;
+        m_entries[i].bytes = static_cast<std::uint32_t>(bytes);
+        m_entries[i].freq = 0;
+    } else {
+        i = newEntry(key, bytes);
+        m_index.emplace(key, i);
+    }
+    m_used += bytes;
+    ++m_objects;
+    place(i, ghost);
+    return true;
+}
+
+bool CachePolicy::erase(CacheKey key)
+{
+    const std::uint32_t i = find(key);
+    if (i == kNil)
+        return false;
+    if (!live(i)) {
+        unplace(i);
+        dropGhost(i);
+        return false;
+    }
+    unplace(i);
+    dropEntry(i, nullptr);
+    return true;
 }
 
 void CachePolicy::dropEntry(std::uint32_t index, std::vector<CacheKey>* evicted)
@@ -63,7 +93,22 @@ void CachePolicy::dropEntry(std::uint32_t index, std::vector<CacheKey>* evicted)
     --m_objects;
     if (evicted)
         evicted->push_back(e.key);
-    freeEntry(index);
+    m_free.push_back(index);
+}
+
+void CachePolicy::toGhost(std::uint32_t index, std::vector<CacheKey>* evicted)
+{
+    const Entry& e = m_entries[index];
+    m_used -= e.bytes;
+    --m_objects;
+    if (evicted)
+        evicted->push_back(e.key);
+}
+
+void CachePolicy::dropGhost(std::uint32_t index)
+{
+    m_index.erase(m_entries[index].key);
+    m_free.push_back(index);
 }
 
 void CachePolicy::pushHead(List& list, std::uint32_t index)

@@ -11,7 +11,8 @@
 // - access(key, bytes) = lookup, and insert on a miss: one trace step.
 // - Entries live in a pooled array linked by 32-bit indices; the index is a flat hash
 //   map that is looked up, never iterated: no allocation per request in steady state
-//   and eviction order never depends on hash order.
+//   and eviction order never depends on hash order. An access probes the index once
+//   (plus once more for a new key's slot, which is then in cache). Objects < 4 GiB.
 // Single-threaded.
 #pragma once
 
@@ -34,17 +35,40 @@ class CachePolicy {
 public:
     virtual ~CachePolicy() = default;
     virtual CachePolicyKind kind() const = 0;
-    virtual bool lookup(CacheKey key) = 0;
-    virtual bool insert(CacheKey key, std::uint64_t bytes, std::vector<CacheKey>* evicted) = 0;
-    virtual bool erase(CacheKey key) = 0;
-    virtual bool contains(CacheKey key) const = 0;
 
+    // True when the key is cached; records the access.
+    bool lookup(CacheKey key)
+    {
+        const std::uint32_t i = find(key);
+        if (i == kNil || !live(i))
+            return false;
+        onHit(i);
+        return true;
+    }
+    // Admits an absent key (false when present or larger than the whole cache).
+    bool insert(CacheKey key, std::uint64_t bytes, std::vector<CacheKey>* evicted)
+    {
+        const std::uint32_t i = find(key);
+        if (i != kNil && live(i))
+            return false;
+        return admit(key, i, bytes, evicted);
+    }
+    // One trace step: a hit, or an admission on a miss (one index probe for a hit).
     bool access(CacheKey key, std::uint64_t bytes, std::vector<CacheKey>* evicted = nullptr)
     {
-        if (lookup(key))
+        const std::uint32_t i = find(key);
+        if (i != kNil && live(i)) {
+            onHit(i);
             return true;
-        insert(key, bytes, evicted);
+        }
+        admit(key, i, bytes, evicted);
         return false;
+    }
+    bool erase(CacheKey key);
+    bool contains(CacheKey key) const
+    {
+        const std::uint32_t i = find(key);
+        return i != kNil && live(i);
     }
 
     std::uint64_t capacityBytes() const { return m_capacity; }
@@ -60,11 +84,11 @@ protected:
     static constexpr std::uint32_t kNil = 0xFFFFFFFFu;
     struct Entry {
         CacheKey key = 0;
-        std::uint64_t bytes = 0;
+        std::uint32_t bytes = 0;
         std::uint32_t newer = kNil;
         std::uint32_t older = kNil;
         std::uint8_t freq = 0;   // access bits / counter
-        std::uint8_t queue = 0;  // which list (S3-FIFO: 0 small, 1 main)
+        std::uint8_t queue = 0;  // which list (S3-FIFO: 0 small, 1 main, 2 ghost)
     };
     struct List {
         std::uint32_t head = kNil; // newest
@@ -73,8 +97,20 @@ protected:
         std::uint64_t count = 0;
     };
 
-    std::uint32_t allocEntry(CacheKey key, std::uint64_t bytes);
-    void freeEntry(std::uint32_t index);
+    // Policy hooks. `live(i)`: the entry holds data (S3-FIFO's ghosts do not).
+    virtual bool live(std::uint32_t) const { return true; }
+    virtual void onHit(std::uint32_t i) = 0;
+    // Evicts until usedBytes() + bytes fits.
+    virtual void makeRoom(std::uint64_t bytes, std::vector<CacheKey>* evicted) = 0;
+    // Links a newly admitted entry; `ghost` = it was found as a ghost (index i reused).
+    virtual void place(std::uint32_t i, bool ghost) = 0;
+    // Takes a ghost entry off its list before room is made (so it cannot be dropped).
+    virtual void claimGhost(std::uint32_t) {}
+    // Unlinks an entry that is being erased.
+    virtual void unplace(std::uint32_t i) = 0;
+
+    bool admit(CacheKey key, std::uint32_t existing, std::uint64_t bytes, std::vector<CacheKey>* evicted);
+    std::uint32_t newEntry(CacheKey key, std::uint64_t bytes);
     void pushHead(List& list, std::uint32_t index);
     void unlink(List& list, std::uint32_t index);
     std::uint32_t find(CacheKey key) const
@@ -82,8 +118,12 @@ protected:
         auto it = m_index.find(key);
         return it == m_index.end() ? kNil : it->second;
     }
-    // Removes an entry entirely (index, accounting, pool); it must already be unlinked.
+    // Evicts a live entry entirely (index, accounting, pool); it must already be unlinked.
     void dropEntry(std::uint32_t index, std::vector<CacheKey>* evicted);
+    // Turns a live, unlinked entry into a ghost: no data, still indexed.
+    void toGhost(std::uint32_t index, std::vector<CacheKey>* evicted);
+    // Forgets a ghost entry (unlinked) entirely.
+    void dropGhost(std::uint32_t index);
 
     std::vector<Entry> m_entries;
     std::vector<std::uint32_t> m_free;

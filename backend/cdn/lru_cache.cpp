@@ -2,40 +2,22 @@
 
 namespace livedeck::cdn {
 
-bool LruCache::lookup(CacheKey key)
+void LruCache::onHit(std::uint32_t i)
 {
-    const std::uint32_t i = find(key);
-    if (i == kNil)
-        return false;
     if (m_list.head != i) {
         unlink(m_list, i);
         pushHead(m_list, i);
     }
-    return true;
 }
 
-bool LruCache::insert(CacheKey key, std::uint64_t bytes, std::vector<CacheKey>* evicted)
+void LruCache::makeRoom(std::uint64_t bytes, std::vector<CacheKey>* evicted)
 {
-    if (bytes > m_capacity || find(key) != kNil)
-        return false;
     while (m_used + bytes > m_capacity) {
         const std::uint32_t victim = m_list.tail;
         unlink(m_list, victim);
         dropEntry(victim, evicted);
         ++m_evictions;
     }
-    pushHead(m_list, allocEntry(key, bytes));
-    return true;
-}
-
-bool LruCache::erase(CacheKey key)
-{
-    const std::uint32_t i = find(key);
-    if (i == kNil)
-        return false;
-    unlink(m_list, i);
-    dropEntry(i, nullptr);
-    return true;
 }
 
 std::vector<CacheKey> LruCache::order() const

@@ -10,14 +10,15 @@ class LruCache final : public CachePolicy {
 public:
     explicit LruCache(std::uint64_t capacityBytes) : CachePolicy(capacityBytes) {}
     CachePolicyKind kind() const override { return CachePolicyKind::Lru; }
-    bool lookup(CacheKey key) override;
-    bool insert(CacheKey key, std::uint64_t bytes, std::vector<CacheKey>* evicted) override;
-    bool erase(CacheKey key) override;
-    bool contains(CacheKey key) const override { return find(key) != kNil; }
     // Keys from most to least recently used (tests).
     std::vector<CacheKey> order() const;
 
 private:
+    void onHit(std::uint32_t i) override;
+    void makeRoom(std::uint64_t bytes, std::vector<CacheKey>* evicted) override;
+    void place(std::uint32_t i, bool) override { pushHead(m_list, i); }
+    void unplace(std::uint32_t i) override { unlink(m_list, i); }
+
     List m_list;
 };
 

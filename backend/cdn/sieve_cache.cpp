@@ -2,15 +2,6 @@
 
 namespace livedeck::cdn {
 
-bool SieveCache::lookup(CacheKey key)
-{
-    const std::uint32_t i = find(key);
-    if (i == kNil)
-        return false;
-    m_entries[i].freq = 1;
-    return true;
-}
-
 void SieveCache::evictOne(std::vector<CacheKey>* evicted)
 {
     std::uint32_t o = m_hand != kNil ? m_hand : m_list.tail;
@@ -24,26 +15,17 @@ void SieveCache::evictOne(std::vector<CacheKey>* evicted)
     ++m_evictions;
 }
 
-bool SieveCache::insert(CacheKey key, std::uint64_t bytes, std::vector<CacheKey>* evicted)
+void SieveCache::makeRoom(std::uint64_t bytes, std::vector<CacheKey>* evicted)
 {
-    if (bytes > m_capacity || find(key) != kNil)
-        return false;
     while (m_used + bytes > m_capacity)
         evictOne(evicted);
-    pushHead(m_list, allocEntry(key, bytes));
-    return true;
 }
 
-bool SieveCache::erase(CacheKey key)
+void SieveCache::unplace(std::uint32_t i)
 {
-    const std::uint32_t i = find(key);
-    if (i == kNil)
-        return false;
     if (m_hand == i)
         m_hand = m_entries[i].newer;
     unlink(m_list, i);
-    dropEntry(i, nullptr);
-    return true;
 }
 
 } // namespace livedeck::cdn

@@ -13,12 +13,12 @@ class SieveCache final : public CachePolicy {
 public:
     explicit SieveCache(std::uint64_t capacityBytes) : CachePolicy(capacityBytes) {}
     CachePolicyKind kind() const override { return CachePolicyKind::Sieve; }
-    bool lookup(CacheKey key) override;
-    bool insert(CacheKey key, std::uint64_t bytes, std::vector<CacheKey>* evicted) override;
-    bool erase(CacheKey key) override;
-    bool contains(CacheKey key) const override { return find(key) != kNil; }
 
 private:
+    void onHit(std::uint32_t i) override { m_entries[i].freq = 1; }
+    void makeRoom(std::uint64_t bytes, std::vector<CacheKey>* evicted) override;
+    void place(std::uint32_t i, bool) override { pushHead(m_list, i); }
+    void unplace(std::uint32_t i) override;
     void evictOne(std::vector<CacheKey>* evicted);
 
     List m_list;

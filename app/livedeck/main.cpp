@@ -84,47 +84,95 @@ std::unique_ptr<livedeck::ui::ClusterSource> makeRemote(QWidget* window, const Q
 }
 #endif
 
+// The console's command line. Built before any QApplication exists, so --help and
+// --version answer without a display.
+struct ConsoleOptions {
+    QCommandLineOption replay{QStringList{QStringLiteral("replay")}, QStringLiteral("Replay a run recording."),
+                              QStringLiteral("FILE")};
+    QCommandLineOption drill{QStringList{QStringLiteral("drill")},
+                             QStringLiteral("Run a drill file, or a built-in drill by name (default: %1).")
+                                 .arg(livedeck::ui::defaultDrillName().isEmpty() ? QStringLiteral("none built in")
+                                                                                 : livedeck::ui::defaultDrillName()),
+                             QStringLiteral("FILE")};
+    QCommandLineOption seed{QStringList{QStringLiteral("seed")},
+                            QStringLiteral("Master seed of the run (default: the drill file's seed)."), QStringLiteral("N")};
+    QCommandLineOption synthetic{QStringList{QStringLiteral("synthetic")},
+                                 QStringLiteral("Run the open-ended synthetic world instead of a drill.")};
+    QCommandLineOption speed{QStringList{QStringLiteral("speed")},
+                             QStringLiteral("Simulated seconds per wall second, or 'max' (default 1)."),
+                             QStringLiteral("K|max"), QStringLiteral("1")};
+    QCommandLineOption attach{QStringList{QStringLiteral("attach")},
+                              QStringLiteral("Attach to a remote cluster (a livedeckd node) at HOST:PORT."),
+                              QStringLiteral("HOST:PORT")};
+    QCommandLineOption token{QStringList{QStringLiteral("token-file")},
+                             QStringLiteral("Bearer token for --attach: the file's first line is "
+                                            "'<token> [<role> <name>]'."),
+                             QStringLiteral("FILE")};
+
+    void addTo(QCommandLineParser& parser) const
+    {
+        parser.setApplicationDescription(QStringLiteral(
+            "Control console for the live-streaming backend emulator. With no argument it runs the\n"
+            "built-in gala drill in an embedded world at real time ×1."));
+        parser.addHelpOption();
+        parser.addVersionOption();
+        parser.addOptions({drill, replay, seed, speed, synthetic, attach, token});
+    }
+};
+
+void setIdentity()
+{
+    QCoreApplication::setApplicationName(QStringLiteral("livedeck"));
+    QCoreApplication::setOrganizationName(QStringLiteral("livedeck"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(LIVEDECK_BUILD_ID));
+}
+
+// True when the command line asks only for text (help or version): no window, no display.
+bool wantsTextOnly(int argc, char** argv)
+{
+    for (int i = 1; i < argc; ++i) {
+        const QByteArray arg(argv[i]);
+        if (arg == "--")
+            break;
+        if (arg == "-h" || arg == "--help" || arg == "-?" || arg == "--help-all" || arg == "-v" || arg == "--version")
+            return true;
+    }
+    return false;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
 {
+    if (wantsTextOnly(argc, argv)) {
+        QCoreApplication core(argc, argv);
+        setIdentity();
+        const ConsoleOptions options;
+        QCommandLineParser parser;
+        options.addTo(parser);
+        parser.process(core); // prints help or version and exits; errors exit 1 with a message
+        return 0;
+    }
     QElapsedTimer sinceStart; // for the "dashboards live after … ms" line (issue 7: within 1.5 s)
     sinceStart.start();
     QApplication app(argc, argv);
-    QApplication::setApplicationName(QStringLiteral("livedeck"));
-    QApplication::setOrganizationName(QStringLiteral("livedeck"));
-    QApplication::setApplicationVersion(QStringLiteral(LIVEDECK_BUILD_ID));
+    setIdentity();
+    // The desktop entry and AppStream id (packaging/desktop/): lets the desktop match the
+    // window to its launcher and icon.
+    QGuiApplication::setDesktopFileName(QStringLiteral("org.livedeck.Livedeck"));
     if (QStyleFactory::keys().contains(QStringLiteral("Fusion")))
         QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
 
+    const ConsoleOptions options;
+    const QCommandLineOption& replayOption = options.replay;
+    const QCommandLineOption& drillOption = options.drill;
+    const QCommandLineOption& seedOption = options.seed;
+    const QCommandLineOption& syntheticOption = options.synthetic;
+    const QCommandLineOption& speedOption = options.speed;
+    const QCommandLineOption& attachOption = options.attach;
+    const QCommandLineOption& tokenOption = options.token;
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
-        "Control console for the live-streaming backend emulator. With no argument it runs the\n"
-        "built-in gala drill in an embedded world at real time ×1."));
-    parser.addHelpOption();
-    parser.addVersionOption();
-    const QCommandLineOption replayOption(QStringList{QStringLiteral("replay")}, QStringLiteral("Replay a run recording."),
-                                          QStringLiteral("FILE"));
-    const QCommandLineOption drillOption(QStringList{QStringLiteral("drill")},
-                                         QStringLiteral("Run a drill file, or a built-in drill by name (default: %1).")
-                                             .arg(livedeck::ui::defaultDrillName().isEmpty() ? QStringLiteral("none built in")
-                                                                                             : livedeck::ui::defaultDrillName()),
-                                         QStringLiteral("FILE"));
-    const QCommandLineOption seedOption(QStringList{QStringLiteral("seed")},
-                                        QStringLiteral("Master seed of the run (default: the drill file's seed)."), QStringLiteral("N"));
-    const QCommandLineOption syntheticOption(QStringList{QStringLiteral("synthetic")},
-                                             QStringLiteral("Run the open-ended synthetic world instead of a drill."));
-    const QCommandLineOption speedOption(QStringList{QStringLiteral("speed")},
-                                         QStringLiteral("Simulated seconds per wall second, or 'max' (default 1)."),
-                                         QStringLiteral("K|max"), QStringLiteral("1"));
-    const QCommandLineOption attachOption(QStringList{QStringLiteral("attach")},
-                                          QStringLiteral("Attach to a remote cluster (a livedeckd node) at HOST:PORT."),
-                                          QStringLiteral("HOST:PORT"));
-    const QCommandLineOption tokenOption(QStringList{QStringLiteral("token-file")},
-                                         QStringLiteral("Bearer token for --attach: the file's first line is "
-                                                        "'<token> [<role> <name>]'."),
-                                         QStringLiteral("FILE"));
-    parser.addOptions({drillOption, replayOption, seedOption, speedOption, syntheticOption, attachOption, tokenOption});
+    options.addTo(parser);
     parser.process(app);
 
     bool ok = true;

@@ -71,6 +71,7 @@ int serve(const node::NodeCommandLine& cl)
     rpc::NodeOptions options;
     options.listen = cl.listen;
     options.insecure = cl.insecure;
+    options.healthListen = cl.healthListen;
     if (!cl.tokenFile.empty()) {
         auto tokens = rpc::TokenStore::load(cl.tokenFile);
         if (!tokens.ok()) {
@@ -138,6 +139,9 @@ int serve(const node::NodeCommandLine& cl)
         worldHost.stop();
         return port.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
     }
+    if (server.healthPort() != 0)
+        std::cout << "livedeckd: health checks (grpc.health.v1, plaintext) on "
+                  << cl.healthListen.substr(0, cl.healthListen.rfind(':')) << ":" << server.healthPort() << std::endl;
     std::unique_ptr<rpc::PrometheusExporter> exporter;
     if (!cl.metrics.empty()) {
         exporter = std::make_unique<rpc::PrometheusExporter>(worldHost);

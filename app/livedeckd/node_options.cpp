@@ -28,6 +28,8 @@ std::string nodeHelpText()
            "  --tls-cert FILE      PEM certificate chain for TLS\n"
            "  --tls-key FILE       PEM private key for TLS\n"
            "  --insecure           accept bearer tokens over plaintext off loopback\n"
+           "  --health-listen ADDR also serve the gRPC health service (grpc.health.v1) alone, in\n"
+           "                       plaintext and without tokens, on ADDR (for probes, e.g. Kubernetes)\n"
            "  --metrics ADDR       serve Prometheus metrics on ADDR (e.g. 127.0.0.1:9464), path /metrics\n"
            "  --drill FILE|NAME    the drill to host: a drill file or a built-in drill (default gala)\n"
            "  --seed N             seed of the run (default: the drill's own)\n"
@@ -104,6 +106,9 @@ std::optional<NodeCommandLine> parseNodeCommandLine(const std::vector<std::strin
                 return std::nullopt;
         } else if (arg == "--metrics") {
             if (!takeValue(c.metrics))
+                return std::nullopt;
+        } else if (arg == "--health-listen") {
+            if (!takeValue(c.healthListen))
                 return std::nullopt;
         } else if (arg == "--port-file") {
             if (!takeValue(c.portFile))

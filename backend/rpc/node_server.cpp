@@ -5,9 +5,22 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
 #include <grpcpp/server_builder.h>
 
 namespace livedeck::rpc {
+namespace {
+
+// Drops the process-wide server plugins (server reflection) from one builder, so the
+// health address serves grpc.health.v1 and nothing else.
+class NoPluginsOption final : public grpc::ServerBuilderOption {
+public:
+    void UpdateArguments(grpc::ChannelArguments* /*args*/) override {}
+    void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override { plugins->clear(); }
+};
+
+} // namespace
 
 bool isLoopbackAddress(const std::string& hostPort)
 {
@@ -67,8 +80,27 @@ absl::StatusOr<int> NodeServer::start()
         m_service.reset();
         return absl::UnavailableError(sim::strCat("cannot listen on ", m_options.listen, " (address in use or invalid)"));
     }
-    if (auto* health = m_server->GetHealthCheckService())
-        health->SetServingStatus(true);
+    if (!m_options.healthListen.empty()) {
+        // Plaintext on purpose (probes speak no TLS); it answers only "is the node up".
+        grpc::ServerBuilder healthBuilder;
+        healthBuilder.SetOption(std::make_unique<NoPluginsOption>());
+        healthBuilder.RegisterCallbackGenericService(&m_healthFallback);
+        healthBuilder.AddListeningPort(m_options.healthListen, grpc::InsecureServerCredentials(), &m_healthPort);
+        healthBuilder.SetMaxReceiveMessageSize(4 << 10);
+        healthBuilder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+        m_healthServer = healthBuilder.BuildAndStart();
+        if (!m_healthServer || m_healthPort == 0) {
+            m_healthServer.reset();
+            m_healthPort = 0;
+            shutdown(std::chrono::milliseconds(0));
+            return absl::UnavailableError(
+                sim::strCat("cannot serve health checks on ", m_options.healthListen, " (address in use or invalid)"));
+        }
+    }
+    for (grpc::Server* server : {m_server.get(), m_healthServer.get()}) {
+        if (auto* health = server ? server->GetHealthCheckService() : nullptr)
+            health->SetServingStatus(true);
+    }
     return m_port;
 }
 
@@ -76,9 +108,16 @@ void NodeServer::shutdown(std::chrono::milliseconds grace)
 {
     if (!m_server)
         return;
-    if (auto* health = m_server->GetHealthCheckService())
-        health->SetServingStatus(false);
+    for (grpc::Server* server : {m_server.get(), m_healthServer.get()}) {
+        if (auto* health = server ? server->GetHealthCheckService() : nullptr)
+            health->SetServingStatus(false);
+    }
     m_service->shutdown();
+    if (m_healthServer) {
+        m_healthServer->Shutdown(std::chrono::system_clock::now() + grace); // wall-clock: gRPC shutdown grace (backend/rpc)
+        m_healthServer->Wait();
+        m_healthServer.reset();
+    }
     m_server->Shutdown(std::chrono::system_clock::now() + grace); // wall-clock: gRPC shutdown grace (backend/rpc)
     m_server->Wait();
     m_server.reset();

@@ -1,5 +1,7 @@
 // NodeServer: the gRPC server livedeckd runs — ClusterService, the standard health
-// service (grpc.health.v1) and server reflection, on one address.
+// service (grpc.health.v1) and server reflection, on one address; optionally a second,
+// plaintext address (`healthListen`) that serves grpc.health.v1 alone, for probes that
+// speak neither TLS nor tokens (Kubernetes' gRPC probes, deploy/kubernetes/).
 //
 // Access policy (docs/API.md "Access"):
 // - bound to loopback (127.0.0.1, ::1, localhost): tokens optional;
@@ -14,6 +16,7 @@
 #include "backend/rpc/cluster_service.h"
 
 #include <absl/status/statusor.h>
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/server.h>
 
 #include <memory>
@@ -27,6 +30,7 @@ struct NodeOptions {
     std::string tlsCertPem;                // both empty: plaintext
     std::string tlsKeyPem;
     bool insecure = false;                 // accept a plaintext token off loopback
+    std::string healthListen;              // non-empty: plaintext grpc.health.v1 only, here
     ServiceOptions service;
 };
 
@@ -45,6 +49,7 @@ public:
     // Ends streams, then stops the server (in-flight unary calls get `grace`).
     void shutdown(std::chrono::milliseconds grace = std::chrono::milliseconds(500));
     int boundPort() const { return m_port; }
+    int healthPort() const { return m_healthPort; } // 0 without healthListen
     ClusterServiceImpl& service() { return *m_service; }
 
 private:
@@ -53,7 +58,12 @@ private:
     NodeOptions m_options;
     std::unique_ptr<ClusterServiceImpl> m_service;
     std::unique_ptr<grpc::Server> m_server;
+    std::unique_ptr<grpc::Server> m_healthServer;
+    // Answers UNIMPLEMENTED to every method but the health service's (gRPC wants a
+    // service of its own on a server before it adds the default health service).
+    grpc::CallbackGenericService m_healthFallback;
     int m_port = 0;
+    int m_healthPort = 0;
 };
 
 } // namespace livedeck::rpc

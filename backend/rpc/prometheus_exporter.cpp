@@ -6,6 +6,10 @@
 #include <prometheus/exposer.h>
 #include <prometheus/metric_type.h>
 
+#include <chrono>
+#include <cmath>
+#include <future>
+#include <limits>
 #include <map>
 #include <stdexcept>
 
@@ -49,15 +53,50 @@ std::vector<ClientMetric::Label> labelsOf(const v1::SeriesDef& def)
     return labels;
 }
 
-const char* quantileOf(v1::MetricType t)
+std::vector<ClientMetric::Label> labelsOf(const std::string& component, const std::string& labels)
 {
-    switch (t) {
-    case v1::METRIC_TYPE_HISTOGRAM_P50: return "0.5";
-    case v1::METRIC_TYPE_HISTOGRAM_P90: return "0.9";
-    case v1::METRIC_TYPE_HISTOGRAM_P99: return "0.99";
-    case v1::METRIC_TYPE_HISTOGRAM_P999: return "0.999";
-    default: return nullptr;
+    v1::SeriesDef def;
+    def.set_component(component);
+    def.set_labels(labels);
+    return labelsOf(def);
+}
+
+// Nanoseconds per exported unit step: recorded values are nanoseconds; "ms", "s" and
+// "us" histograms are exported in seconds, unitless ones as recorded.
+double exportScale(const std::string& unit)
+{
+    return unit == "ms" || unit == "s" || unit == "us" ? 1e-9 : 1.0;
+}
+
+// Cumulative bucket counts of `h` at `bounds` (exported units) plus +Inf. A histogram
+// bucket counts at the first bound >= its upper edge (its largest value), so no bound
+// counts a value above it. Counts are weighted (real-equivalent) and rounded.
+ClientMetric::Histogram toPrometheus(const telemetry::Histogram& h, double scale, const std::vector<double>& bounds)
+{
+    ClientMetric::Histogram out;
+    const auto rounded = [](double w) { return static_cast<std::uint64_t>(std::llround(std::max(0.0, w))); };
+    std::vector<double> perBound(bounds.size() + 1, 0.0);
+    double total = 0.0;
+    for (std::size_t i = 0; i < h.bucketCount(); ++i) {
+        const double w = h.bucketWeight(i);
+        if (!(w > 0.0))
+            continue;
+        total += w;
+        const double largest = static_cast<double>(telemetry::Histogram::bucketHigh(i) - 1) * scale;
+        std::size_t b = 0;
+        while (b < bounds.size() && bounds[b] < largest)
+            ++b;
+        perBound[b] += w;
     }
+    double running = 0.0;
+    for (std::size_t b = 0; b < bounds.size(); ++b) {
+        running += perBound[b];
+        out.bucket.push_back({rounded(running), bounds[b]});
+    }
+    out.bucket.push_back({rounded(total), std::numeric_limits<double>::infinity()});
+    out.sample_count = rounded(total);
+    out.sample_sum = h.sum() * scale;
+    return out;
 }
 
 const char* breakerStateName(v1::BreakerStateKind k)
@@ -77,7 +116,37 @@ const char* breakerStateName(v1::BreakerStateKind k)
 
 std::string SnapshotCollectable::metricName(const std::string& seriesName) { return "livedeck_" + sanitize(seriesName); }
 
-SnapshotCollectable::SnapshotCollectable(host::WorldHost& host)
+const std::vector<double>& SnapshotCollectable::latencyBoundsSeconds()
+{
+    static const std::vector<double> bounds{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                            0.05,   0.1,     0.25,   0.5,   1.0,    2.5,   5.0,  10.0, 30.0, 60.0};
+    return bounds;
+}
+
+std::vector<HistogramExport> SnapshotCollectable::histogramsOf(host::WorldHost& host)
+{
+    auto future = host.query([](host::HostedRun& run) {
+        std::vector<HistogramExport> out;
+        const telemetry::MetricsRegistry& metrics = run.telemetry().metrics();
+        for (std::size_t i = 0; i < metrics.metrics().size(); ++i) {
+            if (const telemetry::Histogram* h = metrics.cumulativeHistogram(i)) {
+                const telemetry::MetricInfo& info = metrics.metrics()[i];
+                out.push_back(HistogramExport{info.name, info.component, info.labels, info.unit, *h});
+            }
+        }
+        return out;
+    });
+    // The host answers between events (within a slice, ~2 ms); a stopped host never does.
+    if (future.wait_for(std::chrono::seconds(5)) != std::future_status::ready)
+        return {};
+    try {
+        return future.get();
+    } catch (const std::exception&) {
+        return {};
+    }
+}
+
+SnapshotCollectable::SnapshotCollectable(host::WorldHost& host) : m_host(host)
 {
     host::SubscribeOptions options;
     options.rateHz = 1.0; // Prometheus scrapes every 15 s by default; rollups are per second
@@ -85,7 +154,8 @@ SnapshotCollectable::SnapshotCollectable(host::WorldHost& host)
     m_sub = host.subscribe(options);
 }
 
-std::vector<MetricFamily> SnapshotCollectable::convert(const v1::Snapshot& snap, const std::vector<v1::SeriesDef>& defs)
+std::vector<MetricFamily> SnapshotCollectable::convert(const v1::Snapshot& snap, const std::vector<v1::SeriesDef>& defs,
+                                                       const std::vector<HistogramExport>& histograms)
 {
     std::map<std::string, MetricFamily> families; // by name: deterministic output order
     const auto family = [&families](const std::string& name, MetricType type, const std::string& help) -> MetricFamily& {
@@ -118,17 +188,30 @@ std::vector<MetricFamily> SnapshotCollectable::convert(const v1::Snapshot& snap,
             family(base + "_per_second", MetricType::Gauge, help + ", per second").metric.push_back(std::move(m));
             break;
         case v1::METRIC_TYPE_GAUGE:
-            m.gauge.value = value;
-            family(base, MetricType::Gauge, help).metric.push_back(std::move(m));
-            break;
-        default:
-            if (const char* q = quantileOf(def.type())) {
-                m.label.push_back({"quantile", q});
+            // Base units: a gauge named in milliseconds ("…lag_ms") is exported in seconds.
+            if (base.size() > 3 && base.compare(base.size() - 3, 3, "_ms") == 0) {
+                m.gauge.value = value / 1000.0;
+                family(base.substr(0, base.size() - 3) + "_seconds", MetricType::Gauge, def.name() + " (in seconds)")
+                    .metric.push_back(std::move(m));
+            } else {
                 m.gauge.value = value;
-                family(base, MetricType::Gauge, help + ", quantiles of the last second").metric.push_back(std::move(m));
+                family(base, MetricType::Gauge, help).metric.push_back(std::move(m));
             }
             break;
+        default:
+            break; // histogram quantiles: exported as the histograms below
         }
+    }
+    for (const HistogramExport& h : histograms) {
+        const double scale = exportScale(h.unit);
+        const bool seconds = scale != 1.0;
+        const std::string name = metricName(h.name) + (seconds ? "_seconds" : "");
+        const std::string help = seconds ? h.name + " (seconds, since the run started)" : h.name + " (since the run started)";
+        ClientMetric m;
+        m.label = labelsOf(h.component, h.labels);
+        static const std::vector<double> unitless{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000};
+        m.histogram = toPrometheus(h.histogram, scale, seconds ? latencyBoundsSeconds() : unitless);
+        family(name, MetricType::Histogram, help).metric.push_back(std::move(m));
     }
     {
         ClientMetric m;
@@ -174,7 +257,7 @@ std::vector<MetricFamily> SnapshotCollectable::Collect() const
     }
     if (!m_latest)
         return {};
-    return convert(*m_latest, m_defs);
+    return convert(*m_latest, m_defs, histogramsOf(m_host));
 }
 
 PrometheusExporter::PrometheusExporter(host::WorldHost& host) : m_host(host) {}

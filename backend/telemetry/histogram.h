@@ -29,6 +29,9 @@ public:
     std::int64_t max() const { return m_count > 0 ? m_max : 0; }
     void reset();
     void merge(const Histogram& other);
+    // The buckets as recorded (exporters): bucket i holds [bucketLow(i), bucketHigh(i)).
+    std::size_t bucketCount() const { return m_buckets.size(); }
+    double bucketWeight(std::size_t index) const { return index < m_buckets.size() ? m_buckets[index] : 0.0; }
 
     static std::size_t bucketIndex(std::int64_t value);
     static std::int64_t bucketLow(std::size_t index);

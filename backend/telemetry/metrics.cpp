@@ -91,6 +91,8 @@ const Histogram* MetricsRegistry::findHistogram(std::string_view name, std::stri
 void MetricsRegistry::rollup(sim::Nanos interval, std::vector<Sample>& out)
 {
     const double seconds = interval > 0 ? sim::toSeconds(interval) : 1.0;
+    if (m_cumulative.size() < m_infos.size())
+        m_cumulative.resize(m_infos.size());
     for (std::size_t i = 0; i < m_infos.size(); ++i) {
         const MetricInfo& info = m_infos[i];
         switch (info.kind) {
@@ -111,11 +113,19 @@ void MetricsRegistry::rollup(sim::Nanos interval, std::vector<Sample>& out)
             out.push_back(Sample{info.firstSeries + 1, h->quantile(0.90) * scale});
             out.push_back(Sample{info.firstSeries + 2, h->quantile(0.99) * scale});
             out.push_back(Sample{info.firstSeries + 3, h->quantile(0.999) * scale});
+            m_cumulative[i].merge(*h);
             h->reset();
             break;
         }
         }
     }
+}
+
+const Histogram* MetricsRegistry::cumulativeHistogram(std::size_t info) const
+{
+    if (info >= m_infos.size() || info >= m_cumulative.size() || m_infos[info].kind != MetricKind::Histogram)
+        return nullptr;
+    return &m_cumulative[info];
 }
 
 void MetricsRegistry::seriesDefs(std::uint32_t firstId, std::vector<v1::SeriesDef>& out) const

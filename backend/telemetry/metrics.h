@@ -5,7 +5,8 @@
 //
 // Per-second rollups on virtual time (Telemetry schedules them): each rollup turns
 // counters into per-second rates, reads gauges, and takes p50/p90/p99/p999 of each
-// histogram's last interval, then resets the interval. Each rolled-up value belongs
+// histogram's last interval, then resets the interval (after merging it into the
+// histogram's cumulative copy, which Prometheus histograms export). Each rolled-up value belongs
 // to a series with a stable id (registration order), described by v1::SeriesDef.
 // Single-threaded (the world's thread).
 #pragma once
@@ -80,6 +81,9 @@ public:
     void rollup(sim::Nanos interval, std::vector<Sample>& out);
 
     const std::vector<MetricInfo>& metrics() const { return m_infos; }
+    // Everything histogram metrics()[info] recorded up to the last rollup (the intervals
+    // merged); nullptr when that metric is not a histogram or has seen no rollup yet.
+    const Histogram* cumulativeHistogram(std::size_t info) const;
     std::uint32_t seriesCount() const { return m_nextSeries; }
     // Definitions of series with id >= firstId, in id order.
     void seriesDefs(std::uint32_t firstId, std::vector<v1::SeriesDef>& out) const;
@@ -102,6 +106,7 @@ private:
     std::vector<MetricInfo> m_infos;
     std::vector<void*> m_objects;              // parallel to m_infos
     std::vector<double> m_lastTotals;          // counters: total at the previous rollup, by info index
+    std::vector<Histogram> m_cumulative;       // histograms: intervals merged, by info index
     absl::flat_hash_map<std::string, Entry, sim::StringHash, sim::StringEq> m_byKey;
     std::uint32_t m_nextSeries = 0;
 };

@@ -7,6 +7,9 @@
 
 #include <QTest>
 
+#include <cmath>
+#include <limits>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -77,18 +80,23 @@ private slots:
             def(1, "gifts.orders.placed", v1::METRIC_TYPE_COUNTER_TOTAL, "sh-a/gifts/order-svc"),
             def(2, "gifts.panel.availability", v1::METRIC_TYPE_GAUGE, "", "tab=general"),
             def(3, "gifts.order.latency", v1::METRIC_TYPE_HISTOGRAM_P99, "sh-b/gifts/order-svc"),
+            def(4, "kv.replication_lag_ms", v1::METRIC_TYPE_GAUGE, "sh-a/gifts/redis"),
         };
         v1::Snapshot snap;
         snap.set_sim_time_ns(2'500'000'000);
         snap.set_events_executed(1234);
-        for (std::uint32_t id = 0; id < 4; ++id)
+        for (std::uint32_t id = 0; id < 5; ++id)
             snap.add_sample_ids(id);
-        for (double v : {2000.0, 9000.0, 0.9999, 45.5})
+        for (double v : {2000.0, 9000.0, 0.9999, 45.5, 250.0})
             snap.add_sample_values(v);
         auto* b = snap.add_breakers();
         b->set_path("sh-a/gifts/panel/breaker/privileged");
         b->set_state(v1::BREAKER_OPEN);
-        const auto fams = SnapshotCollectable::convert(snap, defs);
+        // The latency histogram's cumulative state: 0.2 ms ×3, 3 ms, 2 s (weights 1).
+        HistogramExport latency{"gifts.order.latency", "sh-b/gifts/order-svc", "", "ms", {}};
+        for (std::int64_t ns : {200'000, 200'000, 200'000, 3'000'000, 2'000'000'000})
+            latency.histogram.record(ns);
+        const auto fams = SnapshotCollectable::convert(snap, defs, {latency});
 
         const auto* rate = findFamily(fams, "livedeck_gifts_orders_placed_per_second");
         QVERIFY(rate != nullptr);
@@ -104,11 +112,37 @@ private slots:
         QVERIFY(avail != nullptr);
         QCOMPARE(avail->metric[0].label[0].name, std::string("tab"));
         QCOMPARE(avail->metric[0].label[0].value, std::string("general"));
-        const auto* p99 = findFamily(fams, "livedeck_gifts_order_latency");
-        QVERIFY(p99 != nullptr);
-        QCOMPARE(p99->metric[0].label.back().name, std::string("quantile"));
-        QCOMPARE(p99->metric[0].label.back().value, std::string("0.99"));
-        QCOMPARE(p99->metric[0].gauge.value, 45.5);
+        // Quantile series are not exported as gauges (Prometheus refuses a "quantile"
+        // label outside summaries); the histogram is, in seconds.
+        QVERIFY(findFamily(fams, "livedeck_gifts_order_latency") == nullptr);
+        const auto* hist = findFamily(fams, "livedeck_gifts_order_latency_seconds");
+        QVERIFY(hist != nullptr);
+        QVERIFY(hist->type == prometheus::MetricType::Histogram);
+        QCOMPARE(hist->metric.size(), std::size_t{1});
+        QCOMPARE(hist->metric[0].label[0].value, std::string("sh-b/gifts/order-svc"));
+        const auto& h = hist->metric[0].histogram;
+        QCOMPARE(h.sample_count, std::uint64_t{5});
+        QVERIFY(std::abs(h.sample_sum - (3 * 0.0002 + 0.003 + 2.0)) < 1e-9);
+        const auto countAt = [&h](double le) -> std::int64_t {
+            for (const auto& b : h.bucket) {
+                if (b.upper_bound == le)
+                    return static_cast<std::int64_t>(b.cumulative_count);
+            }
+            return -1;
+        };
+        QCOMPARE(h.bucket.size(), SnapshotCollectable::latencyBoundsSeconds().size() + 1);
+        QCOMPARE(countAt(0.0001), std::int64_t{0});
+        QCOMPARE(countAt(0.00025), std::int64_t{3});
+        QCOMPARE(countAt(0.0025), std::int64_t{3}); // 3 ms is above 2.5 ms
+        QCOMPARE(countAt(0.005), std::int64_t{4});
+        QCOMPARE(countAt(1.0), std::int64_t{4});
+        QCOMPARE(countAt(2.5), std::int64_t{5});
+        QCOMPARE(countAt(std::numeric_limits<double>::infinity()), std::int64_t{5});
+        // A gauge in milliseconds is exported in seconds (Prometheus' base units).
+        QVERIFY(findFamily(fams, "livedeck_kv_replication_lag_ms") == nullptr);
+        const auto* lag = findFamily(fams, "livedeck_kv_replication_lag_seconds");
+        QVERIFY(lag != nullptr);
+        QCOMPARE(lag->metric[0].gauge.value, 0.25);
         const auto* sim = findFamily(fams, "livedeck_sim_time_seconds");
         QVERIFY(sim != nullptr);
         QCOMPARE(sim->metric[0].gauge.value, 2.5);

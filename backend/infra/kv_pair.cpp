@@ -237,6 +237,16 @@ void KvPair::setIfNewer(sim::ComponentId from, std::string_view key, std::string
     dispatch(i);
 }
 
+void KvPair::hsetIfNewer(sim::ComponentId from, std::string_view key, std::string_view field, std::string_view value,
+                         std::uint64_t version, double weight, Callback done)
+{
+    const std::uint32_t i = beginCall(from, KvOp::HSetIfNewer, key, weight, std::move(done));
+    m_calls[i].request.field.assign(field);
+    m_calls[i].request.value.assign(value);
+    m_calls[i].request.version = version;
+    dispatch(i);
+}
+
 void KvPair::call(sim::ComponentId from, const KvRequest& request, double weight, Callback done)
 {
     const std::uint32_t i = beginCall(from, request.op, request.key, weight, std::move(done));

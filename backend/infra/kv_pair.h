@@ -113,6 +113,8 @@ public:
                        std::string_view value, sim::Nanos ttl, double weight, Callback done);
     void setIfNewer(sim::ComponentId from, std::string_view key, std::string_view value, std::uint64_t version,
                     sim::Nanos ttl, double weight, Callback done);
+    void hsetIfNewer(sim::ComponentId from, std::string_view key, std::string_view field, std::string_view value,
+                     std::uint64_t version, double weight, Callback done);
     // Any command.
     void call(sim::ComponentId from, const KvRequest& request, double weight, Callback done);
 

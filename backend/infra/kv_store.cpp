@@ -12,6 +12,7 @@ namespace livedeck::infra {
 
 struct KvStore::HashValue {
     std::map<std::string, std::string, std::less<>> fields;
+    std::map<std::string, std::uint64_t, std::less<>> stamps; // hsetIfNewer versions by field
 };
 
 struct KvStore::ZSetValue {
@@ -53,6 +54,12 @@ bool parseInt(std::string_view s, std::int64_t& out)
 std::uint64_t fieldCost(std::string_view field, std::string_view value)
 {
     return KvStore::kHashFieldOverhead + field.size() + value.size();
+}
+
+// A field's stamp as a Lua script keeps it in Redis: field "v:<field>", a 20-digit value.
+std::uint64_t stampCost(std::string_view field)
+{
+    return KvStore::kHashFieldOverhead + 2 + field.size() + 20;
 }
 
 std::uint64_t memberCost(std::string_view member)
@@ -281,6 +288,8 @@ KvStatus KvStore::execute(const KvRequest& r, KvReply& out)
         return ttl(r.key, out);
     case KvOp::HSet:
         return hset(r.key, r.field, r.value, out);
+    case KvOp::HSetIfNewer:
+        return hsetIfNewer(r.key, r.field, r.value, r.version, out);
     case KvOp::HGet:
         return hget(r.key, r.field, out);
     case KvOp::HDel:
@@ -563,6 +572,66 @@ KvStatus KvStore::hset(std::string_view key, std::string_view field, std::string
     return out.status;
 }
 
+KvStatus KvStore::hsetIfNewer(std::string_view key, std::string_view field, std::string_view value,
+                              std::uint64_t version, KvReply& out)
+{
+    begin(out);
+    m_work.bytes += key.size() + field.size() + value.size();
+    Entry* e = find(key);
+    if (e && e->type != KvType::Hash)
+        return out.status = KvStatus::WrongType;
+    std::uint64_t oldCost = 0;
+    std::uint64_t stamp = 0;
+    decltype(HashValue::fields)::iterator fit;
+    if (e) {
+        fit = e->hash->fields.find(field);
+        if (fit != e->hash->fields.end())
+            oldCost += fieldCost(fit->first, fit->second);
+        if (const auto s = e->hash->stamps.find(field); s != e->hash->stamps.end()) {
+            stamp = s->second;
+            oldCost += stampCost(field);
+        }
+    }
+    if (version <= stamp) {
+        out.version = stamp;
+        if (e && fit != e->hash->fields.end())
+            out.value.assign(fit->second);
+        m_work.elements += 1;
+        return out.status = KvStatus::VersionConflict;
+    }
+    const std::uint64_t added = fieldCost(field, value) + stampCost(field);
+    const std::uint64_t bytes = e ? e->bytes - oldCost + added : kKeyOverhead + key.size() + added;
+    if (!wouldFit(bytes))
+        return out.status = KvStatus::OutOfMemory;
+    if (!e) {
+        e = &create(key, KvType::Hash);
+        fit = e->hash->fields.end();
+    }
+    if (fit == e->hash->fields.end()) {
+        e->hash->fields.emplace(std::string(field), std::string(value));
+        out.integer = 1;
+    } else {
+        fit->second.assign(value);
+        out.integer = 0;
+    }
+    e->hash->stamps.insert_or_assign(std::string(field), version);
+    e->dataBytes = e->dataBytes - oldCost + added;
+    m_work.elements += 1;
+    bumpVersion(*e);
+    afterWrite(*e, out);
+    return out.status;
+}
+
+std::uint64_t KvStore::fieldStamp(std::string_view key, std::string_view field)
+{
+    purgeExpired();
+    const auto it = m_entries.find(key);
+    if (it == m_entries.end() || it->second.type != KvType::Hash)
+        return 0;
+    const auto s = it->second.hash->stamps.find(field);
+    return s == it->second.hash->stamps.end() ? 0 : s->second;
+}
+
 KvStatus KvStore::hget(std::string_view key, std::string_view field, KvReply& out)
 {
     begin(out);
@@ -596,6 +665,10 @@ KvStatus KvStore::hdel(std::string_view key, std::string_view field, KvReply& ou
         return out.status = KvStatus::NotFound;
     }
     e->dataBytes -= fieldCost(it->first, it->second);
+    if (const auto s = e->hash->stamps.find(field); s != e->hash->stamps.end()) {
+        e->dataBytes -= stampCost(s->first);
+        e->hash->stamps.erase(s);
+    }
     e->hash->fields.erase(it);
     out.integer = 1;
     m_work.elements += 1;

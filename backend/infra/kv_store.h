@@ -16,6 +16,11 @@
 //   greater than the stored one and stores that version: the messaging binlog sync
 //   uses a modification time as the version, so duplicates and reordered records are
 //   refused (SPEC §2). A deleted or evicted key forgets its version (it is a cache).
+//   hsetIfNewer(field, version) does the same for one field of a hash (a conversation
+//   list kept as one hash per user, a field per peer): the field carries a stamp, the
+//   highest version written to it, which a plain HSET / HINCRBY leaves alone and HDEL
+//   removes; the stamp is accounted as Redis would hold it from a Lua script (a
+//   companion field "v:<field>" with a 20-digit value).
 // - Memory: approximate bytes per entry, modelled on Redis 7's non-compact encodings:
 //   key: kKeyOverhead + key length (dictEntry, robj, sds header); a TTL adds
 //   kTtlOverhead (entry in the expires dict); a string adds kStringOverhead + length;
@@ -110,6 +115,11 @@ public:
                            sim::Nanos expireAt, KvReply& out);
     KvStatus setIfNewer(std::string_view key, std::string_view value, std::uint64_t version, sim::Nanos expireAt,
                         KvReply& out);
+    // Ok: out.integer = 1 if the field is new, out.version = the key's version.
+    // VersionConflict (version <= the field's stamp): out.version = the stamp, out.value
+    // = the field's current value. The key keeps its TTL.
+    KvStatus hsetIfNewer(std::string_view key, std::string_view field, std::string_view value, std::uint64_t version,
+                         KvReply& out);
     // Hashes
     KvStatus hset(std::string_view key, std::string_view field, std::string_view value, KvReply& out);
     KvStatus hget(std::string_view key, std::string_view field, KvReply& out);
@@ -142,6 +152,8 @@ public:
 
     // State
     std::uint64_t version(std::string_view key);  // 0 when absent (expires first)
+    // A hash field's stamp (hsetIfNewer); 0 when absent or never stamped.
+    std::uint64_t fieldStamp(std::string_view key, std::string_view field);
     std::size_t size() const { return m_entries.size(); }
     std::uint64_t memoryBytes() const { return m_memory; }
     const KvStoreConfig& config() const { return m_config; }

@@ -94,6 +94,8 @@ const char* toString(KvOp op)
         return "cas";
     case KvOp::SetIfNewer:
         return "setifnewer";
+    case KvOp::HSetIfNewer:
+        return "hsetifnewer";
     }
     return "?";
 }
@@ -113,6 +115,7 @@ bool isWrite(KvOp op)
     case KvOp::ZRem:
     case KvOp::Cas:
     case KvOp::SetIfNewer:
+    case KvOp::HSetIfNewer:
         return true;
     default:
         return false;

@@ -63,6 +63,7 @@ enum class KvOp : std::uint8_t {
     ZCard,
     Cas,        // compare-and-set on the key's version
     SetIfNewer, // set when the given version is newer than the stored one
+    HSetIfNewer, // set a hash field when the given version is newer than the field's stamp
 };
 
 const char* toString(KvOp op);
@@ -78,7 +79,7 @@ struct KvRequest {
     double score = 0.0;        // ZADD score; ZINCRBY delta; ZRANGEBYSCORE min
     double maxScore = 0.0;     // ZRANGEBYSCORE max
     bool reverse = false;      // ZRANGE/ZRANK: highest score first
-    std::uint64_t version = 0; // CAS: expected version (0 = key must be absent); SETIFNEWER: the version
+    std::uint64_t version = 0; // CAS: expected version (0 = key must be absent); (H)SETIFNEWER: the version
     sim::Nanos ttl = 0;        // SET/CAS/SETIFNEWER/EXPIRE: time to live (0 = none)
     sim::Nanos expireAt = 0;   // absolute expiry; overrides ttl when non-zero (replication)
 };

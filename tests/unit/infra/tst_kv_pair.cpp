@@ -524,6 +524,39 @@ private slots:
         QCOMPARE(r.version, std::uint64_t{20});
     }
 
+    void hsetIfNewerThroughThePairReplicates()
+    {
+        Fixture f;
+        // Binlog records of two conversations of one user, with a duplicate and a late one.
+        const struct {
+            const char* field;
+            const char* value;
+            std::uint64_t version;
+            KvStatus expect;
+        } records[] = {
+            {"peer:2", "a", 10, KvStatus::Ok},
+            {"peer:3", "x", 7, KvStatus::Ok},
+            {"peer:2", "b", 11, KvStatus::Ok},
+            {"peer:2", "b", 11, KvStatus::VersionConflict}, // redelivered
+            {"peer:2", "a", 10, KvStatus::VersionConflict}, // late
+        };
+        for (const auto& rec : records) {
+            Outcome o;
+            f.pair->hsetIfNewer(f.caller, "convs:1", rec.field, rec.value, rec.version, 1.0, f.into(o));
+            f.await(o);
+            QCOMPARE(o.reply.status, rec.expect);
+        }
+        f.runFor(10 * sim::kMillisecond);
+        for (KvNode* node : {&f.pair->primary(), &f.pair->replica()}) {
+            KvReply r;
+            node->store().hget("convs:1", "peer:2", r);
+            QCOMPARE(r.value, std::string("b"));
+            QCOMPARE(node->store().fieldStamp("convs:1", "peer:2"), std::uint64_t{11});
+            QCOMPARE(node->store().fieldStamp("convs:1", "peer:3"), std::uint64_t{7});
+        }
+        QCOMPARE(f.pair->replica().store().version("convs:1"), f.pair->primary().store().version("convs:1"));
+    }
+
     void ttlThroughReplicationExpiresTogether()
     {
         Fixture f;

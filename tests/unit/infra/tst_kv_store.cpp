@@ -272,6 +272,57 @@ private slots:
         QVERIFY(r.version > std::max<std::uint64_t>(incoming, 2'000));
     }
 
+    void hsetIfNewerGuardsEachField_data()
+    {
+        QTest::addColumn<quint64>("incoming");
+        QTest::addColumn<bool>("accepted");
+        QTest::newRow("older") << quint64(1'000) << false;
+        QTest::newRow("same version (a duplicate)") << quint64(2'000) << false;
+        QTest::newRow("newer") << quint64(2'001) << true;
+    }
+    void hsetIfNewerGuardsEachField()
+    {
+        QFETCH(quint64, incoming);
+        QFETCH(bool, accepted);
+        sim::ManualClock clock;
+        KvStore s(clock);
+        KvReply r;
+        // A user's conversation list: one hash, a field per peer, each with its own stamp.
+        QCOMPARE(s.hsetIfNewer("convs:1", "peer:2", "v2000", 2'000, r), KvStatus::Ok);
+        QCOMPARE(r.integer, std::int64_t{1});
+        QCOMPARE(s.hsetIfNewer("convs:1", "peer:3", "v5000", 5'000, r), KvStatus::Ok);
+        const std::uint64_t memory = s.memoryBytes();
+        const KvStatus st = s.hsetIfNewer("convs:1", "peer:2", "incoming", incoming, r);
+        QCOMPARE(st == KvStatus::Ok, accepted);
+        if (!accepted) {
+            QCOMPARE(st, KvStatus::VersionConflict);
+            QCOMPARE(r.version, std::uint64_t{2'000}); // the field's stamp
+            QCOMPARE(r.value, std::string("v2000"));
+            QCOMPARE(s.memoryBytes(), memory);
+        }
+        s.hget("convs:1", "peer:2", r);
+        QCOMPARE(r.value, std::string(accepted ? "incoming" : "v2000"));
+        QCOMPARE(s.fieldStamp("convs:1", "peer:2"), std::uint64_t(accepted ? incoming : 2'000));
+        // The other field's stamp is its own: a version below peer:2's is fine there.
+        QCOMPARE(s.hsetIfNewer("convs:1", "peer:3", "v5001", 5'001, r), KvStatus::Ok);
+        // A plain HSET keeps the stamp (it never goes down); HDEL forgets it and its memory.
+        QCOMPARE(s.hset("convs:1", "peer:3", "plain", r), KvStatus::Ok);
+        QCOMPARE(s.hsetIfNewer("convs:1", "peer:3", "stale", 5'000, r), KvStatus::VersionConflict);
+        const std::uint64_t before = s.memoryBytes();
+        QCOMPARE(s.hdel("convs:1", "peer:3", r), KvStatus::Ok);
+        QCOMPARE(s.fieldStamp("convs:1", "peer:3"), std::uint64_t{0});
+        QCOMPARE(before - s.memoryBytes(),
+                 KvStore::kHashFieldOverhead + 6 + 5 + KvStore::kHashFieldOverhead + 2 + 6 + 20);
+        // Full resynchronisation copies the stamps.
+        KvStore copy(clock);
+        copy.copyFrom(s);
+        QCOMPARE(copy.fieldStamp("convs:1", "peer:2"), s.fieldStamp("convs:1", "peer:2"));
+        QCOMPARE(copy.memoryBytes(), s.memoryBytes());
+        QCOMPARE(s.hsetIfNewer("str", "f", "v", 1, r), KvStatus::Ok);
+        s.set("plain-string", "x", sim::kNever, r);
+        QCOMPARE(s.hsetIfNewer("plain-string", "f", "v", 1, r), KvStatus::WrongType);
+    }
+
     void evictionKeepsUnderBudget_data()
     {
         QTest::addColumn<quint64>("budget");

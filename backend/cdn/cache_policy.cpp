@@ -47,26 +47,17 @@ std::uint32_t CachePolicy::newEntry(CacheKey key, std::uint64_t bytes)
     return index;
 }
 
-bool CachePolicy::admit(CacheKey key, std::uint32_t existing, std::uint64_t bytes, std::vector<CacheKey>* evicted)
+bool CachePolicy::admit(CacheKey key, std::uint64_t bytes, std::vector<CacheKey>* evicted)
 {
     if (bytes > m_capacity || bytes >= (1ull << 32))
         return false;
-    const bool ghost = existing != kNil;
-    if (ghost)
-        claimGhost(existing);
+    willAdmit(key);
     makeRoom(bytes, evicted);
-    std::uint32_t i;
-    if (ghost) {
-        i = existing;
-        m_entries[i].bytes = static_cast<std::uint32_t>(bytes);
-        m_entries[i].freq = 0;
-    } else {
-        i = newEntry(key, bytes);
-        m_index.emplace(key, i);
-    }
+    const std::uint32_t i = newEntry(key, bytes);
+    m_index.emplace(key, i);
     m_used += bytes;
     ++m_objects;
-    place(i, ghost);
+    place(i);
     return true;
 }
 
@@ -75,11 +66,6 @@ bool CachePolicy::erase(CacheKey key)
     const std::uint32_t i = find(key);
     if (i == kNil)
         return false;
-    if (!live(i)) {
-        unplace(i);
-        dropGhost(i);
-        return false;
-    }
     unplace(i);
     dropEntry(i, nullptr);
     return true;
@@ -93,21 +79,6 @@ void CachePolicy::dropEntry(std::uint32_t index, std::vector<CacheKey>* evicted)
     --m_objects;
     if (evicted)
         evicted->push_back(e.key);
-    m_free.push_back(index);
-}
-
-void CachePolicy::toGhost(std::uint32_t index, std::vector<CacheKey>* evicted)
-{
-    const Entry& e = m_entries[index];
-    m_used -= e.bytes;
-    --m_objects;
-    if (evicted)
-        evicted->push_back(e.key);
-}
-
-void CachePolicy::dropGhost(std::uint32_t index)
-{
-    m_index.erase(m_entries[index].key);
     m_free.push_back(index);
 }
 

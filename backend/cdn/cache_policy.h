@@ -40,7 +40,7 @@ public:
     bool lookup(CacheKey key)
     {
         const std::uint32_t i = find(key);
-        if (i == kNil || !live(i))
+        if (i == kNil)
             return false;
         onHit(i);
         return true;
@@ -48,28 +48,21 @@ public:
     // Admits an absent key (false when present or larger than the whole cache).
     bool insert(CacheKey key, std::uint64_t bytes, std::vector<CacheKey>* evicted)
     {
-        const std::uint32_t i = find(key);
-        if (i != kNil && live(i))
-            return false;
-        return admit(key, i, bytes, evicted);
+        return find(key) == kNil && admit(key, bytes, evicted);
     }
     // One trace step: a hit, or an admission on a miss (one index probe for a hit).
     bool access(CacheKey key, std::uint64_t bytes, std::vector<CacheKey>* evicted = nullptr)
     {
         const std::uint32_t i = find(key);
-        if (i != kNil && live(i)) {
+        if (i != kNil) {
             onHit(i);
             return true;
         }
-        admit(key, i, bytes, evicted);
+        admit(key, bytes, evicted);
         return false;
     }
     bool erase(CacheKey key);
-    bool contains(CacheKey key) const
-    {
-        const std::uint32_t i = find(key);
-        return i != kNil && live(i);
-    }
+    bool contains(CacheKey key) const { return find(key) != kNil; }
 
     std::uint64_t capacityBytes() const { return m_capacity; }
     std::uint64_t usedBytes() const { return m_used; }
@@ -88,7 +81,7 @@ protected:
         std::uint32_t newer = kNil;
         std::uint32_t older = kNil;
         std::uint8_t freq = 0;   // access bits / counter
-        std::uint8_t queue = 0;  // which list (S3-FIFO: 0 small, 1 main, 2 ghost)
+        std::uint8_t queue = 0;  // which list (S3-FIFO: 0 small, 1 main)
     };
     struct List {
         std::uint32_t head = kNil; // newest
@@ -97,19 +90,18 @@ protected:
         std::uint64_t count = 0;
     };
 
-    // Policy hooks. `live(i)`: the entry holds data (S3-FIFO's ghosts do not).
-    virtual bool live(std::uint32_t) const { return true; }
+    // Policy hooks.
     virtual void onHit(std::uint32_t i) = 0;
+    // Called before room is made for `key` (e.g. to prefetch what place() will read).
+    virtual void willAdmit(CacheKey) {}
     // Evicts until usedBytes() + bytes fits.
     virtual void makeRoom(std::uint64_t bytes, std::vector<CacheKey>* evicted) = 0;
-    // Links a newly admitted entry; `ghost` = it was found as a ghost (index i reused).
-    virtual void place(std::uint32_t i, bool ghost) = 0;
-    // Takes a ghost entry off its list before room is made (so it cannot be dropped).
-    virtual void claimGhost(std::uint32_t) {}
+    // Links a newly admitted entry.
+    virtual void place(std::uint32_t i) = 0;
     // Unlinks an entry that is being erased.
     virtual void unplace(std::uint32_t i) = 0;
 
-    bool admit(CacheKey key, std::uint32_t existing, std::uint64_t bytes, std::vector<CacheKey>* evicted);
+    bool admit(CacheKey key, std::uint64_t bytes, std::vector<CacheKey>* evicted);
     std::uint32_t newEntry(CacheKey key, std::uint64_t bytes);
     void pushHead(List& list, std::uint32_t index);
     void unlink(List& list, std::uint32_t index);
@@ -118,12 +110,8 @@ protected:
         auto it = m_index.find(key);
         return it == m_index.end() ? kNil : it->second;
     }
-    // Evicts a live entry entirely (index, accounting, pool); it must already be unlinked.
+    // Evicts an entry entirely (index, accounting, pool); it must already be unlinked.
     void dropEntry(std::uint32_t index, std::vector<CacheKey>* evicted);
-    // Turns a live, unlinked entry into a ghost: no data, still indexed.
-    void toGhost(std::uint32_t index, std::vector<CacheKey>* evicted);
-    // Forgets a ghost entry (unlinked) entirely.
-    void dropGhost(std::uint32_t index);
 
     std::vector<Entry> m_entries;
     std::vector<std::uint32_t> m_free;

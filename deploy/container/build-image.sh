@@ -38,7 +38,7 @@ mmdebstrap --variant=essential --quiet \
   --dpkgopt='path-exclude=/usr/share/doc/*' \
   --dpkgopt='path-include=/usr/share/doc/*/copyright' \
   --dpkgopt='path-exclude=/usr/share/locale/*' \
-  --customize-hook="chroot \"\$1\" useradd --system --uid $uid --user-group --home-dir /var/lib/livedeckd --no-create-home --shell /usr/sbin/nologin livedeckd" \
+  --customize-hook="echo 'livedeckd:x:$uid:$uid:livedeck node:/var/lib/livedeckd:/usr/sbin/nologin' >>\"\$1/etc/passwd\" && echo 'livedeckd:x:$uid:' >>\"\$1/etc/group\"" \
   --customize-hook="mkdir -p \"\$1/var/lib/livedeckd\" && chown $uid:$uid \"\$1/var/lib/livedeckd\" && chmod 0700 \"\$1/var/lib/livedeckd\"" \
   --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
   bookworm "$rootfs"

@@ -13,18 +13,41 @@ namespace livedeck::messaging {
 
 Timeline::Append Timeline::append(std::uint64_t contentId, std::uint64_t sender, std::uint64_t clientMsgId)
 {
-    const auto [it, inserted] = m_seqByClientMsg.try_emplace(std::pair{sender, clientMsgId}, m_entries.size() + 1);
+    const std::uint64_t seq = maxSeq() + 1;
+    const auto [it, inserted] = m_seqByClientMsg.try_emplace(std::pair{sender, clientMsgId}, seq);
     if (!inserted)
         return Append{it->second, true};
-    m_entries.push_back(TimelineEntry{m_entries.size() + 1, contentId, sender, clientMsgId});
-    return Append{m_entries.size(), false};
+    m_entries.push_back(TimelineEntry{seq, contentId, sender, clientMsgId});
+    return Append{seq, false};
+}
+
+absl::StatusOr<Timeline::Append> Timeline::appendAt(std::uint64_t seq, std::uint64_t contentId, std::uint64_t sender,
+                                                    std::uint64_t clientMsgId)
+{
+    if (const auto it = m_seqByClientMsg.find(std::pair{sender, clientMsgId}); it != m_seqByClientMsg.end())
+        return Append{it->second, true};
+    if (seq <= maxSeq())
+        return absl::FailedPreconditionError(sim::strCat("sequence ", seq, " is not above the timeline's max ",
+                                                         maxSeq(), ": a sequence is never reused or moved back"));
+    m_seqByClientMsg.emplace(std::pair{sender, clientMsgId}, seq);
+    m_dense = m_dense && seq == m_entries.size() + 1;
+    m_entries.push_back(TimelineEntry{seq, contentId, sender, clientMsgId});
+    return Append{seq, false};
 }
 
 std::span<const TimelineEntry> Timeline::after(std::uint64_t seq, std::size_t limit) const
 {
-    if (seq >= m_entries.size())
+    std::size_t from;
+    if (m_dense) {
+        from = static_cast<std::size_t>(std::min<std::uint64_t>(seq, m_entries.size()));
+    } else {
+        from = static_cast<std::size_t>(
+            std::upper_bound(m_entries.begin(), m_entries.end(), seq,
+                             [](std::uint64_t s, const TimelineEntry& e) { return s < e.seq; })
+            - m_entries.begin());
+    }
+    if (from >= m_entries.size())
         return {};
-    const std::size_t from = static_cast<std::size_t>(seq);
     return std::span<const TimelineEntry>(m_entries).subspan(from, std::min(limit, m_entries.size() - from));
 }
 
@@ -36,7 +59,11 @@ std::span<const TimelineEntry> Timeline::latest(std::size_t limit) const
 
 const TimelineEntry* Timeline::find(std::uint64_t seq) const
 {
-    return seq >= 1 && seq <= m_entries.size() ? &m_entries[static_cast<std::size_t>(seq - 1)] : nullptr;
+    if (m_dense)
+        return seq >= 1 && seq <= m_entries.size() ? &m_entries[static_cast<std::size_t>(seq - 1)] : nullptr;
+    const auto it = std::lower_bound(m_entries.begin(), m_entries.end(), seq,
+                                     [](const TimelineEntry& e, std::uint64_t s) { return e.seq < s; });
+    return it != m_entries.end() && it->seq == seq ? &*it : nullptr;
 }
 
 // ---------------------------------------------------------------- one-to-one
@@ -84,6 +111,8 @@ void TimelineModel::markRead(std::uint64_t owner, std::uint64_t peer, std::uint6
         return;
     // The stored counter drops by the peer's entries now read.
     for (const TimelineEntry& e : d.timeline.after(d.readSeq, static_cast<std::size_t>(to - d.readSeq))) {
+        if (e.seq > to)
+            break; // a gap: fewer entries than sequences
         if (e.sender != owner) {
             assert(d.unread > 0);
             --d.unread;

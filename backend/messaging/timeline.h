@@ -47,8 +47,14 @@ public:
         bool duplicate = false; // the client message id was already here: seq is the first one's
     };
 
+    // The next sequence (max + 1).
     Append append(std::uint64_t contentId, std::uint64_t sender, std::uint64_t clientMsgId);
-    std::uint64_t maxSeq() const { return m_entries.size(); }
+    // A sequence handed out elsewhere (SequenceAllocator): must exceed maxSeq() unless the
+    // (sender, client message id) is already here (then the first sequence comes back).
+    // Gaps are allowed (a sequence cache that lost its state skips ahead, never back).
+    absl::StatusOr<Append> appendAt(std::uint64_t seq, std::uint64_t contentId, std::uint64_t sender,
+                                    std::uint64_t clientMsgId);
+    std::uint64_t maxSeq() const { return m_entries.empty() ? 0 : m_entries.back().seq; }
     // Entries with sequence > `seq`, at most `limit`, in order.
     std::span<const TimelineEntry> after(std::uint64_t seq, std::size_t limit) const;
     // The last `limit` entries (the newest page), in order.
@@ -57,7 +63,8 @@ public:
     std::size_t size() const { return m_entries.size(); }
 
 private:
-    std::vector<TimelineEntry> m_entries; // entry i has sequence i + 1
+    std::vector<TimelineEntry> m_entries; // by strictly increasing sequence
+    bool m_dense = true;                  // entry i has sequence i + 1 (no gaps so far)
     absl::flat_hash_map<std::pair<std::uint64_t, std::uint64_t>, std::uint64_t> m_seqByClientMsg; // (sender, id)
 };
 

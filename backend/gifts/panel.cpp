@@ -26,9 +26,27 @@ const char* toString(TabOutcome outcome)
     return "?";
 }
 
+resilience::CircuitBreakerConfig giftPanelBreakerDefaults()
+{
+    resilience::CircuitBreakerConfig c;
+    c.windowType = resilience::SlidingWindowType::TimeBased;
+    c.windowDuration = 10 * sim::kSecond;
+    c.windowBuckets = 10;
+    c.comparison = resilience::ThresholdComparison::StrictlyAbove; // "exceeds 50 %": SPEC §1
+    c.failureRateThreshold = 0.5;                                   // SPEC §1
+    c.slowCallDuration = kGiftPanelTimeout;                         // SPEC §1: no answer within 50 ms
+    c.slowCallRateThreshold = 0.5;                                  // ours
+    c.minimumNumberOfCalls = 20;                                    // ours
+    c.waitDurationInOpen = 5 * sim::kSecond;                        // ours
+    c.permittedCallsInHalfOpen = 5;                                 // ours
+    c.maxWaitInHalfOpen = 2 * sim::kSecond;                         // ours
+    c.automaticTransitionFromOpenToHalfOpen = true;                 // ours
+    return c;
+}
+
 resilience::CircuitBreakerConfig PanelConfig::defaultBreaker()
 {
-    resilience::CircuitBreakerConfig c = resilience::CircuitBreakerConfig::giftPanelDefaults();
+    resilience::CircuitBreakerConfig c = giftPanelBreakerDefaults();
     c.windowDuration = sim::kSecond;
     c.windowBuckets = 10;
     return c;

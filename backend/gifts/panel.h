@@ -76,6 +76,20 @@
 
 namespace livedeck::gifts {
 
+// SPEC §1 (docs/GIFTS.md "Panel"): the privileged-gift (and custom) tab's call degrades
+// after 50 ms without an answer — the panel's per-user timeout and its breaker's
+// slow-call duration.
+inline constexpr sim::Nanos kGiftPanelTimeout = 50 * sim::kMillisecond;
+
+// The gift panel's per-user-service breaker as docs/GIFTS.md "Panel" describes it.
+// From SPEC §1: slow-call duration kGiftPanelTimeout (the panel's answer budget) and
+// failure rate "exceeds 50 %" (StrictlyAbove 0.5). Ours: slow-call rate also "exceeds
+// 50 %" (a call slower than the budget degrades the tab just like a failure); time
+// window 10 s in 10 buckets; minimum 20 calls; OPEN for 5 s; 5 probes in HALF_OPEN, at
+// most 2 s; automatic OPEN → HALF_OPEN so the dashboard shows recovery without traffic.
+// PanelConfig::defaultBreaker() narrows the window to 1 s.
+resilience::CircuitBreakerConfig giftPanelBreakerDefaults();
+
 struct PanelServerConfig {
     double concurrency = 6'000.0;               // real requests served at once (per region)
     double maxQueue = 12'000.0;                 // real requests waiting at most
@@ -84,7 +98,7 @@ struct PanelServerConfig {
 };
 
 struct PanelConfig {
-    sim::Nanos perUserTimeout = 50 * sim::kMillisecond;                      // SPEC §1
+    sim::Nanos perUserTimeout = kGiftPanelTimeout;                           // 50 ms, SPEC §1
     sim::Nanos budget = 100 * sim::kMillisecond;                             // ours (header)
     sim::Nanos generalTimeout = resilience::kDefaultCrossServiceTimeout;     // 250 ms, SPEC §1
     resilience::CircuitBreakerConfig breaker = defaultBreaker();
@@ -97,7 +111,7 @@ struct PanelConfig {
     PerUserServiceConfig custom;
 
     absl::Status validate() const;
-    // CircuitBreakerConfig::giftPanelDefaults() (50 ms slow call, "exceeds 50 %": SPEC §1)
+    // giftPanelBreakerDefaults() (50 ms slow call, "exceeds 50 %": SPEC §1)
     // with a 1 s time window in 10 buckets (Sentinel's default statIntervalMs) instead of
     // 10 s: at a region's panel rate a 10 s window lets a dead service hold the panel's
     // workers for seconds before the rate passes 50 %; 1 s still holds thousands of calls.

@@ -98,24 +98,6 @@ absl::Status CircuitBreakerConfig::validate() const
     return absl::OkStatus();
 }
 
-CircuitBreakerConfig CircuitBreakerConfig::giftPanelDefaults()
-{
-    CircuitBreakerConfig c;
-    c.windowType = SlidingWindowType::TimeBased;
-    c.windowDuration = 10 * sim::kSecond;
-    c.windowBuckets = 10;
-    c.comparison = ThresholdComparison::StrictlyAbove; // "exceeds 50 %": SPEC §1
-    c.failureRateThreshold = 0.5;                       // SPEC §1
-    c.slowCallDuration = 50 * sim::kMillisecond;        // SPEC §1: no answer within 50 ms
-    c.slowCallRateThreshold = 0.5;                      // ours
-    c.minimumNumberOfCalls = 20;                        // ours
-    c.waitDurationInOpen = 5 * sim::kSecond;            // ours
-    c.permittedCallsInHalfOpen = 5;                     // ours
-    c.maxWaitInHalfOpen = 2 * sim::kSecond;             // ours
-    c.automaticTransitionFromOpenToHalfOpen = true;     // ours
-    return c;
-}
-
 // ------------------------------------------------------------------ breaker
 
 CircuitBreaker::CircuitBreaker(std::string name, CircuitBreakerConfig config, const sim::Clock& clock,

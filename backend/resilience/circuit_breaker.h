@@ -1,6 +1,5 @@
-// CircuitBreaker: a call-outcome state machine on the world's clock (SPEC §1: the gift
-// panel's privileged-gift call "opens a circuit breaker for a period" when its failure
-// rate exceeds 50 %).
+// CircuitBreaker: a call-outcome state machine on the world's clock: a call path that
+// fails (or slows) past a threshold "opens a circuit breaker for a period".
 //
 // States CLOSED, OPEN, HALF_OPEN (the automatic ones) and FORCED_OPEN, DISABLED,
 // METRICS_ONLY (set by an operator). Count-based or time-based sliding window;
@@ -57,9 +56,8 @@
 //   a time window of statIntervalMs, and permittedCallsInHalfOpen = 1.
 //
 // Defaults: Config{} carries Resilience4j's defaults except the thresholds'
-// comparison (explicit) and the half-open wait bound. Config::giftPanelDefaults() is
-// the gift panel's breaker: slow-call duration 50 ms and failure rate "exceeds 50 %"
-// (both SPEC §1); the other numbers are ours and documented there.
+// comparison (explicit) and the half-open wait bound. Engines configure their own
+// breakers from these fields (the gift panel's: docs/GIFTS.md "Panel").
 #pragma once
 
 #include "backend/sim/components.h"
@@ -125,15 +123,6 @@ struct CircuitBreakerConfig {
     bool automaticTransitionFromOpenToHalfOpen = false;
 
     absl::Status validate() const;
-
-    // The gift panel's privileged-gift breaker. From SPEC §1: slow-call duration 50 ms
-    // (the panel's answer budget) and failure rate "exceeds 50 %" (StrictlyAbove 0.5).
-    // Ours: slow-call rate also "exceeds 50 %" (a call slower than the budget degrades
-    // the tab just like a failure); time window 10 s in 10 buckets (the panel's load
-    // is bursty, a count window would forget a spike within a second of room entries);
-    // minimum 20 calls; OPEN for 5 s; 5 probes in HALF_OPEN, at most 2 s; automatic
-    // OPEN → HALF_OPEN so the dashboard shows recovery without traffic.
-    static CircuitBreakerConfig giftPanelDefaults();
 };
 
 // Granted (or not) permission for one discrete call of `weight`.

@@ -36,8 +36,6 @@ namespace livedeck::resilience {
 
 // SPEC §1: the default cross-service timeout.
 inline constexpr sim::Nanos kDefaultCrossServiceTimeout = 250 * sim::kMillisecond;
-// SPEC §1: the gift panel's privileged-gift call degrades after 50 ms without an answer.
-inline constexpr sim::Nanos kGiftPanelTimeout = 50 * sim::kMillisecond;
 
 class Deadline {
 public:

@@ -1,8 +1,9 @@
 // CircuitBreaker: data-driven state-machine scripts (exactly-minimum calls, threshold
 // equality under both comparisons, count and time window roll-over, slow calls and
-// timeouts, half-open with several concurrent probes, forced states, weights), the gift
-// panel's defaults, permits across transitions, automatic OPEN → HALF_OPEN on the
-// world's scheduler, and the events and snapshot parts it produces.
+// timeouts, half-open with several concurrent probes, forced states, weights), permits
+// across transitions, automatic OPEN → HALF_OPEN on the world's scheduler, and the
+// events and snapshot parts it produces. (The gift panel's breaker settings are tested
+// with the panel: tests/unit/gifts/tst_panel_breaker.cpp.)
 #include "tests/common/multi_test.h"
 
 #include "backend/resilience/circuit_breaker.h"
@@ -22,6 +23,26 @@ using resilience::CircuitBreakerConfig;
 using resilience::Permit;
 
 namespace {
+
+// A time-window breaker with timers: 10 s in 10 buckets, "exceeds 50 %" for failures and
+// slow calls (50 ms), at least 20 calls, OPEN for 5 s, 5 probes within 2 s.
+CircuitBreakerConfig timedConfig()
+{
+    CircuitBreakerConfig c;
+    c.windowType = resilience::SlidingWindowType::TimeBased;
+    c.windowDuration = 10 * sim::kSecond;
+    c.windowBuckets = 10;
+    c.comparison = resilience::ThresholdComparison::StrictlyAbove;
+    c.failureRateThreshold = 0.5;
+    c.slowCallDuration = 50 * sim::kMillisecond;
+    c.slowCallRateThreshold = 0.5;
+    c.minimumNumberOfCalls = 20;
+    c.waitDurationInOpen = 5 * sim::kSecond;
+    c.permittedCallsInHalfOpen = 5;
+    c.maxWaitInHalfOpen = 2 * sim::kSecond;
+    c.automaticTransitionFromOpenToHalfOpen = true;
+    return c;
+}
 
 std::vector<std::string> split(const std::string& s)
 {
@@ -327,49 +348,6 @@ private slots:
         QCOMPARE(cb.state(), BreakerState::Open);
     }
 
-    void giftPanelDefaults_data()
-    {
-        QTest::addColumn<int>("failures");
-        QTest::addColumn<bool>("timeouts");
-        QTest::addColumn<int>("expected");
-        // 20 calls (the minimum): 10 failed is exactly 50 % and does not exceed it.
-        QTest::newRow("10 of 20 errors: stays closed") << 10 << false << int(BreakerState::Closed);
-        QTest::newRow("11 of 20 errors: opens") << 11 << false << int(BreakerState::Open);
-        QTest::newRow("10 of 20 timeouts: stays closed") << 10 << true << int(BreakerState::Closed);
-        QTest::newRow("11 of 20 timeouts: opens") << 11 << true << int(BreakerState::Open);
-        QTest::newRow("19 errors, below the minimum") << 19 << false << int(BreakerState::Closed);
-    }
-
-    void giftPanelDefaults()
-    {
-        QFETCH(int, failures);
-        QFETCH(bool, timeouts);
-        QFETCH(int, expected);
-        const CircuitBreakerConfig c = CircuitBreakerConfig::giftPanelDefaults();
-        QCOMPARE(c.slowCallDuration, 50 * sim::kMillisecond);
-        QCOMPARE(c.failureRateThreshold, 0.5);
-        QCOMPARE(c.comparison, resilience::ThresholdComparison::StrictlyAbove);
-        QVERIFY(c.permittedCallsInHalfOpen > 1);
-        QVERIFY(c.validate().ok());
-
-        sim::ManualClock clock;
-        CircuitBreaker cb("sh-a/gifts/panel/privileged", c, clock);
-        const int total = failures == 19 ? 19 : 20;
-        for (int i = 0; i < total; ++i) {
-            const Permit p = cb.tryAcquire();
-            QVERIFY(p);
-            if (i < failures) {
-                if (timeouts)
-                    cb.onTimeout(p);
-                else
-                    cb.onError(p, 10 * sim::kMillisecond);
-            } else {
-                cb.onSuccess(p, 50 * sim::kMillisecond); // exactly the budget: not slow
-            }
-        }
-        QCOMPARE(int(cb.state()), expected);
-    }
-
     void configValidation_data()
     {
         QTest::addColumn<QString>("config");
@@ -398,7 +376,7 @@ private slots:
         sim::World world;
         const sim::ComponentId id = world.components().mustAdd("sh-a/gifts/panel/privileged-breaker", "breaker");
         resilience::WorldBreakerEvents events(world, id);
-        CircuitBreakerConfig c = CircuitBreakerConfig::giftPanelDefaults();
+        CircuitBreakerConfig c = timedConfig();
         CircuitBreaker cb("sh-a/gifts/panel/privileged-breaker", c, world.clock(), &events);
         cb.enableTimers(world.scheduler(), world.kind("breaker.timer"), id);
 

@@ -17,7 +17,6 @@ private slots:
     void specDefaults()
     {
         QCOMPARE(resilience::kDefaultCrossServiceTimeout, 250 * sim::kMillisecond);
-        QCOMPARE(resilience::kGiftPanelTimeout, 50 * sim::kMillisecond);
         sim::ManualClock clock(sim::kSecond);
         const Deadline d = Deadline::crossService(clock);
         QCOMPARE(d.expiresAt(), sim::kSecond + 250 * sim::kMillisecond);

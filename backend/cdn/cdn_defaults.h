@@ -47,7 +47,6 @@ inline constexpr double kOriginLinkBytesPerSec = 125e6;   // ours: 1 Gbit/s path
 inline constexpr int kOriginConnections = 32;             // ours
 inline constexpr sim::Nanos kOriginTtfb = 5 * sim::kMillisecond;  // ours: origin think time
 inline constexpr sim::Nanos kOriginRtt = 60 * sim::kMillisecond;  // write-up conditions: ~60 ms origin RTT
-inline constexpr sim::Nanos kCollapseLockTimeout = 5 * sim::kSecond; // nginx proxy_cache_lock_timeout
 // Checkable content
 inline constexpr std::uint64_t kDigestBlockBytes = 64 * kKiB; // ours
 

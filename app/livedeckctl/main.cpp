@@ -1,12 +1,9 @@
-// livedeckctl: livedeck's command-line tool (Qt Core only, no widgets).
-#include "app/livedeckctl/ctl_cli.h"
-
-#include <QCoreApplication>
+// livedeckctl: livedeck's command-line tool — headless, without Qt (cli.h).
+#include "app/common/builtin_engines.h"
+#include "app/livedeckctl/cli.h"
 
 int main(int argc, char** argv)
 {
-    QCoreApplication app(argc, argv);
-    QCoreApplication::setApplicationName(QStringLiteral("livedeckctl"));
-    QCoreApplication::setApplicationVersion(QStringLiteral(LIVEDECK_BUILD_ID));
-    return livedeck::ctl::runCli(QCoreApplication::arguments());
+    livedeck::app::installBuiltinEngines();
+    return livedeck::ctl::runCli(argc, argv, LIVEDECK_BUILD_ID);
 }

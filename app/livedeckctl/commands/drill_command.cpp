@@ -1,0 +1,269 @@
+// `livedeckctl drill <subcommand>`: list, validate, run, sweep and verify drills
+// (docs/DRILLS.md). Parsing and printing only: the work is done by backend/drills
+// (DrillRun, runDrillHeadless, sweepDrill, verifyRecording); `run --action` applies
+// operator actions through the host (drill_actions.h).
+// Exit codes: 0 all expectations and invariants hold (verify: hashes match); 1 a drill
+// failed (a sweep had a failing seed, verify found a mismatch); 2 bad input — usage,
+// a drill file that does not load ("file:line:col: message" on stderr), a file that
+// cannot be read or written, an operator action the run refused.
+#include "app/common/steady_wall_clock.h"
+#include "app/livedeckctl/cli.h"
+#include "app/livedeckctl/drill_actions.h"
+#include "app/livedeckctl/parse.h"
+#include "backend/drills/builtin_drills.h"
+#include "backend/drills/drill_loader.h"
+#include "backend/drills/drill_run.h"
+#include "backend/drills/drill_sweep.h"
+#include "backend/drills/drill_verify.h"
+#include "backend/drills/headless_drill.h"
+
+#include <algorithm>
+#include <cmath>
+#include <ostream>
+
+namespace livedeck::ctl {
+namespace {
+
+int inputError(const absl::Status& st)
+{
+    err() << std::string(st.message()) << '\n';
+    return kExitBadInput;
+}
+
+int listCommand(const Invocation&)
+{
+    std::size_t width = 4;
+    for (const drills::BuiltinDrill& d : drills::builtinDrills())
+        width = std::max(width, d.name.size());
+    for (const drills::BuiltinDrill& d : drills::builtinDrills()) {
+        std::string line = d.name + std::string(width + 2 - d.name.size(), ' ');
+        if (!d.error.empty())
+            line += "(does not load: " + d.error + ")";
+        else
+            line += d.description;
+        if (!d.sabotageOf.empty())
+            line += "  [sabotage twin of " + d.sabotageOf + ": must fail]";
+        out() << line << '\n';
+    }
+    return kExitOk;
+}
+
+int validateCommand(const Invocation& inv)
+{
+    auto spec = drills::resolveDrill(inv.arg(0));
+    if (!spec.ok())
+        return inputError(spec.status());
+    // Build the world too: fault targets and component filters are checked there.
+    auto run = drills::DrillRun::create(*spec);
+    if (!run.ok())
+        return inputError(run.status());
+    out() << spec->fileName << ": ok: drill " << spec->name << ", " << numberG(sim::toSeconds(spec->duration)) << " s, "
+          << spec->engines.size() << " engine(s), " << spec->load.size() << " load phase(s), " << spec->faults.size()
+          << " fault(s), " << spec->randomFaults.size() << " random fault set(s), " << spec->halts.size()
+          << " halt condition(s), " << spec->expectations.size() << " expectation(s)\n";
+    return kExitOk;
+}
+
+int runCommand(const Invocation& inv)
+{
+    drills::DrillRunOptions options;
+    if (inv.has("seed")) {
+        std::uint64_t seed = 0;
+        if (!parseUnsigned(inv.value("seed"), seed))
+            return inv.usageError("--seed wants a non-negative integer, got '" + inv.value("seed") + "'");
+        options.seed = seed;
+    }
+    double speed = 0.0;
+    if (const std::string s = inv.value("speed", "max"); s != "max") {
+        if (!parseDouble(s, speed) || !(speed > 0.0) || !std::isfinite(speed))
+            return inv.usageError("--speed wants a factor > 0 or max, got '" + s + "'");
+    }
+    if (inv.has("until") && !parseSimTime(inv.value("until"), options.stopAt))
+        return inv.usageError("--until wants a simulated time such as 30s, 2m or 90 (seconds), got '" + inv.value("until") + "'");
+    std::vector<ScheduledAction> actions;
+    for (const std::string& text : inv.values("action")) {
+        ScheduledAction a;
+        std::string error;
+        if (!parseActionSpec(text, a, error))
+            return inv.usageError(error);
+        actions.push_back(std::move(a));
+    }
+
+    auto spec = drills::resolveDrill(inv.arg(0));
+    if (!spec.ok())
+        return inputError(spec.status());
+    auto run = drills::DrillRun::create(*spec, options);
+    if (!run.ok())
+        return inputError(run.status());
+    if (absl::Status st = checkActions(**run, actions); !st.ok())
+        return inv.usageError(std::string(st.message()));
+    const std::string record = inv.value("record");
+    if (inv.has("record")) {
+        if (absl::Status st = (*run)->startRecording(record, inv.has("overwrite")); !st.ok())
+            return inputError(st);
+    }
+
+    err() << "drill " << spec->name << ": seed " << (*run)->seed() << ", " << numberG(sim::toSeconds((*run)->stopTime()))
+          << " s simulated, speed " << (speed > 0 ? numberG(speed) : std::string("max")) << std::endl;
+    drills::DrillProgressSink progress;
+    if (!inv.has("quiet"))
+        progress = [](const std::string& line) { err() << line << std::endl; };
+    app::SteadyWallClock clock;
+    drills::HeadlessDrillOptions ho;
+    ho.speed = speed;
+    drills::HeadlessDrillResult result;
+    if (actions.empty()) {
+        result = drills::runDrillHeadless(std::move(*run), clock, ho, progress);
+    } else {
+        ActionLog log;
+        result = runDrillWithActions(std::move(*run), clock, ho, std::move(actions), log, progress);
+        for (const std::string& line : log.lines)
+            err() << "action at " << line << std::endl;
+        if (!log.status.ok())
+            return inputError(log.status);
+    }
+
+    out() << result.report.summary();
+    out().flush();
+    if (!result.recording.ok())
+        return inputError(result.recording);
+    if (inv.has("record"))
+        err() << "recorded to " << record << std::endl;
+    if (inv.has("report")) {
+        std::string error;
+        if (!writeFile(inv.value("report"), result.report.toJson(true) + "\n", error)) {
+            err() << error << std::endl;
+            return kExitBadInput;
+        }
+    }
+    return result.report.passed() ? kExitOk : kExitFailed;
+}
+
+int sweepCommand(const Invocation& inv)
+{
+    if (!inv.has("seeds"))
+        return inv.usageError("--seeds A..B is required");
+    auto range = drills::parseSeedRange(inv.value("seeds"));
+    if (!range.ok())
+        return inv.usageError(std::string(range.status().message()));
+    drills::SweepOptions options;
+    options.firstSeed = range->first;
+    options.lastSeed = range->second;
+    options.invariantsOnly = inv.has("invariants-only");
+    if (inv.has("until") && !parseSimTime(inv.value("until"), options.stopAt))
+        return inv.usageError("--until wants a simulated time such as 30s, 2m or 90 (seconds), got '" + inv.value("until") + "'");
+    const std::string file = inv.arg(0);
+    auto spec = drills::resolveDrill(file);
+    if (!spec.ok())
+        return inputError(spec.status());
+    auto result = drills::sweepDrill(*spec, options, [&](const drills::SweepSeed& s) {
+        out() << drills::sweepLine(s, options.invariantsOnly) << std::endl;
+    });
+    if (!result.ok())
+        return inputError(result.status());
+    const std::size_t n = result->seeds.size();
+    if (result->failingSeeds.empty()) {
+        out() << "sweep: " << n << " seed(s), none failed" << std::endl;
+        return kExitOk;
+    }
+    out() << "sweep: " << n << " seed(s), " << result->failingSeeds.size() << " failed:";
+    for (const std::uint64_t s : result->failingSeeds)
+        out() << ' ' << s;
+    out() << '\n';
+    out() << "reproduce with: livedeckctl drill run " << file << " --seed " << result->failingSeeds.front()
+          << (inv.has("until") ? " --until " + inv.value("until") : std::string()) << std::endl;
+    return kExitFailed;
+}
+
+int verifyCommand(const Invocation& inv)
+{
+    auto result = drills::verifyRecording(inv.arg(0));
+    if (!result.ok())
+        return inputError(result.status());
+    out() << result->summary();
+    return result->match ? kExitOk : kExitFailed;
+}
+
+} // namespace
+
+void registerDrillCommand(CommandRegistry& registry)
+{
+    registry.describeGroup(
+        "drill",
+        "Failure drills: a drill file (YAML, docs/DRILLS.md) describes load, faults on a\n"
+        "timeline and what must hold; a drill runs headless, is scored, recorded and replayed.\n"
+        "FILE is a path to a drill file or the name of a built-in drill (see 'drill list').\n",
+        "Exit codes: 0 everything held, 1 an expectation or invariant failed (sweep: a seed\n"
+        "failed; verify: a mismatch), 2 bad input (usage, a drill file with an error).\n");
+
+    Command list;
+    list.path = {"drill", "list"};
+    list.summary = "The built-in drills with one-line descriptions";
+    list.run = listCommand;
+    registry.add(std::move(list));
+
+    Command validate;
+    validate.path = {"drill", "validate"};
+    validate.args = "FILE";
+    validate.summary = "Check a drill file (syntax, fault vocabulary, targets)";
+    validate.description = "Loads the drill and builds its world without running it: syntax, the fault\n"
+                           "vocabulary, engines, fault targets and component filters are checked.\n"
+                           "Errors name file:line:col (exit 2).";
+    validate.minArgs = validate.maxArgs = 1;
+    validate.run = validateCommand;
+    registry.add(std::move(validate));
+
+    Command run;
+    run.path = {"drill", "run"};
+    run.args = "FILE";
+    run.summary = "Run a drill: progress on stderr, a summary on stdout";
+    run.description =
+        "Runs the drill headless on this machine: progress about once per wall second on\n"
+        "stderr, the verdicts (expectations, invariants, score, trace hash) on stdout.\n"
+        "--action AT:NAME:TARGET[:VALUE] applies an operator action its engines declare\n"
+        "(e.g. 10s:drain-region:sh-a, 25s:restore:sh-a, 5s:shed-load:*:500) when the run\n"
+        "reaches simulated time AT, as a recorded world command (a recording replays it).\n"
+        "Exit 0 if everything held, 1 if an expectation or invariant failed, 2 on bad input\n"
+        "(including an action the run refused: an unknown region, a value out of range).";
+    run.options = {
+        {"seed", 's', "N", "Master seed (default: the file's seed)."},
+        {"speed", 0, "max|K", "Simulated seconds per wall second, or max (default max)."},
+        {"until", 0, "T", "Stop at this simulated time (30s, 2m; default: the drill's duration)."},
+        {"record", 0, "OUT.sqlite", "Record the run (with the drill text and seed) to a SQLite file."},
+        {"overwrite", 0, "", "Replace an existing recording file."},
+        {"report", 0, "OUT.json", "Write the JSON report to this file."},
+        {"action", 0, "AT:NAME:TARGET[:VALUE]", "Apply an operator action at simulated time AT.", true},
+        {"quiet", 'q', "", "No progress lines."},
+    };
+    run.minArgs = run.maxArgs = 1;
+    run.run = runCommand;
+    registry.add(std::move(run));
+
+    Command sweep;
+    sweep.path = {"drill", "sweep"};
+    sweep.args = "FILE";
+    sweep.summary = "Run one seed after another; a verdict line per seed";
+    sweep.description = "Runs the drill once per seed of --seeds A..B and prints a verdict line per seed,\n"
+                        "then the failing seeds and the command that reproduces the first. Exit 1 if a\n"
+                        "seed failed.";
+    sweep.options = {
+        {"seeds", 0, "A..B", "Seed range, inclusive (e.g. 1..200)."},
+        {"until", 0, "T", "Stop each run at this simulated time."},
+        {"invariants-only", 0, "", "A seed fails only when an invariant breaks (not an expectation)."},
+    };
+    sweep.minArgs = sweep.maxArgs = 1;
+    sweep.run = sweepCommand;
+    registry.add(std::move(sweep));
+
+    Command verify;
+    verify.path = {"drill", "verify"};
+    verify.args = "REC.sqlite";
+    verify.summary = "Re-simulate a recording and compare trace hashes";
+    verify.description = "Re-runs the recorded drill with its seed and recorded commands and compares the\n"
+                         "trace hash and state digest with the recording's. Exit 1 on a mismatch.";
+    verify.minArgs = verify.maxArgs = 1;
+    verify.run = verifyCommand;
+    registry.add(std::move(verify));
+}
+
+} // namespace livedeck::ctl

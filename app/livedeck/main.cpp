@@ -6,6 +6,7 @@
 #include "ui/drill_source.h"
 #include "ui/embedded_cluster.h"
 #include "ui/logging.h"
+#include "app/common/builtin_engines.h"
 #include "ui/main_window.h"
 
 #ifdef LIVEDECK_REMOTE
@@ -157,6 +158,7 @@ int main(int argc, char** argv)
     sinceStart.start();
     QApplication app(argc, argv);
     setIdentity();
+    livedeck::app::installBuiltinEngines();
     // The desktop entry and AppStream id (packaging/desktop/): lets the desktop match the
     // window to its launcher and icon.
     QGuiApplication::setDesktopFileName(QStringLiteral("org.livedeck.Livedeck"));

@@ -1,6 +1,7 @@
 // livedeckd: the headless livedeck node. Hosts one world on a WorldHost and serves the
 // livedeck.v1 API (backend/rpc) until SIGTERM/SIGINT, then stops cleanly: streams end,
 // the server drains, the host stops.
+#include "app/common/builtin_engines.h"
 #include "app/common/steady_wall_clock.h"
 #include "app/livedeckd/node_options.h"
 #include "backend/host/lease_keeper.h"
@@ -211,5 +212,6 @@ int main(int argc, char** argv)
         std::cout << "livedeckd " << LIVEDECK_BUILD_ID << "\n";
         return 0;
     }
+    livedeck::app::installBuiltinEngines();
     return serve(*cl);
 }

@@ -30,9 +30,9 @@ inline constexpr double kMaxRandomFaultsPerSet = 10'000; // expected count of on
 
 // `fileName` is used in messages and kept in the spec; `text` is kept verbatim.
 absl::StatusOr<DrillSpec> loadDrill(std::string_view text, std::string_view fileName,
-                                    const EngineRegistry& engines = builtinEngines());
+                                    const EngineRegistry& engines = processEngines());
 // Reads the file first (NotFound / PermissionDenied naming it when it cannot be read).
-absl::StatusOr<DrillSpec> loadDrillFile(const std::string& path, const EngineRegistry& engines = builtinEngines());
+absl::StatusOr<DrillSpec> loadDrillFile(const std::string& path, const EngineRegistry& engines = processEngines());
 
 // The name every drill may list under `invariants:` besides the engines' own: no event
 // of severity VIOLATION was raised during the run.

@@ -61,6 +61,7 @@ DrillRun::DrillRun(const DrillSpec& spec, const DrillRunOptions& options)
     config.runId = options.runId.empty() ? sim::strCat(m_spec.name, "-", m_seed) : options.runId;
     m_world = std::make_unique<sim::World>(std::move(config));
     m_telemetry = std::make_unique<telemetry::Telemetry>(*m_world);
+    m_shared = std::make_unique<SharedResources>();
 }
 
 DrillRun::~DrillRun()
@@ -82,12 +83,15 @@ void DrillRun::build()
     m_endKind = world.kind(kEndEvent);
     m_loadKind = world.kind("drill.load");
 
+    EngineContext context{world, *m_telemetry, *m_shared};
     for (const EngineEntry& entry : m_spec.engines) {
         assert(entry.factory && entry.settings);
-        auto engine = entry.factory->build(world, *m_telemetry, *entry.settings);
+        auto engine = entry.factory->build(context, *entry.settings);
         if (!engine.ok())
             fail(entry.pos, sim::strCat("engine ", entry.name, ": ", std::string(engine.status().message())));
         m_engines.push_back(std::move(*engine));
+        m_descriptors.push_back(entry.factory->describe());
+        world.addEngineDescriptor(m_descriptors.back());
     }
     checkTargets();
 
@@ -130,6 +134,7 @@ void DrillRun::build()
         }
         return absl::NotFoundError(sim::strCat("set_load: no engine '", load.engine(), "' in drill ", m_spec.name));
     });
+    world.setCommandHandler(v1::Command::kOperatorAction, [this](const v1::Command& c) { return operatorAction(c.operator_action()); });
 
     world.events().raise(kStartEvent, sim::kNoComponent, v1::SEVERITY_INFO,
                          sim::strCat("drill ", m_spec.name, " starts (seed ", m_seed, ", duration ",
@@ -150,7 +155,7 @@ void DrillRun::build()
             for (std::size_t e = 0; e < m_spec.engines.size(); ++e) {
                 if (m_spec.engines[e].name != p.engine)
                     continue;
-                if (absl::Status st = m_engines[e]->applyLoad(p); !st.ok()) {
+                if (absl::Status st = m_engines[e]->applyLoad(LoadRequest{p.profile, p.multiplier, p.params}); !st.ok()) {
                     m_world->events().raise("drill.load.error", sim::kNoComponent, v1::SEVERITY_ALERT,
                                             sim::strCat("load phase at ", formatDuration(p.at), " for ", p.engine, ": ",
                                                         std::string(st.message())));
@@ -163,6 +168,47 @@ void DrillRun::build()
     m_telemetry->start();
     world.at(m_stopAt, m_endKind, sim::kNoComponent, [this] { endEvent(); });
     m_started = true;
+}
+
+absl::Status DrillRun::operatorAction(const v1::OperatorAction& action)
+{
+    // Every engine whose descriptor declares the action gets it; the action succeeds
+    // when at least one engine applied it, and fails with the first engine's error when
+    // none could (a bad target, a value out of range).
+    ActionRequest request{action.action(), action.target(), action.value()};
+    std::string declaredBy;
+    std::string offered;
+    absl::Status firstError = absl::OkStatus();
+    int applied = 0;
+    for (std::size_t e = 0; e < m_engines.size(); ++e) {
+        const v1::EngineDescriptor& d = m_descriptors[e];
+        for (const v1::ActionDescriptor& a : d.actions()) {
+            if (offered.find(sim::strCat("'", a.name(), "'")) == std::string::npos)
+                offered += sim::strCat(offered.empty() ? "" : ", ", "'", a.name(), "'");
+        }
+        if (!declaresAction(d, request.action))
+            continue;
+        declaredBy += sim::strCat(declaredBy.empty() ? "" : ", ", d.name());
+        absl::Status st = m_engines[e]->applyAction(request);
+        if (st.ok())
+            ++applied;
+        else if (firstError.ok())
+            firstError = absl::Status(st.code(), sim::strCat(d.name(), ": ", std::string(st.message())));
+    }
+    if (declaredBy.empty()) {
+        return absl::InvalidArgumentError(sim::strCat("no engine of drill ", m_spec.name, " declares operator action '",
+                                                      request.action, "'",
+                                                      offered.empty() ? std::string(" (its engines declare none)")
+                                                                      : sim::strCat(" (declared: ", offered, ")")));
+    }
+    if (applied == 0)
+        return firstError;
+    m_world->events().raise("operator.action", sim::kNoComponent, v1::SEVERITY_INFO,
+                            sim::strCat("operator action ", request.action, " ", request.target,
+                                        action.value() != 0.0 ? sim::strCat(" ", numberText(action.value(), 6)) : std::string(),
+                                        " applied by ", declaredBy),
+                            {{"action", request.action}, {"target", request.target}, {"engines", declaredBy}});
+    return absl::OkStatus();
 }
 
 void DrillRun::checkTarget(const std::string& target, SourcePos pos, std::string_view what, bool requireComponent)

@@ -92,6 +92,9 @@ public:
     std::uint64_t seed() const { return m_seed; }
     sim::Nanos stopTime() const { return m_stopAt; }
     const std::vector<DrillFault>& timeline() const { return m_timeline; }
+    // The engines of this run as they described themselves, in the drill's order.
+    const std::vector<v1::EngineDescriptor>& engineDescriptors() const { return m_descriptors; }
+    const SharedResources& shared() const { return *m_shared; }
     // Events on the EventLog this run raises.
     static constexpr std::string_view kStartEvent = "drill.start";
     static constexpr std::string_view kEndEvent = "drill.end";
@@ -109,6 +112,7 @@ private:
     void onRollup(sim::Nanos t);
     void checkInvariants(sim::Nanos t);
     void endEvent();
+    absl::Status operatorAction(const v1::OperatorAction& action);
     void finalize(bool halted, std::string haltReason);
     std::vector<ExpectationResult> expectationResults() const;
     void contribute(v1::Snapshot& snapshot) const override;
@@ -118,7 +122,9 @@ private:
     sim::Nanos m_stopAt;
     std::unique_ptr<sim::World> m_world;
     std::unique_ptr<telemetry::Telemetry> m_telemetry;
-    std::vector<std::unique_ptr<DrillEngine>> m_engines;
+    std::unique_ptr<SharedResources> m_shared; // after the engines are gone, before the world
+    std::vector<std::unique_ptr<Engine>> m_engines;
+    std::vector<v1::EngineDescriptor> m_descriptors; // per engine, as it described itself
 
     std::vector<DrillFault> m_timeline;
     absl::flat_hash_map<std::uint64_t, std::size_t> m_faultIndex; // fault id -> timeline index

@@ -26,10 +26,12 @@
 #include <utility>
 #include <vector>
 
-namespace livedeck::drills {
-
+namespace livedeck::engine {
 class EngineFactory;
 class EngineSettings;
+} // namespace livedeck::engine
+
+namespace livedeck::drills {
 
 // ------------------------------------------------------------------ conditions
 

@@ -24,7 +24,7 @@ struct SyntheticSettings final : EngineSettings {
     sim::Nanos alertFor = sim::kSecond;
 };
 
-class SyntheticEngine final : public DrillEngine {
+class SyntheticEngine final : public Engine {
 public:
     SyntheticEngine(sim::World& world, telemetry::Telemetry& telemetry, const SyntheticSettings& settings)
         : m_world(world),
@@ -51,7 +51,7 @@ public:
         m_world.after(kMetricsInterval, m_tickKind, sim::kNoComponent, [this] { tick(); });
     }
 
-    absl::Status applyLoad(const LoadPhase&) override
+    absl::Status applyLoad(const LoadRequest&) override
     {
         return absl::FailedPreconditionError("the synthetic engine takes no load phases");
     }
@@ -233,15 +233,15 @@ public:
         return s;
     }
 
-    absl::StatusOr<std::unique_ptr<DrillEngine>> build(sim::World& world, telemetry::Telemetry& telemetry,
-                                                       const EngineSettings& settings) const override
+    absl::StatusOr<std::unique_ptr<Engine>> build(EngineContext& context, const EngineSettings& settings) const override
     {
+        sim::World& world = context.world;
         const auto* s = dynamic_cast<const SyntheticSettings*>(&settings);
         if (!s)
             return absl::InvalidArgumentError("engine synthetic: settings of another engine");
         if (world.components().find(kComponent))
             return absl::AlreadyExistsError("engine synthetic is already in this world");
-        return std::unique_ptr<DrillEngine>(std::make_unique<SyntheticEngine>(world, telemetry, *s));
+        return std::unique_ptr<Engine>(std::make_unique<SyntheticEngine>(world, context.telemetry, *s));
     }
 };
 

@@ -1,8 +1,8 @@
-#include "backend/drills/drill_error.h"
+#include "backend/engine/drill_error.h"
 
 #include "backend/sim/strings.h"
 
-namespace livedeck::drills {
+namespace livedeck::engine {
 
 std::string formatDiagnostic(std::string_view file, SourcePos pos, std::string_view message)
 {
@@ -11,4 +11,4 @@ std::string formatDiagnostic(std::string_view file, SourcePos pos, std::string_v
     return sim::strCat(file, ":", pos.line, ":", pos.column, ": ", message);
 }
 
-} // namespace livedeck::drills
+} // namespace livedeck::engine

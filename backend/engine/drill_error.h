@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace livedeck::drills {
+namespace livedeck::engine {
 
 struct SourcePos {
     int line = 0;   // 1-based; 0 = unknown
@@ -33,4 +33,4 @@ private:
 // "file:line:col: message", or "file: message" when the position is unknown.
 std::string formatDiagnostic(std::string_view file, SourcePos pos, std::string_view message);
 
-} // namespace livedeck::drills
+} // namespace livedeck::engine

@@ -1,12 +1,12 @@
-#include "backend/drills/duration.h"
+#include "backend/engine/duration.h"
 
-#include "backend/drills/json_writer.h"
+#include "backend/engine/json_writer.h"
 #include "backend/sim/strings.h"
 
 #include <charconv>
 #include <cmath>
 
-namespace livedeck::drills {
+namespace livedeck::engine {
 namespace {
 
 struct Unit {
@@ -100,4 +100,4 @@ std::string formatDuration(sim::Nanos d)
     return s;
 }
 
-} // namespace livedeck::drills
+} // namespace livedeck::engine

@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-namespace livedeck::drills {
+namespace livedeck::engine {
 
 inline constexpr sim::Nanos kMaxDuration = 1000 * sim::kHour;
 
@@ -21,4 +21,4 @@ absl::StatusOr<sim::Nanos> parseDuration(std::string_view text);
 // The shortest exact spelling in the same syntax: "1h30m", "250ms", "1.5s", "0s".
 std::string formatDuration(sim::Nanos duration);
 
-} // namespace livedeck::drills
+} // namespace livedeck::engine

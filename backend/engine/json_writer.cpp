@@ -1,10 +1,10 @@
-#include "backend/drills/json_writer.h"
+#include "backend/engine/json_writer.h"
 
 #include <cassert>
 #include <charconv>
 #include <cmath>
 
-namespace livedeck::drills {
+namespace livedeck::engine {
 
 std::string numberText(double value, int significant)
 {
@@ -180,4 +180,4 @@ JsonWriter& JsonWriter::null()
     return *this;
 }
 
-} // namespace livedeck::drills
+} // namespace livedeck::engine

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace livedeck::drills {
+namespace livedeck::engine {
 
 // Shortest round-trip text of a double ("0.5", "1e-05", "100"); `significant` > 0
 // rounds to that many significant digits instead. NaN → "nan", infinities → "inf"/"-inf".
@@ -54,4 +54,4 @@ private:
     bool m_afterKey = false;
 };
 
-} // namespace livedeck::drills
+} // namespace livedeck::engine

@@ -1,7 +1,7 @@
-#include "backend/drills/yaml_reader.h"
+#include "backend/engine/yaml_reader.h"
 
-#include "backend/drills/duration.h"
-#include "backend/drills/json_writer.h"
+#include "backend/engine/duration.h"
+#include "backend/engine/json_writer.h"
 #include "backend/sim/strings.h"
 
 #include <absl/container/flat_hash_set.h>
@@ -9,7 +9,7 @@
 #include <charconv>
 #include <cmath>
 
-namespace livedeck::drills {
+namespace livedeck::engine {
 namespace {
 
 std::string rangeText(double min, double max)
@@ -258,4 +258,4 @@ sim::Nanos YamlMap::duration(std::string_view key, sim::Nanos fallback, sim::Nan
     return e ? durationValue(e->value, path(key), min, max) : fallback;
 }
 
-} // namespace livedeck::drills
+} // namespace livedeck::engine

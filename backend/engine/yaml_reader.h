@@ -9,7 +9,7 @@
 // into an absl::Status "file:line:col: message".
 #pragma once
 
-#include "backend/drills/drill_error.h"
+#include "backend/engine/drill_error.h"
 #include "backend/sim/time.h"
 
 #include <yaml-cpp/yaml.h>
@@ -20,7 +20,7 @@
 #include <string_view>
 #include <vector>
 
-namespace livedeck::drills {
+namespace livedeck::engine {
 
 SourcePos posOf(const YAML::Node& node);
 [[noreturn]] void fail(const YAML::Node& node, std::string message);
@@ -84,4 +84,4 @@ private:
     std::vector<Entry> m_entries;
 };
 
-} // namespace livedeck::drills
+} // namespace livedeck::engine

@@ -1,14 +1,30 @@
-#include "backend/drills/gifts_drill_engine.h"
+#include "backend/gifts/gifts_drill_engine.h"
 
-#include "backend/drills/yaml_reader.h"
+#include "backend/engine/yaml_reader.h"
 #include "backend/gifts/gifts_engine.h"
 #include "backend/sim/strings.h"
 
 #include <algorithm>
 #include <mutex>
 
-namespace livedeck::drills {
+namespace livedeck::gifts {
 namespace {
+
+using engine::ActionRequest;
+using engine::Engine;
+using engine::EngineContext;
+using engine::EngineFactory;
+using engine::EngineSettings;
+using engine::InvariantCheck;
+using engine::InvariantOffer;
+using engine::LoadRequest;
+using engine::MetricOffer;
+using engine::YamlMap;
+using engine::durationValue;
+using engine::fail;
+using engine::listOf;
+using engine::posOf;
+using engine::scalarText;
 
 constexpr sim::Nanos kGaugeInterval = 250 * sim::kMillisecond;
 
@@ -114,7 +130,7 @@ gifts::MultiActiveMode readMode(const YAML::Node& node, std::string_view what)
 
 // ------------------------------------------------------------------ the engine in a drill
 
-class GiftsDrillEngine final : public DrillEngine {
+class GiftsDrillEngine final : public Engine {
 public:
     GiftsDrillEngine(sim::World& world, telemetry::Telemetry& telemetry, const GiftsSettings& settings,
                      std::unique_ptr<gifts::GiftsEngine> engine)
@@ -153,7 +169,7 @@ public:
         m_world.after(kGaugeInterval, m_tickKind, m_engine->component(), [this] { tick(); });
     }
 
-    absl::Status applyLoad(const LoadPhase& phase) override
+    absl::Status applyLoad(const LoadRequest& phase) override
     {
         const auto* load = dynamic_cast<const GiftsLoad*>(phase.params.get());
         if (!load)
@@ -174,6 +190,37 @@ public:
         if (multiplier > 0.0)
             m_engine->setLoadMultiplier(multiplier);
         return absl::OkStatus();
+    }
+
+    absl::Status applyAction(const ActionRequest& a) override
+    {
+        const int region = m_world.topology().regionIndex(a.target);
+        if (a.action == "drain-region" || a.action == "restore") {
+            if (region < 0)
+                return absl::InvalidArgumentError(sim::strCat(a.action, ": '", a.target, "' is not a region of this world"));
+            return a.action == "drain-region" ? m_engine->multiActive().drain(a.target, "operator")
+                                              : m_engine->multiActive().restore(a.target);
+        }
+        if (a.action == "shed-load") {
+            // The target is a region (its entry) or "*" (every serving region's entry);
+            // the value is the real orders per second the entry lets through (0 lifts it).
+            if (a.value < 0.0)
+                return absl::InvalidArgumentError("shed-load: the limit is orders per second, >= 0 (0 lifts the limit)");
+            int changed = 0;
+            for (int r : m_engine->multiActive().serving()) {
+                if (a.target != "*" && r != region)
+                    continue;
+                if (gifts::OrderEntry* entry = m_engine->entry(r)) {
+                    entry->setShedLimit(a.value);
+                    ++changed;
+                }
+            }
+            if (changed == 0)
+                return absl::InvalidArgumentError(
+                    sim::strCat("shed-load: '", a.target, "' is not a serving region of this world (or '*' for all)"));
+            return absl::OkStatus();
+        }
+        return Engine::applyAction(a);
     }
 
     void checkInvariants(std::vector<InvariantCheck>& out) override
@@ -420,12 +467,28 @@ const Probe& probe()
     return p;
 }
 
+v1::MetricRole roleOf(std::string_view name, v1::MetricType type)
+{
+    auto has = [&](std::string_view w) { return name.find(w) != std::string_view::npos; };
+    if (type == v1::METRIC_TYPE_HISTOGRAM_P99 || has("latency"))
+        return v1::METRIC_ROLE_LATENCY;
+    if (has("error") || has("failed") || has("shed") || has("rejected") || has("dead"))
+        return v1::METRIC_ROLE_ERRORS;
+    if (has("availability") || has("share") || has("served") || has("ratio"))
+        return v1::METRIC_ROLE_RATIO;
+    if (has("lag") || has("queue") || has("pending") || has("utilisation"))
+        return v1::METRIC_ROLE_SATURATION;
+    if (type == v1::METRIC_TYPE_COUNTER)
+        return v1::METRIC_ROLE_THROUGHPUT;
+    return v1::METRIC_ROLE_STATE;
+}
+
 class GiftsEngineFactory final : public EngineFactory {
 public:
     std::string_view name() const override { return "gifts"; }
     std::string_view description() const override
     {
-        return "the live gift system: panel, orders, payment, settlement, audit, multi-active regions (SPEC §1)";
+        return "the live gift system: panel, orders, payment, settlement, audit, multi-active regions (docs/GIFTS.md)";
     }
     std::vector<MetricOffer> metrics() const override { return probe().metrics; }
     std::vector<InvariantOffer> invariants() const override { return probe().invariants; }
@@ -519,9 +582,12 @@ public:
         return l;
     }
 
-    absl::StatusOr<std::unique_ptr<DrillEngine>> build(sim::World& world, telemetry::Telemetry& telemetry,
-                                                       const EngineSettings& settings) const override
+    v1::EngineDescriptor describe() const override;
+
+    absl::StatusOr<std::unique_ptr<Engine>> build(EngineContext& context, const EngineSettings& settings) const override
     {
+        sim::World& world = context.world;
+        telemetry::Telemetry& telemetry = context.telemetry;
         const auto* s = dynamic_cast<const GiftsSettings*>(&settings);
         if (!s)
             return absl::InvalidArgumentError("engine gifts: settings of another engine");
@@ -533,12 +599,168 @@ public:
         auto engine = gifts::GiftsEngine::create(world, telemetry, s->config);
         if (!engine.ok())
             return engine.status();
-        return std::unique_ptr<DrillEngine>(std::make_unique<GiftsDrillEngine>(world, telemetry, *s, std::move(*engine)));
+        return std::unique_ptr<Engine>(std::make_unique<GiftsDrillEngine>(world, telemetry, *s, std::move(*engine)));
     }
 
 private:
     static constexpr sim::Nanos kMaxDurationForSettings = 1000 * sim::kHour;
 };
+
+v1::EngineDescriptor GiftsEngineFactory::describe() const
+{
+    v1::EngineDescriptor d = EngineFactory::describe();
+    d.set_title("Live gifts");
+    for (v1::MetricDescriptor& m : *d.mutable_metrics())
+        m.set_role(roleOf(m.name(), m.type()));
+
+    auto tile = [&](std::string id, std::string title, std::string series, v1::MetricType type, v1::Aggregate agg,
+                    std::string unit, double scale, bool higherBetter, double good, double warn, std::string target,
+                    int decimals) {
+        v1::KpiTile& t = *d.add_tiles();
+        t.set_id(std::move(id));
+        t.set_title(std::move(title));
+        t.set_series(std::move(series));
+        t.set_type(type);
+        t.set_aggregate(agg);
+        t.set_unit(std::move(unit));
+        t.set_scale(scale);
+        t.set_higher_is_better(higherBetter);
+        t.set_good(good);
+        t.set_warn(warn);
+        t.set_target_text(std::move(target));
+        t.set_decimals(decimals);
+        t.set_group("gifts");
+    };
+    // Orders: a throughput, always "good" (good 0, warn 0 with higher-is-better).
+    tile("gifts.orders", "Gift orders", "gifts.orders.placed", v1::METRIC_TYPE_COUNTER, v1::AGGREGATE_SUM, "/s", 1.0, true,
+         0.0, 0.0, "placed", 0);
+    tile("gifts.availability", "Panel availability", "gifts.panel.availability", v1::METRIC_TYPE_GAUGE, v1::AGGREGATE_MEAN,
+         "%", 100.0, true, 99.99, 99.9, "target 99.99 %", 3);
+    tile("gifts.settlement-lag", "Settlement lag", "gifts.settlement.lag", v1::METRIC_TYPE_GAUGE, v1::AGGREGATE_MAX, "ms",
+         1.0, false, 1000.0, 5000.0, "worst", 0);
+    {
+        v1::KpiTile& t = *d.add_tiles();
+        t.set_id("gifts.errors");
+        t.set_title("Errors");
+        t.set_series("gifts.errors");
+        t.set_type(v1::METRIC_TYPE_COUNTER);
+        t.set_aggregate(v1::AGGREGATE_RATIO);
+        t.set_denominator_series("gifts.orders.placed");
+        t.set_unit("%");
+        t.set_scale(100.0);
+        t.set_higher_is_better(false);
+        t.set_good(0.01);
+        t.set_warn(1.0);
+        t.set_target_text("of orders");
+        t.set_decimals(3);
+        t.set_group("gifts");
+    }
+
+    auto chart = [&](std::string name, std::initializer_list<const char*> series) {
+        v1::ChartHeadline& c = *d.add_charts();
+        c.set_chart(std::move(name));
+        for (const char* s : series)
+            c.add_series(s);
+    };
+    chart("throughput", {"gifts.orders.placed", "gifts.panel.requests", "gifts.orders.paid", "gifts.settlement.settled"});
+    chart("errors", {"gifts.errors", "gifts.orders.failed", "gifts.orders.shed", "gifts.panel.rejected"});
+    chart("latency", {"gifts.order.latency", "gifts.panel.latency"});
+
+    d.clear_load_profiles();
+    for (const std::string& name : gifts::LoadProfile::names()) {
+        v1::LoadProfileDescriptor& p = *d.add_load_profiles();
+        p.set_name(name);
+        auto profile = gifts::LoadProfile::named(name);
+        if (!profile.ok())
+            continue;
+        p.set_description(sim::strCat("gift load profile '", name, "' (docs/GIFTS.md)"));
+        auto num = [&](const char* key, double value, double max, const char* unit, const char* what) {
+            v1::ParamDescriptor& q = *p.add_params();
+            q.set_name(key);
+            q.set_default_value(value);
+            q.set_min(0.0);
+            q.set_max(max);
+            q.set_unit(unit);
+            q.set_description(what);
+        };
+        auto dur = [&](const char* key, sim::Nanos value, const char* what) {
+            v1::ParamDescriptor& q = *p.add_params();
+            q.set_name(key);
+            q.set_default_value(sim::toSeconds(value));
+            q.set_min(0.0);
+            q.set_max(3600.0 * 24);
+            q.set_unit("s");
+            q.set_is_duration(true);
+            q.set_description(what);
+        };
+        num("start_viewers", profile->startViewers, 5e9, "viewers", "viewers at the start");
+        num("peak_viewers", profile->peakViewers, 5e9, "viewers", "viewers at the peak");
+        num("countdown_factor", profile->countdownFactor, 1000, "x", "gift rate multiplier at the countdown");
+        num("storm_factor", profile->stormFactor, 1000, "x", "room-storm entry multiplier");
+        num("gifts_per_viewer_per_sec", profile->giftsPerViewerPerSec, 10, "1/s", "gifts a viewer sends per second");
+        num("entry_churn_per_sec", profile->entryChurnPerSec, 10, "1/s", "room entries per viewer per second");
+        dur("ramp_start", profile->rampStart, "when viewers start ramping up");
+        dur("peak_at", profile->peakAt, "when the ramp reaches the peak");
+        dur("countdown_at", profile->countdownAt, "the countdown's instant");
+        dur("countdown_lead", profile->countdownLead, "surge before the countdown");
+        dur("countdown_tail", profile->countdownTail, "surge after the countdown");
+        dur("storm_at", profile->stormAt, "when a room storm starts");
+        dur("storm_length", profile->stormLength, "how long a room storm lasts");
+    }
+
+    auto action = [&](std::string name, std::string what, v1::ActionTarget target, std::string hint, bool value,
+                      std::string valueName, std::string unit, double def, double max) {
+        v1::ActionDescriptor& a = *d.add_actions();
+        a.set_name(std::move(name));
+        a.set_description(std::move(what));
+        a.set_target(target);
+        a.set_target_hint(std::move(hint));
+        a.set_changes_world(true);
+        a.set_takes_value(value);
+        if (value) {
+            v1::ParamDescriptor& p = *a.mutable_value();
+            p.set_name(std::move(valueName));
+            p.set_unit(std::move(unit));
+            p.set_default_value(def);
+            p.set_min(0.0);
+            p.set_max(max);
+        }
+    };
+    action("shed-load", "limit the real orders per second an entry lets through (0 lifts the limit)",
+           v1::ACTION_TARGET_REGION, "a region, or * for every serving region", true, "orders per second", "1/s", 100000.0,
+           1e9);
+    action("drain-region", "move a region's users to the other regions (multi-active drain; stays until restored)",
+           v1::ACTION_TARGET_REGION, "a serving region", false, "", "", 0.0, 0.0);
+    action("restore", "give a drained region its users back", v1::ACTION_TARGET_REGION, "a drained region", false, "", "",
+           0.0, 0.0);
+
+    auto kind = [&](std::string k, std::string what, std::initializer_list<const char*> keys, std::string view = {}) {
+        v1::ComponentKindDescriptor& c = *d.add_component_kinds();
+        c.set_kind(std::move(k));
+        c.set_description(std::move(what));
+        for (const char* key : keys)
+            c.add_headline_keys(key);
+        c.set_view(std::move(view));
+    };
+    kind("refund-queue", "charges the audit found unmatched, awaiting refund verification", {"queued", "refunded"},
+         "alerts.review-queue");
+    kind("order-entry", "a region's order entry: quota client and shed limit", {"shed_limit", "quota"});
+    kind("gifts-engine", "the gift engine", {"mode", "profile", "orders_placed", "invariants"});
+
+    v1::FigureDescriptor& f = *d.add_figures();
+    f.set_id("gifts.availability");
+    f.set_description("served share of gift orders at the gala peak, against the write-up's 99.99 % availability");
+    f.mutable_a()->set_drill("gala");
+    f.mutable_a()->set_metric("gifts.drill.served");
+    f.mutable_a()->set_type(v1::METRIC_TYPE_GAUGE);
+    f.mutable_a()->set_stat("last");
+    f.set_check(v1::FIGURE_CHECK_BOUND);
+    f.set_bound_op(">=");
+    f.set_bound(0.9999);
+    f.set_writeup_value("99.99 %");
+    *f.mutable_quick_a() = f.a();
+    return d;
+}
 
 } // namespace
 
@@ -547,4 +769,4 @@ std::shared_ptr<const EngineFactory> makeGiftsEngineFactory()
     return std::make_shared<GiftsEngineFactory>();
 }
 
-} // namespace livedeck::drills
+} // namespace livedeck::gifts

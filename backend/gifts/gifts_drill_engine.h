@@ -4,7 +4,7 @@
 //
 // Section `engines.gifts` (all optional; docs/DRILLS.md "The gifts engine"):
 //   mode            local-first (default, SPEC §1 "next step") or cross-region
-//   scale           discrete-request scale, 0.001..100, default 1 (gifts/scenarios.h: the
+//   scale           discrete-request scale, 0.001..100, default 1 (docs/DRILLS.md: the
 //                   fidelity floor of 2 000 orders and 5 000 panel requests per simulated
 //                   second × scale; real rates stay, each discrete request weighs more)
 //   profile         steady | gala | room-storm (gifts::LoadProfile), default gala
@@ -31,14 +31,18 @@
 // defaults), plus gauges gifts.drill.* updated every 250 ms of simulated time (see
 // metrics() for the list) computed from the engine's own counters and invariant report.
 // Invariants: the engine's (gifts.double_charge, gifts.settled_twice, ...).
+// Descriptor (describe()): KPI tiles (orders, panel availability against 99.99 %,
+// settlement lag, errors), chart headlines, the load profiles with their parameters,
+// operator actions shed-load (an entry's order limit), drain-region and restore
+// (multi-active), component kinds, and the figure gifts.availability.
 #pragma once
 
-#include "backend/drills/engine.h"
+#include "backend/engine/engine.h"
 
 #include <memory>
 
-namespace livedeck::drills {
+namespace livedeck::gifts {
 
-std::shared_ptr<const EngineFactory> makeGiftsEngineFactory();
+std::shared_ptr<const engine::EngineFactory> makeGiftsEngineFactory();
 
-} // namespace livedeck::drills
+} // namespace livedeck::gifts

@@ -348,6 +348,17 @@ void GiftsEngine::build()
     m_client = std::make_unique<OrderClient>(w, c, std::move(entries),
                                              [this](Uid uid) { return m_load->homeOf(uid); }, m_telemetry);
     m_regionSeconds.resize(m_regions.size());
+    {
+        // Region health as the engine's own probes see it: each region's order entry
+        // answers when it is up and its region is not drained.
+        std::vector<sim::ComponentId> fronts(w.topology().regions().size(), sim::kNoComponent);
+        for (const Region& r : m_regions) {
+            if (const sim::ComponentInfo* info = w.components().find(r.entry->path()))
+                fronts[static_cast<std::size_t>(r.index)] = info->id;
+        }
+        m_prober = std::make_unique<engine::RegionProber>(w, "gifts", std::move(fronts), engine::RegionProber::Config{},
+                                                          [this](int region) { return !m_multiActive->drained(region); });
+    }
     m_violationsGauge = &metrics.gauge("gifts.invariants.violations");
     m_telemetry.addContributor(this);
 }
@@ -377,6 +388,7 @@ void GiftsEngine::start()
     if (!m_config.sabotage.noAudit)
         m_audit->start();
     m_multiActive->start();
+    m_prober->start();
     awaitReady();
 }
 
@@ -629,9 +641,8 @@ void GiftsEngine::contribute(v1::Snapshot& snapshot) const
     for (const Region& r : m_regions) {
         const OrderClient::RegionSecond& s = m_regionSeconds[static_cast<std::size_t>(r.index)];
         v1::RegionHealth& h = *snapshot.add_regions();
-        h.set_region(r.name);
-        const bool down = m_world.faults().isDown(r.entry->path()) || m_multiActive->drained(r.index);
-        h.set_up(!down);
+        m_prober->fill(h, r.index);
+        const bool down = !h.up();
         const double answered = s.requests - s.shed;
         h.set_availability(answered > 0.0 ? s.served / answered : (down ? 0.0 : 1.0));
         h.set_p99_ms(s.p99Ms);

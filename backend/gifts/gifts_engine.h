@@ -65,6 +65,7 @@
 #include "backend/gifts/settlement_consumer.h"
 #include "backend/gifts/settlement_db.h"
 #include "backend/gifts/settlement_watchdog.h"
+#include "backend/engine/region_probe.h"
 #include "backend/infra/discovery.h"
 #include "backend/infra/mq_broker.h"
 #include "backend/infra/mq_mirror.h"
@@ -231,6 +232,7 @@ private:
     std::unique_ptr<GiftPanel> m_panel;
     std::unique_ptr<LoadGenerator> m_load;
     std::unique_ptr<MultiActive> m_multiActive;
+    std::unique_ptr<engine::RegionProber> m_prober;
     std::unique_ptr<OrderClient> m_client;
     std::vector<std::unique_ptr<SettlementConsumer>> m_consumers;
     std::vector<OrderClient::RegionSecond> m_regionSeconds;

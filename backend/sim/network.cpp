@@ -4,6 +4,8 @@
 #include "backend/sim/faults.h"
 #include "backend/sim/topology.h"
 
+#include <algorithm>
+
 namespace livedeck::sim {
 
 const char* Delivery::reason() const
@@ -70,7 +72,87 @@ bool Network::regionReachable(int fromRegion, int toRegion) const
     return !m_faults.isDown(a) && !m_faults.isDown(b) && !m_faults.partitioned(a, b);
 }
 
+namespace {
+
+int latencyBucket(Nanos latency)
+{
+    if (latency <= 1)
+        return 0;
+    const auto v = static_cast<std::uint64_t>(latency);
+    const int octave = 63 - __builtin_clzll(v);
+    const int sub = octave >= 3 ? static_cast<int>((v >> (octave - 3)) & 7) : 0;
+    return std::min(octave * 8 + sub, 8 * 40 - 1);
+}
+
+Nanos bucketUpper(int bucket)
+{
+    const int octave = bucket / 8;
+    const int sub = bucket % 8;
+    const double base = static_cast<double>(std::uint64_t{1} << octave);
+    return static_cast<Nanos>(base + base * (sub + 1) / 8.0);
+}
+
+} // namespace
+
+void Network::count(int regionA, int regionB, const Delivery& d)
+{
+    if (regionA < 0 || regionB < 0 || regionA == regionB)
+        return;
+    const int i = m_topology.linkIndex(regionA, regionB);
+    if (i < 0)
+        return;
+    LinkState& ls = m_links[static_cast<std::size_t>(i)];
+    const int dir = m_topology.links()[static_cast<std::size_t>(i)].a == regionA ? 0 : 1;
+    ++ls.offered[dir];
+    if (!d.delivered()) {
+        ++ls.failed[dir];
+        return;
+    }
+    if (ls.latency.empty())
+        ls.latency.assign(kLatencyBuckets, 0);
+    ++ls.latency[static_cast<std::size_t>(latencyBucket(d.latency))];
+    ++ls.delivered;
+}
+
+void Network::takeCarried(std::vector<LinkCarried>& out)
+{
+    out.clear();
+    for (std::size_t i = 0; i < m_links.size(); ++i) {
+        LinkState& ls = m_links[i];
+        LinkCarried c;
+        c.a = m_topology.links()[i].a;
+        c.b = m_topology.links()[i].b;
+        c.offeredAb = ls.offered[0];
+        c.offeredBa = ls.offered[1];
+        c.failedAb = ls.failed[0];
+        c.failedBa = ls.failed[1];
+        c.messages = c.offeredAb + c.offeredBa;
+        if (ls.delivered > 0) {
+            const std::uint64_t rank = (ls.delivered * 99 + 99) / 100; // the p99 message, 1-based
+            std::uint64_t seen = 0;
+            for (int k = 0; k < kLatencyBuckets; ++k) {
+                seen += ls.latency[static_cast<std::size_t>(k)];
+                if (seen >= rank) {
+                    c.p99Latency = bucketUpper(k);
+                    break;
+                }
+            }
+            std::fill(ls.latency.begin(), ls.latency.end(), 0u);
+        }
+        ls.offered[0] = ls.offered[1] = ls.failed[0] = ls.failed[1] = 0;
+        ls.delivered = 0;
+        out.push_back(c);
+    }
+}
+
 Delivery Network::send(ComponentId from, ComponentId to)
+{
+    Delivery d = deliver(from, to);
+    count(m_components.get(from).region, m_components.get(to).region, d);
+    return d;
+}
+
+Delivery Network::deliver(ComponentId from, ComponentId to)
 {
     ++m_sent;
     const ComponentInfo& a = m_components.get(from);

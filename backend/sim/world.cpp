@@ -178,6 +178,10 @@ void World::topologyToProto(v1::Topology& out) const
         if (c.dataCentre >= 0)
             pc->set_data_centre(m_config.topology.dataCentres()[static_cast<std::size_t>(c.dataCentre)].name);
     }
+    for (const v1::EngineDescriptor& d : m_engineDescriptors)
+        *out.add_engines() = d;
+    for (const v1::PluginInfo& p : m_plugins)
+        *out.add_plugins() = p;
 }
 
 } // namespace livedeck::sim

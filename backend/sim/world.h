@@ -98,6 +98,12 @@ public:
     void setAfterEventHook(std::function<void(const EventMeta&)> hook) { m_afterEventHook = std::move(hook); }
 
     void topologyToProto(v1::Topology& out) const;
+    // What the run's builder adds to the topology: the engines as they describe
+    // themselves, and the plugins they came from (the console builds its views from
+    // these). Opaque to the world.
+    void addEngineDescriptor(v1::EngineDescriptor descriptor) { m_engineDescriptors.push_back(std::move(descriptor)); }
+    void addPluginInfo(v1::PluginInfo plugin) { m_plugins.push_back(std::move(plugin)); }
+    const std::vector<v1::EngineDescriptor>& engineDescriptors() const { return m_engineDescriptors; }
 
 private:
     void beforeEvent(const EventMeta& meta) override;
@@ -114,6 +120,8 @@ private:
     std::vector<std::pair<v1::Command::ActionCase, CommandHandler>> m_handlers;
     std::vector<v1::AppliedCommand> m_commandLog;
     std::function<void(const EventMeta&)> m_afterEventHook;
+    std::vector<v1::EngineDescriptor> m_engineDescriptors;
+    std::vector<v1::PluginInfo> m_plugins;
 };
 
 } // namespace livedeck::sim

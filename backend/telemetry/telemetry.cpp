@@ -21,6 +21,7 @@ void Telemetry::rollup()
     m_lastRollup.clear();
     m_metrics.rollup(now - m_lastRollupTime, m_lastRollup);
     m_lastRollupTime = now;
+    m_world.network().takeCarried(m_carried);
     m_lastBySeries.assign(m_metrics.seriesCount(), 0.0);
     for (const Sample& s : m_lastRollup) {
         m_lastBySeries[s.series] = s.value;
@@ -79,6 +80,28 @@ double Telemetry::lastValue(std::int64_t seriesId, double fallback) const
     return m_lastBySeries[static_cast<std::size_t>(seriesId)];
 }
 
+void Telemetry::linksToProto(v1::Snapshot& out) const
+{
+    // What each link carried in the last rollup interval. A direction that carried
+    // nothing reads as the network would decide a message sent now.
+    const sim::Topology& topo = m_world.topology();
+    for (std::size_t i = 0; i < topo.links().size(); ++i) {
+        const sim::LinkSpec& spec = topo.links()[i];
+        const sim::LinkCarried* c = i < m_carried.size() ? &m_carried[i] : nullptr;
+        v1::LinkHealth& h = *out.add_links();
+        h.set_a(topo.regions()[static_cast<std::size_t>(spec.a)].name);
+        h.set_b(topo.regions()[static_cast<std::size_t>(spec.b)].name);
+        const bool carriedAb = c && c->offeredAb > 0;
+        const bool carriedBa = c && c->offeredBa > 0;
+        h.set_partitioned_ab(carriedAb ? c->failedAb == c->offeredAb : !m_world.network().regionReachable(spec.a, spec.b));
+        h.set_partitioned_ba(carriedBa ? c->failedBa == c->offeredBa : !m_world.network().regionReachable(spec.b, spec.a));
+        h.set_latency_ms(c && c->p99Latency >= 0 ? sim::toMillis(c->p99Latency) : sim::toMillis(spec.latency));
+        const std::uint64_t offered = c ? c->messages : 0;
+        h.set_loss(offered > 0 ? static_cast<double>(c->failedAb + c->failedBa) / static_cast<double>(offered) : 0.0);
+        h.set_messages(offered);
+    }
+}
+
 void Telemetry::buildSnapshot(v1::Snapshot& out, const SnapshotOptions& options) const
 {
     out.set_run_id(m_world.runId());
@@ -103,6 +126,7 @@ void Telemetry::buildSnapshot(v1::Snapshot& out, const SnapshotOptions& options)
     }
     for (const sim::Fault& f : m_world.faults().all())
         m_world.faults().toProto(f.id, *out.add_faults());
+    linksToProto(out);
     for (const SnapshotContributor* c : m_contributors)
         c->contribute(out);
     if (options.includeComponents) {

@@ -64,6 +64,7 @@ public:
 
 private:
     void rollup();
+    void linksToProto(v1::Snapshot& out) const;
 
     sim::World& m_world;
     MetricsRegistry m_metrics;
@@ -78,6 +79,7 @@ private:
     int m_nextListenerToken = 1;
     bool m_inRollup = false;
     std::vector<Sample> m_lastRollup;
+    std::vector<sim::LinkCarried> m_carried; // what each link carried in the last rollup interval
     std::vector<double> m_lastBySeries;
     sim::Nanos m_lastRollupTime = 0;
     sim::EventKindId m_rollupKind;

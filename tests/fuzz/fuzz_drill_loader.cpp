@@ -2,6 +2,7 @@
 // InvalidArgument status "<file>:<line>:<col>: message" (or "<file>: message"), never a
 // crash, a hang or an escaped exception. Accepted drills are also built into a world
 // (DrillRun::create), which checks targets; they are not run.
+#include "app/common/builtin_engines.h"
 #include "backend/drills/drill_loader.h"
 #include "backend/drills/drill_run.h"
 
@@ -13,6 +14,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
     using namespace livedeck::drills;
+    livedeck::app::installBuiltinEngines();
     const std::string_view text(reinterpret_cast<const char*>(data), size);
     auto spec = loadDrill(text, "fuzz.yaml");
     if (!spec.ok()) {

@@ -15,7 +15,7 @@
 
 namespace livedeck::telemetry {
 
-inline constexpr int kRecordingSchemaVersion = 1;          // PRAGMA user_version
+inline constexpr int kRecordingSchemaVersion = 2;          // PRAGMA user_version (2: the topology carries engine descriptors)
 inline constexpr std::int32_t kRecordingApplicationId = 0x4C444B52; // PRAGMA application_id, "LDKR"
 
 inline constexpr const char* kRecordingSchemaSql = R"sql(

@@ -1,0 +1,58 @@
+# Fails when the engine-plugin SDK headers (plugins/sdk/livedeck_sdk/*.h) changed without
+# an API-version bump. plugins/sdk/api.sha256 holds one line per API version:
+# "api <N> <sha256 of the headers>". The current version (version.h) must be the last
+# line and its hash must match the headers. After a change: bump
+# LIVEDECK_SDK_API_VERSION, then run with -DAPPEND=ON to add the new version's line
+# (it refuses to rewrite the line of an existing version).
+#   cmake -DSDK_DIR=plugins/sdk [-DAPPEND=ON] -P tests/plugins/check_sdk_api.cmake
+if(NOT SDK_DIR)
+  message(FATAL_ERROR "pass -DSDK_DIR=<plugins/sdk>")
+endif()
+get_filename_component(SDK_DIR ${SDK_DIR} ABSOLUTE)
+file(GLOB _headers RELATIVE ${SDK_DIR} ${SDK_DIR}/livedeck_sdk/*.h)
+list(SORT _headers)
+if(NOT _headers)
+  message(FATAL_ERROR "no SDK headers in ${SDK_DIR}/livedeck_sdk")
+endif()
+set(_all "")
+foreach(h IN LISTS _headers)
+  file(SHA256 ${SDK_DIR}/${h} _hash)
+  string(APPEND _all "${_hash}  ${h}\n")
+endforeach()
+string(SHA256 _combined "${_all}")
+file(READ ${SDK_DIR}/livedeck_sdk/version.h _version_h)
+string(REGEX MATCH "#define LIVEDECK_SDK_API_VERSION ([0-9]+)" _ "${_version_h}")
+set(_api ${CMAKE_MATCH_1})
+if(NOT _api)
+  message(FATAL_ERROR "no LIVEDECK_SDK_API_VERSION in version.h")
+endif()
+set(_file ${SDK_DIR}/api.sha256)
+set(_lines "")
+if(EXISTS ${_file})
+  file(STRINGS ${_file} _lines REGEX "^api ")
+endif()
+set(_last_api "")
+set(_last_hash "")
+foreach(l IN LISTS _lines)
+  string(REGEX MATCH "^api ([0-9]+) ([0-9a-f]+)$" _ "${l}")
+  if(CMAKE_MATCH_1 STREQUAL _api AND APPEND)
+    message(FATAL_ERROR "api.sha256 already holds API ${_api}: bump LIVEDECK_SDK_API_VERSION first")
+  endif()
+  set(_last_api ${CMAKE_MATCH_1})
+  set(_last_hash ${CMAKE_MATCH_2})
+endforeach()
+if(APPEND)
+  file(APPEND ${_file} "api ${_api} ${_combined}\n")
+  message(STATUS "api.sha256: added API ${_api} ${_combined}")
+  return()
+endif()
+if(NOT _last_api STREQUAL _api)
+  message(FATAL_ERROR "LIVEDECK_SDK_API_VERSION is ${_api} but api.sha256's last line is API '${_last_api}': "
+                      "record the new version with -DAPPEND=ON")
+endif()
+if(NOT _last_hash STREQUAL _combined)
+  message(FATAL_ERROR "the SDK headers changed without an API-version bump (API ${_api} recorded ${_last_hash}, "
+                      "the headers hash to ${_combined}): bump LIVEDECK_SDK_API_VERSION in "
+                      "plugins/sdk/livedeck_sdk/version.h, then run this script with -DAPPEND=ON")
+endif()
+message(STATUS "SDK API ${_api}: headers match ${_combined}")

@@ -414,7 +414,7 @@ private:
             f.target = scalarText(targetNode, "fault.target");
             f.targetPos = posOf(targetNode);
             if (!validName(f.target, true))
-                fail(targetNode, sim::strCat("fault.target: expected a component path such as sh-a/gifts/order-db/3, got '",
+                fail(targetNode, sim::strCat("fault.target: expected a component path such as sh-a/orders/db/3, got '",
                                              f.target, "'"));
             readFaultParams(m, f);
             m_spec.faults.push_back(std::move(f));
@@ -486,7 +486,7 @@ private:
             for (const YAML::Node& t : listOf(targetsNode, "random_faults.targets")) {
                 const std::string target = scalarText(t, "random_faults.targets");
                 if (!validName(target, true))
-                    fail(t, sim::strCat("random_faults.targets: expected component paths such as sh-a/gifts/order-db or */synthetic/svc/*, got '",
+                    fail(t, sim::strCat("random_faults.targets: expected component paths such as sh-a/orders/db or */synthetic/svc/*, got '",
                                         target, "'"));
                 set.targets.push_back(target);
                 set.targetPos.push_back(posOf(t));

@@ -68,7 +68,7 @@ absl::StatusOr<ComponentId> ComponentRegistry::add(std::string_view path, std::s
                                                    std::string_view dataCentre, const Inspectable* inspectable)
 {
     if (path.empty() || path.front() == '/' || path.back() == '/' || path.find("//") != std::string_view::npos)
-        return absl::InvalidArgumentError(strCat("component path '", path, "' is malformed: expected segments like sh-a/gifts/order-db/3"));
+        return absl::InvalidArgumentError(strCat("component path '", path, "' is malformed: expected segments like sh-a/orders/db/3"));
     if (path.find('*') != std::string_view::npos)
         return absl::InvalidArgumentError(strCat("component path '", path, "' may not contain '*'"));
     if (m_byPath.contains(path))

@@ -182,7 +182,7 @@ FaultRegistry::FaultRegistry(Scheduler& scheduler, const ComponentRegistry& comp
 absl::Status FaultRegistry::checkTarget(std::string_view target, std::string_view what) const
 {
     if (target.empty())
-        return absl::InvalidArgumentError(strCat("fault ", what, " is empty: expected a component path such as sh-a/gifts/order-db/3"));
+        return absl::InvalidArgumentError(strCat("fault ", what, " is empty: expected a component path such as sh-a/orders/db/3"));
     for (const ComponentInfo& c : m_components.all()) {
         if (c.id != kNoComponent && pathMatches(target, c.path))
             return absl::OkStatus();

@@ -3,11 +3,36 @@
 #include "backend/drills/drill_loader.h"
 #include "backend/sim/strings.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 
 #include <sys/stat.h>
 
 namespace livedeck::drills {
+namespace {
+
+// The keys of the file's `engines:` map; empty when the text is not YAML or has none.
+std::vector<std::string> namedEngines(std::string_view text)
+{
+    std::vector<std::string> out;
+    try {
+        const YAML::Node root = YAML::Load(std::string(text));
+        if (!root.IsMap())
+            return out;
+        const YAML::Node engines = root["engines"];
+        if (!engines || !engines.IsMap())
+            return out;
+        for (const auto& kv : engines)
+            if (kv.first.IsScalar())
+                out.push_back(kv.first.Scalar());
+    } catch (const YAML::Exception&) {
+        out.clear(); // the loader reports the file's error with its position
+    }
+    return out;
+}
+
+} // namespace
 
 const std::vector<BuiltinDrill>& builtinDrills()
 {
@@ -18,6 +43,7 @@ const std::vector<BuiltinDrill>& builtinDrills()
             d.name = std::string(f.name);
             d.fileName = std::string(f.fileName);
             d.text = f.text;
+            d.engines = namedEngines(f.text);
             auto spec = loadDrill(f.text, f.fileName);
             if (spec.ok()) {
                 d.description = spec->description.substr(0, spec->description.find('\n'));
@@ -38,6 +64,15 @@ const std::vector<BuiltinDrill>& builtinDrills()
         return out;
     }();
     return drills;
+}
+
+std::vector<const BuiltinDrill*> brokenBuiltinDrills()
+{
+    std::vector<const BuiltinDrill*> out;
+    for (const BuiltinDrill& d : builtinDrills())
+        if (!d.error.empty())
+            out.push_back(&d);
+    return out;
 }
 
 const BuiltinDrill* findBuiltinDrill(std::string_view name)

@@ -34,10 +34,19 @@ struct BuiltinDrill {
     std::string description; // first line of the drill's description
     std::string sabotageOf;  // empty unless a sabotage twin
     std::string error;       // the loader's message when the file does not load (a build defect)
+    // The engines the file names (the keys of its `engines:` section, in file order),
+    // read without the engine registry: a drill whose engine this build lacks still
+    // says which one it needs.
+    std::vector<std::string> engines;
 };
 
-// By name, each sabotage twin right after the drill it sabotages.
+// By name, each sabotage twin right after the drill it sabotages. Loaded once, on the
+// first call, against processEngines(): call it after the program registered its
+// engines (app/common/builtin_engines.h), or every drill reads "unknown engine".
 const std::vector<BuiltinDrill>& builtinDrills();
+// The built-in drills that do not load (each with its file:line:col error), in the
+// order of builtinDrills(); empty in a sound build.
+std::vector<const BuiltinDrill*> brokenBuiltinDrills();
 const BuiltinDrill* findBuiltinDrill(std::string_view name);
 
 // A path to a drill file, or the name of a built-in drill. NotFound names both tries.

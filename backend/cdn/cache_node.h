@@ -34,7 +34,7 @@ namespace livedeck::cdn {
 
 struct CacheNodeConfig {
     std::uint64_t capacityBytes = 64ull * 1024 * kMiB; // ours
-    CachePolicyKind policy = CachePolicyKind::S3Fifo;
+    CachePolicyKind policy = CachePolicyKind::Sieve; // new mode; legacy nodes use Lru (docs/CDN.md)
     std::uint64_t sliceBytes = kSliceBytes;
     int disks = 1;
     DiskConfig disk;

@@ -41,23 +41,32 @@ std::uint32_t CachePolicy::newEntry(CacheKey key, std::uint64_t bytes)
         m_entries.emplace_back();
     }
     Entry& e = m_entries[index];
+    const std::uint16_t gen = e.gen;
     e = Entry{};
+    e.gen = gen;
     e.key = key;
     e.bytes = static_cast<std::uint32_t>(bytes);
     return index;
 }
 
-bool CachePolicy::admit(CacheKey key, std::uint64_t bytes, std::vector<CacheKey>* evicted)
+bool CachePolicy::admit(CacheKey key, std::uint32_t existing, std::uint64_t bytes, std::vector<CacheKey>* evicted)
 {
     if (bytes > m_capacity || bytes >= (1ull << 32))
         return false;
-    willAdmit(key);
+    if (existing != kNil)
+        claimGhost(existing);
     makeRoom(bytes, evicted);
-    const std::uint32_t i = newEntry(key, bytes);
-    m_index.emplace(key, i);
+    std::uint32_t i = existing;
+    if (i != kNil) {
+        m_entries[i].bytes = static_cast<std::uint32_t>(bytes);
+        m_entries[i].freq = 0;
+    } else {
+        i = newEntry(key, bytes);
+        m_index.emplace(key, i);
+    }
     m_used += bytes;
     ++m_objects;
-    place(i);
+    place(i, existing != kNil);
     return true;
 }
 
@@ -66,19 +75,43 @@ bool CachePolicy::erase(CacheKey key)
     const std::uint32_t i = find(key);
     if (i == kNil)
         return false;
+    const bool wasLive = live(i);
     unplace(i);
-    dropEntry(i, nullptr);
-    return true;
+    if (wasLive)
+        dropEntry(i, nullptr);
+    else
+        dropGhost(i);
+    return wasLive;
 }
 
 void CachePolicy::dropEntry(std::uint32_t index, std::vector<CacheKey>* evicted)
 {
-    const Entry& e = m_entries[index];
+    Entry& e = m_entries[index];
     m_index.erase(e.key);
     m_used -= e.bytes;
     --m_objects;
     if (evicted)
         evicted->push_back(e.key);
+    ++e.gen;
+    m_free.push_back(index);
+}
+
+void CachePolicy::toGhost(std::uint32_t index, std::vector<CacheKey>* evicted)
+{
+    Entry& e = m_entries[index];
+    m_used -= e.bytes;
+    --m_objects;
+    if (evicted)
+        evicted->push_back(e.key);
+    e.queue = kGhostQueue;
+}
+
+void CachePolicy::dropGhost(std::uint32_t index)
+{
+    Entry& e = m_entries[index];
+    m_index.erase(e.key);
+    ++e.gen;
+    e.queue = 0;
     m_free.push_back(index);
 }
 

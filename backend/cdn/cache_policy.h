@@ -40,7 +40,7 @@ public:
     bool lookup(CacheKey key)
     {
         const std::uint32_t i = find(key);
-        if (i == kNil)
+        if (i == kNil || !live(i))
             return false;
         onHit(i);
         return true;
@@ -48,21 +48,26 @@ public:
     // Admits an absent key (false when present or larger than the whole cache).
     bool insert(CacheKey key, std::uint64_t bytes, std::vector<CacheKey>* evicted)
     {
-        return find(key) == kNil && admit(key, bytes, evicted);
+        const std::uint32_t i = find(key);
+        return (i == kNil || !live(i)) && admit(key, i, bytes, evicted);
     }
-    // One trace step: a hit, or an admission on a miss (one index probe for a hit).
+    // One trace step: a hit, or an admission on a miss (one index probe either way).
     bool access(CacheKey key, std::uint64_t bytes, std::vector<CacheKey>* evicted = nullptr)
     {
         const std::uint32_t i = find(key);
-        if (i != kNil) {
+        if (i != kNil && live(i)) {
             onHit(i);
             return true;
         }
-        admit(key, bytes, evicted);
+        admit(key, i, bytes, evicted);
         return false;
     }
     bool erase(CacheKey key);
-    bool contains(CacheKey key) const { return find(key) != kNil; }
+    bool contains(CacheKey key) const
+    {
+        const std::uint32_t i = find(key);
+        return i != kNil && live(i);
+    }
 
     std::uint64_t capacityBytes() const { return m_capacity; }
     std::uint64_t usedBytes() const { return m_used; }
@@ -81,8 +86,12 @@ protected:
         std::uint32_t newer = kNil;
         std::uint32_t older = kNil;
         std::uint8_t freq = 0;   // access bits / counter
-        std::uint8_t queue = 0;  // which list (S3-FIFO: 0 small, 1 main)
+        std::uint8_t queue = 0;  // which list (S3-FIFO: 0 small, 1 main, kGhostQueue)
+        std::uint16_t gen = 0;   // bumped each time the slot is freed or leaves a ghost queue
     };
+    // An entry in this queue is a ghost: indexed, no data (S3-FIFO keeps G in the index).
+    static constexpr std::uint8_t kGhostQueue = 2;
+    bool live(std::uint32_t i) const { return m_entries[i].queue != kGhostQueue; }
     struct List {
         std::uint32_t head = kNil; // newest
         std::uint32_t tail = kNil; // oldest
@@ -92,16 +101,17 @@ protected:
 
     // Policy hooks.
     virtual void onHit(std::uint32_t i) = 0;
-    // Called before room is made for `key` (e.g. to prefetch what place() will read).
-    virtual void willAdmit(CacheKey) {}
     // Evicts until usedBytes() + bytes fits.
     virtual void makeRoom(std::uint64_t bytes, std::vector<CacheKey>* evicted) = 0;
-    // Links a newly admitted entry.
-    virtual void place(std::uint32_t i) = 0;
-    // Unlinks an entry that is being erased.
+    // Links a newly admitted entry; `ghost`: it was a ghost (claimed, same index).
+    virtual void place(std::uint32_t i, bool ghost) = 0;
+    // Takes a ghost out of its queue before room is made, so room-making cannot drop it.
+    virtual void claimGhost(std::uint32_t) {}
+    // Unlinks an entry (live or ghost) that is being erased.
     virtual void unplace(std::uint32_t i) = 0;
 
-    bool admit(CacheKey key, std::uint64_t bytes, std::vector<CacheKey>* evicted);
+    // `existing`: the key's ghost entry, or kNil.
+    bool admit(CacheKey key, std::uint32_t existing, std::uint64_t bytes, std::vector<CacheKey>* evicted);
     std::uint32_t newEntry(CacheKey key, std::uint64_t bytes);
     void pushHead(List& list, std::uint32_t index);
     void unlink(List& list, std::uint32_t index);
@@ -110,8 +120,12 @@ protected:
         auto it = m_index.find(key);
         return it == m_index.end() ? kNil : it->second;
     }
-    // Evicts an entry entirely (index, accounting, pool); it must already be unlinked.
+    // Evicts a live entry entirely (index, accounting, pool); it must already be unlinked.
     void dropEntry(std::uint32_t index, std::vector<CacheKey>* evicted);
+    // Turns a live, unlinked entry into a ghost: its data goes, its key stays indexed.
+    void toGhost(std::uint32_t index, std::vector<CacheKey>* evicted);
+    // Forgets a ghost entry.
+    void dropGhost(std::uint32_t index);
 
     std::vector<Entry> m_entries;
     std::vector<std::uint32_t> m_free;

@@ -1,77 +1,51 @@
 #include "backend/cdn/s3fifo_cache.h"
 
-#include "backend/cdn/hashing.h"
-
-#include <bit>
-
 namespace livedeck::cdn {
 
 S3FifoCache::S3FifoCache(std::uint64_t capacityBytes, S3FifoConfig config)
     : CachePolicy(capacityBytes),
       m_config(config),
-      m_smallTarget(static_cast<std::uint64_t>(static_cast<double>(capacityBytes) * config.smallRatio))
+      m_smallTarget(static_cast<std::uint64_t>(static_cast<double>(capacityBytes) * config.smallRatio)),
+      m_ghostLimit(static_cast<std::uint64_t>(static_cast<double>(capacityBytes) * config.ghostRatio))
 {
-    m_ghostBucketMask = 0; // sized on first use, when the object count is known
 }
 
-std::int64_t S3FifoCache::ghostSlot(CacheKey key) const
+void S3FifoCache::ghostPush(std::uint32_t i)
 {
-    if (m_ghost.empty())
-        return -1;
-    const std::uint64_t h = hashU64(key, 0x67686f7374ull);
-    const auto fp = static_cast<std::uint32_t>(h) | 1u;
-    const std::size_t base = static_cast<std::size_t>((h >> 32) & m_ghostBucketMask) * kGhostWays;
-    const auto window = static_cast<std::uint32_t>(m_config.ghostRatio * static_cast<double>(m_objects)) + 1;
-    for (std::size_t w = 0; w < kGhostWays; ++w) {
-        const std::uint64_t slot = m_ghost[base + w];
-        if (static_cast<std::uint32_t>(slot) == fp && m_ghostClock - static_cast<std::uint32_t>(slot >> 32) <= window)
-            return static_cast<std::int64_t>(base + w);
+    if (m_ghostSlots == m_ghostRing.size()) {
+        std::vector<std::uint64_t> bigger(m_ghostRing.size() * 2);
+        for (std::size_t k = 0; k < m_ghostSlots; ++k)
+            bigger[k] = m_ghostRing[(m_ghostTail + k) & (m_ghostRing.size() - 1)];
+        m_ghostRing = std::move(bigger);
+        m_ghostTail = 0;
     }
-    return -1;
+    m_ghostRing[(m_ghostTail + m_ghostSlots) & (m_ghostRing.size() - 1)] =
+        static_cast<std::uint64_t>(m_entries[i].gen) << 32 | i;
+    ++m_ghostSlots;
+    m_ghostBytes += m_entries[i].bytes;
+    // Forget the oldest ghosts beyond G's size.
+    while (m_ghostBytes > m_ghostLimit && m_ghostSlots > 0) {
+        const std::uint64_t slot = m_ghostRing[m_ghostTail];
+        m_ghostTail = (m_ghostTail + 1) & (m_ghostRing.size() - 1);
+        --m_ghostSlots;
+        const auto g = static_cast<std::uint32_t>(slot);
+        const Entry& e = m_entries[g];
+        if (e.gen != static_cast<std::uint16_t>(slot >> 32) || live(g))
+            continue; // stale: claimed or dropped since
+        m_ghostBytes -= e.bytes;
+        dropGhost(g);
+    }
 }
 
-void S3FifoCache::willAdmit(CacheKey key)
+void S3FifoCache::ghostLeave(std::uint32_t i)
 {
-    if (m_ghost.empty())
-        return;
-    const std::uint64_t h = hashU64(key, 0x67686f7374ull);
-    __builtin_prefetch(&m_ghost[static_cast<std::size_t>((h >> 32) & m_ghostBucketMask) * kGhostWays]);
-}
-
-void S3FifoCache::ghostInsert(CacheKey key)
-{
-    if (m_config.ghostRatio <= 0.0)
-        return;
-    // Room for twice the window's keys; grows with the cache (a growth forgets G).
-    const auto want = std::bit_ceil(static_cast<std::uint64_t>(2.0 * m_config.ghostRatio * static_cast<double>(m_objects + 1)) / kGhostWays + 1);
-    if (m_ghost.size() < want * kGhostWays) {
-        m_ghost.assign(want * kGhostWays, 0);
-        m_ghostBucketMask = want - 1;
-    }
-    const std::uint64_t h = hashU64(key, 0x67686f7374ull);
-    const auto fp = static_cast<std::uint32_t>(h) | 1u;
-    const std::size_t base = static_cast<std::size_t>((h >> 32) & m_ghostBucketMask) * kGhostWays;
-    ++m_ghostClock;
-    std::size_t oldest = base;
-    std::uint32_t oldestAge = 0;
-    for (std::size_t w = 0; w < kGhostWays; ++w) {
-        const std::uint64_t slot = m_ghost[base + w];
-        if (slot == 0) {
-            oldest = base + w;
-            break;
-        }
-        const std::uint32_t age = m_ghostClock - static_cast<std::uint32_t>(slot >> 32);
-        if (age >= oldestAge) {
-            oldestAge = age;
-            oldest = base + w;
-        }
-    }
-    m_ghost[oldest] = static_cast<std::uint64_t>(m_ghostClock) << 32 | fp;
+    m_ghostBytes -= m_entries[i].bytes;
+    ++m_entries[i].gen;
 }
 
 void S3FifoCache::evictOne(std::vector<CacheKey>* evicted)
 {
-    if (m_small.count > 0 && (m_small.bytes > m_smallTarget || m_main.count == 0)) {
+    if (m_small.count > 0 && (m_small.bytes > m_smallTarget || m_mainCount == 0)) {
         while (m_small.count > 0) {
             const std::uint32_t t = m_small.tail;
             unlink(m_small, t);
@@ -81,14 +55,17 @@ void S3FifoCache::evictOne(std::vector<CacheKey>* evicted)
                 mainInsert(t);
                 continue;
             }
-            // Quick demotion: the data goes, the key's fingerprint enters G.
-            ghostInsert(e.key);
-            dropEntry(t, evicted);
+            // Quick demotion: the data goes, the key stays as a ghost.
+            toGhost(t, evicted);
             ++m_evictions;
+            if (m_ghostLimit == 0)
+                dropGhost(t);
+            else
+                ghostPush(t);
             return;
         }
     }
-    while (m_main.count > 0) {
+    while (m_mainCount > 0) {
         const std::uint32_t t = m_hand;
         Entry& e = m_entries[t];
         if (e.freq > 0) {
@@ -101,6 +78,12 @@ void S3FifoCache::evictOne(std::vector<CacheKey>* evicted)
         ++m_evictions;
         return;
     }
+}
+
+void S3FifoCache::makeRoom(std::uint64_t bytes, std::vector<CacheKey>* evicted)
+{
+    while (m_used + bytes > m_capacity)
+        evictOne(evicted);
 }
 
 void S3FifoCache::mainInsert(std::uint32_t i)
@@ -117,8 +100,8 @@ void S3FifoCache::mainInsert(std::uint32_t i)
         m_entries[newest].newer = i;
         m_entries[m_hand].older = i;
     }
-    m_main.bytes += e.bytes;
-    ++m_main.count;
+    m_mainBytes += e.bytes;
+    ++m_mainCount;
 }
 
 void S3FifoCache::mainRemove(std::uint32_t i)
@@ -133,36 +116,36 @@ void S3FifoCache::mainRemove(std::uint32_t i)
             m_hand = e.newer;
     }
     e.newer = e.older = kNil;
-    m_main.bytes -= e.bytes;
-    --m_main.count;
+    m_mainBytes -= e.bytes;
+    --m_mainCount;
 }
 
-void S3FifoCache::makeRoom(std::uint64_t bytes, std::vector<CacheKey>* evicted)
+void S3FifoCache::claimGhost(std::uint32_t i)
 {
-    while (m_used + bytes > m_capacity)
-        evictOne(evicted);
+    ghostLeave(i);
+    m_entries[i].queue = kMain; // live again: room-making cannot drop it
 }
 
-void S3FifoCache::place(std::uint32_t i)
+void S3FifoCache::place(std::uint32_t i, bool ghost)
 {
-    Entry& e = m_entries[i];
-    const std::int64_t g = ghostSlot(e.key);
-    if (g >= 0) {
-        m_ghost[static_cast<std::size_t>(g)] = 0; // out of G
+    if (ghost) {
         ++m_ghostHits;
         mainInsert(i);
     } else {
-        e.queue = kSmall;
+        m_entries[i].queue = kSmall;
         pushHead(m_small, i);
     }
 }
 
 void S3FifoCache::unplace(std::uint32_t i)
 {
-    if (m_entries[i].queue == kSmall)
+    const std::uint8_t q = m_entries[i].queue;
+    if (q == kSmall)
         unlink(m_small, i);
-    else
+    else if (q == kMain)
         mainRemove(i);
+    else
+        ghostLeave(i);
 }
 
 } // namespace livedeck::cdn

@@ -7,15 +7,15 @@
 //   M if it was accessed at least `moveToMain` times (libCacheSim default 2), else it
 //   is evicted and its key enters G. Eviction from M: a tail with a non-zero counter is
 //   reinserted at the head with the counter decremented, else evicted.
-// G is a table of 32-bit fingerprints with insertion stamps, as the paper suggests: a
-// bucket of 8 slots (one cache line) per fingerprint hash; a key is a ghost while fewer
-// than ghostRatio × (objects cached) keys entered G after it. An insert overwrites its
-// bucket's oldest slot. Nothing is ever popped, so G costs one cache line per miss.
-// (A fingerprint collision can make a new key look like a ghost: it then starts in M,
-// a harmless misplacement at a rate of about 8 / 2^32 per miss.)
-// M's FIFO-reinsertion is kept as a circular list with a hand at its oldest entry:
-// reinserting the oldest at the head is the same as moving the hand one step, so a
-// reinsertion touches one entry and moves nothing (CLOCK). See cache_policy.h.
+// Layout (what the benchmark in docs/BENCHMARKS.md measured best):
+// - G lives in the index, as the paper suggests: a key leaving S keeps its entry as a
+//   ghost (no data), so entering G touches no index and a ghost hit is found by the same
+//   probe as any lookup. G's order is a ring of (entry, generation) slots; a ghost that
+//   is claimed or dropped bumps its entry's generation, and its stale slot is skipped.
+// - M's FIFO-reinsertion is a circle with a hand at its oldest entry: reinserting the
+//   oldest at the head is the same as moving the hand one step (CLOCK), so a
+//   reinsertion touches one entry and moves nothing.
+// See cache_policy.h.
 #pragma once
 
 #include "backend/cdn/cache_policy.h"
@@ -35,8 +35,13 @@ public:
     CachePolicyKind kind() const override { return CachePolicyKind::S3Fifo; }
 
     std::uint64_t smallBytes() const { return m_small.bytes; }
-    std::uint64_t mainBytes() const { return m_main.bytes; }
-    bool inGhost(CacheKey key) const { return ghostSlot(key) >= 0; }
+    std::uint64_t mainBytes() const { return m_mainBytes; }
+    std::uint64_t ghostBytes() const { return m_ghostBytes; }
+    bool inGhost(CacheKey key) const
+    {
+        const std::uint32_t i = find(key);
+        return i != kNil && !live(i);
+    }
     std::uint64_t ghostHits() const { return m_ghostHits; }
 
 private:
@@ -49,26 +54,27 @@ private:
         if (e.freq < 3)
             ++e.freq;
     }
-    void willAdmit(CacheKey key) override; // prefetches the key's G bucket while room is made
     void makeRoom(std::uint64_t bytes, std::vector<CacheKey>* evicted) override;
-    void place(std::uint32_t i) override;
+    void place(std::uint32_t i, bool ghost) override;
+    void claimGhost(std::uint32_t i) override;
     void unplace(std::uint32_t i) override;
     void evictOne(std::vector<CacheKey>* evicted);
-    void ghostInsert(CacheKey key);
     void mainInsert(std::uint32_t i);
     void mainRemove(std::uint32_t i);
-    // The slot holding the key's live fingerprint, or -1.
-    std::int64_t ghostSlot(CacheKey key) const;
+    void ghostPush(std::uint32_t i);
+    void ghostLeave(std::uint32_t i); // out of G's accounting; its ring slot goes stale
 
     S3FifoConfig m_config;
     std::uint64_t m_smallTarget;
+    std::uint64_t m_ghostLimit;
     List m_small;
-    List m_main;             // only bytes and count: M is the circle below
-    std::uint32_t m_hand = kNil; // M's oldest entry
-    static constexpr std::size_t kGhostWays = 8;
-    std::vector<std::uint64_t> m_ghost; // (stamp << 32 | fingerprint), 0 = empty
-    std::size_t m_ghostBucketMask = 0;
-    std::uint32_t m_ghostClock = 0;     // keys entered so far
+    std::uint32_t m_hand = kNil; // M's oldest entry; M is a circle through newer/older
+    std::uint64_t m_mainBytes = 0;
+    std::uint64_t m_mainCount = 0;
+    std::vector<std::uint64_t> m_ghostRing = std::vector<std::uint64_t>(1024); // (gen << 32 | entry)
+    std::size_t m_ghostTail = 0; // oldest slot
+    std::size_t m_ghostSlots = 0; // slots in use, stale ones included
+    std::uint64_t m_ghostBytes = 0;
     std::uint64_t m_ghostHits = 0;
 };
 

@@ -17,7 +17,7 @@ public:
 private:
     void onHit(std::uint32_t i) override { m_entries[i].freq = 1; }
     void makeRoom(std::uint64_t bytes, std::vector<CacheKey>* evicted) override;
-    void place(std::uint32_t i) override { pushHead(m_list, i); }
+    void place(std::uint32_t i, bool) override { pushHead(m_list, i); }
     void unplace(std::uint32_t i) override;
     void evictOne(std::vector<CacheKey>* evicted);
 

@@ -1,42 +1,12 @@
-#include "backend/gifts/scenarios_panel.h"
+#include "backend/gifts/panel_rig.h"
 
 #include "livedeck/v1/cluster.pb.h"
 
 #include <algorithm>
-#include <cassert>
 #include <cstdio>
 #include <cstdlib>
 
 namespace livedeck::gifts {
-namespace {
-
-v1::FaultSpec makeFault(v1::FaultKind kind, std::string target, sim::Nanos start, sim::Nanos end)
-{
-    v1::FaultSpec f;
-    f.set_kind(kind);
-    f.set_target(std::move(target));
-    f.set_start_ns(start);
-    f.set_end_ns(end);
-    f.set_origin("scenario");
-    return f;
-}
-
-void addParam(v1::FaultSpec& f, std::string_view name, double value, std::string_view text = {})
-{
-    v1::FaultParam* p = f.add_params();
-    p->set_name(std::string(name));
-    if (text.empty())
-        p->set_value(value);
-    else
-        p->set_text(std::string(text));
-}
-
-const char* stateName(resilience::BreakerState s)
-{
-    return resilience::breakerStateName(s);
-}
-
-} // namespace
 
 LoadProfile galaPeak()
 {
@@ -47,56 +17,6 @@ LoadProfile galaPeak()
     p.peakAt = 0;
     p.countdownFactor = 1.0; // gift sends do not matter to the panel
     return p;
-}
-
-PanelScenario privilegedSlowdownScenario(bool sabotaged, std::string region)
-{
-    PanelScenario s;
-    s.name = sabotaged ? "privileged-slowdown-sabotaged" : "privileged-slowdown";
-    s.description = sabotaged
-        ? "The privileged-gift service slows down (+100 ms) with the panel's breakers disabled: every panel "
-          "request waits the full 50 ms for it, the panel servers fill and the general tab misses its budget."
-        : "The privileged-gift service slows down (+100 ms): calls time out at 50 ms (empty tab), the breaker "
-          "opens, the general tab stays available, and the breaker closes again after the slowdown.";
-    s.sabotaged = sabotaged;
-    s.region = region;
-    s.load = galaPeak();
-    s.loadGenerator = PanelRigConfig::reducedLoad();
-    s.panel.breakerEnabled = !sabotaged;
-    s.duration = 20 * sim::kSecond;
-    s.faultStart = 3 * sim::kSecond;
-    s.faultEnd = 9 * sim::kSecond;
-    v1::FaultSpec f = makeFault(v1::FAULT_LATENCY, sim::strCat(region, "/gifts/privileged"), s.faultStart, s.faultEnd);
-    addParam(f, "add_ms", 100.0);
-    s.faults.push_back(std::move(f));
-    return s;
-}
-
-PanelScenario hotRoomScenario(bool sabotaged, std::string region)
-{
-    PanelScenario s;
-    s.name = sabotaged ? "hot-room-sabotaged" : "hot-room";
-    s.description = sabotaged
-        ? "Half of a region's room entries go to one room with the hot-room cache, the hot-key local cache and "
-          "singleflight off: every entry of the room reads its tab from the KV."
-        : "Half of a region's room entries go to one room: the gateway detects the hot room and serves its panel "
-          "from memory, so the KV sees a trickle of reads for it.";
-    s.sabotaged = sabotaged;
-    s.region = region;
-    s.hotRoom = 7;
-    s.load = galaPeak();
-    s.loadGenerator = PanelRigConfig::reducedLoad();
-    s.panel.hotRoomCache = !sabotaged;
-    s.catalog.hotKeyLocalCache = !sabotaged;
-    s.catalog.singleflight = !sabotaged;
-    s.duration = 12 * sim::kSecond;
-    s.faultStart = 2 * sim::kSecond;
-    s.faultEnd = s.duration;
-    v1::FaultSpec f = makeFault(v1::FAULT_HOT_KEY, sim::strCat(region, "/gifts/load"), s.faultStart, 0);
-    addParam(f, "share", 0.5);
-    addParam(f, "key", 0.0, sim::strCat("room:", s.hotRoom));
-    s.faults.push_back(std::move(f));
-    return s;
 }
 
 // ------------------------------------------------------------------ observation
@@ -264,99 +184,6 @@ const PanelObservation& PanelProbe::finish()
     return m_obs;
 }
 
-// ------------------------------------------------------------------ checks
-
-PanelVerdict checkPrivilegedSlowdown(const PanelScenario& sc, const PanelObservation& o)
-{
-    PanelVerdict v;
-    const sim::Nanos during0 = sc.faultStart + sim::kSecond; // the breaker's first second is settling
-    const double before = o.availabilityBetween(sim::kSecond, sc.faultStart);
-    const double during = o.availabilityBetween(during0, sc.faultEnd);
-    const double after = o.availabilityBetween(sc.faultEnd + 6 * sim::kSecond, sc.duration);
-    const double minDuring = o.minAvailability(during0, sc.faultEnd);
-    const PanelTotals& t = o.totals;
-    const double refused = t.tab(PerUserTab::Privileged, TabOutcome::BreakerOpen);
-    const double timeouts = t.tab(PerUserTab::Privileged, TabOutcome::Timeout);
-    v.summary = sim::strFormat(
-        "%s: availability before %.4f, during %.4f (min per second %.4f), after %.4f; privileged timeouts %.0f, "
-        "refused by the breaker %.0f; breaker transitions %zu, first OPEN at %.2f s, last CLOSED at %.2f s, "
-        "final %s",
-        sc.name.c_str(), before, during, minDuring, after, timeouts, refused, o.breakerTransitions.size(),
-        o.firstOpen() == sim::kNever ? -1.0 : sim::toSeconds(o.firstOpen()),
-        o.lastClose() == sim::kNever ? -1.0 : sim::toSeconds(o.lastClose()), stateName(o.finalBreaker));
-    auto fail = [&v](std::string line) {
-        v.passed = false;
-        v.failures.push_back(std::move(line));
-    };
-    if (before < 0.999)
-        fail(sim::strFormat("panel availability before the slowdown %.4f < 0.999", before));
-    if (!sc.sabotaged) {
-        if (!o.breakerOpened() || o.firstOpen() < sc.faultStart || o.firstOpen() > sc.faultStart + 2 * sim::kSecond)
-            fail(sim::strFormat("the privileged breaker did not open within 2 s of the slowdown (first OPEN %.2f s)",
-                                o.firstOpen() == sim::kNever ? -1.0 : sim::toSeconds(o.firstOpen())));
-        if (refused <= timeouts)
-            fail(sim::strFormat("the open breaker refused %.0f calls, not more than the %.0f that timed out", refused,
-                                timeouts));
-        if (during < 0.99)
-            fail(sim::strFormat("general tab availability during the slowdown %.4f < 0.99", during));
-        if (o.lastClose() == sim::kNever || o.lastClose() < sc.faultEnd)
-            fail("the breaker did not close again after the slowdown ended");
-        if (o.finalBreaker != resilience::BreakerState::Closed)
-            fail(sim::strCat("the breaker ends ", stateName(o.finalBreaker), ", not CLOSED"));
-        if (after < 0.999)
-            fail(sim::strFormat("availability after recovery %.4f < 0.999", after));
-    } else {
-        if (o.breakerOpened())
-            fail("a disabled breaker opened");
-        if (refused > 0.0)
-            fail(sim::strFormat("a disabled breaker refused %.0f calls", refused));
-        if (during > 0.9)
-            fail(sim::strFormat("without the breaker the general tab stayed available (%.4f > 0.9): the sabotage "
-                                "shows nothing",
-                                during));
-    }
-    return v;
-}
-
-PanelVerdict checkHotRoom(const PanelScenario& sc, const PanelObservation& o)
-{
-    PanelVerdict v;
-    const sim::Nanos from = sc.faultStart + 2 * sim::kSecond; // detection takes a moment
-    const double lookups = o.keyLookupsBetween(from, sc.duration);
-    const double kvReads = o.keyKvReadsBetween(from, sc.duration);
-    double gatewayBefore = 0.0;
-    for (const PanelSample& s : o.samples)
-        if (s.time <= from)
-            gatewayBefore = s.gatewayHits;
-    const double gateway = o.totals.gatewayHits - gatewayBefore;
-    const double availability = o.availabilityBetween(sim::kSecond, sc.duration);
-    v.summary = sim::strFormat(
-        "%s: hot-room events %llu, gateway hits %.0f, lookups of the room's tab at the catalogue %.0f, KV reads "
-        "of it %.0f, availability %.4f",
-        sc.name.c_str(), static_cast<unsigned long long>(o.hotRoomEvents), gateway, lookups, kvReads, availability);
-    auto fail = [&v](std::string line) {
-        v.passed = false;
-        v.failures.push_back(std::move(line));
-    };
-    if (o.hotRoomEvents == 0)
-        fail("no hot room was detected");
-    if (availability < 0.999)
-        fail(sim::strFormat("panel availability %.4f < 0.999", availability));
-    if (!sc.sabotaged) {
-        if (gateway <= 0.0)
-            fail("the gateway served nothing from memory");
-        if (kvReads > 0.05 * (gateway + lookups))
-            fail(sim::strFormat("the KV saw %.0f reads of the hot room's tab, more than 5 %% of its %.0f entries",
-                                kvReads, gateway + lookups));
-    } else {
-        if (gateway > 0.0)
-            fail(sim::strFormat("the gateway served %.0f entries with its cache off", gateway));
-        if (kvReads < 0.9 * lookups)
-            fail(sim::strFormat("with every defence off the KV saw only %.0f of %.0f lookups", kvReads, lookups));
-    }
-    return v;
-}
-
 // ------------------------------------------------------------------ rig
 
 LoadGeneratorConfig PanelRigConfig::reducedLoad()
@@ -379,24 +206,6 @@ PanelRig::PanelRig(PanelRigConfig config) : m_config(std::move(config))
     m_panel = std::make_unique<GiftPanel>(*m_world, *m_telemetry, *m_catalog, m_config.panel);
     m_load = std::make_unique<LoadGenerator>(*m_world, m_telemetry->metrics(), m_config.load, m_config.loadGenerator,
                                              *this);
-}
-
-namespace {
-PanelRigConfig rigConfigOf(const PanelScenario& s, std::uint64_t seed)
-{
-    PanelRigConfig c;
-    c.seed = seed;
-    c.catalog = s.catalog;
-    c.panel = s.panel;
-    c.load = s.load;
-    c.loadGenerator = s.loadGenerator;
-    return c;
-}
-} // namespace
-
-PanelRig::PanelRig(const PanelScenario& scenario, std::uint64_t seed) : PanelRig(rigConfigOf(scenario, seed))
-{
-    inject(scenario.faults);
 }
 
 PanelRig::~PanelRig() = default;
@@ -435,26 +244,6 @@ void PanelRig::runUntil(sim::Nanos time)
 void PanelRig::roomEntry(const RoomEntry& entry)
 {
     m_panel->onRoomEntry(entry);
-}
-
-PanelScenarioResult runPanelScenario(const PanelScenario& scenario, std::uint64_t seed)
-{
-    PanelRig rig(scenario, seed);
-    if (rig.region(scenario.region) < 0) {
-        std::fprintf(stderr, "livedeck: panel scenario %s: no region %s\n", scenario.name.c_str(), scenario.region.c_str());
-        std::abort();
-    }
-    const std::uint32_t key = scenario.hotRoom != 0 ? rig.catalog().table().roomKey(scenario.hotRoom)
-                                                    : CatalogTable::kNoKey;
-    PanelProbe probe(rig.world(), rig.panel(), rig.catalog(), scenario.region, key);
-    rig.start();
-    rig.runUntil(scenario.duration);
-    PanelScenarioResult r;
-    r.observation = probe.finish();
-    r.verdict = scenario.hotRoom != 0 ? checkHotRoom(scenario, r.observation)
-                                      : checkPrivilegedSlowdown(scenario, r.observation);
-    rig.load().stop();
-    return r;
 }
 
 } // namespace livedeck::gifts

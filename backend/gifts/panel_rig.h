@@ -1,26 +1,17 @@
-// The gift panel's scenarios (issue 5 "Scenarios"), programmatic: "privileged-service
-// slowdown" (the breaker trips and recovers) and "hot room" (the gateway's hot-room
-// cache, the hot-key local cache and singleflight hold the KV), each with its
-// sabotaged twin. A scenario = the panel's configs + a load profile + timed faults
-// (v1::FaultSpec with start/end) + a duration + the effect to check.
+// A stand-alone gift panel for the panel's unit tests and benchmarks (the scenarios
+// themselves are drill files: resources/drills/gifts-*.yaml, docs/DRILLS.md).
 //
 // Parts
-// - PanelScenario: the description; hotRoomScenario() / privilegedSlowdownScenario()
-//   build them (twin = sabotaged). Engine-level scenarios copy catalog/panel/faults/
-//   load into their GiftsConfig and reuse the checks below.
+// - PanelRig: a stand-alone run (World, Telemetry, ProductCatalog, GiftPanel and the
+//   LoadGenerator, room entries only). Faults go in with inject() (v1::FaultSpec with
+//   start/end).
 // - PanelProbe: watches a running GiftPanel + ProductCatalog (its own, or a
 //   GiftsEngine's) and samples once per `interval` of simulated time: availability,
 //   breaker states, per-tab outcomes, KV reads of one key, gateway hits. It records the
 //   breaker transitions it sees from the EventLog ("breaker.transition" on the panel's
 //   breaker components).
-// - PanelRig: a stand-alone run (World, Telemetry, ProductCatalog, GiftPanel and the
-//   LoadGenerator, room entries only) for unit tests and benchmarks of the panel.
-// - checkPrivilegedSlowdown / checkHotRoom: the effect check of a scenario from a
-//   probe's observation; a verdict lists every expectation that failed, with figures.
 //
-// Scale: the defaults are the reduced scale of the test suite (issue 5: "each scenario
-// runs in the test suite at reduced scale"): 20 s of simulated time at the gala peak
-// with ~2 500 discrete entries per second.
+// Scale: the defaults run the gala at its peak with ~2 500 discrete entries per second.
 // Single-threaded (the world's thread). A probe and a rig must outlive their world's
 // pending events (destroy them after the run).
 #pragma once
@@ -37,32 +28,8 @@
 
 namespace livedeck::gifts {
 
-struct PanelScenario {
-    std::string name;         // "privileged-slowdown", "hot-room" (+ "-sabotaged")
-    std::string description;
-    bool sabotaged = false;
-    CatalogConfig catalog;
-    PanelConfig panel;
-    LoadProfile load;
-    LoadGeneratorConfig loadGenerator;
-    std::vector<v1::FaultSpec> faults;
-    sim::Nanos duration = 20 * sim::kSecond;
-    sim::Nanos faultStart = 0;
-    sim::Nanos faultEnd = 0;
-    std::string region = "sh-a"; // where the fault is
-    RoomId hotRoom = 0;          // hot room scenario: the room the fault makes hot
-};
-
-// The gala at its peak (330 M viewers from t = 0): the load both scenarios run under.
+// The gala at its peak (330 M viewers from t = 0), gift sends flat (the panel's load).
 LoadProfile galaPeak();
-
-// Privileged slowdown: latency +100 ms on "<region>/gifts/privileged" from 3 s to 9 s,
-// 20 s run. Twin: the panel's breakers disabled.
-PanelScenario privilegedSlowdownScenario(bool sabotaged, std::string region = "sh-a");
-// Hot room: from 2 s, half of the region's entries go to room 7 (hot-key fault on
-// "<region>/gifts/load"), 12 s run. Twin: hot-room cache, hot-key local cache and
-// singleflight all off.
-PanelScenario hotRoomScenario(bool sabotaged, std::string region = "sh-a");
 
 // One sample of a probe.
 struct PanelSample {
@@ -127,15 +94,6 @@ private:
     bool m_finished = false;
 };
 
-struct PanelVerdict {
-    bool passed = true;
-    std::vector<std::string> failures; // one line per failed expectation, with figures
-    std::string summary;               // the figures the check looked at
-};
-
-PanelVerdict checkPrivilegedSlowdown(const PanelScenario& scenario, const PanelObservation& observation);
-PanelVerdict checkHotRoom(const PanelScenario& scenario, const PanelObservation& observation);
-
 // A stand-alone panel world.
 struct PanelRigConfig {
     std::uint64_t seed = 1;
@@ -151,7 +109,6 @@ struct PanelRigConfig {
 class PanelRig final : public GiftTrafficSink {
 public:
     explicit PanelRig(PanelRigConfig config);
-    explicit PanelRig(const PanelScenario& scenario, std::uint64_t seed = 1);
     ~PanelRig() override;
 
     sim::World& world() { return *m_world; }
@@ -161,7 +118,7 @@ public:
     LoadGenerator& load() { return *m_load; }
     int region(std::string_view name) const; // topology index, -1 when unknown
 
-    // Injects faults (aborts on an invalid one: scenario faults are code).
+    // Injects faults (aborts on an invalid one: a test's faults are code).
     void inject(const std::vector<v1::FaultSpec>& faults);
     void start();                    // starts the load
     void runUntil(sim::Nanos time);
@@ -177,12 +134,5 @@ private:
     std::unique_ptr<GiftPanel> m_panel;
     std::unique_ptr<LoadGenerator> m_load;
 };
-
-// Runs a scenario on a PanelRig and checks its effect.
-struct PanelScenarioResult {
-    PanelObservation observation;
-    PanelVerdict verdict;
-};
-PanelScenarioResult runPanelScenario(const PanelScenario& scenario, std::uint64_t seed = 1);
 
 } // namespace livedeck::gifts

@@ -1,4 +1,4 @@
-#include "backend/gifts/scenarios_panel.h"
+#include "backend/gifts/panel_rig.h"
 #include "livedeck/v1/cluster.pb.h"
 #include "tests/common/multi_test.h"
 

@@ -1,5 +1,4 @@
 #include "backend/gifts/gifts_engine.h"
-#include "backend/gifts/scenarios.h"
 #include "tests/common/multi_test.h"
 
 using namespace livedeck;

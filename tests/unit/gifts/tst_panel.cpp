@@ -1,4 +1,4 @@
-#include "backend/gifts/scenarios_panel.h"
+#include "backend/gifts/panel_rig.h"
 #include "livedeck/v1/cluster.pb.h"
 #include "tests/common/multi_test.h"
 
@@ -214,7 +214,18 @@ private slots:
     {
         std::uint64_t hash[2] = {};
         for (int i = 0; i < 2; ++i) {
-            PanelRig rig(privilegedSlowdownScenario(false), 7);
+            PanelRigConfig c;
+            c.seed = 7;
+            PanelRig rig(c);
+            v1::FaultSpec slow;
+            slow.set_kind(v1::FAULT_LATENCY);
+            slow.set_target("sh-a/gifts/privileged");
+            slow.set_start_ns(3 * sim::kSecond);
+            slow.set_end_ns(9 * sim::kSecond);
+            v1::FaultParam* p = slow.add_params();
+            p->set_name("add_ms");
+            p->set_value(100.0);
+            rig.inject({slow});
             rig.start();
             rig.runUntil(5 * sim::kSecond);
             hash[i] = rig.world().traceHash();

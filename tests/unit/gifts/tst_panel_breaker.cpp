@@ -1,9 +1,9 @@
 // The gift panel's breaker settings (backend/gifts/panel.h giftPanelBreakerDefaults(),
 // docs/GIFTS.md "Panel"): the 50 ms budget as the slow-call duration and the per-user
 // timeout, failure rate "exceeds 50 %" over at least 20 calls, several probes.
-#include "tests/common/multi_test.h"
-
 #include "backend/gifts/panel.h"
+
+#include "tests/common/multi_test.h" // after the backend headers (Qt's `emit` macro)
 
 #include <QTest>
 

@@ -1,5 +1,5 @@
 #include "backend/gifts/gateway.h"
-#include "backend/gifts/scenarios_panel.h"
+#include "backend/gifts/panel_rig.h"
 #include "livedeck/v1/cluster.pb.h"
 #include "tests/common/multi_test.h"
 
@@ -101,9 +101,21 @@ private slots:
     void panelHotRoomFault()
     {
         QFETCH(bool, gateway);
-        PanelScenario s = hotRoomScenario(false);
-        s.panel.hotRoomCache = gateway;
-        PanelRig rig(s);
+        // From 2 s, half of sh-a's room entries go to room 7.
+        PanelRigConfig c;
+        c.panel.hotRoomCache = gateway;
+        PanelRig rig(c);
+        v1::FaultSpec hot;
+        hot.set_kind(v1::FAULT_HOT_KEY);
+        hot.set_target("sh-a/gifts/load");
+        hot.set_start_ns(2 * sim::kSecond);
+        v1::FaultParam* share = hot.add_params();
+        share->set_name("share");
+        share->set_value(0.5);
+        v1::FaultParam* room = hot.add_params();
+        room->set_name("key");
+        room->set_text("room:7");
+        rig.inject({hot});
         const int shA = rig.region("sh-a");
         const std::uint32_t key = rig.catalog().table().roomKey(7);
         PanelProbe probe(rig.world(), rig.panel(), rig.catalog(), "sh-a", key);

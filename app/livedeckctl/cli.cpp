@@ -497,14 +497,4 @@ int CommandRegistry::run(const std::vector<std::string>& argv, const std::string
     return command->run(inv);
 }
 
-int runCli(int argc, char** argv, const std::string& version)
-{
-    CommandRegistry registry;
-    registerAllCommands(registry);
-    std::vector<std::string> args(argv, argv + argc);
-    const int code = registry.run(args, version, std::cout, std::cerr);
-    std::cout.flush();
-    return code;
-}
-
 } // namespace livedeck::ctl

@@ -2,8 +2,14 @@
 #include "app/common/builtin_engines.h"
 #include "app/livedeckctl/cli.h"
 
+#include <iostream>
+#include <string>
+#include <vector>
+
 int main(int argc, char** argv)
 {
     livedeck::app::installBuiltinEngines();
-    return livedeck::ctl::runCli(argc, argv, LIVEDECK_BUILD_ID);
+    livedeck::ctl::CommandRegistry registry;
+    livedeck::ctl::registerAllCommands(registry);
+    return registry.run(std::vector<std::string>(argv, argv + argc), LIVEDECK_BUILD_ID, std::cout, std::cerr);
 }

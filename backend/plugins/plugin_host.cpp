@@ -122,28 +122,15 @@ private:
 void loadOne(PluginRecord& r, const PluginMetadata& meta, const std::string& stateDir,
              engine::EngineRegistry& registry)
 {
-    const std::string marker = markerPath(stateDir, meta.id);
-    std::string markedSha;
-    if (readMarker(marker, markedSha) && markedSha == r.sha256) {
+    std::string marker;
+    if (crashMarked(stateDir, meta.id, r.sha256, &marker)) {
         r.state = PluginState::Disabled;
         r.error = sim::strCat("it crashed while loading at an earlier start (marker ", marker,
                               "); remove the marker or replace the library to try again");
         return;
     }
-    std::error_code ec;
-    fs::create_directories(stateDir, ec);
-    {
-        std::ofstream out(marker, std::ios::trunc);
-        out << r.libraryFile << '\n' << r.sha256 << '\n';
-        out.flush();
-        if (!out)
-            logLine(sim::strCat("cannot write the crash marker ", marker, ": a crash while loading ", meta.id,
-                                " would not be remembered"));
-    }
-    auto done = [&marker] {
-        std::error_code e;
-        fs::remove(marker, e);
-    };
+    writeCrashMarker(stateDir, meta.id, r.libraryFile, r.sha256);
+    auto done = [&] { clearCrashMarker(stateDir, meta.id); };
 
     ::dlerror();
     void* handle = ::dlopen(r.libraryFile.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -214,6 +201,37 @@ void loadOne(PluginRecord& r, const PluginMetadata& meta, const std::string& sta
 }
 
 } // namespace
+
+bool crashMarked(const std::string& stateDir, const std::string& id, const std::string& sha256, std::string* path)
+{
+    const std::string marker = markerPath(stateDir, id);
+    std::string markedSha;
+    if (!readMarker(marker, markedSha) || markedSha != sha256)
+        return false;
+    if (path)
+        *path = marker;
+    return true;
+}
+
+void writeCrashMarker(const std::string& stateDir, const std::string& id, const std::string& libraryFile,
+                      const std::string& sha256)
+{
+    const std::string marker = markerPath(stateDir, id);
+    std::error_code ec;
+    fs::create_directories(stateDir, ec);
+    std::ofstream out(marker, std::ios::trunc);
+    out << libraryFile << '\n' << sha256 << '\n';
+    out.flush();
+    if (!out)
+        logLine(sim::strCat("cannot write the crash marker ", marker, ": a crash while loading ", id,
+                            " would not be remembered"));
+}
+
+void clearCrashMarker(const std::string& stateDir, const std::string& id)
+{
+    std::error_code ec;
+    fs::remove(markerPath(stateDir, id), ec);
+}
 
 const char* livedeckVersion() { return LIVEDECK_VERSION_STRING; }
 const char* livedeckBuildId() { return LIVEDECK_BUILD_ID_STRING; }

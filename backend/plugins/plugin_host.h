@@ -92,6 +92,15 @@ std::vector<PluginRecord> loadEnginePlugins(const PluginHostOptions& options, en
 const std::vector<PluginRecord>& processPlugins();
 void installPlugins(const PluginHostOptions& options);
 
+// Crash markers (the engine and the console loader share them): a marker names the
+// plugin's library and its SHA-256; crashMarked() is true when one for `id` exists with
+// the same hash (a replaced library is tried again).
+bool crashMarked(const std::string& stateDir, const std::string& id, const std::string& sha256,
+                 std::string* markerPath = nullptr);
+void writeCrashMarker(const std::string& stateDir, const std::string& id, const std::string& libraryFile,
+                      const std::string& sha256);
+void clearCrashMarker(const std::string& stateDir, const std::string& id);
+
 // A table of records for --list-plugins: id, version, kind, state, error, file.
 std::string formatPluginList(const std::vector<PluginRecord>& records);
 

@@ -611,8 +611,9 @@ public:
         accept.aggregate = sdk::Aggregate::Mean;
         accept.unit = "%";
         accept.scale = 100.0;
-        accept.good = 0.9;
-        accept.warn = 0.7;
+        accept.good = 90.0; // in the tile's unit (value × scale)
+        accept.warn = 70.0;
+        accept.targetText = "target 90 %";
         accept.decimals = 1;
         sdk::TileDescription lost;
         lost.id = "danmaku.lost";

@@ -45,6 +45,7 @@ bool parseActionSpec(std::string_view text, ScheduledAction& out, std::string& e
     out.action.set_target(parts[2]);
     out.action.set_value(value);
     out.text = std::string(text);
+    out.hasValue = parts.size() == 4;
     return true;
 }
 
@@ -125,7 +126,7 @@ drills::HeadlessDrillResult runDrillWithActions(std::unique_ptr<drills::DrillRun
         st = host.submit(command).get();
         log.lines.push_back(sim::strCat(engine::numberText(sim::toSeconds(a.at)), " s  ", a.action.action(), " ",
                                         a.action.target(),
-                                        a.action.value() != 0.0 ? sim::strCat(" ", engine::numberText(a.action.value())) : "",
+                                        a.hasValue ? sim::strCat(" ", engine::numberText(a.action.value())) : "",
                                         st.ok() ? ": applied" : sim::strCat(": refused: ", std::string(st.message()))));
         if (!st.ok()) {
             log.status = absl::Status(st.code(), sim::strCat("--action '", a.text, "': ", std::string(st.message())));

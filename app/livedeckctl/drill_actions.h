@@ -21,6 +21,7 @@ struct ScheduledAction {
     sim::Nanos at = 0;
     v1::OperatorAction action;
     std::string text; // as given on the command line
+    bool hasValue = false;
 };
 
 // "10s:drain-region:sh-a", "30s:shed-load:*:500". Returns false with `error` set.

@@ -1,5 +1,7 @@
 #include "ui/alerts_panel.h"
 
+#include "ui/engine_descriptors.h"
+
 #include "ui/dashboard_hub.h"
 #include "ui/format.h"
 #include "ui/palette.h"
@@ -225,7 +227,7 @@ AlertsPanel::AlertsPanel(DashboardHub* hub, QWidget* parent) : QWidget(parent), 
     m_refundSummary->setWordWrap(true);
     m_refunds = new QTreeWidget(audit);
     m_refunds->setColumnCount(2);
-    m_refunds->setHeaderLabels({tr("Order"), tr("Reason, user, amount, queued")});
+    m_refunds->setHeaderLabels({tr("Entry"), tr("Details")});
     m_refunds->setRootIsDecorated(false);
     m_refunds->setAlternatingRowColors(true);
     m_refunds->header()->setSectionResizeMode(1, QHeaderView::Stretch);
@@ -290,15 +292,32 @@ void AlertsPanel::applySnapshot(const v1::Snapshot& snapshot, const SeriesCatalo
                          v1::SEVERITY_ALERT);
         it->second = b.state();
     }
+    // The review queue: a component whose kind's descriptor carries the view hint
+    // "alerts.review-queue" (ComponentKindDescriptor.view).
     for (const v1::ComponentState& c : snapshot.components()) {
-        if (c.path().size() >= 12 && c.path().compare(c.path().size() - 12, 12, "refund-queue") == 0) {
-            if (c.SerializeAsString() != m_refundState.SerializeAsString()) {
-                m_refundState = c;
-                m_refundDirty = true;
-            }
-            break;
+        if (m_reviewPaths.count(c.path()) == 0)
+            continue;
+        if (c.SerializeAsString() != m_refundState.SerializeAsString()) {
+            m_refundState = c;
+            m_refundDirty = true;
+        }
+        break;
+    }
+}
+
+void AlertsPanel::applyTopology(const v1::Topology& topology)
+{
+    m_reviewPaths.clear();
+    m_reviewKind = {};
+    const std::vector<std::string> kinds = kindsWithView(topology, kReviewQueueView);
+    for (const v1::Component& c : topology.components()) {
+        if (std::find(kinds.begin(), kinds.end(), c.kind()) != kinds.end()) {
+            m_reviewPaths.insert(c.path());
+            if (const v1::ComponentKindDescriptor* k = componentKind(topology, c.kind()))
+                m_reviewKind = *k;
         }
     }
+    m_refundDirty = true;
 }
 
 int AlertsPanel::refundRows() const
@@ -331,30 +350,35 @@ void AlertsPanel::refreshView()
     m_refundDirty = false;
     m_refunds->clear();
     if (m_refundState.path().empty()) {
-        m_refundSummary->setText(tr("<b>Refund verification</b>: no audit refund queue in this run."));
+        m_refundSummary->setText(m_reviewPaths.empty() ? tr("<b>Review queue</b>: no engine in this run has one.")
+                                                       : tr("<b>Review queue</b>: nothing reported yet."));
         return;
     }
-    QString queued = QStringLiteral("0");
-    QString refunded = QStringLiteral("0");
-    QString weight;
-    for (const v1::KeyValue& kv : m_refundState.state()) {
-        const QString key = QString::fromStdString(kv.key());
-        const QString value = QString::fromStdString(kv.value());
-        if (key == QLatin1String("queued"))
-            queued = value;
-        else if (key == QLatin1String("refunded"))
-            refunded = value;
-        else if (key == QLatin1String("weight"))
-            weight = value;
-        else if (key.startsWith(QLatin1String("order/"))) {
-            auto* item = new QTreeWidgetItem(m_refunds);
-            item->setText(0, key.mid(6));
-            item->setText(1, value);
+    // The queue's headline keys (its kind's descriptor) make the summary; keys of the
+    // form "<what>/<id>" are its entries (the first ones the engine lists).
+    QStringList headline;
+    for (const std::string& k : m_reviewKind.headline_keys()) {
+        for (const v1::KeyValue& kv : m_refundState.state()) {
+            if (kv.key() == k)
+                headline.push_back(QStringLiteral("%1 %2").arg(QString::fromStdString(kv.key()), QString::fromStdString(kv.value())));
         }
     }
-    m_refundSummary->setText(tr("<b>Refund verification</b> (%1): %2 order(s) waiting%3, %4 refunded; the first 20 are listed.")
-                                 .arg(QString::fromStdString(m_refundState.path()), queued,
-                                      weight.isEmpty() ? QString() : tr(" (%1 real orders)").arg(weight), refunded));
+    for (const v1::KeyValue& kv : m_refundState.state()) {
+        const QString key = QString::fromStdString(kv.key());
+        const int slash = key.indexOf(QLatin1Char('/'));
+        if (slash > 0) {
+            auto* item = new QTreeWidgetItem(m_refunds);
+            item->setText(0, key.mid(slash + 1));
+            item->setText(1, QString::fromStdString(kv.value()));
+        }
+    }
+    m_refundSummary->setText(tr("<b>Review queue</b> (%1)%2: %3; %4 entries listed.")
+                                 .arg(QString::fromStdString(m_refundState.path()),
+                                      m_reviewKind.description().empty()
+                                          ? QString()
+                                          : QStringLiteral(" — ") + QString::fromStdString(m_reviewKind.description()),
+                                      headline.isEmpty() ? tr("no figures") : headline.join(QStringLiteral(" · ")))
+                                 .arg(m_refunds->topLevelItemCount()));
 }
 
 } // namespace livedeck::ui

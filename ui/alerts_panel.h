@@ -3,9 +3,9 @@
 // plus "breaker open" raised here when a snapshot shows a breaker entering open or
 // forced-open — and wait for an operator to acknowledge them. Repeats of an
 // unacknowledged alert (same kind and component) fold into its row (count, last time).
-// The audit part lists the refund-verification queue: the entries the gift engine's
-// audit publishes as the inspector state of its refund-queue component
-// ("gifts/audit/refund-queue": queued, refunded, order/<id> = reason …).
+// The review-queue part shows the component whose kind's descriptor carries the view
+// hint "alerts.review-queue" (ComponentKindDescriptor.view in Topology.engines): its
+// headline keys as the summary and its "<what>/<id>" keys as entries.
 // Clicking an alert selects its component and time. GUI thread.
 #pragma once
 
@@ -15,6 +15,7 @@
 #include <QWidget>
 
 #include <map>
+#include <set>
 #include <string>
 
 QT_BEGIN_NAMESPACE
@@ -74,7 +75,10 @@ class AlertsPanel final : public QWidget, public DashboardPanel {
 public:
     explicit AlertsPanel(DashboardHub* hub, QWidget* parent = nullptr);
 
+    static constexpr const char* kReviewQueueView = "alerts.review-queue";
+
     void resetRun() override;
+    void applyTopology(const v1::Topology& topology) override;
     void applySnapshot(const v1::Snapshot& snapshot, const SeriesCatalog& catalog) override;
     void applyEvents(const std::vector<v1::Event>& events) override;
     void refreshView() override;
@@ -101,6 +105,8 @@ private:
     QLabel* m_refundSummary;
     QTreeWidget* m_refunds;
     std::map<std::string, v1::BreakerStateKind> m_breakerStates;
+    std::set<std::string> m_reviewPaths;      // components whose kind has the review-queue view
+    v1::ComponentKindDescriptor m_reviewKind; // its descriptor (headline keys, description)
     v1::ComponentState m_refundState;
     bool m_refundDirty = false;
     int m_lastUnacked = -1;

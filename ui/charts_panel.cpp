@@ -1,6 +1,7 @@
 #include "ui/charts_panel.h"
 
 #include "ui/dashboard_hub.h"
+#include "ui/engine_descriptors.h"
 #include "ui/logging.h"
 #include "ui/series_catalog.h"
 #include "ui/shard_table.h"
@@ -14,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <map>
 
 namespace livedeck::ui {
@@ -29,51 +31,32 @@ bool isErrorName(std::string_view name)
     return false;
 }
 
-// The engines' headline rates: a chart of rates or errors shows these first, then the
-// other counters in the order they were first seen (raft commits, quota requests…).
-constexpr std::string_view kHeadlineRates[] = {
-    "gifts.orders.placed", "gifts.panel.requests", "gifts.orders.paid", "gifts.settlement.settled",
-    "messaging.sends",     "cdn.requests",
-};
-constexpr std::string_view kHeadlineErrors[] = {
-    "gifts.errors", "gifts.orders.failed", "gifts.orders.shed", "gifts.panel.rejected", "messaging.errors", "cdn.errors",
-};
-
-int headlineRank(std::string_view name)
-{
-    int rank = 0;
-    for (std::string_view h : kHeadlineRates) {
-        if (name == h)
-            return rank;
-        ++rank;
-    }
-    for (std::string_view h : kHeadlineErrors) {
-        if (name == h)
-            return rank;
-        ++rank;
-    }
-    return rank; // not a headline: after all of them
-}
-
-// A legend label: the series name without its engine's prefix ("gifts.orders.placed" →
-// "orders.placed"), so four labels fit under a chart without being cut.
-QString legendName(std::string_view name)
-{
-    for (std::string_view engine : {std::string_view("gifts."), std::string_view("messaging."), std::string_view("cdn.")}) {
-        if (name.substr(0, engine.size()) == engine && name.size() > engine.size()) {
-            name.remove_prefix(engine.size());
-            break;
-        }
-    }
-    return QString::fromUtf8(name.data(), static_cast<qsizetype>(name.size()));
-}
-
-// Counters (per-second rates) summed per series name, one line per name (headline rates
-// first, then first seen first; at most maxLines).
+// Counters (per-second rates) summed per series name, one line per name: the engines'
+// headline series of this chart first (ChartHeadline, in descriptor order), then the
+// others in the order they were first seen; at most maxLines. The errors chart takes
+// the errors headlines, metrics whose engine gives them the errors role and, for
+// metrics no engine describes, names that say failure; the rates chart the rest.
 class CounterFeed final : public ChartFeed {
 public:
-    CounterFeed(std::function<bool(std::string_view)> accept, int maxLines)
-        : m_accept(std::move(accept)), m_maxLines(maxLines) {}
+    CounterFeed(const v1::Topology* topology, std::string chart, bool errors, int maxLines)
+        : m_topology(topology), m_chart(std::move(chart)), m_errors(errors), m_maxLines(maxLines) {}
+
+    bool accept(std::string_view name) const
+    {
+        const v1::Topology& t = *m_topology;
+        if (headlineRank(t, "errors", name) >= 0)
+            return m_errors;
+        if (headlineRank(t, "throughput", name) >= 0)
+            return !m_errors;
+        const v1::MetricRole role = metricRole(t, name);
+        const bool error = role == v1::METRIC_ROLE_ERRORS || (role == v1::METRIC_ROLE_UNSPECIFIED && isErrorName(name));
+        return error == m_errors;
+    }
+    int rank(std::string_view name) const
+    {
+        const int r = headlineRank(*m_topology, m_chart, name);
+        return r < 0 ? std::numeric_limits<int>::max() : r;
+    }
 
     void reset(TimeChart& chart) override
     {
@@ -90,11 +73,11 @@ public:
             m_routes.clear();
             std::vector<const SeriesInfo*> candidates;
             for (const SeriesInfo& s : catalog.all()) {
-                if (s.known && s.type == v1::METRIC_TYPE_COUNTER && m_accept(s.name))
+                if (s.known && s.type == v1::METRIC_TYPE_COUNTER && accept(s.name))
                     candidates.push_back(&s);
             }
-            std::stable_sort(candidates.begin(), candidates.end(), [](const SeriesInfo* a, const SeriesInfo* b) {
-                return headlineRank(a->name) < headlineRank(b->name);
+            std::stable_sort(candidates.begin(), candidates.end(), [this](const SeriesInfo* a, const SeriesInfo* b) {
+                return rank(a->name) < rank(b->name);
             });
             for (const SeriesInfo* sp : candidates) {
                 const SeriesInfo& s = *sp;
@@ -102,7 +85,7 @@ public:
                 if (it == m_lineOf.end()) {
                     if (static_cast<int>(m_lineOf.size()) >= m_maxLines)
                         continue;
-                    it = m_lineOf.emplace(s.name, chart.addLine(legendName(s.name))).first;
+                    it = m_lineOf.emplace(s.name, chart.addLine(legendName(s.name, *m_topology))).first;
                 }
                 m_routes.emplace_back(s.id, it->second);
             }
@@ -125,7 +108,9 @@ public:
     }
 
 private:
-    std::function<bool(std::string_view)> m_accept;
+    const v1::Topology* m_topology;
+    std::string m_chart;
+    bool m_errors;
     int m_maxLines;
     std::map<std::string, int, std::less<>> m_lineOf;
     std::vector<std::pair<std::uint32_t, int>> m_routes;
@@ -200,7 +185,7 @@ private:
 
 namespace {
 
-// One line per region from RegionHealth.
+// One line per region from RegionHealth (all engines merged).
 class RegionFeed final : public ChartFeed {
 public:
     enum class Field { Availability, P99, Rps, Errors };
@@ -214,7 +199,8 @@ public:
 
     void apply(const v1::Snapshot& snapshot, const SeriesCatalog&, TimeChart& chart, double t) override
     {
-        for (const v1::RegionHealth& r : snapshot.regions()) {
+        // Every engine's view of a region, merged (down when any engine's probes say so).
+        for (const v1::RegionHealth& r : regionHealthFor(snapshot, {})) {
             auto it = m_lineOf.find(r.region());
             if (it == m_lineOf.end())
                 it = m_lineOf.emplace(r.region(), chart.addLine(QString::fromStdString(r.region()))).first;
@@ -357,8 +343,8 @@ ChartsPanel::ChartsPanel(DashboardHub* hub, QWidget* parent) : QWidget(parent), 
     m_grid->setSpacing(4);
     layout->addLayout(m_grid, 1);
 
-    add(tr("Request rates"), tr("1/s"), std::make_unique<CounterFeed>([](std::string_view n) { return !isErrorName(n); }, 4));
-    add(tr("Errors"), tr("1/s"), std::make_unique<CounterFeed>([](std::string_view n) { return isErrorName(n); }, 4));
+    add(tr("Request rates"), tr("1/s"), std::make_unique<CounterFeed>(&m_engines, "throughput", false, 4));
+    add(tr("Errors"), tr("1/s"), std::make_unique<CounterFeed>(&m_engines, "errors", true, 4));
     auto quantiles = std::make_unique<QuantileFeed>();
     m_quantileFeed = quantiles.get();
     add(tr("Latency p50 / p99 / p999"), tr("ms"), std::move(quantiles));
@@ -419,6 +405,24 @@ void ChartsPanel::setLatencyFocus(const QString& name)
     m_dirty = true;
 }
 
+void ChartsPanel::applyTopology(const v1::Topology& topology)
+{
+    v1::Topology engines;
+    *engines.mutable_engines() = topology.engines();
+    if (engines.SerializeAsString() == m_engines.SerializeAsString())
+        return;
+    m_engines = std::move(engines);
+    // Headlines changed: the counter charts choose their lines again.
+    for (Entry& e : m_charts) {
+        if (dynamic_cast<CounterFeed*>(e.feed.get())) {
+            e.chart->clearData();
+            e.feed->reset(*e.chart);
+        }
+    }
+    m_catalogGeneration = ~0ULL;
+    m_dirty = true;
+}
+
 void ChartsPanel::resetRun()
 {
     for (Entry& e : m_charts) {
@@ -444,6 +448,11 @@ void ChartsPanel::updateLatencyChoices(const SeriesCatalog& catalog)
         }
     }
     names.sort();
+    std::stable_sort(names.begin(), names.end(), [this](const QString& a, const QString& b) {
+        const int ra = headlineRank(m_engines, "latency", a.toStdString());
+        const int rb = headlineRank(m_engines, "latency", b.toStdString());
+        return (ra < 0 ? std::numeric_limits<int>::max() : ra) < (rb < 0 ? std::numeric_limits<int>::max() : rb);
+    });
     const QString current = m_latencyFocus->currentData().toString();
     QSignalBlocker block(m_latencyFocus);
     while (m_latencyFocus->count() > 1)

@@ -42,6 +42,7 @@ public:
     ~ChartsPanel() override;
 
     void resetRun() override;
+    void applyTopology(const v1::Topology& topology) override;
     void applySnapshot(const v1::Snapshot& snapshot, const SeriesCatalog& catalog) override;
     void applyEvents(const std::vector<v1::Event>& events) override;
     void refreshView() override;
@@ -65,6 +66,7 @@ private:
     void updateLatencyChoices(const SeriesCatalog& catalog);
 
     DashboardHub* m_hub;
+    v1::Topology m_engines; // the run's engine descriptors (headlines, roles, legend names)
     QGridLayout* m_grid = nullptr;
     QComboBox* m_latencyFocus = nullptr;
     QuantileFeed* m_quantileFeed = nullptr;

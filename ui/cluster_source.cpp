@@ -171,4 +171,10 @@ void registerSourceMetaTypes()
     qRegisterMetaType<DrillStatePtr>();
 }
 
+QString ClusterSource::displayName() const
+{
+    const SourceInfo i = info();
+    return i.location.isEmpty() ? i.kind : i.location;
+}
+
 } // namespace livedeck::ui

@@ -98,6 +98,12 @@ public:
 
     ConnectionState connectionState() const { return m_state; }
     QString connectionDetail() const { return m_stateDetail; }
+    // Wall milliseconds since data (a snapshot or a heartbeat) last arrived; -1 when the
+    // source does not know (it is local, or nothing arrived yet). The console's stale
+    // banner says how long a Stale source has been silent.
+    virtual qint64 silentForMs() const { return -1; }
+    // A name for the source in messages: its location, else its kind.
+    QString displayName() const;
 
     // The one command entry point; the helpers below build commands for it.
     virtual std::uint64_t sendCommand(v1::Command command) = 0;

@@ -113,7 +113,7 @@ FaultDialog::FaultDialog(const QString& target, const QStringList& knownPaths, s
     auto* layout = new QVBoxLayout(this);
     auto* form = new QFormLayout();
     m_target = new QLineEdit(target, this);
-    m_target->setToolTip(tr("Component path prefix by segment; '*' matches one segment (*/gifts/order-db)"));
+    m_target->setToolTip(tr("Component path prefix by segment; '*' matches one segment (*/orders/db)"));
     auto* completer = new QCompleter(knownPaths, m_target);
     completer->setCaseSensitivity(Qt::CaseInsensitive);
     completer->setFilterMode(Qt::MatchContains);
@@ -285,7 +285,7 @@ v1::FaultSpec FaultDialog::spec() const
 QString FaultDialog::validationError() const
 {
     if (m_target->text().trimmed().isEmpty())
-        return tr("Give a target: a component path or a prefix of one (sh-a, */gifts/order-db).");
+        return tr("Give a target: a component path or a prefix of one (sh-a, */orders/db).");
     const auto params = sim::FaultRegistry::validateParams(spec());
     if (!params.ok()) {
         const auto m = params.status().message();

@@ -20,6 +20,7 @@ void InspectorModel::clear()
     m_root.children.clear();
     m_root.keyCount = 0;
     m_byPath.clear();
+    m_headlineKeys.clear();
     endResetModel();
 }
 
@@ -68,8 +69,11 @@ InspectorModel::Node* InspectorModel::ensureChild(Node* parent, NodeKind kind, c
 
 InspectorModel::Node* InspectorModel::ensureNode(const std::string& path, const std::string& kind)
 {
-    if (const auto it = m_byPath.find(path); it != m_byPath.end())
+    if (const auto it = m_byPath.find(path); it != m_byPath.end()) {
+        if (!kind.empty())
+            it->second->componentKind = kind;
         return it->second;
+    }
     // Split into group / engine / rest.
     const std::size_t s1 = path.find('/');
     const std::string group = path.substr(0, s1);
@@ -82,6 +86,8 @@ InspectorModel::Node* InspectorModel::ensureNode(const std::string& path, const 
             node = ensureChild(node, NodeKind::Component, path.substr(s2 + 1), QString::fromStdString(path));
     }
     m_byPath.emplace(path, node);
+    if (!kind.empty())
+        node->componentKind = kind;
     if (!kind.empty()) {
         const QString k = QString::fromStdString(kind);
         if (node->value != k) {
@@ -106,20 +112,65 @@ void InspectorModel::applyTopology(const v1::Topology& topology)
     }
     for (const v1::Component& c : topology.components())
         ensureNode(c.path(), c.kind());
+    // Each kind's headline keys (its engine's ComponentKindDescriptor) lead its rows.
+    m_headlineKeys.clear();
+    for (const v1::EngineDescriptor& e : topology.engines()) {
+        for (const v1::ComponentKindDescriptor& k : e.component_kinds())
+            m_headlineKeys[k.kind()].assign(k.headline_keys().begin(), k.headline_keys().end());
+    }
+}
+
+std::vector<const v1::KeyValue*> InspectorModel::orderedKeys(const Node* node, const v1::ComponentState& state) const
+{
+    std::vector<const v1::KeyValue*> out;
+    out.reserve(static_cast<std::size_t>(state.state_size()));
+    const auto it = node->componentKind.empty() ? m_headlineKeys.end() : m_headlineKeys.find(node->componentKind);
+    if (it == m_headlineKeys.end()) {
+        for (const v1::KeyValue& kv : state.state())
+            out.push_back(&kv);
+        return out;
+    }
+    for (const std::string& k : it->second) {
+        for (const v1::KeyValue& kv : state.state()) {
+            if (kv.key() == k) {
+                out.push_back(&kv);
+                break;
+            }
+        }
+    }
+    const std::size_t headlines = out.size();
+    for (const v1::KeyValue& kv : state.state()) {
+        if (std::find_if(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(headlines),
+                         [&](const v1::KeyValue* h) { return h == &kv; }) == out.begin() + static_cast<std::ptrdiff_t>(headlines))
+            out.push_back(&kv);
+    }
+    return out;
+}
+
+std::size_t InspectorModel::headlineCount(const Node* node, const std::vector<const v1::KeyValue*>& keys) const
+{
+    const auto it = node->componentKind.empty() ? m_headlineKeys.end() : m_headlineKeys.find(node->componentKind);
+    if (it == m_headlineKeys.end())
+        return 0;
+    std::size_t n = 0;
+    while (n < keys.size() && std::find(it->second.begin(), it->second.end(), keys[n]->key()) != it->second.end())
+        ++n;
+    return n;
 }
 
 void InspectorModel::setKeys(Node* node, const v1::ComponentState& state)
 {
-    const int n = state.state_size();
+    const std::vector<const v1::KeyValue*> ordered = orderedKeys(node, state);
+    const int n = static_cast<int>(ordered.size());
     bool sameKeys = node->keyCount == n;
     for (int i = 0; sameKeys && i < n; ++i)
-        sameKeys = node->children[static_cast<std::size_t>(i)]->key == state.state(i).key();
+        sameKeys = node->children[static_cast<std::size_t>(i)]->key == ordered[static_cast<std::size_t>(i)]->key();
     if (sameKeys) {
         int firstChanged = -1;
         int lastChanged = -1;
         for (int i = 0; i < n; ++i) {
             Node& k = *node->children[static_cast<std::size_t>(i)];
-            const std::string& v = state.state(i).value();
+            const std::string& v = ordered[static_cast<std::size_t>(i)]->value();
             if (k.raw == v)
                 continue;
             k.raw = v;
@@ -148,13 +199,16 @@ void InspectorModel::setKeys(Node* node, const v1::ComponentState& state)
         beginInsertRows(parentIndex, 0, n - 1);
         std::vector<std::unique_ptr<Node>> keys;
         keys.reserve(static_cast<std::size_t>(n));
+        const std::size_t headlines = headlineCount(node, ordered);
         for (int i = 0; i < n; ++i) {
+            const v1::KeyValue& kv = *ordered[static_cast<std::size_t>(i)];
             auto k = std::make_unique<Node>();
             k->kind = NodeKind::Key;
             k->parent = node;
-            k->key = state.state(i).key();
+            k->key = kv.key();
+            k->headline = static_cast<std::size_t>(i) < headlines;
             k->name = QString::fromStdString(k->key);
-            k->raw = state.state(i).value();
+            k->raw = kv.value();
             k->value = QString::fromStdString(k->raw);
             keys.push_back(std::move(k));
         }
@@ -243,7 +297,7 @@ QVariant InspectorModel::data(const QModelIndex& index, int role) const
     case NodeKindRole:
         return static_cast<int>(n->kind);
     case Qt::FontRole:
-        if (n->kind == NodeKind::Group && index.column() == NameColumn) {
+        if ((n->kind == NodeKind::Group || n->headline) && index.column() == NameColumn) {
             QFont f;
             f.setBold(true);
             return f;

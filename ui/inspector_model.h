@@ -4,7 +4,9 @@
 // region group, the second the engine, the rest the component; a component whose path
 // is shorter (a region, "sh-a") is that group node itself and carries its own keys.
 // Components come from the topology and from snapshots; they stay (with their last
-// state) when a snapshot omits them.
+// state) when a snapshot omits them. A component's key rows start with its kind's
+// headline keys (ComponentKindDescriptor.headline_keys in Topology.engines, bold),
+// then the rest in the order the engine reports them.
 //
 // Updates: a snapshot whose keys match a node's existing keys only changes values
 // (one dataChanged per node, for the rows that changed); different keys replace the
@@ -64,6 +66,9 @@ private:
         QString value;     // display value (kind for components)
         QString path;      // component/group path ("" for keys)
         int keyCount = 0;  // leading children that are keys
+        bool headline = false;     // key nodes: one of its kind's headline keys (shown first, bold)
+        std::string componentKind; // component nodes: the kind the topology gives
+
         std::vector<std::unique_ptr<Node>> children;
     };
     Node* nodeOf(const QModelIndex& index) const;
@@ -71,10 +76,14 @@ private:
     Node* ensureNode(const std::string& path, const std::string& kind);
     Node* ensureChild(Node* parent, NodeKind kind, const std::string& segment, const QString& path);
     void setKeys(Node* node, const v1::ComponentState& state);
+    // The state's keys with the node kind's headline keys first (descriptor order).
+    std::vector<const v1::KeyValue*> orderedKeys(const Node* node, const v1::ComponentState& state) const;
+    std::size_t headlineCount(const Node* node, const std::vector<const v1::KeyValue*>& keys) const;
     static void renumber(Node* parent, int from);
 
     Node m_root;
     std::map<std::string, Node*, std::less<>> m_byPath;
+    std::map<std::string, std::vector<std::string>, std::less<>> m_headlineKeys; // kind → headline keys
     std::uint64_t m_valueChanges = 0;
 };
 

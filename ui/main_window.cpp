@@ -3,6 +3,7 @@
 #include "ui/alerts_panel.h"
 #include "ui/breaker_panel.h"
 #include "ui/charts_panel.h"
+#include "ui/command_dialogs.h"
 #include "ui/dashboard_hub.h"
 #include "ui/developer_panel.h"
 #include "ui/drill_source.h"
@@ -20,6 +21,10 @@
 #include "ui/shard_panel.h"
 
 #include <QAction>
+#include <QGuiApplication>
+#include <QScreen>
+#include <QScrollArea>
+#include <QWindow>
 #include <QActionGroup>
 #include <QApplication>
 #include <QCloseEvent>
@@ -30,6 +35,7 @@
 #include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QFormLayout>
+#include <QGraphicsOpacityEffect>
 #include <QHBoxLayout>
 #include <QInputDialog>
 #include <QLabel>
@@ -77,6 +83,7 @@ MainWindow::MainWindow(MainWindowOptions options, QWidget* parent) : QMainWindow
     buildActions();
     buildStatusBar();
     buildReplayBar();
+    buildStaleBanner();
     connect(m_hub, &DashboardHub::snapshotApplied, this, &MainWindow::onSnapshot);
     connect(m_hub, &DashboardHub::faultRequested, this, [this](const QString& target) { showFaultDialog(target); });
     connect(m_hub, &DashboardHub::timeSelected, this, [this](qint64 t) {
@@ -84,10 +91,11 @@ MainWindow::MainWindow(MainWindowOptions options, QWidget* parent) : QMainWindow
     });
     connect(m_faults, &FaultsPanel::injectRequested, this, [this] { showFaultDialog(QString()); });
     m_developer->attachSource(nullptr);
-    resize(1600, 1000);
+    fitToScreen();
     m_defaultState = saveState();
     if (m_options.useSettings)
         restoreSettings();
+    fitToScreen(); // a saved geometry from a larger screen must not hang off this one
     updateCapabilities();
 }
 
@@ -99,12 +107,24 @@ MainWindow::~MainWindow()
         m_source->stop();
 }
 
+QScrollArea* MainWindow::scrolling(QWidget* panel, QWidget* parent)
+{
+    auto* scroll = new QScrollArea(parent);
+    scroll->setObjectName(QStringLiteral("scroll.") + QString::fromLatin1(panel->metaObject()->className()));
+    scroll->setWidget(panel);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    return scroll;
+}
+
 QDockWidget* MainWindow::addPanelDock(QWidget* panel, const QString& title, const QString& objectName, Qt::DockWidgetArea area,
                                       const QString& tooltip)
 {
     auto* dock = new QDockWidget(title, this);
     dock->setObjectName(objectName);
-    dock->setWidget(panel);
+    // In a scroll area: a dock smaller than its panel's minimum scrolls instead of
+    // pushing the window past the screen (the minimum sizes add up across docks).
+    dock->setWidget(scrolling(panel, dock));
     dock->setToolTip(tooltip);
     dock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
     addDockWidget(area, dock);
@@ -116,7 +136,7 @@ void MainWindow::buildDocks()
 {
     m_charts = new ChartsPanel(m_hub, this);
     m_charts->setToolTip(QString());
-    setCentralWidget(m_charts);
+    setCentralWidget(scrolling(m_charts, this));
     m_overview = new OverviewPanel(m_hub);
     m_regions = new RegionPanel(m_hub);
     m_inspector = new InspectorPanel(m_hub);
@@ -144,7 +164,7 @@ void MainWindow::buildDocks()
     QDockWidget* drillDock = addPanelDock(m_drill, tr("Drill"), QStringLiteral("dock.drill"), Qt::BottomDockWidgetArea,
                                           tr("The drill: fault timeline, expectations, report; blind mode for trainers"));
     QDockWidget* alertsDock = addPanelDock(m_alerts, tr("Alerts"), QStringLiteral("dock.alerts"), Qt::BottomDockWidgetArea,
-                                           tr("Alerts to acknowledge and the refund-verification queue"));
+                                           tr("Alerts to acknowledge and the engines' review queues"));
     connect(m_alerts, &AlertsPanel::unacknowledgedChanged, alertsDock, [alertsDock](int n) {
         alertsDock->setWindowTitle(n > 0 ? tr("Alerts (%1)").arg(n) : tr("Alerts"));
     });
@@ -161,37 +181,87 @@ void MainWindow::buildDocks()
     applyDefaultLayout();
 }
 
+QDockWidget* MainWindow::dock(const QString& objectName) const
+{
+    for (QDockWidget* d : m_docks) {
+        if (d->objectName() == objectName)
+            return d;
+    }
+    return nullptr;
+}
+
+QRect MainWindow::availableScreenGeometry() const
+{
+    const QScreen* s = screen();
+    if (!s)
+        s = QGuiApplication::primaryScreen();
+    return s ? s->availableGeometry() : QRect(0, 0, 1920, 1080);
+}
+
 void MainWindow::applyDefaultLayout()
 {
-    QDockWidget* overview = m_docks[0];
-    QDockWidget* regions = m_docks[1];
-    QDockWidget* inspector = m_docks[2];
-    QDockWidget* faults = m_docks[3];
-    QDockWidget* breakers = m_docks[4];
-    QDockWidget* shards = m_docks[5];
-    QDockWidget* events = m_docks[6];
-    QDockWidget* developer = m_docks[7];
-    QDockWidget* drill = m_docks[8];
-    QDockWidget* alerts = m_docks[9];
+    // Docks by name, so adding a dock never reshuffles the others.
+    QDockWidget* overview = dock(QStringLiteral("dock.overview"));
+    QDockWidget* regions = dock(QStringLiteral("dock.regions"));
+    QDockWidget* inspector = dock(QStringLiteral("dock.inspector"));
+    QDockWidget* faults = dock(QStringLiteral("dock.faults"));
+    QDockWidget* breakers = dock(QStringLiteral("dock.breakers"));
+    QDockWidget* shards = dock(QStringLiteral("dock.shards"));
+    QDockWidget* events = dock(QStringLiteral("dock.events"));
+    QDockWidget* developer = dock(QStringLiteral("dock.developer"));
+    QDockWidget* drill = dock(QStringLiteral("dock.drill"));
+    QDockWidget* alerts = dock(QStringLiteral("dock.alerts"));
     for (QDockWidget* d : m_docks) {
         d->setFloating(false);
         d->show();
     }
+    const QRect avail = availableScreenGeometry();
+    // Compact below 1600 × 1000 available pixels (a 1366 × 768 laptop): the side docks
+    // become one tab stack each, so every panel still has room to be read.
+    m_compactLayout = avail.width() < 1600 || avail.height() < 1000;
     addDockWidget(Qt::TopDockWidgetArea, overview);
     addDockWidget(Qt::LeftDockWidgetArea, regions);
     addDockWidget(Qt::LeftDockWidgetArea, inspector);
     tabifyDockWidget(inspector, faults);
     addDockWidget(Qt::RightDockWidgetArea, breakers);
     addDockWidget(Qt::RightDockWidgetArea, shards);
+    if (m_compactLayout) {
+        tabifyDockWidget(regions, inspector);
+        tabifyDockWidget(regions, faults);
+        tabifyDockWidget(breakers, shards);
+    }
     addDockWidget(Qt::BottomDockWidgetArea, events);
     tabifyDockWidget(events, drill);
     tabifyDockWidget(events, alerts);
     tabifyDockWidget(events, developer);
-    inspector->raise();
+    if (m_compactLayout) {
+        regions->raise();
+        breakers->raise();
+    } else {
+        inspector->raise();
+    }
     drill->raise();
-    resizeDocks({regions, breakers}, {460, 600}, Qt::Horizontal);
-    resizeDocks({overview, events}, {230, 220}, Qt::Vertical);
-    resizeDocks({regions, inspector, breakers, shards}, {380, 300, 420, 300}, Qt::Vertical);
+    const int side = m_compactLayout ? std::max(280, avail.width() / 5) : 460;
+    resizeDocks({regions, breakers}, {side, m_compactLayout ? side : 600}, Qt::Horizontal);
+    resizeDocks({overview, events}, m_compactLayout ? QList<int>{190, 150} : QList<int>{230, 220}, Qt::Vertical);
+    if (!m_compactLayout)
+        resizeDocks({regions, inspector, breakers, shards}, {380, 300, 420, 300}, Qt::Vertical);
+}
+
+void MainWindow::fitToScreen()
+{
+    const QRect avail = availableScreenGeometry();
+    // The frame the window system adds (known once the native window exists).
+    const QMargins frame = windowHandle() ? windowHandle()->frameMargins() : QMargins();
+    const QSize room(avail.width() - frame.left() - frame.right(), avail.height() - frame.top() - frame.bottom());
+    // The whole available area: a console of many dashboards wants the room.
+    resize(room.expandedTo(minimumSizeHint()).boundedTo(room));
+    QRect g = frameGeometry();
+    if (!avail.contains(g)) {
+        g.moveLeft(std::clamp(g.left(), avail.left(), std::max(avail.left(), avail.right() - g.width() + 1)));
+        g.moveTop(std::clamp(g.top(), avail.top(), std::max(avail.top(), avail.bottom() - g.height() + 1)));
+        move(g.topLeft());
+    }
 }
 
 void MainWindow::buildActions()
@@ -271,7 +341,7 @@ void MainWindow::buildActions()
     run->addSeparator();
     m_setLoad = makeAction(this, tr("Set &load…"), tr("Change an engine's load profile or multiplier"));
     connect(m_setLoad, &QAction::triggered, this, &MainWindow::setLoadDialog);
-    m_operatorAction = makeAction(this, tr("&Operator action…"), tr("Shed load, drain a region, restore"));
+    m_operatorAction = makeAction(this, tr("&Operator action…"), tr("An action the run's engines declare (shed load, drain a region, …)"));
     connect(m_operatorAction, &QAction::triggered, this, &MainWindow::operatorActionDialog);
     run->addAction(m_setLoad);
     run->addAction(m_operatorAction);
@@ -294,6 +364,7 @@ void MainWindow::buildActions()
     connect(reset, &QAction::triggered, this, [this] {
         restoreState(m_defaultState);
         applyDefaultLayout();
+        fitToScreen();
     });
     view->addAction(reset);
 
@@ -392,6 +463,7 @@ void MainWindow::setSource(std::unique_ptr<ClusterSource> source)
         m_source->stop();
     m_source = std::move(source);
     m_faultTokens.clear();
+    setStale(false);
     if (!m_source) {
         updateCapabilities();
         return;
@@ -432,6 +504,15 @@ void MainWindow::startSource()
     onConnection(m_source->connectionState(), m_source->connectionDetail());
     if (m_source->can(ClusterSource::EventKinds))
         m_source->requestEventKinds();
+}
+
+void MainWindow::showEvent(QShowEvent* event)
+{
+    QMainWindow::showEvent(event);
+    if (!m_shownOnce) {
+        m_shownOnce = true;
+        fitToScreen(); // now with the frame the window system adds
+    }
 }
 
 void MainWindow::paintEvent(QPaintEvent* event)
@@ -648,8 +729,93 @@ void MainWindow::onSnapshot(const SnapshotPtr& s)
     }
 }
 
+void MainWindow::buildStaleBanner()
+{
+    m_staleBar = new QToolBar(tr("Stale data"), this);
+    m_staleBar->setObjectName(QStringLiteral("toolbar.stale"));
+    m_staleBar->setMovable(false);
+    m_staleBar->setFloatable(false);
+    m_staleBar->toggleViewAction()->setVisible(false);
+    m_staleLabel = new QLabel(m_staleBar);
+    m_staleLabel->setObjectName(QStringLiteral("staleBanner"));
+    m_staleLabel->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
+    m_staleLabel->setStyleSheet(QStringLiteral("QLabel { background: #c0141c; color: white; font-weight: bold; padding: 6px 10px; }"));
+    m_staleBar->addWidget(m_staleLabel);
+    addToolBarBreak(Qt::TopToolBarArea);
+    addToolBar(Qt::TopToolBarArea, m_staleBar);
+    m_staleBar->hide();
+    m_staleTicker = new QTimer(this);
+    m_staleTicker->setInterval(250);
+    connect(m_staleTicker, &QTimer::timeout, this, &MainWindow::updateStaleText);
+}
+
+void MainWindow::setStale(bool stale)
+{
+    if (stale == m_stale)
+        return;
+    m_stale = stale;
+    m_staleBar->setVisible(stale);
+    // Every dashboard dimmed: the values are the last ones received, not the present.
+    QList<QWidget*> panels{centralWidget()};
+    for (QDockWidget* d : m_docks)
+        panels.push_back(d->widget());
+    for (QWidget* w : panels) {
+        if (stale) {
+            auto* dim = new QGraphicsOpacityEffect(w);
+            dim->setOpacity(0.4);
+            w->setGraphicsEffect(dim);
+        } else {
+            w->setGraphicsEffect(nullptr);
+        }
+    }
+    if (stale)
+        m_staleTicker->start();
+    else
+        m_staleTicker->stop();
+    updateStaleText();
+}
+
+void MainWindow::updateStaleText()
+{
+    if (!m_stale) {
+        m_overview->setStale(false, {});
+        m_clock->setStyleSheet(QString());
+        return;
+    }
+    const qint64 silent = m_source ? m_source->silentForMs() : -1;
+    const QString source = m_source ? m_source->displayName() : tr("the source");
+    const QString how = silent >= 0 ? tr("for %1 s").arg(static_cast<double>(silent) / 1000.0, 0, 'f', 1) : tr("for a while");
+    m_staleLabel->setText(tr("⚠ STALE — no data from %1 %2. Every panel shows the last values received (simulated %3); "
+                             "reconnecting…")
+                              .arg(source, how, formatSimTime(m_hub->simTimeNs())));
+    m_overview->setStale(true, tr("STALE · silent %1").arg(how));
+    m_clock->setStyleSheet(QStringLiteral("QLabel { color: white; background: #c0141c; font-weight: bold; }"));
+}
+
+bool MainWindow::staleShown() const
+{
+    return m_stale && !m_staleBar->isHidden();
+}
+
+QString MainWindow::staleBannerText() const
+{
+    return !m_staleBar->isHidden() ? m_staleLabel->text() : QString();
+}
+
+bool MainWindow::panelsDimmed() const
+{
+    if (!centralWidget()->graphicsEffect())
+        return false;
+    for (QDockWidget* d : m_docks) {
+        if (!d->widget()->graphicsEffect())
+            return false;
+    }
+    return true;
+}
+
 void MainWindow::onConnection(ConnectionState state, const QString& detail)
 {
+    setStale(state == ConnectionState::Stale);
     QString colour = QStringLiteral("#50545c");
     switch (state) {
     case ConnectionState::Live:
@@ -741,54 +907,36 @@ void MainWindow::setLoadDialog()
 {
     if (!m_source)
         return;
-    QDialog d(this);
-    d.setWindowTitle(tr("Set load"));
-    auto* form = new QFormLayout(&d);
-    auto* engine = new QLineEdit(QStringLiteral("gifts"), &d);
-    auto* profile = new QComboBox(&d);
-    profile->setEditable(true);
-    profile->addItems({QString(), QStringLiteral("steady"), QStringLiteral("gala"), QStringLiteral("room-storm")});
-    profile->setToolTip(tr("Empty keeps the current profile"));
-    auto* mult = new QDoubleSpinBox(&d);
-    mult->setRange(0, 1000);
-    mult->setDecimals(2);
-    mult->setValue(1.0);
-    mult->setSpecialValueText(tr("unchanged"));
-    form->addRow(tr("Engine:"), engine);
-    form->addRow(tr("Profile:"), profile);
-    form->addRow(tr("Multiplier:"), mult);
-    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &d);
-    form->addRow(buttons);
-    connect(buttons, &QDialogButtonBox::accepted, &d, &QDialog::accept);
-    connect(buttons, &QDialogButtonBox::rejected, &d, &QDialog::reject);
+    LoadDialog d(m_hub->topology(), this);
     if (d.exec() == QDialog::Accepted)
-        m_source->setLoad(engine->text().trimmed(), profile->currentText().trimmed(), mult->value());
+        m_source->setLoad(d.engine(), d.profile(), d.multiplier());
 }
 
 void MainWindow::operatorActionDialog()
 {
     if (!m_source)
         return;
-    QDialog d(this);
-    d.setWindowTitle(tr("Operator action"));
-    auto* form = new QFormLayout(&d);
-    auto* action = new QComboBox(&d);
-    action->addItems({QStringLiteral("shed-load"), QStringLiteral("drain-region"), QStringLiteral("restore")});
-    auto* target = new QLineEdit(m_inspector->selectedPath(), &d);
-    target->setPlaceholderText(tr("region or component path"));
-    auto* value = new QDoubleSpinBox(&d);
-    value->setRange(0, 1e12);
-    value->setDecimals(2);
-    value->setToolTip(tr("e.g. the new quota or rate limit"));
-    form->addRow(tr("Action:"), action);
-    form->addRow(tr("Target:"), target);
-    form->addRow(tr("Value:"), value);
-    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &d);
-    form->addRow(buttons);
-    connect(buttons, &QDialogButtonBox::accepted, &d, &QDialog::accept);
-    connect(buttons, &QDialogButtonBox::rejected, &d, &QDialog::reject);
-    if (d.exec() == QDialog::Accepted)
-        m_source->operatorAction(action->currentText(), target->text().trimmed(), value->value());
+    ActionDialog d(m_hub->topology(), m_inspector->selectedPath(), this);
+    if (d.exec() != QDialog::Accepted || !d.action())
+        return;
+    const v1::ActionDescriptor action = *d.action();
+    const QString target = d.target();
+    const double value = d.value();
+    if (!m_source)
+        return;
+    if (ActionDialog::needsConfirmation(action, m_source->info().kind)) {
+        const QString where = m_source->info().location;
+        const auto answer = QMessageBox::question(
+            this, tr("Change the remote cluster?"),
+            tr("<b>%1</b>%2%3 changes the cluster at <b>%4</b> for everyone attached to it.<br>%5<br><br>Send it?")
+                .arg(QString::fromStdString(action.name()), target.isEmpty() ? QString() : QStringLiteral(" ") + target,
+                     action.takes_value() ? QStringLiteral(" = %1").arg(value) : QString(), where,
+                     QString::fromStdString(action.description()).toHtmlEscaped()),
+            QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel);
+        if (answer != QMessageBox::Yes)
+            return;
+    }
+    m_source->operatorAction(QString::fromStdString(action.name()), target, value);
 }
 
 FaultDialog* MainWindow::showFaultDialog(const QString& target)
@@ -841,7 +989,8 @@ void MainWindow::showHelp()
         "<tr><td><b>Ctrl+D</b></td><td>open a drill file</td></tr>"
         "<tr><td><b>F1</b></td><td>this help</td></tr></table>"
         "<h3>Panels</h3><ul>"
-        "<li><b>Overview</b>: gift KPIs (— when the run has no such series), cluster summary, clock, speed gauges, drill progress.</li>"
+        "<li><b>Overview</b>: each engine's KPI tiles as the engine describes them (— when the run has no such series), "
+        "cluster summary, clock, speed gauges, drill progress.</li>"
         "<li><b>Charts</b>: rates, errors, latency p50/p99/p999, region health, breakers, shard load; red lines mark fault starts.</li>"
         "<li><b>Circuit breakers</b>: one tile per breaker — green closed, amber half-open, red open, purple forced open, "
         "grey disabled, blue metrics-only; click for history.</li>"
@@ -853,8 +1002,8 @@ void MainWindow::showHelp()
         "break on an event kind/component, jump to an invariant violation.</li>"
         "<li><b>Drill</b>: open a built-in drill or a file, play/pause/step/speed, the fault timeline, live expectations, the final "
         "report; <i>blind mode</i> hides timeline and expectations until the end.</li>"
-        "<li><b>Alerts</b>: slow SQL, missing settlement, invariant violations and breakers opening, to acknowledge; the audit's "
-        "refund-verification queue.</li>"
+        "<li><b>Alerts</b>: alert and violation events and breakers opening, to acknowledge; an engine's review queue "
+        "(a component kind whose descriptor names the alerts view).</li>"
         "</ul><p>Panels are docks: drag them anywhere; View → Reset layout puts them back.</p>"));
     layout->addWidget(text);
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, d);

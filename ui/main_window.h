@@ -7,6 +7,8 @@
 // recording, Ctrl+D open a drill file, Ctrl+I inject a fault, Ctrl+U run until, Ctrl+K step to kind, Ctrl+L
 // live world, +/- speed, F1 help. The status bar shows the connection state, the
 // simulated clock with its calendar time, and the speed (requested and measured).
+// When the source goes stale a red banner under the toolbar names it and counts the
+// silence, every panel is dimmed and the clocks are marked until data flow again.
 // A replay toolbar with a time slider appears when the source can seek.
 //
 // Ownership: the window owns its panels and hub; setSource() takes a source (owned
@@ -27,6 +29,7 @@ class QActionGroup;
 class QComboBox;
 class QDockWidget;
 class QLabel;
+class QScrollArea;
 class QSlider;
 class QTimer;
 class QToolBar;
@@ -112,11 +115,22 @@ public:
     QString statusConnectionText() const;
     QString statusClockText() const;
     QString statusSpeedText() const;
+    // Stale data (the source stopped delivering): a red banner naming the source and how
+    // long it has been silent, every panel dimmed, the clocks marked.
+    bool staleShown() const;
+    QString staleBannerText() const;
+    bool panelsDimmed() const;
 
     // Opens the fault dialog targeting `target` (non-modal; injects on accept).
     FaultDialog* showFaultDialog(const QString& target);
-    // Puts docks back where the default layout has them.
+    // Puts docks back where the default layout has them (by object name: "dock.overview",
+    // "dock.regions", ...). Below 1600 × 1000 available pixels the side docks are tabbed
+    // (compact layout).
     void applyDefaultLayout();
+    bool compactLayout() const { return m_compactLayout; }
+    // Sizes and moves the window so its frame lies within the screen's available area.
+    void fitToScreen();
+    QDockWidget* dock(const QString& objectName) const;
 
     // Whether the current source has been started (see startSourceAfterFirstFrame).
     bool sourceStarted() const { return m_source && !m_startPending; }
@@ -124,12 +138,18 @@ public:
 protected:
     void closeEvent(QCloseEvent* event) override;
     void paintEvent(QPaintEvent* event) override;
+    void showEvent(QShowEvent* event) override;
 
 private:
     void buildDocks();
+    QRect availableScreenGeometry() const;
+    static QScrollArea* scrolling(QWidget* panel, QWidget* parent);
     void buildActions();
     void buildStatusBar();
     void buildReplayBar();
+    void buildStaleBanner();
+    void setStale(bool stale);
+    void updateStaleText();
     QDockWidget* addPanelDock(QWidget* panel, const QString& title, const QString& objectName, Qt::DockWidgetArea area,
                               const QString& tooltip);
     void updateCapabilities();
@@ -175,6 +195,8 @@ private:
     AlertsPanel* m_alerts = nullptr;
     QList<QDockWidget*> m_docks;
     QByteArray m_defaultState;
+    bool m_compactLayout = false;
+    bool m_shownOnce = false;
 
     QAction* m_openRecording = nullptr;
     QAction* m_live = nullptr;
@@ -196,6 +218,11 @@ private:
     QLabel* m_replayLabel = nullptr;
     QTimer* m_seekTimer = nullptr;
     bool m_sliderFromSnapshot = false;
+
+    QToolBar* m_staleBar = nullptr;
+    QLabel* m_staleLabel = nullptr;
+    QTimer* m_staleTicker = nullptr;
+    bool m_stale = false;
 
     QLabel* m_connection = nullptr;
     QLabel* m_clock = nullptr;

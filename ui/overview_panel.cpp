@@ -1,6 +1,7 @@
 #include "ui/overview_panel.h"
 
 #include "ui/dashboard_hub.h"
+#include "ui/engine_descriptors.h"
 #include "ui/format.h"
 #include "ui/kpi_tile.h"
 #include "ui/progress.h"
@@ -15,33 +16,10 @@
 #include <QVBoxLayout>
 
 #include <cmath>
+#include <limits>
+#include <map>
 
 namespace livedeck::ui {
-namespace {
-
-QString formatWithUnit(double v, const std::string& unit)
-{
-    if (std::isnan(v))
-        return QStringLiteral("—");
-    if (unit == "ms" || unit.empty())
-        return formatMillis(v);
-    if (unit == "s")
-        return formatMillis(v * 1000.0);
-    if (unit == "ratio")
-        return formatPercent(v);
-    return formatCompact(v) + QLatin1Char(' ') + QString::fromStdString(unit);
-}
-
-std::string unitOf(const SeriesCatalog& catalog, std::string_view name, v1::MetricType type)
-{
-    const auto& ids = catalog.idsNamed(name, type);
-    if (ids.empty())
-        return {};
-    const SeriesInfo* s = catalog.find(ids.front());
-    return s ? s->unit : std::string();
-}
-
-} // namespace
 
 OverviewPanel::OverviewPanel(DashboardHub* hub, QWidget* parent) : QWidget(parent), m_hub(hub)
 {
@@ -79,19 +57,15 @@ OverviewPanel::OverviewPanel(DashboardHub* hub, QWidget* parent) : QWidget(paren
     gl->addWidget(m_speedGauge);
     layout->addWidget(gauges);
 
-    auto* kpis = new QGroupBox(tr("Gifts"), this);
-    auto* kl = new QHBoxLayout(kpis);
-    kl->setSpacing(6);
-    kl->setContentsMargins(6, 4, 6, 6);
-    m_orders = new KpiTile(tr("Gift orders"), tr("Rate of gift orders placed (gifts.orders.placed, summed over components)"), kpis);
-    m_availability = new KpiTile(tr("Panel availability"), tr("Share of gift-panel requests served (gifts.panel.availability)"), kpis);
-    m_settlement = new KpiTile(tr("Settlement lag"), tr("How far settlement trails the orders (gifts.settlement.lag, worst component)"), kpis);
-    m_errors = new KpiTile(tr("Errors"), tr("Rate of failed gift requests (gifts.errors), and their share of orders"), kpis);
-    kl->addWidget(m_orders);
-    kl->addWidget(m_availability);
-    kl->addWidget(m_settlement);
-    kl->addWidget(m_errors);
-    layout->addWidget(kpis, 2);
+    // The engines' tiles: built from the descriptors when the topology arrives.
+    m_engineArea = new QWidget(this);
+    auto* el = new QHBoxLayout(m_engineArea);
+    el->setContentsMargins(0, 0, 0, 0);
+    el->setSpacing(8);
+    m_noEngineTiles = new QLabel(tr("No engine tiles: the run's engines describe none"), m_engineArea);
+    m_noEngineTiles->setStyleSheet(QStringLiteral("color: #50545c;"));
+    el->addWidget(m_noEngineTiles);
+    layout->addWidget(m_engineArea, 2);
 
     auto* cluster = new QGroupBox(tr("Cluster"), this);
     auto* cl = new QHBoxLayout(cluster);
@@ -135,8 +109,10 @@ OverviewPanel::OverviewPanel(DashboardHub* hub, QWidget* parent) : QWidget(paren
 void OverviewPanel::resetRun()
 {
     m_shards.clear();
-    for (KpiTile* t : {m_orders, m_availability, m_settlement, m_errors, m_regions, m_breakers, m_skew, m_faults})
+    for (KpiTile* t : {m_regions, m_breakers, m_skew, m_faults})
         t->setValue(QStringLiteral("—"));
+    for (EngineTile& t : m_engineTiles)
+        t.tile->setValue(QStringLiteral("—"), tr("waiting for data"), KpiTile::Status::Unknown);
     m_clock->setText(formatSimTime(0));
     m_calendar->setText(QStringLiteral("—"));
     m_runState->setText(tr("waiting for data"));
@@ -151,11 +127,100 @@ void OverviewPanel::applyTopology(const v1::Topology& topology)
 {
     m_topologyRegions = topology.regions_size();
     m_utcOffsetMinutes = topology.calendar_utc_offset_minutes();
+    rebuildEngineTiles(topology);
+}
+
+void OverviewPanel::rebuildEngineTiles(const v1::Topology& topology)
+{
+    std::string key;
+    for (const v1::EngineDescriptor& e : topology.engines()) {
+        for (const v1::KpiTile& t : e.tiles())
+            key += t.SerializeAsString() + '\n';
+    }
+    if (key == m_engineTileKey && !m_engineGroups.empty())
+        return;
+    m_engineTileKey = key;
+    for (QWidget* g : m_engineGroups)
+        delete g;
+    m_engineGroups.clear();
+    m_engineTiles.clear();
+    auto* el = static_cast<QHBoxLayout*>(m_engineArea->layout());
+    std::map<std::string, QGroupBox*> groups;
+    for (const v1::EngineDescriptor& e : topology.engines()) {
+        for (const v1::KpiTile& t : e.tiles()) {
+            const std::string groupName = t.group().empty() ? e.name() : t.group();
+            QGroupBox*& box = groups[groupName];
+            if (!box) {
+                const bool own = groupName == e.name() && !e.title().empty();
+                box = new QGroupBox(own ? QString::fromStdString(e.title()) : QString::fromStdString(groupName), m_engineArea);
+                box->setObjectName(QStringLiteral("tiles.") + QString::fromStdString(groupName));
+                auto* kl = new QHBoxLayout(box);
+                kl->setSpacing(6);
+                kl->setContentsMargins(6, 4, 6, 6);
+                el->addWidget(box, 1);
+                m_engineGroups.push_back(box);
+            }
+            QString tip = QStringLiteral("%1 (%2").arg(QString::fromStdString(t.title()), QString::fromStdString(t.series()));
+            if (t.aggregate() == v1::AGGREGATE_RATIO)
+                tip += QStringLiteral(" / ") + QString::fromStdString(t.denominator_series());
+            tip += QStringLiteral(") · ") + QString::fromStdString(e.title().empty() ? e.name() : e.title());
+            auto* tile = new KpiTile(QString::fromStdString(t.title()), tip, box);
+            tile->setObjectName(QStringLiteral("tile.") + QString::fromStdString(t.id()));
+            tile->setValue(QStringLiteral("—"), tr("waiting for data"), KpiTile::Status::Unknown);
+            box->layout()->addWidget(tile);
+            m_engineTiles.push_back(EngineTile{t, tile});
+        }
+    }
+    m_noEngineTiles->setVisible(m_engineTiles.empty());
+}
+
+KpiTile* OverviewPanel::engineTile(const QString& id) const
+{
+    const std::string want = id.toStdString();
+    for (const EngineTile& t : m_engineTiles) {
+        if (t.descriptor.id() == want)
+            return t.tile;
+    }
+    return nullptr;
+}
+
+QStringList OverviewPanel::engineGroupTitles() const
+{
+    QStringList titles;
+    for (QWidget* g : m_engineGroups)
+        titles.push_back(static_cast<QGroupBox*>(g)->title());
+    return titles;
 }
 
 QString OverviewPanel::clockText() const
 {
     return m_clock->text();
+}
+
+QString OverviewPanel::runStateText() const
+{
+    return m_runState->text();
+}
+
+void OverviewPanel::setStale(bool stale, const QString& detail)
+{
+    if (stale == m_stale && detail == m_staleDetail)
+        return;
+    const bool changed = stale != m_stale;
+    m_stale = stale;
+    m_staleDetail = detail;
+    if (changed) {
+        QFont f = m_clock->font();
+        f.setStrikeOut(stale);
+        m_clock->setFont(f);
+        m_clock->setStyleSheet(stale ? QStringLiteral("color: #8a8d93;") : QString());
+        m_runState->setStyleSheet(stale ? QStringLiteral("color: white; background: #c0141c; font-weight: bold; padding: 2px;")
+                                        : QString());
+    }
+    if (stale)
+        m_runState->setText(detail);
+    else if (changed)
+        m_runState->setText(tr("waiting for data"));
 }
 
 void OverviewPanel::applySnapshot(const v1::Snapshot& s, const SeriesCatalog& catalog)
@@ -165,48 +230,57 @@ void OverviewPanel::applySnapshot(const v1::Snapshot& s, const SeriesCatalog& ca
     m_clock->setText(formatSimTime(s.sim_time_ns()));
     m_calendar->setText(formatCalendar(s.calendar_unix_ms(), m_utcOffsetMinutes));
     const v1::HostState& h = s.host();
-    m_runState->setText(h.paused() ? tr("paused · speed %1").arg(formatSpeed(h.speed()))
-                                   : tr("running · speed %1").arg(formatSpeed(h.speed())));
+    if (!m_stale)
+        m_runState->setText(h.paused() ? tr("paused · speed %1").arg(formatSpeed(h.speed()))
+                                       : tr("running · speed %1").arg(formatSpeed(h.speed())));
     m_eventsGauge->setValue(h.events_per_sec(), formatCompact(h.events_per_sec()));
     m_speedGauge->setValue(h.sim_per_wall(), QStringLiteral("×") + formatCompact(h.sim_per_wall()));
 
-    // Gift KPIs.
-    const double orders = catalog.aggregate(kOrdersSeries, v1::METRIC_TYPE_COUNTER, Aggregate::Sum);
-    m_orders->setValue(formatRate(orders), std::isnan(orders) ? tr("no such series") : tr("placed"),
-                       std::isnan(orders) ? Status::Unknown : Status::Good);
-    const double avail = catalog.aggregate(kAvailabilitySeries, v1::METRIC_TYPE_GAUGE, Aggregate::Mean);
-    m_availability->setValue(formatPercent(avail), std::isnan(avail) ? tr("no such series") : tr("target 99.99 %"),
-                             std::isnan(avail) ? Status::Unknown
-                             : avail >= 0.9999 ? Status::Good
-                             : avail >= 0.999  ? Status::Warning
-                                               : Status::Bad);
-    double lag = catalog.aggregate(kSettlementLagSeries, v1::METRIC_TYPE_GAUGE, Aggregate::Max);
-    std::string lagUnit = unitOf(catalog, kSettlementLagSeries, v1::METRIC_TYPE_GAUGE);
-    if (std::isnan(lag)) {
-        lag = catalog.aggregate(kSettlementLagSeries, v1::METRIC_TYPE_HISTOGRAM_P99, Aggregate::Max);
-        lagUnit = unitOf(catalog, kSettlementLagSeries, v1::METRIC_TYPE_HISTOGRAM_P99);
-    }
-    m_settlement->setValue(formatWithUnit(lag, lagUnit), std::isnan(lag) ? tr("no such series") : tr("worst"),
-                           std::isnan(lag) ? Status::Unknown : Status::Good);
-    const double errors = catalog.aggregate(kErrorsSeries, v1::METRIC_TYPE_COUNTER, Aggregate::Sum);
-    QString errorDetail = std::isnan(errors) ? tr("no such series") : tr("failed per second");
-    Status errorStatus = Status::Unknown;
-    if (!std::isnan(errors)) {
-        errorStatus = errors > 0 ? Status::Warning : Status::Good;
-        if (!std::isnan(orders) && orders > 0) {
-            const double share = errors / orders;
-            errorDetail = tr("%1 of orders").arg(formatPercent(share, share < 0.001 ? 3 : 2));
-            errorStatus = share < 0.0001 ? Status::Good : share < 0.01 ? Status::Warning : Status::Bad;
+    // The engines' tiles.
+    for (EngineTile& et : m_engineTiles) {
+        const v1::KpiTile& t = et.descriptor;
+        double v = std::numeric_limits<double>::quiet_NaN();
+        switch (t.aggregate()) {
+        case v1::AGGREGATE_RATIO: {
+            const double num = catalog.aggregate(t.series(), t.type(), Aggregate::Sum);
+            const double den = catalog.aggregate(t.denominator_series(), t.type(), Aggregate::Sum);
+            if (!std::isnan(num) && den > 0)
+                v = num / den;
+            else if (!std::isnan(num) && num == 0)
+                v = 0.0; // nothing failed and nothing placed: no share yet, but nothing wrong
+            break;
         }
+        case v1::AGGREGATE_MEAN:
+            v = catalog.aggregate(t.series(), t.type(), Aggregate::Mean);
+            break;
+        case v1::AGGREGATE_MIN:
+            v = catalog.aggregate(t.series(), t.type(), Aggregate::Min);
+            break;
+        case v1::AGGREGATE_MAX:
+            v = catalog.aggregate(t.series(), t.type(), Aggregate::Max);
+            break;
+        default:
+            v = catalog.aggregate(t.series(), t.type(), Aggregate::Sum);
+            break;
+        }
+        if (std::isnan(v)) {
+            et.tile->setValue(QStringLiteral("—"), tr("no such series"), Status::Unknown);
+            continue;
+        }
+        const double scaled = tileScaled(t, v);
+        const int grade = tileGrade(t, scaled);
+        et.tile->setValue(tileText(t, scaled), QString::fromStdString(t.target_text()),
+                          grade == 0 ? Status::Good : grade == 1 ? Status::Warning : Status::Bad);
     }
-    m_errors->setValue(formatRate(errors), errorDetail, errorStatus);
 
     // Cluster summary.
     if (s.regions_size() > 0) {
+        // Every engine's probes merged: a region is up when all of them see it up.
+        const std::vector<v1::RegionHealth> regions = regionHealthFor(s, {});
         int up = 0;
-        for (const v1::RegionHealth& r : s.regions())
+        for (const v1::RegionHealth& r : regions)
             up += r.up() ? 1 : 0;
-        const int total = std::max(m_topologyRegions, s.regions_size());
+        const int total = std::max(m_topologyRegions, static_cast<int>(regions.size()));
         m_regions->setValue(QStringLiteral("%1 / %2").arg(up).arg(total), tr("up"),
                             up == total ? Status::Good : up == 0 ? Status::Bad : Status::Warning);
     } else {

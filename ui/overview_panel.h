@@ -1,6 +1,7 @@
-// OverviewPanel: the figures an operator reads first — gift KPIs from metric series by
-// name (gifts.orders.placed, gifts.panel.availability, gifts.settlement.lag,
-// gifts.errors; "—" when a series is absent), cluster summary (regions up, breakers
+// OverviewPanel: the figures an operator reads first — each engine's KPI tiles as its
+// descriptor gives them (v1::KpiTile in Topology.engines: series, type, aggregate or
+// ratio, unit, scale, decimals, good/warn thresholds, target text; one group box per
+// tile group; "—" when a series is absent), cluster summary (regions up, breakers
 // open, shard skew, active faults) from the snapshot's structured lists, the
 // simulated clock with its calendar time, speed gauges from HostState (events per
 // wall second, simulated seconds per wall second) and the drill's progress.
@@ -11,6 +12,9 @@
 #include "ui/shard_table.h"
 
 #include <QWidget>
+
+#include <string>
+#include <vector>
 
 QT_BEGIN_NAMESPACE
 class QLabel;
@@ -26,36 +30,43 @@ class KpiTile;
 class OverviewPanel final : public QWidget, public DashboardPanel {
     Q_OBJECT
 public:
-    // Metric names the KPI tiles read (the gift engine's series).
-    static constexpr const char* kOrdersSeries = "gifts.orders.placed";
-    static constexpr const char* kAvailabilitySeries = "gifts.panel.availability";
-    static constexpr const char* kSettlementLagSeries = "gifts.settlement.lag";
-    static constexpr const char* kErrorsSeries = "gifts.errors";
-
     explicit OverviewPanel(DashboardHub* hub, QWidget* parent = nullptr);
 
     void resetRun() override;
     void applyTopology(const v1::Topology& topology) override;
     void applySnapshot(const v1::Snapshot& snapshot, const SeriesCatalog& catalog) override;
 
-    KpiTile* ordersTile() const { return m_orders; }
-    KpiTile* availabilityTile() const { return m_availability; }
-    KpiTile* settlementTile() const { return m_settlement; }
-    KpiTile* errorsTile() const { return m_errors; }
+    // The engines' tiles, in descriptor order (engines in topology order).
+    int engineTileCount() const { return static_cast<int>(m_engineTiles.size()); }
+    KpiTile* engineTile(int i) const { return m_engineTiles[static_cast<std::size_t>(i)].tile; }
+    // A tile by its descriptor id ("gifts.availability"); nullptr when absent.
+    KpiTile* engineTile(const QString& id) const;
+    QStringList engineGroupTitles() const;
     KpiTile* regionsTile() const { return m_regions; }
     KpiTile* breakersTile() const { return m_breakers; }
     KpiTile* skewTile() const { return m_skew; }
     KpiTile* faultsTile() const { return m_faults; }
     QString clockText() const;
+    // Marks the clock and run state as stale (`detail`: "STALE · silent for 3.0 s").
+    void setStale(bool stale, const QString& detail);
+    bool stale() const { return m_stale; }
+    QString runStateText() const;
 
 private:
     void applyDrill(const v1::Snapshot& snapshot);
+    void rebuildEngineTiles(const v1::Topology& topology);
+
+    struct EngineTile {
+        v1::KpiTile descriptor;
+        KpiTile* tile = nullptr;
+    };
 
     DashboardHub* m_hub;
-    KpiTile* m_orders;
-    KpiTile* m_availability;
-    KpiTile* m_settlement;
-    KpiTile* m_errors;
+    QWidget* m_engineArea;
+    QLabel* m_noEngineTiles;
+    std::vector<QWidget*> m_engineGroups;
+    std::vector<EngineTile> m_engineTiles;
+    std::string m_engineTileKey; // the tile ids the groups were built for
     KpiTile* m_regions;
     KpiTile* m_breakers;
     KpiTile* m_skew;
@@ -69,6 +80,8 @@ private:
     QProgressBar* m_drillProgress;
     QLabel* m_drillDetail;
     ShardTable m_shards;
+    bool m_stale = false;
+    QString m_staleDetail;
     int m_topologyRegions = 0;
     int m_utcOffsetMinutes = 0;
 };

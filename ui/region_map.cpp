@@ -1,5 +1,6 @@
 #include "ui/region_map.h"
 
+#include "ui/engine_descriptors.h"
 #include "ui/format.h"
 #include "ui/logging.h"
 #include "ui/palette.h"
@@ -45,7 +46,7 @@ public:
     QRectF boundingRect() const override
     {
         const double r = RegionMap::kRadius + 4;
-        return QRectF(-r, -r, 2 * r, 2 * r + 22);
+        return QRectF(-1.6 * r, -r, 3.2 * r, 2 * r + 22);
     }
 
     void paint(QPainter* p, const QStyleOptionGraphicsItem*, QWidget*) override
@@ -74,6 +75,14 @@ public:
         p->setFont(s);
         if (!m_down)
             p->drawText(QRectF(-r, r * 0.33, 2 * r, r * 0.4), Qt::AlignCenter, m_secondText);
+        if (!m_unreachable.isEmpty()) {
+            // Partitioned, not down: some regions' probes time out, others' are answered.
+            QFont u = p->font();
+            u.setBold(true);
+            p->setFont(u);
+            p->setPen(palette::partitionColor());
+            p->drawText(QRectF(-1.6 * r, r + 2, 3.2 * r, 18), Qt::AlignCenter, unreachableText());
+        }
         if (m_down) {
             QPen cross(palette::partitionColor(), 5, Qt::SolidLine, Qt::RoundCap);
             p->setPen(cross);
@@ -107,19 +116,25 @@ public:
         m_health = h;
         m_hasHealth = true;
         m_down = !h.up();
+        QStringList from;
+        for (const std::string& f : h.unreachable_from())
+            from.push_back(QString::fromStdString(f));
+        if (from != m_unreachable) {
+            prepareGeometryChange();
+            m_unreachable = from;
+        }
         refreshLook(m);
     }
-    void setDownByFault(bool down)
+    QString unreachableText() const
     {
-        if (!m_hasHealth && down != m_down) {
-            m_down = down;
-            update();
-        }
+        return m_unreachable.isEmpty() ? QString()
+                                       : QObject::tr("unreachable from %1").arg(m_unreachable.join(QStringLiteral(", ")));
     }
     void clearHealth()
     {
         m_hasHealth = false;
         m_down = false;
+        m_unreachable.clear();
         m_valueText = QStringLiteral("no data");
         m_secondText = m_city;
         update();
@@ -149,11 +164,18 @@ public:
             break;
         }
         m_secondText = formatRate(m_health.rps());
-        setToolTip(QObject::tr("<b>%1</b> (%2) — %3<br>availability %4 · p99 %5<br>errors %6 · %7 requests<br>data centres: %8"
+        setToolTip(QObject::tr("<b>%1</b> (%2) — %3%4<br>availability %5 · p99 %6<br>errors %7 · %8 requests<br>"
+                               "probes answered %9 of %10 (last second)%11<br>data centres: %12"
                                "<br><i>click for charts, right-click to inject a fault</i>")
                        .arg(m_name, m_city, m_down ? QObject::tr("<b>DOWN</b>") : QObject::tr("up"),
+                            m_unreachable.isEmpty() ? QString() : QStringLiteral(" · <b>") + unreachableText() + QStringLiteral("</b>"),
                             formatPercent(m_health.availability(), 3), formatMillis(m_health.p99_ms()),
-                            formatPercent(m_health.error_rate(), 3), formatRate(m_health.rps()), m_dcs.join(QStringLiteral(", "))));
+                            formatPercent(m_health.error_rate(), 3), formatRate(m_health.rps()))
+                       .arg(m_health.probes_answered())
+                       .arg(m_health.probes_sent())
+                       .arg(m_health.engine().empty() ? QObject::tr(", all engines")
+                                                      : QObject::tr(", %1's probes").arg(QString::fromStdString(m_health.engine())),
+                            m_dcs.join(QStringLiteral(", "))));
         if (old != m_color || oldValue != m_valueText)
             update();
         else
@@ -183,6 +205,7 @@ private:
     bool m_hasHealth = false;
     bool m_down = false;
     bool m_selected = false;
+    QStringList m_unreachable;
     QColor m_color = palette::noDataColor();
     QString m_valueText = QStringLiteral("no data");
     QString m_secondText;
@@ -269,17 +292,6 @@ public:
             m_ba = ba;
             m_latency = h.latency_ms();
             m_loss = h.loss();
-            updateTip();
-            update();
-        }
-    }
-    void setPartitionByFault(bool ab, bool ba)
-    {
-        if (m_hasHealth)
-            return;
-        if (ab != m_ab || ba != m_ba) {
-            m_ab = ab;
-            m_ba = ba;
             updateTip();
             update();
         }
@@ -388,6 +400,7 @@ void RegionMap::clear()
     for (LinkItem* l : m_links)
         l->clearHealth();
     m_history.clear();
+    m_engines.clear();
     m_lastTimeNs = 0;
 }
 
@@ -488,7 +501,12 @@ bool RegionMap::applySnapshot(const v1::Snapshot& s)
 {
     const double second = std::floor(static_cast<double>(s.sim_time_ns()) / 1e9);
     m_lastTimeNs = s.sim_time_ns();
-    for (const v1::RegionHealth& h : s.regions()) {
+    // The engines whose probes report region health (the panel offers them).
+    for (const std::string& e : regionHealthEngines(s)) {
+        if (std::find(m_engines.begin(), m_engines.end(), e) == m_engines.end())
+            m_engines.push_back(e);
+    }
+    for (const v1::RegionHealth& h : regionHealthFor(s, m_engine)) {
         const auto it = m_regions.find(h.region());
         if (it == m_regions.end())
             continue;
@@ -507,52 +525,29 @@ bool RegionMap::applySnapshot(const v1::Snapshot& s)
         push(hist->errors, h.error_rate());
         push(hist->rps, h.rps());
     }
+    // Links as the network carried them in the last second (LinkHealth, measured).
     for (const v1::LinkHealth& l : s.links()) {
         if (LinkItem* item = findLink(l.a(), l.b()))
             item->setHealth(l);
     }
-    // Without health reports, active faults still say what is down or cut.
-    if (s.regions_size() == 0 || s.links_size() == 0) {
-        std::map<std::string, bool, std::less<>> down;
-        std::vector<std::pair<std::string, std::string>> cuts; // (from, to) one-way
-        for (const v1::FaultSpec& f : s.faults()) {
-            if (!f.active())
-                continue;
-            const std::string region = f.target().substr(0, f.target().find('/'));
-            if (f.kind() == v1::FAULT_DOWN && f.target() == region)
-                down[region] = true;
-            if (f.kind() == v1::FAULT_PARTITION) {
-                std::string peer;
-                bool oneWay = false;
-                for (const v1::FaultParam& p : f.params()) {
-                    if (p.name() == "peer")
-                        peer = p.text();
-                    if (p.name() == "one_way")
-                        oneWay = p.value() != 0;
-                }
-                const std::string peerRegion = peer.substr(0, peer.find('/'));
-                cuts.emplace_back(region, peerRegion);
-                if (!oneWay)
-                    cuts.emplace_back(peerRegion, region);
-            }
-        }
-        if (s.regions_size() == 0) {
-            for (auto& [name, item] : m_regions)
-                item->setDownByFault(down.count(name) != 0);
-        }
-        if (s.links_size() == 0) {
-            for (LinkItem* l : m_links) {
-                bool ab = false;
-                bool ba = false;
-                for (const auto& [from, to] : cuts) {
-                    ab = ab || (from == l->aName() && to == l->bName());
-                    ba = ba || (from == l->bName() && to == l->aName());
-                }
-                l->setPartitionByFault(ab, ba);
-            }
-        }
-    }
     return true;
+}
+
+void RegionMap::setEngine(const std::string& engine)
+{
+    if (engine == m_engine)
+        return;
+    m_engine = engine;
+    // Until the next snapshot the map shows nothing it cannot vouch for.
+    for (auto& [name, item] : m_regions)
+        item->clearHealth();
+    m_history.clear();
+}
+
+QString RegionMap::unreachableText(const QString& region) const
+{
+    const auto it = m_regions.find(region.toStdString());
+    return it == m_regions.end() ? QString() : it->second->unreachableText();
 }
 
 void RegionMap::setMeasure(Measure measure)

@@ -2,10 +2,13 @@
 // topology's map_x / map_y hints. A region's disc is coloured by the chosen measure —
 // availability, p99 latency or error rate (palette::healthColor on a log scale: green
 // at 99.99 % / 50 ms / 0.01 %, red at 99 % / 1 s / 1 %) — and a region that is down
-// is drawn dark and crossed out with "DOWN". A partitioned link is a thick dashed red
-// line cut by a red ✕ (one-way partitions carry an arrow). Data come from
-// RegionHealth and LinkHealth; where a snapshot has none (no engine reports health),
-// active down and partition faults (Snapshot.faults) still mark regions and links.
+// is drawn dark and crossed out with "DOWN". A region some regions' probes cannot
+// reach (RegionHealth.unreachable_from) but that is not down reads "unreachable from
+// X" under its disc. Health is per engine: the map shows one engine's probes
+// (setEngine) or all of them ("": a region is up when every engine's probes see it
+// up). A partitioned link is a thick dashed red line cut by a red ✕ (one-way
+// partitions carry an arrow). Links come from Snapshot.links (LinkHealth measured
+// from what the network carried in the last second), never from fault specs.
 // Items are created when the topology arrives; snapshots only update them. The scene
 // is the viewport (no zoom, so text keeps its size); discs sit at the hints scaled to
 // the view and are pushed apart where they would overlap.
@@ -54,6 +57,13 @@ public:
     bool applySnapshot(const v1::Snapshot& snapshot);
     void setMeasure(Measure measure);
     Measure measure() const { return m_measure; }
+    // The engine whose probes the map shows; "" merges every engine's.
+    void setEngine(const std::string& engine);
+    const std::string& engine() const { return m_engine; }
+    // Engines seen reporting region health in this run (first-seen order).
+    const std::vector<std::string>& engines() const { return m_engines; }
+    // "unreachable from X, Y" for a partitioned region, "" otherwise.
+    QString unreachableText(const QString& region) const;
 
     int regionCount() const { return static_cast<int>(m_regions.size()); }
     int linkCount() const { return static_cast<int>(m_links.size()); }
@@ -90,6 +100,8 @@ private:
     std::vector<LinkItem*> m_links;
     std::map<std::string, std::unique_ptr<RegionHistory>, std::less<>> m_history;
     Measure m_measure = Measure::Availability;
+    std::string m_engine;
+    std::vector<std::string> m_engines;
     std::int64_t m_lastTimeNs = 0;
 };
 

@@ -1,6 +1,7 @@
 #include "ui/region_panel.h"
 
 #include "ui/dashboard_hub.h"
+#include "ui/engine_descriptors.h"
 #include "ui/format.h"
 #include "ui/palette.h"
 #include "ui/region_map.h"
@@ -61,6 +62,13 @@ RegionPanel::RegionPanel(DashboardHub* hub, QWidget* parent) : QWidget(parent), 
     m_measure->addItem(tr("error rate"), static_cast<int>(RegionMap::Measure::Errors));
     m_measure->setToolTip(tr("Green: ≥ 99.99 % / ≤ 50 ms / ≤ 0.01 %; amber in between; red: ≤ 99 % / ≥ 1 s / ≥ 1 %"));
     bar->addWidget(m_measure);
+    m_engine = new QComboBox(this);
+    m_engine->setObjectName(QStringLiteral("regions.engine"));
+    m_engine->addItem(tr("all engines"), QString());
+    m_engine->setToolTip(tr("Whose probes the map shows: one engine's, or all (a region is up only when every engine's "
+                            "probes see it up)"));
+    m_engine->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    bar->addWidget(m_engine);
     m_status = new QLabel(this);
     m_status->setTextFormat(Qt::RichText);
     bar->addWidget(m_status, 1);
@@ -79,6 +87,11 @@ RegionPanel::RegionPanel(DashboardHub* hub, QWidget* parent) : QWidget(parent), 
     m_map = new RegionMap(this);
     layout->addWidget(m_map, 1);
 
+    connect(m_engine, &QComboBox::currentIndexChanged, this, [this](int) {
+        m_map->setEngine(m_engine->currentData().toString().toStdString());
+        if (m_hub && m_hub->latestSnapshot())
+            applySnapshot(*m_hub->latestSnapshot(), m_hub->catalog());
+    });
     connect(m_measure, &QComboBox::currentIndexChanged, this,
             [this](int) { m_map->setMeasure(static_cast<RegionMap::Measure>(m_measure->currentData().toInt())); });
     connect(m_map, &RegionMap::regionClicked, this, [this](const QString& region) {
@@ -111,9 +124,43 @@ RegionDetailDialog* RegionPanel::openDetail(const QString& region)
     return m_detail;
 }
 
+void RegionPanel::setEngine(const QString& engine)
+{
+    const int i = m_engine->findData(engine);
+    if (i >= 0)
+        m_engine->setCurrentIndex(i);
+}
+
+QStringList RegionPanel::engineChoices() const
+{
+    QStringList out;
+    for (int i = 0; i < m_engine->count(); ++i)
+        out.push_back(m_engine->itemData(i).toString());
+    return out;
+}
+
+void RegionPanel::syncEngines()
+{
+    if (static_cast<int>(m_map->engines().size()) + 1 == m_engine->count())
+        return;
+    QSignalBlocker block(m_engine);
+    for (const std::string& e : m_map->engines()) {
+        const QString name = QString::fromStdString(e);
+        if (m_engine->findData(name) < 0)
+            m_engine->addItem(tr("%1's probes").arg(name), name);
+    }
+}
+
 void RegionPanel::resetRun()
 {
     m_map->clear();
+    {
+        QSignalBlocker block(m_engine);
+        while (m_engine->count() > 1)
+            m_engine->removeItem(1);
+        m_engine->setCurrentIndex(0);
+    }
+    m_map->setEngine({});
     if (m_detail)
         m_detail->close();
     m_status->clear();
@@ -129,20 +176,27 @@ void RegionPanel::applyTopology(const v1::Topology& topology)
 void RegionPanel::applySnapshot(const v1::Snapshot& snapshot, const SeriesCatalog&)
 {
     m_map->applySnapshot(snapshot);
+    syncEngines();
+    const std::vector<v1::RegionHealth> regions = regionHealthFor(snapshot, m_map->engine());
     int down = 0;
-    for (const v1::RegionHealth& r : snapshot.regions())
+    int unreachable = 0;
+    for (const v1::RegionHealth& r : regions) {
         down += r.up() ? 0 : 1;
+        unreachable += r.up() && r.unreachable_from_size() > 0 ? 1 : 0;
+    }
     int cut = 0;
     for (const v1::LinkHealth& l : snapshot.links())
         cut += (l.partitioned_ab() || l.partitioned_ba()) ? 1 : 0;
-    const QString text = snapshot.regions_size() == 0
-                             ? tr("<i>no region health reported; down/partition faults still shown</i>")
-                             : tr("%1 regions · down: <b style='color:%2'>%3</b> · links cut: <b style='color:%4'>%5</b>")
-                                   .arg(snapshot.regions_size())
+    const QString text = regions.empty()
+                             ? tr("<i>no region health reported by %1</i>")
+                                   .arg(m_map->engine().empty() ? tr("any engine") : QString::fromStdString(m_map->engine()))
+                             : tr("%1 regions · down: <b style='color:%2'>%3</b> · partitioned: %6 · links cut: <b style='color:%4'>%5</b>")
+                                   .arg(regions.size())
                                    .arg(down > 0 ? QStringLiteral("#c0141c") : QStringLiteral("#1e7a34"))
                                    .arg(down)
                                    .arg(cut > 0 ? QStringLiteral("#c0141c") : QStringLiteral("#1e7a34"))
-                                   .arg(cut);
+                                   .arg(cut)
+                                   .arg(unreachable);
     if (text != m_status->text())
         m_status->setText(text);
     m_dirty = true;

@@ -1,5 +1,5 @@
 // RegionPanel: the region-health dashboard — measure selector (availability / p99 /
-// errors), legend, and the RegionMap. Clicking a region opens its charts
+// errors), engine selector (one engine's probes or all), legend, and the RegionMap. Clicking a region opens its charts
 // (availability, p99, error rate, requests over time); right-click offers a fault on
 // the region (down, partition, latency…) or the inspector. GUI thread.
 #pragma once
@@ -8,6 +8,7 @@
 
 #include <QDialog>
 #include <QPointer>
+#include <QStringList>
 #include <QWidget>
 
 QT_BEGIN_NAMESPACE
@@ -46,11 +47,17 @@ public:
     void refreshView() override;
 
     RegionMap* map() const { return m_map; }
+    // Whose probes the map shows ("" = all engines); the choices offered (first "").
+    void setEngine(const QString& engine);
+    QStringList engineChoices() const;
     RegionDetailDialog* openDetail(const QString& region);
 
 private:
     DashboardHub* m_hub;
+    void syncEngines();
+
     QComboBox* m_measure;
+    QComboBox* m_engine;
     QLabel* m_status;
     RegionMap* m_map;
     QPointer<RegionDetailDialog> m_detail;

@@ -57,6 +57,7 @@ ShardHeatmap::ShardHeatmap(QWidget* parent) : QWidget(parent)
 void ShardHeatmap::clear()
 {
     m_table.clear();
+    m_peak = {};
     m_scale = 1.0;
     relayout();
     update();
@@ -67,7 +68,13 @@ void ShardHeatmap::applySnapshot(const v1::Snapshot& snapshot)
     if (snapshot.shards_size() == 0 && m_table.rowCount() == 0)
         return;
     const bool grown = m_table.apply(snapshot);
-    m_scale = niceCeil(m_table.maxValue(m_metric));
+    for (ShardTable::Metric m : {ShardTable::Metric::Qps, ShardTable::Metric::Rows, ShardTable::Metric::P99}) {
+        const double v = m_table.maxValue(m);
+        double& peak = m_peak[static_cast<std::size_t>(m)];
+        if (v > peak)
+            peak = v;
+    }
+    m_scale = scaleFor(m_metric);
     if (grown)
         relayout();
 }
@@ -75,8 +82,28 @@ void ShardHeatmap::applySnapshot(const v1::Snapshot& snapshot)
 void ShardHeatmap::setMetric(ShardTable::Metric metric)
 {
     m_metric = metric;
-    m_scale = niceCeil(m_table.maxValue(m_metric));
+    m_scale = scaleFor(m_metric);
     update();
+}
+
+double ShardHeatmap::floorOf(ShardTable::Metric metric)
+{
+    switch (metric) {
+    case ShardTable::Metric::Qps:
+        return 10.0; // QPS: below this a shard is idle, not hot
+    case ShardTable::Metric::Rows:
+        return 100.0;
+    case ShardTable::Metric::P99:
+        return 10.0; // ms
+    }
+    return 1.0;
+}
+
+double ShardHeatmap::scaleFor(ShardTable::Metric metric) const
+{
+    // The run's peak, not the present maximum: when load ends, idle shards stay pale
+    // instead of the scale shrinking to their leftovers; never below the metric's floor.
+    return niceCeil(std::max(m_peak[static_cast<std::size_t>(metric)], floorOf(metric)));
 }
 
 void ShardHeatmap::resizeEvent(QResizeEvent* event)

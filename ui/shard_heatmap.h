@@ -1,7 +1,9 @@
 // ShardHeatmap: shard load as a heatmap — one row per (cluster, shard), one column per
 // month partition — of QPS, rows or p99 (selectable), painted by this one widget.
-// Colour: palette::heatColor(sqrt(value / scale)), scale = the metric's current
-// maximum rounded up to 1-2-5 (legend at the top), so a cell's intensity grows with
+// Colour: palette::heatColor(sqrt(value / scale)), scale = the metric's peak over the
+// run (never below a floor: 10 QPS, 100 rows, 10 ms) rounded up to 1-2-5 (legend at
+// the top) — so after the load ends idle shards stay pale instead of the scale
+// shrinking to "0 … 1 QPS" and painting leftovers red — a cell's intensity grows with
 // its value; the square root keeps a lightly loaded shard distinguishable from an
 // idle one when one hot shard sets the scale (a skewed cluster's usual picture). Many shards wrap into side-by-side blocks (1 000 shards fit on a screen:
 // rows shrink to 3 px, labels give way to block ranges). The hottest shard of each
@@ -13,6 +15,7 @@
 
 #include <QWidget>
 
+#include <array>
 #include <vector>
 
 namespace livedeck::ui {
@@ -30,6 +33,8 @@ public:
     double scaleMax() const { return m_scale; }
     // Heat intensity in [0, 1] of a value under the scale maximum (square-root ramp).
     static double intensity(double value, double scale);
+    // The lowest scale maximum of a metric (an idle cluster's legend).
+    static double floorOf(ShardTable::Metric metric);
 
     // Cell geometry in widget coordinates (empty when not laid out).
     QRect cellRect(int row, int column) const;
@@ -75,7 +80,9 @@ private:
     ShardTable m_table;
     ShardTable::Metric m_metric = ShardTable::Metric::Qps;
     Layout m_layout;
+    double scaleFor(ShardTable::Metric metric) const;
     double m_scale = 1.0;
+    std::array<double, 3> m_peak{}; // by ShardTable::Metric: the run's highest value
 };
 
 } // namespace livedeck::ui

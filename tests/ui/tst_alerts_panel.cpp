@@ -1,6 +1,7 @@
 // Alerts and audit: alert-severity events become alerts (repeats fold into one row),
 // a breaker entering open raises one, acknowledging clears the "new" count and hides
-// the row, the refund-verification queue lists the audit component's entries; the
+// the row, the review queue (a component whose kind's descriptor has the view hint
+// "alerts.review-queue", whatever its path) lists its entries; the
 // developer panel's breakpoint pauses the source on a matching event and "jump to
 // violation" selects the violation's component and time.
 #include "tests/common/multi_test.h"
@@ -39,7 +40,7 @@ std::shared_ptr<v1::Snapshot> breakerSnapshot(double seconds, v1::BreakerStateKi
     b->set_slow_call_rate(-1);
     if (withRefunds) {
         auto* c = s->add_components();
-        c->set_path("sh-a/gifts/audit/refund-queue");
+        c->set_path("testeng/checks/pending");
         auto kv = [c](const char* k, const char* v) {
             auto* x = c->add_state();
             x->set_key(k);
@@ -66,6 +67,22 @@ private slots:
         panel.resize(900, 500);
         panel.show();
         QSignalSpy unacked(&panel, &ui::AlertsPanel::unacknowledgedChanged);
+        {
+            // A test-only engine whose "pending-checks" kind is shown as the review queue.
+            auto topology = std::make_shared<v1::Topology>();
+            v1::EngineDescriptor& e = *topology->add_engines();
+            e.set_name("testeng");
+            v1::ComponentKindDescriptor& k = *e.add_component_kinds();
+            k.set_kind("pending-checks");
+            k.set_description("charges waiting for a check");
+            k.add_headline_keys("queued");
+            k.add_headline_keys("refunded");
+            k.set_view(ui::AlertsPanel::kReviewQueueView);
+            v1::Component& c = *topology->add_components();
+            c.set_path("testeng/checks/pending");
+            c.set_kind("pending-checks");
+            hub.applyTopology(topology);
+        }
         hub.applyEvents(std::make_shared<const std::vector<v1::Event>>(std::vector<v1::Event>{
             makeEvent(1, 1, "alert.slow_sql", "sh-b/gifts/order-db/3", v1::SEVERITY_ALERT),
             makeEvent(2, 2, "breaker.transition", "sh-a/x", v1::SEVERITY_WARNING), // not an alert
@@ -99,7 +116,8 @@ private slots:
         QCOMPARE(unacked.last().at(0).toInt(), 0);
 
         QCOMPARE(panel.refundRows(), 2);
-        QVERIFY2(panel.refundSummary().contains(QStringLiteral("2 order(s) waiting")), qPrintable(panel.refundSummary()));
+        QVERIFY2(panel.refundSummary().contains(QStringLiteral("queued 2 · refunded 5")), qPrintable(panel.refundSummary()));
+        QVERIFY2(panel.refundSummary().contains(QStringLiteral("charges waiting for a check")), qPrintable(panel.refundSummary()));
     }
 
     void breakpointPausesAndJumpFindsViolation_data()

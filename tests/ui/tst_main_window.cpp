@@ -1,7 +1,9 @@
 // MainWindow: fed by a scripted source it shows the connection state and the simulated
 // clock in the status bar; Space / S / F10 become pause / step commands; the fault
 // dialog injects through the source; capabilities enable actions; the dock layout is
-// saved and restored with QSettings.
+// saved and restored with QSettings, addressed by name, and fits 1920×1080 and
+// 1366×768 screens with the status bar on screen; a silent source shows a banner naming
+// it and counting the silence, dims every panel and marks the clocks until data flow.
 #include "tests/common/multi_test.h"
 #include "tests/ui/fixtures/scripted_cluster.h"
 #include "ui/breaker_board.h"
@@ -15,6 +17,10 @@
 #include <QAction>
 #include <QCoreApplication>
 #include <QDockWidget>
+#include <QGuiApplication>
+#include <QRegularExpression>
+#include <QScreen>
+#include <QStatusBar>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTest>
@@ -153,6 +159,84 @@ private slots:
         w.setSource(nullptr);
         QVERIFY(!w.stepAction()->isEnabled());
         QVERIFY(!w.showFaultDialog(QStringLiteral("gz")));
+    }
+
+    void staleIsUnmistakable()
+    {
+        ui::MainWindow w(ui::MainWindowOptions{false});
+        auto source = std::make_unique<ui::fixtures::ScriptedCluster>();
+        auto* scripted = source.get();
+        w.setSource(std::move(source));
+        scripted->playTo(30);
+        w.hub()->tick();
+        QVERIFY(!w.staleShown());
+        QVERIFY(!w.panelsDimmed());
+        QVERIFY(w.overview()->runStateText().startsWith(QStringLiteral("running")));
+        scripted->goSilent();
+        QVERIFY(w.staleShown());
+        QVERIFY(w.panelsDimmed());
+        QVERIFY(w.overview()->stale());
+        QVERIFY2(w.overview()->runStateText().startsWith(QStringLiteral("STALE")), qPrintable(w.overview()->runStateText()));
+        QTest::qWait(600); // the banner counts the silence
+        const QString banner = w.staleBannerText();
+        QVERIFY2(banner.contains(QStringLiteral("no data from embedded")), qPrintable(banner));
+        const QRegularExpressionMatch m = QRegularExpression(QStringLiteral("for (\\d+\\.\\d) s")).match(banner);
+        QVERIFY2(m.hasMatch() && m.captured(1).toDouble() >= 0.4, qPrintable(banner));
+        QVERIFY2(banner.contains(QStringLiteral("T+00:00:30")), qPrintable(banner));
+        // A stale source's snapshots do not make the run state look live.
+        scripted->playTo(31);
+        QVERIFY(!w.staleShown()); // data flow again: it clears
+        QVERIFY(!w.panelsDimmed());
+        QVERIFY(!w.overview()->stale());
+        QVERIFY(w.overview()->runStateText().startsWith(QStringLiteral("running")));
+    }
+
+    void defaultLayoutFitsTheScreen_data()
+    {
+        QTest::addColumn<QSize>("screen");
+        QTest::newRow("1920x1080") << QSize(1920, 1080);
+        QTest::newRow("1366x768") << QSize(1366, 768);
+    }
+    void defaultLayoutFitsTheScreen()
+    {
+        // The offscreen platform's screen size comes from QT_QPA_PLATFORM's geometry
+        // (tests/ui/CMakeLists.txt runs this class once per size); other sizes skip.
+        QFETCH(QSize, screen);
+        const QRect avail = QGuiApplication::primaryScreen()->availableGeometry();
+        if (QGuiApplication::primaryScreen()->geometry().size() != screen)
+            QSKIP("another screen size in this run");
+        ui::MainWindow w(ui::MainWindowOptions{false});
+        auto source = std::make_unique<ui::fixtures::ScriptedCluster>();
+        auto* scripted = source.get();
+        w.setSource(std::move(source));
+        scripted->playTo(120);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.hub()->tick();
+        QCoreApplication::processEvents();
+        if (qEnvironmentVariableIsSet("LIVEDECK_SIZES")) {
+            for (QDockWidget* d : w.findChildren<QDockWidget*>())
+                qInfo() << d->objectName() << "min" << d->minimumSizeHint() << "now" << d->size();
+            qInfo() << "window min" << w.minimumSizeHint() << "central min" << w.centralWidget()->minimumSizeHint();
+        }
+        QVERIFY2(avail.contains(w.frameGeometry()),
+                 qPrintable(QStringLiteral("frame %1,%2 %3x%4 outside %5x%6")
+                                .arg(w.frameGeometry().x())
+                                .arg(w.frameGeometry().y())
+                                .arg(w.frameGeometry().width())
+                                .arg(w.frameGeometry().height())
+                                .arg(avail.width())
+                                .arg(avail.height())));
+        QVERIFY(w.statusBar()->isVisible());
+        const QRect bar(w.statusBar()->mapToGlobal(QPoint(0, 0)), w.statusBar()->size());
+        QVERIFY(avail.contains(bar));
+        QCOMPARE(w.compactLayout(), screen.width() < 1600);
+        // Every dock is docked and shown (tabbed ones have a tab to raise them).
+        for (const char* name : {"dock.overview", "dock.regions", "dock.inspector", "dock.faults", "dock.breakers",
+                                 "dock.shards", "dock.events", "dock.drill", "dock.alerts", "dock.developer"}) {
+            QDockWidget* d = w.dock(QLatin1String(name));
+            QVERIFY2(d && !d->isHidden() && !d->isFloating(), name);
+        }
     }
 
     void layoutIsSavedAndRestored()

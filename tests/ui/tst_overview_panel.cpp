@@ -1,4 +1,5 @@
-// Overview: KPI tiles read metric series by name and show "—" when a series is absent;
+// Overview: the engines' KPI tiles (from the descriptors in the topology) read their
+// series and show "—" when a series is absent;
 // cluster tiles count regions up, open breakers, shard skew and faults; the clock shows
 // simulated and calendar time; the drill's progress is shown.
 #include "tests/common/multi_test.h"
@@ -28,10 +29,14 @@ private slots:
         d->set_type(v1::METRIC_TYPE_COUNTER);
         s->add_sample_ids(0);
         s->add_sample_values(1000);
+        ui::fixtures::GalaScenario scenario; // its topology carries the gift engine's tiles
+        hub.applyTopology(scenario.topology());
+        QVERIFY(panel.engineTileCount() >= 4);
         hub.applySnapshot(s);
-        for (ui::KpiTile* t : {panel.ordersTile(), panel.availabilityTile(), panel.settlementTile(), panel.errorsTile()})
-            QCOMPARE(t->valueText(), QStringLiteral("—"));
-        QCOMPARE(panel.ordersTile()->status(), ui::KpiTile::Status::Unknown);
+        for (int i = 0; i < panel.engineTileCount(); ++i) {
+            QCOMPARE(panel.engineTile(i)->valueText(), QStringLiteral("—"));
+            QCOMPARE(panel.engineTile(i)->status(), ui::KpiTile::Status::Unknown);
+        }
         QCOMPARE(panel.breakersTile()->valueText(), QStringLiteral("—"));
         QCOMPARE(panel.faultsTile()->valueText(), QStringLiteral("0"));
         QCOMPARE(panel.clockText(), QStringLiteral("T+00:01:01.500"));
@@ -49,13 +54,20 @@ private slots:
         const ui::SeriesCatalog& c = hub.catalog();
         const double orders = c.aggregate("gifts.orders.placed", v1::METRIC_TYPE_COUNTER, ui::Aggregate::Sum);
         QVERIFY(orders > 0);
-        QCOMPARE(panel.ordersTile()->valueText(), ui::formatRate(orders));
-        QCOMPARE(panel.availabilityTile()->valueText(),
-                 ui::formatPercent(c.aggregate("gifts.panel.availability", v1::METRIC_TYPE_GAUGE, ui::Aggregate::Mean)));
-        // Mean 99.87 % during the storm: below the 99.9 % warning band, so bad (SPEC §1: 99.99 % target).
-        QCOMPARE(panel.availabilityTile()->status(), ui::KpiTile::Status::Bad);
-        QVERIFY(panel.settlementTile()->valueText().endsWith(QStringLiteral("ms")));
-        QCOMPARE(panel.errorsTile()->valueText(), ui::formatRate(c.aggregate("gifts.errors", v1::METRIC_TYPE_COUNTER, ui::Aggregate::Sum)));
+        QVERIFY(panel.engineTile(QStringLiteral("gifts.orders")));
+        QCOMPARE(panel.engineTile(QStringLiteral("gifts.orders"))->valueText(), ui::formatRate(orders));
+        const double avail = c.aggregate("gifts.panel.availability", v1::METRIC_TYPE_GAUGE, ui::Aggregate::Mean);
+        QCOMPARE(panel.engineTile(QStringLiteral("gifts.availability"))->valueText(),
+                 QString::number(avail * 100.0, 'f', 3) + QStringLiteral(" %"));
+        QCOMPARE(panel.engineTile(QStringLiteral("gifts.availability"))->detailText(), QStringLiteral("target 99.99 %"));
+        // Mean 99.87 % during the storm: below the 99.9 % warning band, so bad (docs/GIFTS.md: 99.99 % target).
+        QCOMPARE(panel.engineTile(QStringLiteral("gifts.availability"))->status(), ui::KpiTile::Status::Bad);
+        QVERIFY(panel.engineTile(QStringLiteral("gifts.settlement-lag"))->valueText().endsWith(QStringLiteral("ms")));
+        // Errors: a ratio tile, errors over orders in percent.
+        const double errors = c.aggregate("gifts.errors", v1::METRIC_TYPE_COUNTER, ui::Aggregate::Sum);
+        QCOMPARE(panel.engineTile(QStringLiteral("gifts.errors"))->valueText(),
+                 QString::number(errors / orders * 100.0, 'f', 3) + QStringLiteral(" %"));
+        QCOMPARE(panel.engineGroupTitles(), QStringList{QStringLiteral("Live gifts")});
         QCOMPARE(panel.regionsTile()->valueText(), QStringLiteral("3 / 3"));
         QVERIFY(panel.skewTile()->valueText().endsWith(QStringLiteral("×")));
         QCOMPARE(panel.faultsTile()->valueText(), QStringLiteral("1"));

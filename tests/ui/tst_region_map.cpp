@@ -1,6 +1,7 @@
 // Region map: a down region is painted dark, a healthy one green, a partitioned link is
-// marked (red cut at its midpoint), and without health reports active down/partition
-// faults still mark the map.
+// marked (red cut at its midpoint) from measured LinkHealth only — fault specs alone
+// mark nothing; health is per engine (one engine's probes or all of them) and a region
+// some regions cannot reach reads "unreachable from X" without being down.
 #include "tests/common/multi_test.h"
 #include "tests/ui/fixtures/gala_scenario.h"
 #include "ui/palette.h"
@@ -89,7 +90,7 @@ private slots:
         QCOMPARE(ui::RegionMap::measureColor(ui::RegionMap::Measure::Availability, h), ui::palette::downRegionColor());
     }
 
-    void faultsMarkTheMapWithoutHealthReports()
+    void faultSpecsAloneMarkNothing()
     {
         ui::fixtures::GalaScenario scenario;
         ui::RegionMap map;
@@ -109,17 +110,72 @@ private slots:
         auto* peer = cut->add_params();
         peer->set_name("peer");
         peer->set_text("gz");
-        auto* scheduled = s.add_faults(); // not active yet: no effect
-        scheduled->set_id(3);
-        scheduled->set_kind(v1::FAULT_DOWN);
-        scheduled->set_target("gz");
-        scheduled->set_active(false);
         map.applySnapshot(s);
-        QVERIFY(map.regionDown(QStringLiteral("sh-b")));
-        QVERIFY(!map.regionDown(QStringLiteral("gz")));
+        QVERIFY(!map.regionDown(QStringLiteral("sh-b")));
+        QVERIFY(!map.linkPartitioned(QStringLiteral("gz"), QStringLiteral("sh-a")));
+        QCOMPARE(map.regionFill(QStringLiteral("sh-b")), ui::palette::noDataColor());
+        // What the network measured marks the link.
+        auto* lh = s.add_links();
+        lh->set_a("sh-a");
+        lh->set_b("gz");
+        lh->set_partitioned_ab(true);
+        lh->set_messages(120);
+        map.applySnapshot(s);
         QVERIFY(map.linkPartitioned(QStringLiteral("gz"), QStringLiteral("sh-a")));
-        QVERIFY(!map.linkPartitioned(QStringLiteral("sh-b"), QStringLiteral("gz")));
-        QCOMPARE(map.regionFill(QStringLiteral("sh-b")), ui::palette::downRegionColor());
+    }
+
+    void healthPerEngineAndUnreachable()
+    {
+        ui::fixtures::GalaScenario scenario;
+        ui::RegionMap map;
+        map.resize(500, 400);
+        map.setTopology(*scenario.topology());
+        v1::Snapshot s;
+        const auto health = [&](const char* engine, const char* region, bool up, const char* unreachableFrom) {
+            auto* h = s.add_regions();
+            h->set_engine(engine);
+            h->set_region(region);
+            h->set_up(up);
+            h->set_availability(up ? 0.9999 : 0.0);
+            h->set_probes_sent(10);
+            h->set_probes_answered(up ? 10 : 0);
+            if (unreachableFrom)
+                h->add_unreachable_from(unreachableFrom);
+        };
+        // Engine "alpha" sees gz up but cut off from sh-a; engine "beta" sees gz down.
+        for (const char* r : {"sh-a", "sh-b"}) {
+            health("alpha", r, true, nullptr);
+            health("beta", r, true, nullptr);
+        }
+        health("alpha", "gz", true, "sh-a");
+        health("beta", "gz", false, nullptr);
+        map.applySnapshot(s);
+        QCOMPARE(map.engines(), (std::vector<std::string>{"alpha", "beta"}));
+        // All engines: up only when every engine's probes see it up.
+        QVERIFY(map.regionDown(QStringLiteral("gz")));
+        QVERIFY(!map.regionDown(QStringLiteral("sh-a")));
+        map.setEngine("alpha");
+        map.applySnapshot(s);
+        QVERIFY(!map.regionDown(QStringLiteral("gz")));
+        QCOMPARE(map.unreachableText(QStringLiteral("gz")), QStringLiteral("unreachable from sh-a"));
+        QCOMPARE(map.unreachableText(QStringLiteral("sh-b")), QString());
+        map.setEngine("beta");
+        map.applySnapshot(s);
+        QVERIFY(map.regionDown(QStringLiteral("gz")));
+        QCOMPARE(map.unreachableText(QStringLiteral("gz")), QString());
+    }
+
+    void panelOffersEachEngine()
+    {
+        ui::fixtures::GalaScenario scenario;
+        ui::DashboardHub hub;
+        ui::RegionPanel panel(&hub);
+        hub.addPanel(&panel);
+        hub.applyTopology(scenario.topology());
+        hub.applySnapshot(scenario.snapshotAt(600, true)); // partition of gz from sh-a
+        QCOMPARE(panel.engineChoices(), (QStringList{QString(), QStringLiteral("gifts")}));
+        panel.setEngine(QStringLiteral("gifts"));
+        QCOMPARE(panel.map()->engine(), std::string("gifts"));
     }
 
     void clickOpensRegionCharts()

@@ -8,6 +8,8 @@
 #include "ui/shard_panel.h"
 
 #include <QImage>
+
+#include <cmath>
 #include <QTest>
 
 using namespace livedeck;
@@ -85,6 +87,39 @@ private slots:
         map.update();
         const QColor after = cellColour(map, map.grab().toImage(), 0, 0);
         QVERIFY(luminance(after) < luminance(before) - 0.05);
+    }
+
+    void idleShardsStayPaleAfterTheRunEnds()
+    {
+        // The load peaked at 5 000 QPS, then the run ended: leftovers of 0.4 QPS must
+        // not take the whole colour range (the scale keeps the run's peak).
+        ui::ShardHeatmap map;
+        map.resize(400, 200);
+        v1::Snapshot peak;
+        shard(peak, "gifts/order-db", 0, "202612", 5000.0);
+        shard(peak, "gifts/order-db", 1, "202612", 3000.0);
+        map.applySnapshot(peak);
+        const QColor hot = cellColour(map, map.grab().toImage(), 0, 0);
+        v1::Snapshot idle;
+        shard(idle, "gifts/order-db", 0, "202612", 0.4);
+        shard(idle, "gifts/order-db", 1, "202612", 0.0);
+        map.applySnapshot(idle);
+        map.update();
+        QCOMPARE(map.scaleMax(), 5000.0);
+        const QImage img = map.grab().toImage();
+        const QColor leftover = cellColour(map, img, 0, 0);
+        const QColor none = cellColour(map, img, 1, 0);
+        QVERIFY2(luminance(leftover) > luminance(hot) + 0.3, qPrintable(leftover.name() + QStringLiteral(" vs ") + hot.name()));
+        QVERIFY2(std::abs(luminance(leftover) - luminance(none)) < 0.1, qPrintable(leftover.name() + QStringLiteral(" vs ") + none.name()));
+        // A heatmap that only ever saw idle shards keeps the floor: 0.4 QPS is no hot spot.
+        ui::ShardHeatmap fresh;
+        fresh.resize(400, 200);
+        fresh.applySnapshot(idle);
+        QCOMPARE(fresh.scaleMax(), ui::ShardHeatmap::floorOf(ui::ShardTable::Metric::Qps));
+        const QImage freshImg = fresh.grab().toImage();
+        QVERIFY(std::abs(luminance(cellColour(fresh, freshImg, 0, 0)) - luminance(cellColour(fresh, freshImg, 1, 0))) < 0.15);
+        fresh.clear();
+        QCOMPARE(fresh.scaleMax(), 1.0);
     }
 
     void metricSelectsWhatColours()

@@ -273,6 +273,7 @@ private slots:
         hub.addPanel(&panel);
         panel.resize(1000, 900);
         panel.show();
+        hub.applyTopology(scenario.topology()); // the engines' chart headlines and names
         for (int t = 0; t <= 600; ++t) {
             auto events = scenario.eventsBetween(t - 1, t);
             if (!events.empty())

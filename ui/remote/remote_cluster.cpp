@@ -315,6 +315,12 @@ void RemoteCluster::onDisconnected(const QString& why, int retryInMs)
     }
 }
 
+qint64 RemoteCluster::silentForMs() const
+{
+    const qint64 last = m_shared->lastDataMs.load();
+    return last == 0 ? -1 : steadyMs() - last;
+}
+
 void RemoteCluster::checkStale()
 {
     const qint64 last = m_shared->lastDataMs.load();

@@ -41,7 +41,9 @@ struct RemoteOptions {
     QString address;          // "host:port"
     QString token;            // bearer token; empty: none
     QString tlsRootPem;       // PEM roots for TLS; empty: plaintext
-    int staleAfterMs = 2000;  // issue 8: "stale since …" within 2 s
+    // Stale after this much silence; checked every 250 ms, so the dashboards show a silent
+    // node within staleAfterMs + 250 ms (under 2 s, docs/UI.md "Stale data").
+    int staleAfterMs = 1500;
     int backoffInitialMs = 250;
     int backoffMaxMs = 5000;
     double snapshotRateHz = 20.0;
@@ -61,6 +63,7 @@ public:
 
     Capabilities capabilities() const override;
     SourceInfo info() const override;
+    qint64 silentForMs() const override;
     void start() override;
     void stop() override;
     std::uint64_t sendCommand(v1::Command command) override;

@@ -1,20 +1,24 @@
-// ui_screenshots: renders the console offscreen with the scripted gala scenario
-// (tests/ui/fixtures) at simulated second 600 — gz down, sh-a ↔ gz partitioned, two
-// earlier faults over — and writes PNGs: the whole main window at 1920×1080, each
-// dashboard, the detail dialogs, the fault dialog, and stress views (200 breakers,
-// 1 000 shards). Usage: ui_screenshots <output dir> [second]
+// ui_screenshots: grabs the real console offscreen — the main window at 1920×1080 and
+// each dashboard — running a built-in drill in an embedded world (the program's own
+// drill source, the built-in engines) paused at a named simulated time, then the shard
+// panel once the run has ended. Usage:
+//   ui_screenshots <output dir> [--drill NAME] [--at SECONDS]
+// (defaults: the gala drill at 8 s, two seconds after the midnight countdown).
+// Without QT_QPA_PLATFORM it uses the offscreen platform with a 1920×1080 screen.
+// Also writes two stress views from the scripted fixture (breakers_200.png,
+// shards_1000.png: 200 breakers, 1 000 shards), which no drill has.
+#include "app/common/builtin_engines.h"
 #include "tests/ui/fixtures/gala_scenario.h"
-#include "tests/ui/fixtures/scripted_cluster.h"
 #include "ui/alerts_panel.h"
-#include "ui/breaker_board.h"
 #include "ui/breaker_panel.h"
 #include "ui/charts_panel.h"
 #include "ui/dashboard_hub.h"
 #include "ui/developer_panel.h"
 #include "ui/drill_panel.h"
+#include "ui/drill_source.h"
 #include "ui/event_log_panel.h"
-#include "ui/fault_dialog.h"
 #include "ui/faults_panel.h"
+#include "ui/format.h"
 #include "ui/inspector_panel.h"
 #include "ui/main_window.h"
 #include "ui/overview_panel.h"
@@ -24,8 +28,11 @@
 #include <QApplication>
 #include <QDir>
 #include <QDockWidget>
+#include <QElapsedTimer>
 #include <QStyleFactory>
+#include <QTemporaryDir>
 #include <QTextStream>
+#include <QThread>
 #include <QTreeView>
 
 using namespace livedeck;
@@ -47,121 +54,133 @@ bool save(QWidget* w, const QDir& dir, const QString& name)
     return ok;
 }
 
-void feed(ui::DashboardHub& hub, const ui::fixtures::GalaScenario& scenario, int until)
-{
-    hub.resetRun();
-    hub.applyTopology(scenario.topology());
-    for (int t = 0; t <= until; ++t) {
-        auto events = scenario.eventsBetween(t - 1, t);
-        if (!events.empty())
-            hub.applyEvents(std::make_shared<const std::vector<v1::Event>>(std::move(events)));
-        hub.applySnapshot(scenario.snapshotAt(t, t == 0));
-    }
-    hub.tick();
-}
-
-QDockWidget* dockOf(QWidget* panel)
+void raiseDockOf(QWidget* panel)
 {
     for (QWidget* w = panel; w; w = w->parentWidget()) {
-        if (auto* d = qobject_cast<QDockWidget*>(w))
-            return d;
+        if (auto* d = qobject_cast<QDockWidget*>(w)) {
+            d->raise();
+            return;
+        }
     }
-    return nullptr;
+}
+
+// Runs the window's source to `ns` of simulated time and waits for that snapshot.
+bool runTo(ui::MainWindow& window, std::int64_t ns)
+{
+    window.source()->runUntil(ns);
+    QElapsedTimer waited;
+    waited.start();
+    while (window.hub()->simTimeNs() < ns) {
+        if (waited.elapsed() > 300'000)
+            return false;
+        QApplication::processEvents(QEventLoop::AllEvents, 20);
+        QThread::msleep(2);
+    }
+    for (int i = 0; i < 10; ++i) { // the paused state's last snapshots
+        QApplication::processEvents(QEventLoop::AllEvents, 20);
+        QThread::msleep(5);
+    }
+    window.hub()->tick();
+    settle();
+    return true;
 }
 
 } // namespace
 
 int main(int argc, char** argv)
 {
-    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
-        qputenv("QT_QPA_PLATFORM", "offscreen");
-    QApplication app(argc, argv);
+    QTemporaryDir tmp;
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) {
+        const QString cfg = tmp.filePath(QStringLiteral("screen.json"));
+        QFile f(cfg);
+        if (f.open(QIODevice::WriteOnly))
+            f.write(R"({ "windowFrameMargins": false, "screens": [ { "name": "screen", "x": 0, "y": 0,)"
+                    R"( "width": 1920, "height": 1080, "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1 } ] })");
+        f.close();
+        qputenv("QT_QPA_PLATFORM", QByteArray("offscreen:configfile=") + cfg.toLocal8Bit());
+    }
+    app::installBuiltinEngines();
+    QApplication application(argc, argv);
     QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
-    if (argc < 2) {
-        QTextStream(stderr) << "usage: ui_screenshots <output dir> [second]\n";
+    QStringList args = QApplication::arguments().mid(1);
+    if (args.isEmpty() || args.front().startsWith(QLatin1String("--"))) {
+        QTextStream(stderr) << "usage: ui_screenshots <output dir> [--drill NAME] [--at SECONDS]\n";
         return 2;
     }
-    QDir dir(QString::fromLocal8Bit(argv[1]));
+    QDir dir(args.takeFirst());
     dir.mkpath(QStringLiteral("."));
-    const int second = argc > 2 ? QString::fromLocal8Bit(argv[2]).toInt() : 600;
+    QString drill = QStringLiteral("gala");
+    double at = 8.0;
+    for (int i = 0; i + 1 < args.size(); i += 2) {
+        if (args[i] == QLatin1String("--drill"))
+            drill = args[i + 1];
+        else if (args[i] == QLatin1String("--at"))
+            at = args[i + 1].toDouble();
+    }
     bool ok = true;
 
-    ui::fixtures::GalaScenario scenario;
     ui::MainWindow window(ui::MainWindowOptions{false});
-    window.resize(1920, 1080);
+    window.setDrillFactory(
+        [](const QString& fileOrName, QString* error) -> std::unique_ptr<ui::ClusterSource> {
+            ui::EmbeddedOptions options;
+            options.speed = 0.0; // as fast as possible up to the named time
+            options.startPaused = true;
+            return ui::makeDrillCluster(fileOrName, std::nullopt, options, error);
+        },
+        ui::builtinDrillNames(), drill);
     window.show();
-    window.applyDefaultLayout();
     settle();
-    window.setDrillFactory([](const QString&, QString* error) {
-        *error = QStringLiteral("screenshots only");
-        return std::unique_ptr<ui::ClusterSource>();
-    }, {QStringLiteral("gala"), QStringLiteral("synthetic-chaos")}, QStringLiteral("gala"));
-    auto source = std::make_unique<ui::fixtures::ScriptedCluster>();
-    auto* scripted = source.get();
-    window.setSource(std::move(source));
-    scripted->playTo(second);
-    settle();
-    window.hub()->tick();
-    window.inspector()->selectPath(QStringLiteral("sh-a/gifts/order-svc"));
+    QString error;
+    if (!window.openDrill(drill, &error)) {
+        QTextStream(stderr) << "cannot open drill " << drill << ": " << error << "\n";
+        return 1;
+    }
+    const auto atNs = static_cast<std::int64_t>(at * 1e9);
+    if (!runTo(window, atNs)) {
+        QTextStream(stderr) << "the drill did not reach " << at << " s\n";
+        return 1;
+    }
+    QTextStream(stdout) << "drill " << drill << " paused at " << ui::formatSimTime(window.hub()->simTimeNs()) << "\n";
+    window.inspector()->selectPath(QStringLiteral("sh-a"));
     window.inspector()->view()->expandToDepth(1);
     window.hub()->tick();
-    window.resize(1920, 1080); // content arriving may have grown it
-    window.applyDefaultLayout();
     settle();
-    if (qEnvironmentVariableIsSet("LIVEDECK_SIZES"))
-        for (QDockWidget* d : window.findChildren<QDockWidget*>())
-            QTextStream(stdout) << d->objectName() << " min " << d->minimumSizeHint().width() << "x" << d->minimumSizeHint().height()
-                                << " now " << d->width() << "x" << d->height() << "\n";
-    if (qEnvironmentVariableIsSet("LIVEDECK_SIZES"))
-        QTextStream(stdout) << "window min " << window.minimumSizeHint().width() << " central min "
-                            << window.charts()->minimumSizeHint().width() << " size " << window.width() << "\n";
     ok &= save(&window, dir, QStringLiteral("main_window.png"));
-
     ok &= save(window.overview(), dir, QStringLiteral("overview.png"));
     ok &= save(window.charts(), dir, QStringLiteral("charts.png"));
+    for (QWidget* panel : std::initializer_list<QWidget*>{window.breakers(), window.regions(), window.inspector(), window.drill(),
+                                                           window.alerts(), window.eventLog(), window.faults(), window.developer(),
+                                                           window.shards()})
+        raiseDockOf(panel);
+    settle();
     ok &= save(window.breakers(), dir, QStringLiteral("breakers.png"));
     ok &= save(window.shards(), dir, QStringLiteral("shards.png"));
     ok &= save(window.regions(), dir, QStringLiteral("regions.png"));
     ok &= save(window.inspector(), dir, QStringLiteral("inspector.png"));
-    if (QDockWidget* d = dockOf(window.drill()))
-        d->raise();
     ok &= save(window.drill(), dir, QStringLiteral("drill.png"));
-    if (QDockWidget* d = dockOf(window.alerts()))
-        d->raise();
     ok &= save(window.alerts(), dir, QStringLiteral("alerts.png"));
-    if (QDockWidget* d = dockOf(window.eventLog()))
-        d->raise();
     ok &= save(window.eventLog(), dir, QStringLiteral("event_log.png"));
-    if (QDockWidget* d = dockOf(window.faults()))
-        d->raise();
     ok &= save(window.faults(), dir, QStringLiteral("faults.png"));
-    if (QDockWidget* d = dockOf(window.developer()))
-        d->raise();
     ok &= save(window.developer(), dir, QStringLiteral("developer.png"));
-
-    if (auto* detail = window.breakers()->openDetail(QString::fromStdString(scenario.breakerPath(0)))) {
-        ok &= save(detail, dir, QStringLiteral("breaker_detail.png"));
-        detail->close();
-    }
     if (auto* detail = window.regions()->openDetail(QStringLiteral("sh-a"))) {
         ok &= save(detail, dir, QStringLiteral("region_detail.png"));
         detail->close();
     }
-    window.setSource(nullptr);
-    {
-        // The fault dialog as opened from a right-click on a region.
-        QStringList paths;
-        const auto topology = scenario.topology();
-        for (const auto& c : topology->components())
-            paths.push_back(QString::fromStdString(c.path()));
-        ui::FaultDialog dialog(QStringLiteral("sh-b"), paths, static_cast<std::int64_t>(second) * 1'000'000'000);
-        dialog.setKind(v1::FAULT_PARTITION);
-        dialog.setParamText(QStringLiteral("peer"), QStringLiteral("gz"));
-        dialog.show();
-        ok &= save(&dialog, dir, QStringLiteral("fault_dialog.png"));
-    }
 
-    // Stress views: 200 breakers, 1 000 shards (10 clusters × 100).
+    // The run's end: load stopped, the heatmap keeps the run's peak as its scale.
+    const std::int64_t end = window.hub()->latestSnapshot() && window.hub()->latestSnapshot()->has_drill()
+                                 ? window.hub()->latestSnapshot()->drill().duration_ns()
+                                 : 0;
+    if (end > atNs && runTo(window, end)) {
+        QTextStream(stdout) << "drill " << drill << " at its end " << ui::formatSimTime(window.hub()->simTimeNs()) << "\n";
+        raiseDockOf(window.shards());
+        ok &= save(window.shards(), dir, QStringLiteral("shards_end.png"));
+        raiseDockOf(window.drill());
+        ok &= save(window.drill(), dir, QStringLiteral("drill_end.png"));
+    }
+    window.setSource(nullptr);
+
+    // Stress views from the scripted fixture: 200 breakers, 1 000 shards (10 × 100).
     {
         ui::fixtures::ScenarioOptions big;
         big.breakers = 200;
@@ -177,7 +196,11 @@ int main(int argc, char** argv)
         shards.resize(1100, 700);
         breakers.show();
         shards.show();
-        feed(hub, stress, second);
+        hub.resetRun();
+        hub.applyTopology(stress.topology());
+        for (int t = 0; t <= 600; ++t)
+            hub.applySnapshot(stress.snapshotAt(t, t == 0));
+        hub.tick();
         ok &= save(&breakers, dir, QStringLiteral("breakers_200.png"));
         ok &= save(&shards, dir, QStringLiteral("shards_1000.png"));
     }

@@ -465,6 +465,52 @@ void installPlugins(const PluginHostOptions& options)
     processRecords() = loadEnginePlugins(options, engine::processEngines());
 }
 
+bool takePluginArguments(std::vector<std::string>& args, PluginHostOptions& options, bool& list, std::string& error)
+{
+    std::vector<std::string> rest;
+    bool ended = false;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (i == 0 || ended) {
+            rest.push_back(a);
+            continue;
+        }
+        if (a == "--") {
+            ended = true;
+            rest.push_back(a);
+        } else if (a == "--no-plugins") {
+            options.safeMode = true;
+        } else if (a == "--list-plugins") {
+            list = true;
+        } else if (a == "--plugin-dir") {
+            if (i + 1 >= args.size() || args[i + 1].empty()) {
+                error = "--plugin-dir needs a directory";
+                return false;
+            }
+            options.pluginDirs.push_back(args[++i]);
+        } else if (a.rfind("--plugin-dir=", 0) == 0) {
+            const std::string dir = a.substr(13);
+            if (dir.empty()) {
+                error = "--plugin-dir needs a directory";
+                return false;
+            }
+            options.pluginDirs.push_back(dir);
+        } else {
+            rest.push_back(a);
+        }
+    }
+    args = std::move(rest);
+    return true;
+}
+
+const char* pluginOptionsHelp()
+{
+    return "  --plugin-dir DIR   also load plugins from DIR (repeatable; searched before LIVEDECK_PLUGIN_PATH,\n"
+           "                     the user's and the installed plugin directories)\n"
+           "  --no-plugins       safe mode: load no plugin\n"
+           "  --list-plugins     list the plugins found (id, version, kind, state, error, file) and exit\n";
+}
+
 std::string formatPluginList(const std::vector<PluginRecord>& records)
 {
     std::string out = "id\tversion\tkind\tstate\terror\tfile\n";

@@ -88,6 +88,14 @@ std::string stateDirectory(const PluginHostOptions& options);
 // gets a record. Problems also go to the log (stderr, "livedeck.plugins: ...").
 std::vector<PluginRecord> loadEnginePlugins(const PluginHostOptions& options, engine::EngineRegistry& registry);
 
+// The programs' plugin options, taken out of a command line (args[0] is the program;
+// everything after "--" is left alone): --plugin-dir DIR / --plugin-dir=DIR
+// (repeatable), --no-plugins (safe mode), --list-plugins (sets `list`). False with
+// `error` set on a --plugin-dir without a directory.
+bool takePluginArguments(std::vector<std::string>& args, PluginHostOptions& options, bool& list, std::string& error);
+// The help lines of those options, for the programs' --help.
+const char* pluginOptionsHelp();
+
 // The process's plugins, loaded once into engine::processEngines() by installPlugins().
 const std::vector<PluginRecord>& processPlugins();
 void installPlugins(const PluginHostOptions& options);

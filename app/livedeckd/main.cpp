@@ -10,6 +10,7 @@
 #include "backend/drills/drill_run.h"
 #include "backend/sim/strings.h"
 #include "backend/host/world_host.h"
+#include "backend/plugins/plugin_host.h"
 #include "backend/rpc/node_server.h"
 #include "backend/rpc/prometheus_exporter.h"
 
@@ -197,7 +198,18 @@ int main(int argc, char** argv)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-    std::vector<std::string> args(argv + 1, argv + argc);
+    // Engine plugins (docs/PLUGINS.md): --plugin-dir DIR, --no-plugins, --list-plugins;
+    // the node does not search the user's data directory.
+    std::vector<std::string> all(argv, argv + argc);
+    livedeck::plugins::PluginHostOptions pluginOptions;
+    pluginOptions.useUserDir = false;
+    bool listPlugins = false;
+    std::string pluginError;
+    if (!livedeck::plugins::takePluginArguments(all, pluginOptions, listPlugins, pluginError)) {
+        std::cerr << "livedeckd: " << pluginError << "\n" << livedeck::plugins::pluginOptionsHelp();
+        return 2;
+    }
+    std::vector<std::string> args(all.begin() + 1, all.end());
     std::string error;
     auto cl = node::parseNodeCommandLine(args, error);
     if (!cl) {
@@ -205,7 +217,7 @@ int main(int argc, char** argv)
         return 2;
     }
     if (cl->help) {
-        std::cout << node::nodeHelpText();
+        std::cout << node::nodeHelpText() << "\nPlugins:\n" << livedeck::plugins::pluginOptionsHelp();
         return 0;
     }
     if (cl->version) {
@@ -213,5 +225,10 @@ int main(int argc, char** argv)
         return 0;
     }
     livedeck::app::installBuiltinEngines();
+    livedeck::plugins::installPlugins(pluginOptions);
+    if (listPlugins) {
+        std::cout << livedeck::plugins::formatPluginList(livedeck::plugins::processPlugins());
+        return 0;
+    }
     return serve(*cl);
 }

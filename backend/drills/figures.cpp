@@ -322,6 +322,11 @@ std::string figuresJson(const std::vector<FigureResult>& results)
             w.value(r.b->drill);
         else
             w.null();
+        w.key("seed_b");
+        if (r.b)
+            w.value(r.b->seed);
+        else
+            w.null();
         w.key("value_b");
         if (r.b && r.b->value)
             w.value(*r.b->value);

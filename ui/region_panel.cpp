@@ -71,10 +71,13 @@ RegionPanel::RegionPanel(DashboardHub* hub, QWidget* parent) : QWidget(parent), 
     bar->addWidget(m_engine);
     m_status = new QLabel(this);
     m_status->setTextFormat(Qt::RichText);
+    m_status->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred); // never widens the dock
     bar->addWidget(m_status, 1);
     layout->addLayout(bar);
     auto* legend = new QLabel(this);
     legend->setTextFormat(Qt::RichText);
+    legend->setWordWrap(true);
+    legend->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     legend->setText(tr("<span style='background:%1;color:white'>&nbsp;good&nbsp;</span> "
                        "<span style='background:%2'>&nbsp;degraded&nbsp;</span> "
                        "<span style='background:%3;color:white'>&nbsp;bad&nbsp;</span> "

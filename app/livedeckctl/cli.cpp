@@ -426,6 +426,11 @@ int CommandRegistry::run(const std::vector<std::string>& argv, const std::string
         outStream << commandHelp(*command);
         return kExitOk;
     }
+    if (showVersion) {
+        errStream << "livedeckctl " << joinWords(words) << ": --version is not an option of this command "
+                  << "(livedeckctl --version prints the version)\n";
+        return kExitBadInput;
+    }
 
     // The command's arguments and options.
     Invocation inv(*command, global);

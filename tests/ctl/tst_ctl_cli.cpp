@@ -112,6 +112,7 @@ private slots:
         QTest::newRow("unknown subcommand") << test::words({"sweep", "fly"}) << QString::fromLatin1("unknown subcommand 'fly'");
         QTest::newRow("missing subcommand") << test::words({"sweep"}) << QString::fromLatin1("missing subcommand");
         QTest::newRow("nothing") << test::words({}) << QString::fromLatin1("Usage: livedeckctl");
+        QTest::newRow("version after a command") << test::words({"sweep", "shards", "a", "-v"}) << QString::fromLatin1("--version is not an option");
         QTest::newRow("server without value") << test::words({"sweep", "shards", "a", "--server"}) << QString::fromLatin1("--server wants a value");
     }
     void badUsageExitsTwoWithAMessage()

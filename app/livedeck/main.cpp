@@ -8,6 +8,8 @@
 #include "ui/logging.h"
 #include "app/common/builtin_engines.h"
 #include "ui/main_window.h"
+#include "backend/plugins/plugin_host.h"
+#include "plugins/console_host/console_plugins.h"
 
 #ifdef LIVEDECK_REMOTE
 #include "ui/remote/remote_cluster.h"
@@ -16,6 +18,10 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QCommandLineParser>
+#include <QDialog>
+#include <QMenu>
+#include <QMenuBar>
+#include <QVBoxLayout>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QMessageBox>
@@ -109,6 +115,12 @@ struct ConsoleOptions {
                              QStringLiteral("Bearer token for --attach: the file's first line is "
                                             "'<token> [<role> <name>]'."),
                              QStringLiteral("FILE")};
+    // Plugins (docs/PLUGINS.md).
+    QCommandLineOption pluginDir{QStringList{QStringLiteral("plugin-dir")},
+                                 QStringLiteral("Also load plugins from DIR (repeatable)."), QStringLiteral("DIR")};
+    QCommandLineOption noPlugins{QStringList{QStringLiteral("no-plugins")}, QStringLiteral("Safe mode: load no plugin.")};
+    QCommandLineOption listPlugins{QStringList{QStringLiteral("list-plugins")},
+                                   QStringLiteral("List the plugins found (id, version, kind, state, error, file) and exit.")};
 
     void addTo(QCommandLineParser& parser) const
     {
@@ -117,7 +129,7 @@ struct ConsoleOptions {
             "built-in gala drill in an embedded world at real time ×1."));
         parser.addHelpOption();
         parser.addVersionOption();
-        parser.addOptions({drill, replay, seed, speed, synthetic, attach, token});
+        parser.addOptions({drill, replay, seed, speed, synthetic, attach, token, pluginDir, noPlugins, listPlugins});
     }
 };
 
@@ -176,6 +188,21 @@ int main(int argc, char** argv)
     QCommandLineParser parser;
     options.addTo(parser);
     parser.process(app);
+    // Engine plugins join the built-in engines before any drill is loaded.
+    livedeck::plugins::PluginHostOptions pluginOptions;
+    for (const QString& dir : parser.values(options.pluginDir))
+        pluginOptions.pluginDirs.push_back(dir.toStdString());
+    pluginOptions.safeMode = parser.isSet(options.noPlugins);
+    livedeck::plugins::installPlugins(pluginOptions);
+    if (parser.isSet(options.listPlugins)) {
+        livedeck::ui::DashboardHub hub;
+        livedeck::consoleplugins::ConsolePlugins consolePlugins(hub);
+        std::vector<livedeck::plugins::PluginRecord> all = livedeck::plugins::processPlugins();
+        for (const auto& r : consolePlugins.load(pluginOptions))
+            all.push_back(r);
+        QTextStream(stdout) << QString::fromStdString(livedeck::plugins::formatPluginList(all));
+        return 0;
+    }
 
     bool ok = true;
     std::optional<std::uint64_t> seed;
@@ -204,6 +231,27 @@ int main(int argc, char** argv)
     livedeck::ui::MainWindowOptions windowOptions;
     windowOptions.startSourceAfterFirstFrame = true;
     livedeck::ui::MainWindow window(windowOptions);
+    // Console plugins: their dashboards and inspector views dock beside the built-in
+    // panels; Help → Plugins lists every plugin found with its state.
+    livedeck::consoleplugins::ConsolePlugins consolePlugins(*window.hub());
+    consolePlugins.load(pluginOptions);
+    consolePlugins.dock(window);
+    for (QAction* menuAction : window.menuBar()->actions()) {
+        if (!menuAction->menu() || menuAction->text() != QObject::tr("&Help"))
+            continue;
+        QAction* pluginsAction = menuAction->menu()->addAction(QObject::tr("&Plugins…"));
+        QObject::connect(pluginsAction, &QAction::triggered, &window, [&window, &consolePlugins] {
+            std::vector<livedeck::plugins::PluginRecord> all = livedeck::plugins::processPlugins();
+            for (const auto& r : consolePlugins.records())
+                all.push_back(r);
+            QDialog dialog(&window);
+            dialog.setWindowTitle(QObject::tr("Plugins"));
+            auto* layout = new QVBoxLayout(&dialog);
+            layout->addWidget(livedeck::consoleplugins::createPluginTable(all, &dialog));
+            dialog.resize(900, 300);
+            dialog.exec();
+        });
+    }
     const std::uint64_t syntheticSeed = seed.value_or(1);
     const auto syntheticFactory = [syntheticSeed, speed] {
         livedeck::ui::EmbeddedOptions options;

@@ -1,5 +1,7 @@
 #include "backend/infra/kv_store.h"
 
+#include <absl/container/btree_map.h>
+
 #include <ext/pb_ds/assoc_container.hpp>
 #include <ext/pb_ds/tree_policy.hpp>
 
@@ -11,8 +13,10 @@
 namespace livedeck::infra {
 
 struct KvStore::HashValue {
-    std::map<std::string, std::string, std::less<>> fields;
-    std::map<std::string, std::uint64_t, std::less<>> stamps; // hsetIfNewer versions by field
+    // B-trees: a hash's fields sit together in a few nodes, so HGETALL walks contiguous
+    // memory (as Redis's listpack for small hashes) instead of one heap node per field.
+    absl::btree_map<std::string, std::string, std::less<>> fields;
+    absl::btree_map<std::string, std::uint64_t, std::less<>> stamps; // hsetIfNewer versions by field
 };
 
 struct KvStore::ZSetValue {

@@ -51,6 +51,17 @@ std::string DrillReport::toJson(bool includeWall) const
     w.key("sabotage_of").value(sabotageOf);
     w.key("seed").value(seed);
     w.key("build").value(build);
+    if (!plugins.empty()) {
+        w.key("plugins").beginArray();
+        for (const Plugin& p : plugins) {
+            w.beginObject();
+            w.key("id").value(p.id);
+            w.key("version").value(p.version);
+            w.key("file_sha256").value(p.fileSha256);
+            w.endObject();
+        }
+        w.endArray();
+    }
     w.key("sim_seconds").value(seconds(simNs));
     w.key("duration_seconds").value(seconds(durationNs));
     if (includeWall) {
@@ -174,6 +185,8 @@ std::string DrillReport::summary() const
     s += sim::strCat("events       ", events, "\n");
     s += sim::strCat("trace hash   ", hashText(traceHash), "\n");
     s += sim::strCat("state digest ", hashText(stateDigest), "\n");
+    for (const Plugin& p : plugins)
+        s += sim::strCat("plugin       ", p.id, " ", p.version, "  sha256 ", p.fileSha256, "\n");
     if (!faults.empty()) {
         int applied = 0;
         for (const FaultRecord& f : faults)

@@ -74,6 +74,13 @@ struct DrillReport {
     std::vector<ExpectationResult> expectations;
     std::vector<InvariantResult> invariants;
     std::vector<FaultRecord> faults;
+    // Engine plugins the run's engines came from (docs/PLUGINS.md): id, version, file SHA-256.
+    struct Plugin {
+        std::string id;
+        std::string version;
+        std::string fileSha256;
+    };
+    std::vector<Plugin> plugins;
 
     bool expectationsPassed() const;
     bool invariantsPassed() const;

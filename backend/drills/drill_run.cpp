@@ -426,6 +426,13 @@ void DrillRun::finalize(bool halted, std::string haltReason)
     r.fileName = m_spec.fileName;
     r.seed = m_seed;
     r.build = std::string(telemetry::RunRecorder::defaultBuildId());
+    {
+        v1::Topology topology; // the plugins the engines recorded when they were built
+        m_world->topologyToProto(topology);
+        r.plugins.clear();
+        for (const v1::PluginInfo& p : topology.plugins())
+            r.plugins.push_back(DrillReport::Plugin{p.id(), p.version(), p.file_sha256()});
+    }
     r.simNs = now;
     r.durationNs = m_spec.duration;
     r.events = m_world->scheduler().executed();

@@ -100,6 +100,12 @@ private slots:
         QCOMPARE(topology.plugins(0).id(), std::string("danmaku"));
         QCOMPARE(topology.plugins(0).version(), std::string("0.1.0"));
         QCOMPARE(topology.plugins(0).file_sha256(), withDanmaku().origin("danmaku")->fileSha256);
+        // ...and in the drill report, text and JSON.
+        QCOMPARE(a.plugins.size(), std::size_t(1));
+        QCOMPARE(a.plugins[0].id, std::string("danmaku"));
+        QCOMPARE(a.plugins[0].fileSha256, topology.plugins(0).file_sha256());
+        QVERIFY(a.summary().find("plugin       danmaku 0.1.0  sha256 " + a.plugins[0].fileSha256) != std::string::npos);
+        QVERIFY(a.toJson(false).find("\"file_sha256\": \"" + a.plugins[0].fileSha256 + "\"") != std::string::npos);
         bool described = false;
         for (const v1::EngineDescriptor& d : topology.engines())
             described = described || (d.name() == "danmaku" && d.plugin_id() == "danmaku");

@@ -31,6 +31,7 @@ private slots:
         QCOMPARE(*found, 0.0);
         QVERIFY(!expectationPassed(m_twin, "late charges reached the refund queue")); // no audit
         // Charged orders neither settled nor refunded: the end-of-run scan finds them.
+        QVERIFY(!expectationPassed(m_twin, "every charge settled or refunded"));
         const std::string why =
             invariantsOutside(m_twin, {"gifts.paid_unsettled", "drill.no-violations"}, {"gifts.paid_unsettled"});
         QVERIFY2(why.empty(), why.c_str());

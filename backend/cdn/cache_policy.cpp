@@ -62,7 +62,7 @@ bool CachePolicy::admit(CacheKey key, std::uint32_t existing, std::uint64_t byte
         m_entries[i].freq = 0;
     } else {
         i = newEntry(key, bytes);
-        m_index.emplace(key, i);
+        m_index.insert(key, i);
     }
     m_used += bytes;
     ++m_objects;

@@ -9,14 +9,14 @@
 //   appends every evicted key to `evicted` (when given) so the owner can drop what it
 //   keeps beside the policy. An object larger than the whole capacity is not admitted.
 // - access(key, bytes) = lookup, and insert on a miss: one trace step.
-// - Entries live in a pooled array linked by 32-bit indices; the index is a flat hash
-//   map that is looked up, never iterated: no allocation per request in steady state
+// - Entries live in a pooled array linked by 32-bit indices; the index (KeyIndex, one
+//   cache line per probe) is looked up, never iterated: no allocation per request in steady state
 //   and eviction order never depends on hash order. An access probes the index once
 //   (plus once more for a new key's slot, which is then in cache). Objects < 4 GiB.
 // Single-threaded.
 #pragma once
 
-#include <absl/container/flat_hash_map.h>
+#include "backend/cdn/key_index.h"
 
 #include <cstdint>
 #include <memory>
@@ -115,11 +115,7 @@ protected:
     std::uint32_t newEntry(CacheKey key, std::uint64_t bytes);
     void pushHead(List& list, std::uint32_t index);
     void unlink(List& list, std::uint32_t index);
-    std::uint32_t find(CacheKey key) const
-    {
-        auto it = m_index.find(key);
-        return it == m_index.end() ? kNil : it->second;
-    }
+    std::uint32_t find(CacheKey key) const { return m_index.find(key); }
     // Evicts a live entry entirely (index, accounting, pool); it must already be unlinked.
     void dropEntry(std::uint32_t index, std::vector<CacheKey>* evicted);
     // Turns a live, unlinked entry into a ghost: its data goes, its key stays indexed.
@@ -129,7 +125,7 @@ protected:
 
     std::vector<Entry> m_entries;
     std::vector<std::uint32_t> m_free;
-    absl::flat_hash_map<CacheKey, std::uint32_t> m_index;
+    KeyIndex m_index;
     std::uint64_t m_capacity;
     std::uint64_t m_used = 0;
     std::uint64_t m_objects = 0;

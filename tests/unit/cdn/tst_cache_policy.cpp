@@ -1,4 +1,5 @@
 #include "backend/cdn/cache_policy.h"
+#include "backend/cdn/key_index.h"
 #include "backend/cdn/lru_cache.h"
 #include "backend/cdn/s3fifo_cache.h"
 #include "backend/cdn/sieve_cache.h"
@@ -163,6 +164,33 @@ private slots:
               static_cast<unsigned long long>(objects), cacheShare * 100, lru, sieve, s3);
         QVERIFY(sieve < lru);
         QVERIFY(s3 < lru);
+    }
+
+    void keyIndexAgreesWithAMap()
+    {
+        KeyIndex index;
+        std::map<std::uint64_t, std::uint32_t> mirror;
+        RandomStream rng(17);
+        for (int step = 0; step < 300'000; ++step) {
+            // Keys from a small range so inserts, hits and erases all happen, plus a
+            // stride that collides in the low bits.
+            const std::uint64_t key = rng.uniformInt(5'000) * (step % 3 == 0 ? 1 : 1ull << 32);
+            const int op = static_cast<int>(rng.uniformInt(3));
+            auto it = mirror.find(key);
+            QCOMPARE(index.find(key), it == mirror.end() ? KeyIndex::kNone : it->second);
+            if (op == 0 && it == mirror.end()) {
+                const auto value = static_cast<std::uint32_t>(step);
+                index.insert(key, value);
+                mirror[key] = value;
+            } else if (op == 1) {
+                QCOMPARE(index.erase(key), it != mirror.end());
+                if (it != mirror.end())
+                    mirror.erase(it);
+            }
+            QCOMPARE(index.size(), mirror.size());
+        }
+        for (const auto& [k, v] : mirror)
+            QCOMPARE(index.find(k), v);
     }
 
     void parsesNames()

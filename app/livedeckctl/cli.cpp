@@ -171,6 +171,11 @@ void CommandRegistry::describeGroup(std::string word, std::string description, s
     m_groups[std::move(word)] = Group{std::move(description), std::move(epilogue)};
 }
 
+void CommandRegistry::addGlobalOptionsHelp(std::string heading, std::string lines)
+{
+    m_extraGlobalHelp.emplace_back(std::move(heading), std::move(lines));
+}
+
 const Command* CommandRegistry::find(const std::vector<std::string>& path, Where where) const
 {
     for (const Command& c : m_commands) {
@@ -221,6 +226,8 @@ std::string CommandRegistry::overview(bool remote) const
     appendColumns(text, "    --tls-ca F", "PEM roots to verify the node's TLS certificate (plaintext without it)", kWidth);
     appendColumns(text, "-h, --help", "Show this help", kWidth);
     appendColumns(text, "-v, --version", "Print the version", kWidth);
+    for (const auto& [heading, lines] : m_extraGlobalHelp)
+        text += "\n" + heading + ":\n" + lines;
     text += "\nRun 'livedeckctl help <command>' or 'livedeckctl <command> --help' for its options.\n"
             "Exit codes: 0 ok, 1 the work failed (a drill or figure failed, the node refused),\n"
             "2 bad usage or bad input (a drill file with an error, an unreachable node).\n";

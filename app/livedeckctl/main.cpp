@@ -26,5 +26,6 @@ int main(int argc, char** argv)
     }
     livedeck::ctl::CommandRegistry registry;
     livedeck::ctl::registerAllCommands(registry);
+    registry.addGlobalOptionsHelp("Engine plugins (docs/PLUGINS.md)", livedeck::plugins::pluginOptionsHelp());
     return registry.run(args, LIVEDECK_BUILD_ID, std::cout, std::cerr);
 }

@@ -39,9 +39,15 @@ KpiTile::KpiTile(const QString& title, const QString& tooltip, QWidget* parent) 
     // Wide enough for the whole title (a squeezed tile cut "Panel availability").
     const int titleWidth = QFontMetrics(tf).horizontalAdvance(title) + layout->contentsMargins().left() +
                            layout->contentsMargins().right() + 2 * frameWidth() + 2;
+    m_titleWidth = titleWidth;
     setMinimumWidth(std::max(132, titleWidth));
     m_detail->setMinimumWidth(0);
     m_title->setMinimumWidth(0);
+}
+
+void KpiTile::setNarrow(bool narrow)
+{
+    setMinimumWidth(narrow ? m_titleWidth : std::max(132, m_titleWidth));
 }
 
 void KpiTile::setValue(const QString& value, const QString& detail, Status status)

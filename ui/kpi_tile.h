@@ -23,6 +23,8 @@ public:
     explicit KpiTile(const QString& title, const QString& tooltip, QWidget* parent = nullptr);
 
     void setValue(const QString& value, const QString& detail = {}, Status status = Status::Unknown);
+    // Narrow: only as wide as its title and value need (a laptop's compact layout).
+    void setNarrow(bool narrow);
     QString valueText() const;
     QString detailText() const;
     Status status() const { return m_status; }
@@ -36,6 +38,7 @@ private:
     QLabel* m_value;
     QLabel* m_detail;
     Status m_status = Status::Unknown;
+    int m_titleWidth = 0;
 };
 
 class GaugeWidget final : public QWidget {

@@ -219,6 +219,7 @@ void MainWindow::applyDefaultLayout()
     // Compact below 1600 × 1000 available pixels (a 1366 × 768 laptop): the side docks
     // become one tab stack each, so every panel still has room to be read.
     m_compactLayout = avail.width() < 1600 || avail.height() < 1000;
+    m_overview->setCompact(m_compactLayout);
     addDockWidget(Qt::TopDockWidgetArea, overview);
     addDockWidget(Qt::LeftDockWidgetArea, regions);
     addDockWidget(Qt::LeftDockWidgetArea, inspector);

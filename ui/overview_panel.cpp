@@ -56,6 +56,7 @@ OverviewPanel::OverviewPanel(DashboardHub* hub, QWidget* parent) : QWidget(paren
     gl->addWidget(m_eventsGauge);
     gl->addWidget(m_speedGauge);
     layout->addWidget(gauges);
+    m_gaugeBox = gauges;
 
     // The engines' tiles: built from the descriptors when the topology arrives.
     m_engineArea = new QWidget(this);
@@ -103,6 +104,7 @@ OverviewPanel::OverviewPanel(DashboardHub* hub, QWidget* parent) : QWidget(paren
     drill->setMinimumWidth(190);
     drill->setMaximumWidth(260);
     layout->addWidget(drill, 1);
+    m_drillBox = drill;
     resetRun();
 }
 
@@ -167,6 +169,7 @@ void OverviewPanel::rebuildEngineTiles(const v1::Topology& topology)
             auto* tile = new KpiTile(QString::fromStdString(t.title()), tip, box);
             tile->setObjectName(QStringLiteral("tile.") + QString::fromStdString(t.id()));
             tile->setValue(QStringLiteral("—"), tr("waiting for data"), KpiTile::Status::Unknown);
+            tile->setNarrow(m_compact);
             box->layout()->addWidget(tile);
             m_engineTiles.push_back(EngineTile{t, tile});
         }
@@ -195,6 +198,17 @@ QStringList OverviewPanel::engineGroupTitles() const
 QString OverviewPanel::clockText() const
 {
     return m_clock->text();
+}
+
+void OverviewPanel::setCompact(bool compact)
+{
+    m_compact = compact;
+    m_gaugeBox->setVisible(!compact);
+    m_drillBox->setVisible(!compact);
+    for (KpiTile* t : {m_regions, m_breakers, m_skew, m_faults})
+        t->setNarrow(compact);
+    for (EngineTile& t : m_engineTiles)
+        t.tile->setNarrow(compact);
 }
 
 QString OverviewPanel::runStateText() const

@@ -47,6 +47,11 @@ public:
     KpiTile* skewTile() const { return m_skew; }
     KpiTile* faultsTile() const { return m_faults; }
     QString clockText() const;
+    // Compact (a laptop screen): the speed gauges and the drill box give way (the status
+    // bar shows the speed, the Drill dock the progress) and tiles are only as wide as
+    // their text.
+    void setCompact(bool compact);
+    bool compact() const { return m_compact; }
     // Marks the clock and run state as stale (`detail`: "STALE · silent for 3.0 s").
     void setStale(bool stale, const QString& detail);
     bool stale() const { return m_stale; }
@@ -81,6 +86,9 @@ private:
     QLabel* m_drillDetail;
     ShardTable m_shards;
     bool m_stale = false;
+    bool m_compact = false;
+    QWidget* m_gaugeBox = nullptr;
+    QWidget* m_drillBox = nullptr;
     QString m_staleDetail;
     int m_topologyRegions = 0;
     int m_utcOffsetMinutes = 0;

@@ -231,6 +231,12 @@ private slots:
         const QRect bar(w.statusBar()->mapToGlobal(QPoint(0, 0)), w.statusBar()->size());
         QVERIFY(avail.contains(bar));
         QCOMPARE(w.compactLayout(), screen.width() < 1600);
+        QCOMPARE(w.overview()->compact(), w.compactLayout());
+        // The Overview's tiles fit across the window (no sideways scrolling for them).
+        QVERIFY2(w.overview()->minimumSizeHint().width() <= w.dock(QStringLiteral("dock.overview"))->width(),
+                 qPrintable(QStringLiteral("overview needs %1 px, has %2")
+                                .arg(w.overview()->minimumSizeHint().width())
+                                .arg(w.dock(QStringLiteral("dock.overview"))->width())));
         // Every dock is docked and shown (tabbed ones have a tab to raise them).
         for (const char* name : {"dock.overview", "dock.regions", "dock.inspector", "dock.faults", "dock.breakers",
                                  "dock.shards", "dock.events", "dock.drill", "dock.alerts", "dock.developer"}) {

@@ -242,6 +242,12 @@ private slots:
         }
         QVERIFY(seen);
         QCOMPARE(r.exitCode, allPass ? 0 : 1);
+        // Every engine's figures, one job and two: the same bytes.
+        const test::CtlRun one = test::runCtlProgram({"figures", "--quick", "--json", "--jobs", "1"});
+        const test::CtlRun two = test::runCtlProgram({"figures", "--quick", "--json", "--jobs", "2"});
+        QCOMPARE(one.exitCode, two.exitCode);
+        QVERIFY(!one.out.isEmpty());
+        QCOMPARE(one.out, two.out);
         // The readable form says the same.
         const test::CtlRun text = test::runCtlProgram({"figures", "--engine", "gifts", "--quick"});
         QCOMPARE(text.exitCode, r.exitCode);

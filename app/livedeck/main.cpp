@@ -46,7 +46,7 @@ int fail(const QString& message, const QCommandLineParser& parser)
 #ifdef LIVEDECK_REMOTE
 // A RemoteCluster for File → Attach… and --attach. The token file's first line is
 // '<token>' or '<token> <role> [<name>]'. Commands that change the cluster are confirmed
-// first (issue 8), with "do not ask again" for the rest of this attachment.
+// first, with "do not ask again" for the rest of this attachment.
 std::unique_ptr<livedeck::ui::ClusterSource> makeRemote(QWidget* window, const QString& address,
                                                         const QString& tokenFile, QString* error)
 {
@@ -74,6 +74,10 @@ std::unique_ptr<livedeck::ui::ClusterSource> makeRemote(QWidget* window, const Q
     auto alwaysYes = std::make_shared<bool>(false);
     options.confirm = [window, address, alwaysYes](const livedeck::v1::Command& command) {
         if (*alwaysYes)
+            return true;
+        // Operator actions are confirmed by the action dialog itself (the engine's
+        // descriptor says which change the world); asking twice would be noise.
+        if (command.has_operator_action())
             return true;
         QMessageBox box(QMessageBox::Question, QObject::tr("Change the remote cluster?"),
                         QObject::tr("Send \"%1\" to the cluster at %2?\nEvery console attached to it will see the change.")

@@ -18,6 +18,8 @@
 #include <QStringList>
 #include <QTest>
 
+#include <algorithm>
+
 #ifndef LIVEDECK_LEFT_OUT_MODULES
 #define LIVEDECK_LEFT_OUT_MODULES ""
 #endif
@@ -143,6 +145,33 @@ private slots:
             QVERIFY2(hasTwin, d.name.c_str());
         }
         QVERIFY(plain >= 1);
+    }
+
+    // Losing an engine: with a registry that lacks one engine (every other registered
+    // engine kept), each built-in drill naming it fails to load at its key in the file,
+    // "file:line:col: unknown engine 'X'" — what everyDrillLoads() turns red.
+    void losingAnEngineBreaksItsDrills()
+    {
+        int checked = 0;
+        const std::vector<const engine::EngineFactory*> all = engine::processEngines().all();
+        for (const engine::EngineFactory* gone : all) {
+            const std::string lost(gone->name());
+            engine::EngineRegistry without;
+            for (const engine::EngineFactory* keep : all)
+                if (keep != gone) // the process registry outlives this one: borrow its factories
+                    QVERIFY(without.add(std::shared_ptr<const engine::EngineFactory>(keep, [](const engine::EngineFactory*) {})).ok());
+            for (const BuiltinDrill& d : builtinDrills()) {
+                if (!d.error.empty() || std::find(d.engines.begin(), d.engines.end(), lost) == d.engines.end())
+                    continue;
+                const auto spec = loadDrill(d.text, d.fileName, without);
+                QVERIFY2(!spec.ok(), d.name.c_str());
+                const std::string message(spec.status().message());
+                QVERIFY2(message.starts_with(d.fileName + ":"), message.c_str());
+                QVERIFY2(message.find(": unknown engine '" + lost + "'") != std::string::npos, message.c_str());
+                ++checked;
+            }
+        }
+        QVERIFY(checked >= 2);
     }
 
     // The engine names are read from the file itself, also when the engine is unknown;

@@ -2,7 +2,7 @@
 // synthetic engine's workload under another name, whose descriptor declares figures over
 // two tiny drills written to a temporary directory and named by path — drill A sends
 // every 10 ms per service, drill B every 5 ms, so B's send rate is twice A's. Checked:
-// a ratio that holds and one that does not, a bound, a direction each way, that a value
+// a ratio that holds and one that does not, a bound, a direction each way, p99, that a value
 // that cannot be measured fails its figure, and that 1 and 2 jobs give identical JSON.
 // The program's `figures` command: the gift engine's figure in its quick variant, as
 // JSON and text, with the exit code that goes with its verdict.
@@ -76,6 +76,12 @@ public:
         bound.set_bound(0.99);
         add("figtest.more_is_better", v1::FIGURE_CHECK_DIRECTION).set_higher_is_better(true);
         add("figtest.less_is_better", v1::FIGURE_CHECK_DIRECTION).set_higher_is_better(false);
+        // Over 6 per-second values the nearest-rank p99 is the maximum.
+        v1::FigureDescriptor& p99 = add("figtest.p99_of_six_is_max", v1::FIGURE_CHECK_RATIO);
+        *p99.mutable_a() = value(m_b, "synthetic.sent", v1::METRIC_TYPE_COUNTER, "max", "2s");
+        *p99.mutable_b() = value(m_b, "synthetic.sent", v1::METRIC_TYPE_COUNTER, "p99", "2s");
+        p99.set_ratio_min(1.0);
+        p99.set_ratio_max(1.0);
         v1::FigureDescriptor& missing = add("figtest.no_series", v1::FIGURE_CHECK_BOUND);
         *missing.mutable_a() = value(m_a, "figtest.nothing", v1::METRIC_TYPE_GAUGE, "max");
         missing.set_bound_op("<");
@@ -151,7 +157,7 @@ private slots:
         options.engines = &m_engines;
         auto results = drills::runFigures(options);
         QVERIFY2(results.ok(), std::string(results.status().message()).c_str());
-        QCOMPARE(results->size(), std::size_t(6));
+        QCOMPARE(results->size(), std::size_t(7));
         // Sorted by id.
         for (std::size_t i = 1; i < results->size(); ++i)
             QVERIFY((*results)[i - 1].figure.id() < (*results)[i].figure.id());
@@ -170,13 +176,15 @@ private slots:
         QVERIFY(*success->a.value >= 0.99 && *success->a.value <= 1.0);
         QVERIFY(find(*results, "figtest.more_is_better")->pass);
         QVERIFY(!find(*results, "figtest.less_is_better")->pass);
+        const drills::FigureResult* p99 = find(*results, "figtest.p99_of_six_is_max");
+        QVERIFY(p99 && p99->pass && p99->a.samples == 6);
         const drills::FigureResult* missing = find(*results, "figtest.no_series");
         QVERIFY(missing && !missing->pass);
         QVERIFY2(missing->error.find("no series matches") != std::string::npos, missing->error.c_str());
 
         const QJsonDocument json = QJsonDocument::fromJson(QByteArray::fromStdString(drills::figuresJson(*results)));
         QVERIFY(json.isArray());
-        QCOMPARE(json.array().size(), 6);
+        QCOMPARE(json.array().size(), 7);
         const QJsonObject first = json.array().at(0).toObject();
         QCOMPARE(first.value(QStringLiteral("id")).toString(), QStringLiteral("figtest.b_doubles_a"));
         for (const char* key : {"value_a", "value_b", "check", "pass", "ratio", "writeup_ratio"})
@@ -185,7 +193,7 @@ private slots:
         QCOMPARE(first.value(QStringLiteral("check")).toString(), QStringLiteral("ratio b/a in [1.9, 2.1]"));
         QVERIFY(json.array().at(1).toObject().value(QStringLiteral("pass")).isBool());
         const std::string text = drills::figuresText(*results);
-        QVERIFY2(text.find("figures: 6, 3 passed, 3 failed") != std::string::npos, text.c_str());
+        QVERIFY2(text.find("figures: 7, 4 passed, 3 failed") != std::string::npos, text.c_str());
         QVERIFY(text.find("write-up ratio 2") != std::string::npos);
     }
 

@@ -8,6 +8,7 @@
 #include <QHeaderView>
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QLoggingCategory>
 #include <QMainWindow>
 #include <QPluginLoader>
 #include <QSettings>
@@ -16,8 +17,9 @@
 #include <cmath>
 #include <exception>
 #include <filesystem>
-#include <iostream>
 #include <limits>
+
+Q_LOGGING_CATEGORY(lcPlugins, "livedeck.plugins")
 
 namespace livedeck::consoleplugins {
 namespace {
@@ -103,7 +105,7 @@ ui::Aggregate catalogAggregate(Aggregate a)
     return ui::Aggregate::Sum;
 }
 
-void logLine(const std::string& text) { std::cerr << "livedeck.plugins: " << text << '\n'; }
+void logLine(const std::string& text) { qCWarning(lcPlugins).noquote() << QString::fromStdString(text); }
 
 // The console's host for one plugin.
 class Host final : public console::ConsoleHost {

@@ -9,7 +9,7 @@ set(CPACK_PACKAGE_CONTACT "livedeck maintainers <maintainers@users.noreply.r-see
 set(CPACK_RESOURCE_FILE_LICENSE "${PROJECT_SOURCE_DIR}/LICENSE")
 set(CPACK_GENERATOR "DEB")
 set(CPACK_STRIP_FILES ON)
-set(CPACK_COMPONENTS_ALL ${_components})
+set(CPACK_COMPONENTS_ALL ${_components} ${_plugins_component})
 set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_COMPONENTS_GROUPING IGNORE)
 
@@ -51,5 +51,13 @@ set(CPACK_COMPONENT_LIVEDECKCTL_DESCRIPTION
 livedeckctl runs livedeck's failure drills headless (list, validate, run,
 sweep, verify) with reports, and talks to a livedeckd node: status, topology,
 faults, remote drill runs.")
+
+set(CPACK_DEBIAN_LIVEDECK-PLUGINS_PACKAGE_NAME "livedeck-plugins")
+set(CPACK_DEBIAN_LIVEDECK-PLUGINS_PACKAGE_ENHANCES "livedeck, livedeckd, livedeckctl")
+set(CPACK_COMPONENT_LIVEDECK-PLUGINS_DESCRIPTION
+"example plugins for livedeck
+Example plugins of livedeck's plugin interfaces: engine
+plugins that livedeckd, livedeckctl and the console load (with their drills),
+and console plugins that add dashboards to the console.")
 
 include(CPack)

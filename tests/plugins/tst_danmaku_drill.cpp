@@ -7,6 +7,7 @@
 #include "backend/drills/drill_run.h"
 #include "backend/plugins/plugin_host.h"
 #include "backend/plugins/sha256.h"
+#include "backend/telemetry/recording_reader.h"
 #include "tests/common/multi_test.h"
 
 #include <QTemporaryDir>
@@ -110,6 +111,28 @@ private slots:
         for (const v1::EngineDescriptor& d : topology.engines())
             described = described || (d.name() == "danmaku" && d.plugin_id() == "danmaku");
         QVERIFY(described);
+    }
+
+    void recordingNamesThePlugin()
+    {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath(QStringLiteral("danmaku.sqlite")).toStdString();
+        {
+            auto spec = drills::loadDrill(drillText(), "danmaku-gala.yaml", withDanmaku());
+            QVERIFY(spec.ok());
+            auto r = drills::DrillRun::create(*spec);
+            QVERIFY(r.ok());
+            QVERIFY((*r)->startRecording(path).ok());
+            (*r)->runToEnd();
+            QVERIFY((*r)->recordingStatus().ok());
+        }
+        auto reader = telemetry::RecordingReader::open(path);
+        QVERIFY2(reader.ok(), std::string(reader.status().message()).c_str());
+        auto topology = (*reader)->topology();
+        QVERIFY(topology.ok());
+        QCOMPARE(topology->plugins_size(), 1);
+        QCOMPARE(topology->plugins(0).id(), std::string("danmaku"));
+        QCOMPARE(topology->plugins(0).file_sha256(), withDanmaku().origin("danmaku")->fileSha256);
     }
 
     void legacyResumeLosesComments()

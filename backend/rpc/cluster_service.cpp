@@ -499,9 +499,11 @@ grpc::Status ClusterServiceImpl::ApplyOperatorAction(grpc::ServerContext* ctx, c
         return st;
     if (!req->has_action())
         return invalid("action is required");
-    const std::string& a = req->action().action();
-    if (a != "shed-load" && a != "drain-region" && a != "restore")
-        return invalid(sim::strCat("action.action must be shed-load, drain-region or restore, got '", a, "'"));
+    // Which actions exist is the engines' business: the world routes the action to the
+    // engines whose descriptors declare it and refuses it (InvalidArgument, naming the
+    // declared ones) when none does.
+    if (grpc::Status st = checkText(req->action().action(), "action.action", true); !st.ok())
+        return st;
     if (grpc::Status st = checkText(req->action().target(), "action.target", true); !st.ok())
         return st;
     if (!std::isfinite(req->action().value()))

@@ -3,7 +3,7 @@ function(livedeck_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic)
 endfunction()
 
-# Qt hygiene defines (STYLE.md): no implicit ASCII casts, QStringBuilder, no foreach.
+# Qt hygiene defines (docs/UI.md): no implicit ASCII casts, QStringBuilder, no foreach.
 function(livedeck_qt_defines target)
   target_compile_definitions(${target} PRIVATE
     QT_NO_CAST_FROM_ASCII QT_NO_CAST_TO_ASCII QT_USE_QSTRINGBUILDER QT_NO_FOREACH)

@@ -1,4 +1,4 @@
-// ClusterSource: what the console's dashboards look at (DESIGN.md property 5). It
+// ClusterSource: what the console's dashboards look at (docs/ARCHITECTURE.md, property 5). It
 // delivers livedeck.v1 messages — topology, snapshots, events, drill state — through
 // Qt signals and takes commands (faults, pacing, load, operator actions). The
 // dashboards cannot tell the implementations apart: EmbeddedCluster (a world in

@@ -2,7 +2,7 @@
 // SeriesCatalog, topology and latest snapshot, fans each delivery out to the panels'
 // apply*() at once (models and ring buffers stay exact), and repaints on a UI tick:
 // refreshView() of the panels that received something, at most once per tick
-// (50 ms: 20 Hz, the snapshot rate of DESIGN.md Threads). It also carries the
+// (50 ms: 20 Hz, the snapshot rate of docs/ARCHITECTURE.md "Host and threads"). It also carries the
 // console's cross-panel gestures: select a component, ask for a fault dialog, show a
 // moment of simulated time.
 //

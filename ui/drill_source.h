@@ -1,6 +1,6 @@
 // Drill sources: builds an EmbeddedCluster that runs a drill (drills::DrillRun on the
 // world host) from a drill file path or the name of a built-in drill — how the
-// console starts (`livedeck` = the built-in `gala` drill at real time ×1, issue 7) and
+// console starts (`livedeck` = the built-in `gala` drill at real time ×1) and
 // what the Drill panel's "Open" does.
 //
 // Contract: makeDrillCluster() loads and builds the drill once up front, so a broken
@@ -19,7 +19,7 @@
 
 namespace livedeck::ui {
 
-// The drill the console opens with no argument (issue 7: "the gala drill").
+// The drill the console opens with no argument ("the gala drill").
 inline constexpr const char* kDefaultDrill = "gala";
 
 // Names of the built-in drills, in file order.

@@ -3,14 +3,14 @@
 // factory of HostedRun, so any run plugs in: the synthetic workload now, the gift drill
 // later. restart() builds a fresh run from the factory and replaces the old one.
 //
-// Bridging (STYLE.md Qt): the host calls the subscription's notify callback on its own
+// Bridging (docs/UI.md): the host calls the subscription's notify callback on its own
 // thread after each delivery; the callback only posts one queued call to this object
 // (coalesced by an atomic flag). On the GUI thread that call takes the mailbox — events
 // first, then the snapshot — and emits them. Command futures and query() results
 // (topology, pending events, event kinds) are polled on the GUI thread by a short timer
 // that runs only while something is outstanding, so no thread ever blocks on another.
 //
-// Defaults: snapshots at 20 Hz (DESIGN.md Threads) and after every step (the host
+// Defaults: snapshots at 20 Hz (docs/ARCHITECTURE.md "Host and threads") and after every step (the host
 // forces one); real time ×1 (issue: "with no argument starts ... at real time ×1").
 // Thread: GUI thread. Destroying it stops the host thread (joins it).
 #pragma once
@@ -32,7 +32,7 @@ namespace livedeck::ui {
 struct EmbeddedOptions {
     double speed = 1.0;          // initial speed factor; <= 0: as fast as possible
     bool startPaused = false;    // start() leaves the world paused
-    double snapshotRateHz = 20.0; // 20 Hz: DESIGN.md Threads
+    double snapshotRateHz = 20.0; // 20 Hz: docs/ARCHITECTURE.md "Host and threads"
     std::uint64_t seed = 0;      // the run's seed, for "copy seed + time" (informational)
     host::HostOptions host;      // slice sizes, catch-up limit
     int pollIntervalMs = 5;      // how often outstanding futures are checked

@@ -1,4 +1,4 @@
-// Logging categories of the console, one per module (STYLE.md: a QLoggingCategory per
+// Logging categories of the console, one per module (docs/UI.md: a QLoggingCategory per
 // module). Enable with QT_LOGGING_RULES="livedeck.ui.*=true".
 #pragma once
 

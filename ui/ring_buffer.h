@@ -1,5 +1,5 @@
 // RingBuffer<T>: fixed-capacity FIFO that overwrites its oldest element — the storage
-// behind every chart and sparkline (STYLE.md Qt Charts: keep your own ring buffer and
+// behind every chart and sparkline (docs/UI.md, rendering rules: keep your own ring buffer and
 // hand the chart one replace() per UI tick). No allocation after construction.
 // Index 0 is the oldest element. Single-threaded.
 #pragma once

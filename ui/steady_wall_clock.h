@@ -1,6 +1,6 @@
 // SteadyWallClock: the console's WallClock for its embedded world host — std::chrono's
 // steady clock (monotonic), nanoseconds since construction. The backend never reads a
-// clock of its own (DESIGN.md property 1); the program injects this one.
+// clock of its own (docs/ARCHITECTURE.md, property 1); the program injects this one.
 // Thread-safe: now() and waitUntil() may be called from any thread.
 #pragma once
 

@@ -3,7 +3,7 @@
 // (grid lines, ticks and labels at round times that scroll with the window, each label
 // laid out once) are painted by PlotLayer, a graphics item in the chart's scene over
 // the plot area. Qt Charts' own x axis keeps a fixed range and only reserves the row
-// of the time labels. Built to STYLE.md's measured facts of Qt Charts 6.4: every line
+// of the time labels. Built to the measured facts of Qt Charts 6.4 in docs/UI.md: every line
 // keeps its own RingBuffer and is rebuilt at most once per UI tick (refresh(): a line
 // without new points is not touched), holding only the points from the window's start
 // on; above kDecimateAbove visible points a line is decimated to min/max per pixel
@@ -65,7 +65,7 @@ public:
     static constexpr std::size_t kDefaultCapacity = 3600;  // one hour of 1 s points
     static constexpr double kDefaultWindowS = 600.0;        // 10 min
     static constexpr double kMinSpanS = 60.0;               // the x axis never spans less
-    static constexpr std::size_t kDecimateAbove = 10'000;   // STYLE.md: ~10 K points
+    static constexpr std::size_t kDecimateAbove = 10'000;   // docs/UI.md: ~10 K points
     static constexpr std::size_t kMaxSpans = 256;           // fault markers kept
 
     enum class YMode { FromZero, Auto, Fixed };

@@ -170,7 +170,7 @@ int main(int argc, char** argv)
         parser.process(core); // prints help or version and exits; errors exit 1 with a message
         return 0;
     }
-    QElapsedTimer sinceStart; // for the "dashboards live after … ms" line (issue 7: within 1.5 s)
+    QElapsedTimer sinceStart; // for the "dashboards live after … ms" line (within 1.5 s)
     sinceStart.start();
     QApplication app(argc, argv);
     setIdentity();

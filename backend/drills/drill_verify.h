@@ -4,7 +4,7 @@
 // program applied during the run (recorded with the number of events before it) at
 // the same point, and compares the final trace hash, event count, simulated end time
 // and state digest with those the recording stored. Equal ⇒ the recording is exactly
-// what this build does with that drill and seed (DESIGN.md property 1).
+// what this build does with that drill and seed (docs/ARCHITECTURE.md, property 1).
 // Runs on the calling thread; reads the file read-only.
 #pragma once
 

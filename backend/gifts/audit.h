@@ -1,4 +1,4 @@
-// Audit: the reconciliation of the bank's charges against the order DB (SPEC §1: "any
+// Audit: the reconciliation of the bank's charges against the order DB (docs/GIFTS.md: "any
 // paid/failed mismatch goes to an audit that queues the order for manual refund
 // verification"). Component "gifts/audit" (kind "audit").
 //

@@ -1,5 +1,5 @@
 // ProductCatalog: product and panel data for the gift engine, read through the KV cache
-// the way SPEC §1 describes: "Redis hot-key detection with fallback to an in-process
+// the way docs/GIFTS.md describes: "Redis hot-key detection with fallback to an in-process
 // cache and singleflight (one fetch per key at a time)", on "a primary/replica pair per
 // data centre, reads split from writes; no cross-region sync (it is only a cache)".
 //
@@ -27,10 +27,10 @@
 //   5. the result goes into C's local cache when the key is hot, and to every waiter.
 // Which KV pair (setMode): LocalFirst → the pair of C's own data centre; CrossRegion →
 // round robin over the pairs of every data centre in C's city (same-city multi-active,
-// SPEC §1; crossRegionSameCity = false widens it to every data centre). Discovery
+// docs/GIFTS.md; crossRegionSameCity = false widens it to every data centre). Discovery
 // follows the mode (LocalFirst / CrossRegion).
 //
-// Weights (DESIGN.md property 3): every counter, the detectors and the KV/catalogue
+// Weights (docs/ARCHITECTURE.md, property 3): every counter, the detectors and the KV/catalogue
 // queues count a request by its weight. A fetch carries the weight of the lookup that
 // started it; lookups that join it add nothing downstream (that is what singleflight
 // saves). A cache refill stands for the refills of every real process behind the
@@ -54,7 +54,7 @@
 // together); the KV is warmed with every key at start (a running system's cache is
 // warm; warmKv = false starts cold); hot-key detector and local cache use their
 // headers' defaults (1 % of traffic, 5 s half-life; 1 s TTL, 1 024 entries);
-// catalogue timeout for lost messages 250 ms (SPEC §1 default cross-service timeout).
+// catalogue timeout for lost messages 250 ms (docs/GIFTS.md default cross-service timeout).
 #pragma once
 
 #include "backend/gifts/catalog_service.h"

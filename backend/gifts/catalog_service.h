@@ -1,4 +1,4 @@
-// CatalogService: one region's product/catalogue service (SPEC §1 "product service"),
+// CatalogService: one region's product/catalogue service (docs/GIFTS.md "product service"),
 // what the KV cache falls back to on a miss. It answers a key of the CatalogTable with
 // the value to cache, composing it from the table when a worker picks the request up.
 //
@@ -21,7 +21,7 @@
 // service's own handling), 10 µs per product examined while composing, 2 ns per byte
 // produced. Service defaults (ours): 500 real requests at once, 5 000 waiting, 200 ms
 // longest wait — sized for misses, not for the full panel traffic (that is the KV
-// cache's job). lostAfter 250 ms: SPEC §1 default cross-service timeout.
+// cache's job). lostAfter 250 ms: docs/GIFTS.md default cross-service timeout.
 // Single-threaded (the world's thread). Scheduled events hold a pointer to the service.
 #pragma once
 

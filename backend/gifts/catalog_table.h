@@ -1,4 +1,4 @@
-// CatalogTable: the gift catalogue's data (SPEC §1 "product service"): the products
+// CatalogTable: the gift catalogue's data (docs/GIFTS.md "product service"): the products
 // with prices and kinds, the general tab of every room, and what the per-user services
 // (privileged, custom tabs) hold for a viewer. It is data, generated once from the
 // run's seed, so a run is reproducible and two runs with one seed see one catalogue.

@@ -1,4 +1,4 @@
-// PanelGateway: one region's gift gateway in front of the panel (SPEC §1: "Room-entry
+// PanelGateway: one region's gift gateway in front of the panel (docs/GIFTS.md: "Room-entry
 // traffic can spike above what the panel services sustain. The gateway detects hot
 // rooms and serves their panel from an in-memory cache").
 //
@@ -8,7 +8,7 @@
 // while the room stays hot and the cached panel is fresh, the gateway answers the
 // entry from memory and the panel server, the per-user services and the KV never see
 // it. A hot-room answer carries the general tab only: its viewers briefly lose their
-// privileged and custom tabs (SPEC §1 "the panel stays usable even if some users
+// privileged and custom tabs (docs/GIFTS.md "the panel stays usable even if some users
 // briefly lose privileged gifts"). A room that cools down leaves the cache at once.
 //
 // Contract
@@ -22,7 +22,7 @@
 //   (warning) / "gifts.hot_room_cooled" (info) with the room, its rate and share;
 //   weighted counters gifts.gateway.entries, .cache_hits, .hot_room_entries and gauge
 //   gifts.gateway.hot_rooms on the component.
-// - Counts by weight (DESIGN.md property 3): the detector's rates are real-equivalent.
+// - Counts by weight (docs/ARCHITECTURE.md, property 3): the detector's rates are real-equivalent.
 // Defaults (ours): a room is hot at 2 % of the region's room entries (the gala room
 // holds about a third of them, the next few Zipf ranks a few per cent each), counted
 // only while the region sees at least 20 000 real entries/s (below that the panel

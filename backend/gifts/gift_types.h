@@ -1,4 +1,4 @@
-// Value types shared by the gift engine's parts (SPEC §1): viewers, rooms, gifts,
+// Value types shared by the gift engine's parts (docs/GIFTS.md): viewers, rooms, gifts,
 // orders. Ids are plain integers so event callbacks can capture them cheaply.
 #pragma once
 
@@ -22,7 +22,7 @@ enum class GiftKind : std::uint8_t {
 };
 std::string_view toString(GiftKind kind);
 
-// One viewer entering a room: the panel is preloaded (SPEC §1 "gift panel").
+// One viewer entering a room: the panel is preloaded (docs/GIFTS.md "gift panel").
 struct RoomEntry {
     Uid uid = 0;
     RoomId room = 0;
@@ -52,7 +52,7 @@ struct IdempotencyKey {
     friend auto operator<=>(const IdempotencyKey&, const IdempotencyKey&) = default;
 };
 
-// SPEC §1 multi-active: today calls may reach another data centre's Redis/DB/MQ
+// docs/GIFTS.md multi-active: today calls may reach another data centre's Redis/DB/MQ
 // ("cross-region"); the next phase prefers local-region resources ("local-first").
 enum class MultiActiveMode : std::uint8_t { CrossRegion, LocalFirst };
 std::string_view toString(MultiActiveMode mode);

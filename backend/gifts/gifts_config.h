@@ -4,19 +4,19 @@
 // what it prevents. Value types; validate() says what is wrong in words a drill author
 // can act on.
 //
-// Defaults and their sources (SPEC §1 unless marked "ours"):
+// Defaults and their sources (docs/GIFTS.md unless marked "ours"):
 //   serving regions sh-a, sh-b (multi-active, ~1 ms apart); standby region gz
 //     (replicas, a Raft node, standby capacity)                         issue / topology.h
-//   mode LocalFirst                                                     SPEC §1 "next step"
-//   cross-service timeout 250 ms                                        SPEC §1
+//   mode LocalFirst                                                     docs/GIFTS.md "next step"
+//   cross-service timeout 250 ms                                        docs/GIFTS.md
 //   order-path DB timeout 1 s (ours: the order path's database work is slower, so its
-//     timeout is set apart from the 250 ms default — SPEC §1; 1 s holds a semi-sync
+//     timeout is set apart from the 250 ms default — docs/GIFTS.md; 1 s holds a semi-sync
 //     commit under load and a queue wait, and matches the SQL queue's max wait)
 //   client order timeout 1 s (ours: the app's deadline for one attempt of the order path)
 //   order lock timeout 750 ms (ours: rides out a Raft leader election; OrderServiceConfig)
-//   payment re-check after 2 s                                          SPEC §1
+//   payment re-check after 2 s                                          docs/GIFTS.md
 //   order DB: 10 shards by UID, month partitions, semi-sync replication,
-//     primary sh-a with replicas in sh-b and gz                         SPEC §1
+//     primary sh-a with replicas in sh-b and gz                         docs/GIFTS.md
 //   audit every 5 s over charges older than 15 s (ours: longer than the re-check chain,
 //     3 re-checks 2 s apart plus a DB timeout, so in-flight orders are not flagged)
 //   missing-settlement alert after 30 s (ours: three consumer session timeouts of 10 s —
@@ -85,7 +85,7 @@ struct OrderServiceConfig {
     sim::Nanos cpuPerOrder = 2 * sim::kMillisecond;
     double maxQueuePerPod = 400.0;               // real requests waiting per pod (ours)
     sim::Nanos maxQueueWait = 500 * sim::kMillisecond; // ours: half the client timeout
-    sim::Nanos crossServiceTimeout = 250 * sim::kMillisecond; // SPEC §1
+    sim::Nanos crossServiceTimeout = 250 * sim::kMillisecond; // docs/GIFTS.md
     sim::Nanos dbTimeout = 1 * sim::kSecond;     // see header
     // The order lock at the Raft KV (ours): the lock is strong-consistency work on the
     // order path, so like the DB it has its own timeout, long enough to ride out one
@@ -93,7 +93,7 @@ struct OrderServiceConfig {
     // drill) and shorter than the client's 1 s, so an order waits for the new leader
     // instead of failing and getting its healthy order service ejected by discovery.
     sim::Nanos lockTimeout = 750 * sim::kMillisecond;
-    sim::Nanos recheckDelay = 2 * sim::kSecond;  // SPEC §1
+    sim::Nanos recheckDelay = 2 * sim::kSecond;  // docs/GIFTS.md
     int maxRechecks = 3;                         // ours; then the audit decides
     sim::Nanos lockLease = 30 * sim::kSecond;    // ours: covers the re-check chain
     std::string topic = "gift-orders";
@@ -174,7 +174,7 @@ struct MultiActiveConfig {
 };
 
 struct OrderDbConfig {
-    std::uint32_t shards = 10;                                   // SPEC §1
+    std::uint32_t shards = 10;                                   // docs/GIFTS.md
     std::vector<std::string> placement = {"sh-a1", "sh-b1", "gz1"}; // primary sh-a, replicas elsewhere
     infra::ReplicationMode replication = infra::ReplicationMode::SemiSync;
     sim::Nanos failoverDetection = 3 * sim::kSecond;             // sql_config.h default

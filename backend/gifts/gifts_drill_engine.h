@@ -1,9 +1,9 @@
-// The `gifts` drill engine: gifts::GiftsEngine (the live gift system, SPEC §1) in a
+// The `gifts` drill engine: gifts::GiftsEngine (the live gift system, docs/GIFTS.md) in a
 // drill — its configuration from the drill file, load phases, timed operator actions,
 // the engine's own metrics and invariants, plus drill gauges a trainer grades on.
 //
 // Section `engines.gifts` (all optional; docs/DRILLS.md "The gifts engine"):
-//   mode            local-first (default, SPEC §1 "next step") or cross-region
+//   mode            local-first (default, docs/GIFTS.md "next step") or cross-region
 //   scale           discrete-request scale, 0.001..100, default 1 (docs/DRILLS.md: the
 //                   fidelity floor of 2 000 orders and 5 000 panel requests per simulated
 //                   second × scale; real rates stay, each discrete request weighs more)

@@ -1,4 +1,4 @@
-// GiftsEngine: the live gift system (SPEC §1) on one World — every part of the gift
+// GiftsEngine: the live gift system (docs/GIFTS.md) on one World — every part of the gift
 // path for the three regions, wired together and driven by the weighted load generator.
 //
 // Regions (GiftsConfig::multiActive): sh-a and sh-b serve traffic (multi-active, ~1 ms

@@ -1,15 +1,15 @@
-// LoadGenerator: weighted viewer traffic for the gift system (DESIGN.md property 3).
+// LoadGenerator: weighted viewer traffic for the gift system (docs/ARCHITECTURE.md, property 3).
 //
 // Each discrete request stands for `weight` real ones, so the 330-million-viewer peak
 // runs on one core while every discrete request is still checked for correctness.
-// Fidelity floor (issue 5): at least minDiscreteGiftsPerSec discrete orders and
+// Fidelity floor: at least minDiscreteGiftsPerSec discrete orders and
 // minDiscreteEntriesPerSec discrete panel requests per simulated second whenever the
 // real rate is that high; above maxGiftWeight / maxEntryWeight real requests per
 // discrete one the discrete rate rises instead. weight = real rate / discrete rate, and
 // every limiter, breaker and detector downstream counts by weight.
 //
 // Users are partitioned into UID clusters (uid % clusters), each homed in one region
-// by the engine (setClusterHomes): SPEC §1 "UID clusters are isolated so that one bad
+// by the engine (setClusterHomes): docs/GIFTS.md "UID clusters are isolated so that one bad
 // cluster hurts few users". Each region with users has its own arrival processes
 // (Poisson, rate re-evaluated at every arrival from the LoadProfile), so traffic lands
 // where its users live and a drained region's clusters move with their traffic.
@@ -42,9 +42,9 @@ public:
 };
 
 struct LoadGeneratorConfig {
-    double minDiscreteEntriesPerSec = 5'000.0; // issue 5 fidelity floor (panel requests)
+    double minDiscreteEntriesPerSec = 5'000.0; // fidelity floor (panel requests)
     double maxEntryWeight = 1'000.0;
-    double minDiscreteGiftsPerSec = 2'000.0;   // issue 5 fidelity floor (orders)
+    double minDiscreteGiftsPerSec = 2'000.0;   // fidelity floor (orders)
     double maxGiftWeight = 300.0;
     std::uint64_t rooms = 100'000;
     double roomZipfExponent = 1.1;

@@ -39,7 +39,7 @@ LoadProfile LoadProfile::gala(sim::Nanos countdownAt)
     LoadProfile p;
     p.name = "gala";
     p.startViewers = 150e6;
-    p.peakViewers = 330e6; // SPEC §1: about 330 million concurrent viewers at the peak
+    p.peakViewers = 330e6; // docs/GIFTS.md: about 330 million concurrent viewers at the peak
     p.rampStart = 0;
     p.peakAt = countdownAt;
     p.countdownFactor = 4.0;

@@ -1,7 +1,7 @@
 // LoadProfile: the real-equivalent traffic of the gift system over simulated time.
 //
 // The write-up gives one number: about 330 million concurrent viewers at the peak
-// (SPEC §1). The rest are ours, stated here so a drill can reshape them:
+// (docs/GIFTS.md). The rest are ours, stated here so a drill can reshape them:
 // - room entries per second = concurrent viewers × entryChurnPerSec (a viewer enters a
 //   new room every ~10 minutes: 1/600 per second → 550 K entries/s at 330 M viewers);
 //   every entry preloads the gift panel (one panel request);

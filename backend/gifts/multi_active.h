@@ -1,4 +1,4 @@
-// MultiActive: the gift system's multi-active arrangement (SPEC §1 "Multi-active"):
+// MultiActive: the gift system's multi-active arrangement (docs/GIFTS.md "Multi-active"):
 // which regions serve users, which one stands by, the mode switch, and the global
 // traffic manager (GSLB) that moves a dead region's users. Component "gifts/multi-active"
 // (kind "multi-active"); probe components "<region>/gifts/gslb" (kind "gslb-probe").

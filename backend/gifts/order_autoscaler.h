@@ -1,5 +1,5 @@
 // OrderAutoscaler: horizontal pod autoscaling of one region's order deployment on CPU
-// (SPEC §1 "Surges: horizontal pod autoscaling (HPA-style, on CPU)"). Component
+// (docs/GIFTS.md "Surges: horizontal pod autoscaling (HPA-style, on CPU)"). Component
 // "<region>/gifts/order/hpa" (kind "autoscaler").
 //
 // The Kubernetes HPA algorithm on virtual time:

@@ -6,14 +6,14 @@
 // client ↔ entry hop (kClientHop each way, ours: a viewer's path to the data centre):
 // - Unavailable when the entry (or its region) is down, or no order service is
 //   available to it;
-// - RateLimited when the distributed rate limit (quota server, SPEC §1) or the
+// - RateLimited when the distributed rate limit (quota server, docs/GIFTS.md) or the
 //   operator's shed-load limit refuses the request's weight;
 // - otherwise the order service's answer: the request goes to an order service picked
 //   by discovery (local region first in local-first mode, any region by weight in
 //   cross-region mode) over world.network(); when the service or its reply is lost
 //   nothing is answered here — the client's own deadline covers it.
 // Outcomes are reported back to discovery (outlier ejection).
-// Weighted: limiters count by the request's weight (DESIGN.md property 3).
+// Weighted: limiters count by the request's weight (docs/ARCHITECTURE.md, property 3).
 // Single-threaded (the world's thread).
 #pragma once
 

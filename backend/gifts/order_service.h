@@ -1,4 +1,4 @@
-// OrderService: one region's order deployment (SPEC §1 "gift feeding: order, product
+// OrderService: one region's order deployment (docs/GIFTS.md "gift feeding: order, product
 // and settlement services"). Component "<region>/gifts/order" (kind "order-service"):
 // its pods are a ServiceQueue of pods × threadsPerPod real orders at once (the HPA
 // changes the pod count), with sub-components "<region>/gifts/order/raft" (Raft KV
@@ -24,7 +24,7 @@
 //      local-first mode, the shared sh-a broker in cross-region mode);
 //   8. answer the caller over the network; release the lock.
 // When payment timed out (or the status could not be written), the caller hears
-// Pending and the order is re-checked after 2 s (SPEC §1): a strong read of the
+// Pending and the order is re-checked after 2 s (docs/GIFTS.md): a strong read of the
 // payment row at the primary; charged → paid, else → failed; up to maxRechecks, then
 // the audit decides. Every DB call has the order path's own timeout (1 s).
 //

@@ -1,6 +1,6 @@
 // OrderStore: the order database of the gift system — an emulated MySQL cluster
 // ("gifts/order-db", SqlCluster on SQLite) of 10 shards by UID, each table family
-// partitioned by month (SPEC §1), and the statements the order path runs on it, each
+// partitioned by month (docs/GIFTS.md), and the statements the order path runs on it, each
 // with a deadline.
 //
 // Tables (per shard):

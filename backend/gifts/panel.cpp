@@ -32,9 +32,9 @@ resilience::CircuitBreakerConfig giftPanelBreakerDefaults()
     c.windowType = resilience::SlidingWindowType::TimeBased;
     c.windowDuration = 10 * sim::kSecond;
     c.windowBuckets = 10;
-    c.comparison = resilience::ThresholdComparison::StrictlyAbove; // "exceeds 50 %": SPEC §1
-    c.failureRateThreshold = 0.5;                                   // SPEC §1
-    c.slowCallDuration = kGiftPanelTimeout;                         // SPEC §1: no answer within 50 ms
+    c.comparison = resilience::ThresholdComparison::StrictlyAbove; // "exceeds 50 %": docs/GIFTS.md
+    c.failureRateThreshold = 0.5;                                   // docs/GIFTS.md
+    c.slowCallDuration = kGiftPanelTimeout;                         // docs/GIFTS.md: no answer within 50 ms
     c.slowCallRateThreshold = 0.5;                                  // ours
     c.minimumNumberOfCalls = 20;                                    // ours
     c.waitDurationInOpen = 5 * sim::kSecond;                        // ours

@@ -1,4 +1,4 @@
-// GiftPanel: the gift panel preloaded when a viewer enters a room (SPEC §1 "Gift panel").
+// GiftPanel: the gift panel preloaded when a viewer enters a room (docs/GIFTS.md "Gift panel").
 //
 // Tabs: the general tab (the room's gifts, from the product/catalogue service through
 // the KV cache: ProductCatalog::getGeneralTab, with its hot-key local cache and
@@ -28,7 +28,7 @@
 // Metrics (component "<region>/gifts/panel" per region, and "" for all regions):
 //   gifts.panel.requests (weighted counter, every room entry), gifts.panel.answers,
 //   gifts.panel.availability (gauge 0..1: weighted share of the answers of the last
-//   whole second whose general tab was served within `budget`; SPEC §1 / issue 5),
+//   whole second whose general tab was served within `budget`; docs/GIFTS.md),
 //   gifts.panel.latency (histogram, entry → answer), gifts.panel.general.{served,late,
 //   failed}, gifts.panel.<tab>.{ok,timeout,error,breaker_open,skipped} for tab
 //   privileged / custom, gifts.panel.gateway_hits, gifts.panel.rejected (pool refusals),
@@ -40,7 +40,7 @@
 // Sabotage (scenario twins): breakerEnabled = false puts every panel breaker in
 //   DISABLED (calls always go through); hotRoomCache = false stops the gateways serving
 //   from memory. Singleflight / the hot-key local cache are CatalogConfig's switches.
-// Counts by weight everywhere (DESIGN.md property 3): breakers, detectors, pool.
+// Counts by weight everywhere (docs/ARCHITECTURE.md, property 3): breakers, detectors, pool.
 //
 // Contract: onRoomEntry() never answers synchronously; the served observer (if any) is
 // called exactly once per entry that reached a live gateway and panel server, from a
@@ -51,9 +51,9 @@
 // to the panel: it lives as long as the world runs; the catalog outlives it. Request
 // slots are pooled: steady state does not allocate.
 //
-// Defaults: 50 ms per-user timeout, breaker "exceeds 50 %" (SPEC §1); ours: budget
+// Defaults: 50 ms per-user timeout, breaker "exceeds 50 %" (docs/GIFTS.md); ours: budget
 // 100 ms (twice the per-user timeout: a timed-out per-user tab still leaves the general
-// tab in budget), general-tab timeout 250 ms (SPEC §1 default cross-service timeout),
+// tab in budget), general-tab timeout 250 ms (docs/GIFTS.md default cross-service timeout),
 // panel server 6 000 real requests at once per region (a gala-peak region's ~275 K
 // entries/s held ~5 ms each need ~1 400; held 50 ms they need ~14 000), 12 000 waiting,
 // 100 ms longest wait, 100 µs of worker CPU per request.
@@ -76,13 +76,13 @@
 
 namespace livedeck::gifts {
 
-// SPEC §1 (docs/GIFTS.md "Panel"): the privileged-gift (and custom) tab's call degrades
+// docs/GIFTS.md (docs/GIFTS.md "Panel"): the privileged-gift (and custom) tab's call degrades
 // after 50 ms without an answer — the panel's per-user timeout and its breaker's
 // slow-call duration.
 inline constexpr sim::Nanos kGiftPanelTimeout = 50 * sim::kMillisecond;
 
 // The gift panel's per-user-service breaker as docs/GIFTS.md "Panel" describes it.
-// From SPEC §1: slow-call duration kGiftPanelTimeout (the panel's answer budget) and
+// From docs/GIFTS.md: slow-call duration kGiftPanelTimeout (the panel's answer budget) and
 // failure rate "exceeds 50 %" (StrictlyAbove 0.5). Ours: slow-call rate also "exceeds
 // 50 %" (a call slower than the budget degrades the tab just like a failure); time
 // window 10 s in 10 buckets; minimum 20 calls; OPEN for 5 s; 5 probes in HALF_OPEN, at
@@ -98,9 +98,9 @@ struct PanelServerConfig {
 };
 
 struct PanelConfig {
-    sim::Nanos perUserTimeout = kGiftPanelTimeout;                           // 50 ms, SPEC §1
+    sim::Nanos perUserTimeout = kGiftPanelTimeout;                           // 50 ms, docs/GIFTS.md
     sim::Nanos budget = 100 * sim::kMillisecond;                             // ours (header)
-    sim::Nanos generalTimeout = resilience::kDefaultCrossServiceTimeout;     // 250 ms, SPEC §1
+    sim::Nanos generalTimeout = resilience::kDefaultCrossServiceTimeout;     // 250 ms, docs/GIFTS.md
     resilience::CircuitBreakerConfig breaker = defaultBreaker();
     bool breakerEnabled = true; // sabotage switch: false = breakers DISABLED
     bool hotRoomCache = true;   // sabotage switch: false = gateways never serve from memory
@@ -111,7 +111,7 @@ struct PanelConfig {
     PerUserServiceConfig custom;
 
     absl::Status validate() const;
-    // giftPanelBreakerDefaults() (50 ms slow call, "exceeds 50 %": SPEC §1)
+    // giftPanelBreakerDefaults() (50 ms slow call, "exceeds 50 %": docs/GIFTS.md)
     // with a 1 s time window in 10 buckets (Sentinel's default statIntervalMs) instead of
     // 10 s: at a region's panel rate a 10 s window lets a dead service hold the panel's
     // workers for seconds before the rate passes 50 %; 1 s still holds thousands of calls.

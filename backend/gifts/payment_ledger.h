@@ -12,7 +12,7 @@
 //   stream); a declined order stays declined when asked again.
 // - refund(order) returns a charge's money (manual refund after verification).
 // - Charges are kept in time order (the reconciliation file the audit reads).
-// Weighted: a discrete charge stands for `weight` real ones (DESIGN.md property 3).
+// Weighted: a discrete charge stands for `weight` real ones (docs/ARCHITECTURE.md, property 3).
 // Single-threaded (the world's thread).
 #pragma once
 

@@ -12,7 +12,7 @@
 //   with Unavailable (service or region down, refused after one round trip), Rejected
 //   (overloaded), Error (error-rate fault: failed before the bank was asked), or Timeout
 //   when no answer arrived within `timeout` — the bank may have charged anyway ("payment
-//   succeeded but the response timed out", SPEC §1): a latency fault on the service
+//   succeeded but the response timed out", docs/GIFTS.md): a latency fault on the service
 //   delays the charge and the answer past the caller's deadline.
 // - The money moves at the end of the service time, so a slow gateway charges late: a
 //   charge can land after the order path's 2 s re-check decided the order was unpaid,

@@ -1,4 +1,4 @@
-// PerUserService: one region's per-user gift service behind a panel tab (SPEC §1 "tabs:
+// PerUserService: one region's per-user gift service behind a panel tab (docs/GIFTS.md "tabs:
 // a general tab, plus privileged and custom tabs that depend on per-user services that
 // can be unstable"): the privileged-gift service answers the gifts a viewer's level
 // unlocks, the custom-gift service a viewer's personal gifts. Their instability comes
@@ -24,7 +24,7 @@
 // 60 ms still fits, so a slow service answers late instead of refusing — the case the
 // panel's timeout and breaker exist for), 20 000 waiting, 1 s longest wait (the
 // service keeps stale work: nothing tells it the caller left); lostAfter 250 ms
-// (SPEC §1 default cross-service timeout).
+// (docs/GIFTS.md default cross-service timeout).
 // Single-threaded (the world's thread). Scheduled events hold a pointer to the service.
 #pragma once
 

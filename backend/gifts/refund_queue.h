@@ -1,5 +1,5 @@
 // RefundQueue: orders the audit found with a paid/failed mismatch, waiting for manual
-// refund verification (SPEC §1: "any paid/failed mismatch goes to an audit that queues
+// refund verification (docs/GIFTS.md: "any paid/failed mismatch goes to an audit that queues
 // the order for manual refund verification"). Component "gifts/audit/refund-queue"
 // (kind "refund-queue"); the console shows its entries in the inspector and the size in
 // gifts.audit.refund_queue (gauge, real orders: the weight of the queued entries).

@@ -1,5 +1,5 @@
 // SettlementConsumer: settles paid gift orders from the order events on the MQ
-// (SPEC §1: "Settlement runs off a message queue … consumers are idempotent, commit
+// (docs/GIFTS.md: "Settlement runs off a message queue … consumers are idempotent, commit
 // offsets manually, send unprocessable messages to a dead-letter queue").
 // Component "<path>" (kind "settlement-consumer"); its MQ consumer is "<path>/consumer",
 // its dead-letter producer "<path>/dlq".
@@ -10,7 +10,7 @@
 //   also share the sh-a broker's group). The poll loop hands each batch to process()
 //   and commits the batch's offsets only after the settlement DB acknowledged it
 //   (manual commit: at-least-once; duplicates are absorbed by the DB's unique index).
-// - Standby (hot standby for another region, SPEC §1 "cross-region consumption through
+// - Standby (hot standby for another region, docs/GIFTS.md "cross-region consumption through
 //   a mirror that tags each message with its region … hot-standby recovery"): consumes
 //   the mirrored topic "<home>.gift-orders" on its own region's broker, keeps only the
 //   records tagged region=<home>, and follows the home group's committed offsets (a

@@ -4,7 +4,7 @@
 //   settlements(seq INTEGER PRIMARY KEY, order_id, uid, amount, region, settled_at)
 // With `uniqueIndex` (the default) order_id has a UNIQUE index and a settlement is
 // INSERT … ON CONFLICT (order_id) DO NOTHING: a duplicate order event is absorbed by
-// the database (SPEC §1: "consumers are idempotent (unique DB index …)"). Without it
+// the database (docs/GIFTS.md: "consumers are idempotent (unique DB index …)"). Without it
 // (sabotage "consumer not idempotent") the insert is plain and a duplicate settles twice.
 //
 // Contract: settle(orders) writes one transaction (one statement per order) with a 1 s

@@ -1,4 +1,4 @@
-// SettlementWatchdog: the "settlement data is missing" alert (SPEC §1). Component
+// SettlementWatchdog: the "settlement data is missing" alert (docs/GIFTS.md). Component
 // "gifts/settlement-watchdog" (kind "settlement-watchdog").
 //
 // Contract:

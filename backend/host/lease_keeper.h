@@ -38,7 +38,7 @@ struct FaultLease {
 
 class LeaseKeeper {
 public:
-    static constexpr sim::Nanos kDefaultLease = 60 * sim::kSecond; // issue 8: 60 s of wall time
+    static constexpr sim::Nanos kDefaultLease = 60 * sim::kSecond; // 60 s of wall time
 
     LeaseKeeper(WorldHost& host, WallClock& clock);
     ~LeaseKeeper();

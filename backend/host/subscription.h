@@ -33,7 +33,7 @@ namespace livedeck::host {
 class WorldHost;
 
 struct SubscribeOptions {
-    double rateHz = 20.0;               // wall-clock publish rate, clamped to [0.1, 60] (20 Hz: DESIGN.md Threads; 0.1..60: service.proto)
+    double rateHz = 20.0;               // wall-clock publish rate, clamped to [0.1, 60] (20 Hz: docs/ARCHITECTURE.md "Host and threads"; 0.1..60: service.proto)
     bool includeComponents = true;      // inspector state of every component
     bool includeEvents = false;         // collect v1::Events raised since the last delivery
     std::size_t eventCapacity = 10'000; // events kept until taken (at least 1); the oldest are dropped beyond

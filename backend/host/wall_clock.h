@@ -1,4 +1,4 @@
-// WallClock: the program's wall clock, injected into the world host (DESIGN.md
+// WallClock: the program's wall clock, injected into the world host (docs/ARCHITECTURE.md
 // "Time and randomness are injected"). The backend never reads a clock of its own:
 // programs pass a steady-clock implementation (app/), tests a ManualWallClock they
 // move by hand, so pacing is testable without sleeping.

@@ -1,5 +1,5 @@
 // WorldHost: runs one world (a HostedRun) on its own thread; the one host that
-// livedeckctl, the console's embedded mode and livedeckd all use (DESIGN.md Threads).
+// livedeckctl, the console's embedded mode and livedeckd all use (docs/ARCHITECTURE.md "Host and threads").
 //
 // Pacing (sim::PacedDriver on the injected WallClock): paused (the initial state),
 // real time × k (k simulated seconds per wall second; clamped to [0.001, 1e6]),

@@ -1,4 +1,4 @@
-// Autoscaler: a Kubernetes HorizontalPodAutoscaler stand-in on CPU utilisation (SPEC §1
+// Autoscaler: a Kubernetes HorizontalPodAutoscaler stand-in on CPU utilisation (docs/GIFTS.md
 // "horizontal pod autoscaling (HPA-style, on CPU)"). It owns a deployment's pods and
 // drives the capacity of the service's ServiceQueue (ready pods × podCapacity, through
 // setConcurrency); the queue is the service's and outlives nothing here.

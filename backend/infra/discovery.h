@@ -1,5 +1,5 @@
 // ServiceDiscovery: the registry of service instances and the client-side picker that
-// prefers the caller's own region (SPEC §1 "Service discovery prefers instances in the
+// prefers the caller's own region (docs/GIFTS.md "Service discovery prefers instances in the
 // caller's own region"), fails over when the local healthy share drops, and ejects
 // outliers after consecutive errors.
 //

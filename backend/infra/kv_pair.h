@@ -1,4 +1,4 @@
-// KvPair: the Redis stand-in of one data centre (SPEC §1 "Redis: a primary/replica pair
+// KvPair: the Redis stand-in of one data centre (docs/GIFTS.md "Redis: a primary/replica pair
 // per data centre, reads split from writes; no cross-region sync (it is only a cache)"):
 // two KvNodes, asynchronous replication, a sentinel that fails over, and the client API.
 //
@@ -40,7 +40,7 @@
 // Redis Sentinel uses a quorum of sentinels and a failover election; one sentinel
 // decides here.
 //
-// Defaults: clientTimeout 250 ms (SPEC §1 default cross-service timeout);
+// Defaults: clientTimeout 250 ms (docs/GIFTS.md default cross-service timeout);
 // replicationInterval 1 ms (Redis propagates each write at once; the lag is the
 // network plus this batching); sentinelPingInterval 1 s (Sentinel PINGs every
 // second); downAfter 5 s (Sentinel's sample config uses down-after-milliseconds 30 s;

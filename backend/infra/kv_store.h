@@ -1,4 +1,4 @@
-// KvStore: the data of one Redis stand-in node (SPEC §1): strings with TTL, the hash
+// KvStore: the data of one Redis stand-in node (docs/GIFTS.md): strings with TTL, the hash
 // and sorted-set subset the engines use, INCRBY, DEL, a version per key with
 // compare-and-set, memory accounting and eviction at a budget.
 //
@@ -15,7 +15,7 @@
 //   (0 = the key must be absent). setIfNewer(version) writes only when `version` is
 //   greater than the stored one and stores that version: the messaging binlog sync
 //   uses a modification time as the version, so duplicates and reordered records are
-//   refused (SPEC §2). A deleted or evicted key forgets its version (it is a cache).
+//   refused (docs/MESSAGING.md). A deleted or evicted key forgets its version (it is a cache).
 //   hsetIfNewer(field, version) does the same for one field of a hash (a conversation
 //   list kept as one hash per user, a field per peer): the field carries a stamp, the
 //   highest version written to it, which a plain HSET / HINCRBY leaves alone and HDEL

@@ -1,6 +1,6 @@
 // KV cache vocabulary: the commands a KvStore executes (KvRequest), what they answer
 // (KvReply) and the status codes shared by the store, the served node and the client
-// path of a KvPair (Redis stand-in, SPEC §1 "Redis: a primary/replica pair per data
+// path of a KvPair (Redis stand-in, docs/GIFTS.md "Redis: a primary/replica pair per data
 // centre").
 //
 // Contract: plain values, no behaviour beyond classification. A KvReply is reused by

@@ -1,7 +1,7 @@
 // MqDeadLetter: the dead-letter topic convention. A consumer that cannot process a
 // record (bad payload, a business rule that will never pass) sends it to
 // "<topic>.dlq" on the same broker and commits past it, so one poison record does not
-// block its partition (SPEC §1: settlement sends unprocessable messages to a DLQ).
+// block its partition (docs/GIFTS.md: settlement sends unprocessable messages to a DLQ).
 // The dead-letter record keeps the key, value, weight and headers, and adds
 // dlq.topic, dlq.partition, dlq.offset (where it came from) and dlq.reason.
 // The DLQ topic is auto-created by the broker (one partition by default) unless the

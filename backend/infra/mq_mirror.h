@@ -1,4 +1,4 @@
-// MqMirror: cross-region replication of one topic (a MirrorMaker stand-in, SPEC §1:
+// MqMirror: cross-region replication of one topic (a MirrorMaker stand-in, docs/GIFTS.md:
 // "cross-region consumption through a mirror that tags each message with its region").
 //
 // Contract:

@@ -23,7 +23,7 @@
 //   cannot tell; the weight it reports acked includes them.
 // - Metrics on the producer's path (weighted): mq.producer.sent / .acked / .failed /
 //   .retries counters and the mq.producer.latency histogram (first send → result, ms).
-// Defaults: 250 ms request timeout (SPEC §1: the default cross-service timeout; Kafka's
+// Defaults: 250 ms request timeout (docs/GIFTS.md: the default cross-service timeout; Kafka's
 // request.timeout.ms is 30 s), 2 retries, 100 ms backoff (Kafka's retry.backoff.ms).
 // Single-threaded (the world's thread); the broker and the world outlive it, and it outlives
 // the world's pending events (they hold pointers to it), like every component.

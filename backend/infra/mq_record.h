@@ -8,7 +8,7 @@
 //   becomes visible to consumers (later than the append time under an mq-delay fault),
 //   the producer id and per-partition sequence (consumers detect loss and duplicates
 //   with them, see MqSequenceTracker) and its weight: a discrete record stands for
-//   `weight` real messages (DESIGN.md property 3) and carries it end to end.
+//   `weight` real messages (docs/ARCHITECTURE.md, property 3) and carries it end to end.
 // - An empty key is Kafka's null key (sticky/round-robin partitioning); a non-empty key
 //   is hashed to a partition (MqProducer::partitionFor).
 // - Sizes: bytes() counts key + value + headers + kRecordOverheadBytes, the fixed cost

@@ -6,7 +6,7 @@
 // already is a duplicate (mq-duplicate fault, non-idempotent retries, redelivery after a
 // rebalance); a skipped sequence that arrives later fills its gap (a retry overtaken by
 // later records); a gap still open after a grace period is a lost record (mq-loss
-// fault): the signal behind the "settlement data missing" alert (SPEC §1).
+// fault): the signal behind the "settlement data missing" alert (docs/GIFTS.md).
 // Limits: a producer re-created under the same path starts again at sequence 0 and
 // would read as duplicates (Kafka solves this with producer epochs); trailing loss (the
 // last records of a stream) shows no gap until a later record arrives.

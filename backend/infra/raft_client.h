@@ -27,7 +27,7 @@
 // - setIfNewer(stamp): a write that takes effect only when `stamp` (the caller's
 //   version, e.g. a row's modification-time version) is greater than the key's stamp;
 //   otherwise Refused with NotNewer and the key's current value, version and stamp.
-// Defaults: timeout 250 ms — SPEC §1 default cross-service timeout; attempt timeout
+// Defaults: timeout 250 ms — docs/GIFTS.md default cross-service timeout; attempt timeout
 // 100 ms — above the slowest commit round trip of the default topology (a gz leader
 // needs ~66 ms to reach sh-a/sh-b and back); backoff 10 ms.
 // Single-threaded (the world's thread).

@@ -1,4 +1,4 @@
-// RaftCluster: one Raft KV group (Taishan stand-in, SPEC §1) placed across the world's
+// RaftCluster: one Raft KV group (Taishan stand-in, docs/GIFTS.md) placed across the world's
 // regions — by default three nodes "sh-a/infra/taishan/0", "sh-b/infra/taishan/1",
 // "gz/infra/taishan/2" (one per region of the default topology, so any single region
 // can fail and a majority survives; with five nodes the extra two go to sh-a and sh-b).

@@ -1,4 +1,4 @@
-// RaftKvStore: the replicated state machine of the Raft KV (Taishan stand-in, SPEC §1).
+// RaftKvStore: the replicated state machine of the Raft KV (Taishan stand-in, docs/GIFTS.md).
 // Every node applies the same committed commands in log order and so holds the same
 // store; reads are served from the leader's store once ReadIndex has confirmed them.
 //

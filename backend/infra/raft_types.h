@@ -1,4 +1,4 @@
-// Raft KV vocabulary (Taishan stand-in, SPEC §1 "Strong consistency (locks etc.) uses a
+// Raft KV vocabulary (Taishan stand-in, docs/GIFTS.md "Strong consistency (locks etc.) uses a
 // Raft-based KV store"): the replicated commands (RaftCommand), what they answer
 // (RaftResult), log entries, the wire messages between nodes and clients, and the
 // tuning knobs (RaftConfig) with the source of each default.

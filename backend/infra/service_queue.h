@@ -1,8 +1,8 @@
-// ServiceQueue: the service-time model every infra emulator shares (issue 4).
+// ServiceQueue: the service-time model every infra emulator shares.
 //
 // A server with a concurrency limit and a bounded FIFO queue, on virtual time:
 // - Capacity is counted in real requests: a discrete job of weight w (it stands for w
-//   real requests, DESIGN.md property 3) occupies w units of `concurrency` while it is
+//   real requests, docs/ARCHITECTURE.md, property 3) occupies w units of `concurrency` while it is
 //   served, and w units of `maxQueue` while it waits. Overload therefore first raises
 //   latency (queueing) and then rejects, at the real-equivalent rate where a real
 //   server would. A job heavier than the whole concurrency runs alone; one heavier than

@@ -1,6 +1,6 @@
 // SqlClusterConfig: how one emulated MySQL cluster is built.
 //
-// Naming (component paths, DESIGN.md property 6):
+// Naming (component paths, docs/ARCHITECTURE.md, property 6):
 //   "<cluster>"                   the cluster, e.g. "gifts/order-db" (kind sql-cluster)
 //   "<cluster>/<shard>"           one shard's logical state, e.g. "gifts/order-db/3" (sql-shard)
 //   "<region>/<cluster>/<shard>"  the shard's instance in that region, e.g. "sh-a/gifts/order-db/3"
@@ -11,7 +11,7 @@
 // instance, on "*/gifts/order-db/3" every instance of shard 3, on "sh-a" the region.
 //
 // Defaults and their sources:
-//   shards 10                  SPEC §1: orders live in 10 databases sharded by UID
+//   shards 10                  docs/GIFTS.md: orders live in 10 databases sharded by UID
 //   placement sh-a1, sh-b1     primary in sh-a, a replica in the other data centre of the city
 //   semiSyncTimeout 10 s       MySQL rpl_semi_sync_master_timeout default (10000 ms)
 //   connectRetry 1 s           MySQL's MASTER_CONNECT_RETRY is 60 s; 1 s keeps drills short

@@ -1,5 +1,5 @@
 // SqlConnection: one SQLite database of one emulated MySQL instance, running real SQL
-// through prepared statements (DESIGN.md property 4).
+// through prepared statements (docs/ARCHITECTURE.md, property 4).
 //
 // Contract:
 // - Location ":memory:" opens a private in-memory database (every connection its own);

@@ -1,5 +1,5 @@
 // SqlCostModel: virtual service time of SQL work, from SQLite's own counters for the
-// statements actually run (DESIGN.md property 4), so a query without a usable index
+// statements actually run (docs/ARCHITECTURE.md, property 4), so a query without a usable index
 // is slow for real: its full-scan steps and VM steps grow with the table.
 //
 //   cost = statements × statementNs            parse/plan/dispatch per statement

@@ -8,7 +8,7 @@
 //   reply cross world.network() from it to the serving instance, so a strong read
 //   from another region pays the latency and partitions block it; kNoComponent = a
 //   caller next to the database). `weight` = real requests this discrete call stands
-//   for (DESIGN.md property 3). `partition` = the month partition the call touches
+//   for (docs/ARCHITECTURE.md, property 3). `partition` = the month partition the call touches
 //   (ShardRouter), for the per-partition load in the shard heatmap; 0 = none.
 // - SqlResult: status + rows as a small value type, delivered on the world's thread.
 //   Status codes: AlreadyExists (unique/primary-key violation), InvalidArgument (bad

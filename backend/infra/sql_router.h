@@ -1,8 +1,8 @@
 // ShardRouter: which shard and which month partition table a key goes to.
 //
 // - Pluggable key functions: modulo(n) = key % n (gifts' orders: "10 databases
-//   sharded by UID", SPEC §1), legacyMessaging() = key % 1000 / 100 (messaging's old
-//   conversation sharding, SPEC §2 — it sends most of the key space's structure to
+//   sharded by UID", docs/GIFTS.md), legacyMessaging() = key % 1000 / 100 (messaging's old
+//   conversation sharding, docs/MESSAGING.md — it sends most of the key space's structure to
 //   ten buckets and reproduces the skew), or any function returning a shard < shards.
 // - Month partitions from the world's calendar (sim::Calendar::monthKey, local date):
 //   table "<family>_<yyyymm>", e.g. orders_202612 then orders_202701 across New Year.

@@ -7,7 +7,7 @@
 // so in overload about K times the accepted traffic still reaches the backend.
 //
 // Contract: simulated time from a sim::Clock; counts are weighted (one discrete
-// request may stand for many real ones, DESIGN.md property 3); each decision draws
+// request may stand for many real ones, docs/ARCHITECTURE.md, property 3); each decision draws
 // from the throttle's own sim::RandomStream, and only when p > 0 (so an idle throttle
 // consumes no draws); single-threaded; no allocation after construction.
 //

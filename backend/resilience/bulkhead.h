@@ -24,7 +24,7 @@
 // with as many waiters as there are callers; its ThreadPoolBulkhead bounds the queue
 // (queueCapacity 100) but has no wait limit. Ours combines both: 25 concurrent and a
 // 100-entry queue (their defaults), FIFO admission, and a 50 ms wait cap (a fifth of
-// the 250 ms cross-service timeout, SPEC §1) so a queued call still has time to run;
+// the 250 ms cross-service timeout, docs/GIFTS.md) so a queued call still has time to run;
 // nothing blocks — a queued caller is called back.
 #pragma once
 

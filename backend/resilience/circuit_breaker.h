@@ -18,7 +18,7 @@
 //   release. An outcome whose permit was granted before the last state change is
 //   ignored (counted in stats().staleOutcomes): a slow call admitted while CLOSED
 //   cannot masquerade as a HALF_OPEN probe.
-// - Weighted (DESIGN.md property 3): a discrete call stands for `weight` real calls.
+// - Weighted (docs/ARCHITECTURE.md, property 3): a discrete call stands for `weight` real calls.
 //   The count window holds the last `windowSize` discrete calls, each with its weight;
 //   rates are weighted (failedWeight / totalWeight); minimumNumberOfCalls and
 //   permittedCallsInHalfOpen compare weighted sums (a probe of weight 1000 satisfies a
@@ -92,7 +92,7 @@ const char* breakerStateName(BreakerState state); // "CLOSED", "OPEN", ...
 // How a rate is compared with its threshold.
 enum class ThresholdComparison : std::uint8_t {
     AtOrAbove,     // rate >= threshold trips (Resilience4j)
-    StrictlyAbove, // rate > threshold trips (Sentinel; "exceeds 50 %" in SPEC §1);
+    StrictlyAbove, // rate > threshold trips (Sentinel; "exceeds 50 %" in docs/GIFTS.md);
                    // a threshold of 1.0 trips at 1.0, as Sentinel's slow-ratio rule does
 };
 

@@ -1,5 +1,5 @@
 // Deadline: the time by which a call chain must answer, carried from call to call so
-// each hop spends only what is left of its caller's budget (SPEC §1: "the default
+// each hop spends only what is left of its caller's budget (docs/GIFTS.md: "the default
 // cross-service timeout is 250 ms; the order path's database work is slower, so its
 // timeout is set apart from that default").
 //
@@ -34,7 +34,7 @@
 
 namespace livedeck::resilience {
 
-// SPEC §1: the default cross-service timeout.
+// docs/GIFTS.md: the default cross-service timeout.
 inline constexpr sim::Nanos kDefaultCrossServiceTimeout = 250 * sim::kMillisecond;
 
 class Deadline {
@@ -45,7 +45,7 @@ public:
     static constexpr Deadline at(sim::Nanos absolute) { return Deadline(absolute, false); }
     // `budget` from now (negative budgets are an already-expired deadline).
     static Deadline after(const sim::Clock& clock, sim::Nanos budget) { return Deadline(addSat(clock.now(), budget), false); }
-    // The default cross-service deadline from now (250 ms, SPEC §1).
+    // The default cross-service deadline from now (250 ms, docs/GIFTS.md).
     static Deadline crossService(const sim::Clock& clock) { return after(clock, kDefaultCrossServiceTimeout); }
 
     constexpr sim::Nanos expiresAt() const { return m_at; }

@@ -18,7 +18,7 @@
 //   attempt latencies, from a telemetry::Histogram over the last one to two 10 s
 //   windows, recomputed every 64 samples and at each window turn; a fixed delay can
 //   be configured instead. Until 50 samples are seen the delay is 50 ms (a fifth of
-//   the 250 ms cross-service timeout, SPEC §1).
+//   the 250 ms cross-service timeout, docs/GIFTS.md).
 // - Censoring. When the backup wins, the primary's true latency is unknown; we record
 //   the time it had been outstanding (a lower bound), so the estimate does not forget
 //   slow primaries. A cancelled backup is not recorded (it was cut off arbitrarily).

@@ -13,7 +13,7 @@
 //
 // Where we differ from the paper, and why:
 // - Weighted, deterministic decay. Each observation carries a weight (one discrete
-//   request stands for many real ones, DESIGN.md property 3). Instead of one coin
+//   request stands for many real ones, docs/ARCHITECTURE.md, property 3). Instead of one coin
 //   flip per unit of weight we subtract the expected decay w · b^(−C/w): for unit
 //   weights this is the paper's expected decrement, it is invariant to scaling all
 //   weights, and it needs no random draw (a run stays bit-for-bit reproducible and the

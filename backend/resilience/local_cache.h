@@ -1,5 +1,5 @@
 // LocalCache<Key, Value>: the in-process cache that serves hot keys in front of the
-// KV cache (SPEC §1: "hot-key detection with fallback to an in-process cache").
+// KV cache (docs/GIFTS.md: "hot-key detection with fallback to an in-process cache").
 // Entries expire after a TTL on the world's clock; the number of entries is bounded
 // and the least recently used entry is evicted to make room. Hit, miss, expiry and
 // eviction counters feed telemetry.
@@ -15,7 +15,7 @@
 // approximate LRU per segment. Ours is exact LRU with no admission filter, because
 // admission is already decided by frequency upstream: only keys the HotKeyDetector
 // reports hot are put here, so the cache needs no frequency sketch of its own.
-// The default TTL of 1 s keeps staleness short (SPEC §1 accepts that
+// The default TTL of 1 s keeps staleness short (docs/GIFTS.md accepts that
 // users briefly miss privileged gifts under a surge, not long stale panels).
 #pragma once
 

@@ -1,4 +1,4 @@
-// QuotaClient: one service instance's side of the distributed rate limiter (SPEC §1:
+// QuotaClient: one service instance's side of the distributed rate limiter (docs/GIFTS.md:
 // "distributed rate limiting through a quota server"). It leases batches of tokens for
 // one resource from a QuotaServer over the world's network, spends them locally on the
 // hot path, and falls back to a configured policy when the server cannot be reached.
@@ -27,7 +27,7 @@
 //   all) or FailClosed (admit none), until a lease for the current period arrives.
 //   Entering / leaving fallback raises "quota.fallback" / "quota.leased" events.
 //   Before its first lease a client also applies the fallback policy (silently).
-// - Weighted (DESIGN.md property 3): tryAcquire(weight) spends `weight` tokens.
+// - Weighted (docs/ARCHITECTURE.md, property 3): tryAcquire(weight) spends `weight` tokens.
 // - Single-threaded (the world's thread); the server and world outlive the client.
 //   tryAcquire does not allocate (sending a request schedules events with inline
 //   callbacks; the pending-message list is reserved up front).

@@ -1,4 +1,4 @@
-// QuotaServer: the distributed rate limiter's server (SPEC §1: gift-feeding surges are
+// QuotaServer: the distributed rate limiter's server (docs/GIFTS.md: gift-feeding surges are
 // limited "through a quota server"). It owns resources with a global limit (weighted
 // tokens per second) and hands out leased batches of tokens to many QuotaClients,
 // sharing each period's capacity max-min fairly among the clients that asked recently.

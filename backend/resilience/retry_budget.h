@@ -5,7 +5,7 @@
 // scheduler with that budget and backoff.
 //
 // Contract: simulated time from a sim::Clock; weighted counts (one discrete request may
-// stand for many real ones, DESIGN.md property 3); single-threaded (the world's
+// stand for many real ones, docs/ARCHITECTURE.md, property 3); single-threaded (the world's
 // thread); no allocation per request once constructed (pooled call slots grow only
 // with the number of calls in flight).
 //
@@ -22,7 +22,7 @@
 //   issue asks to hold, so we do not use it.
 // - Backoff: gRPC's formula random(0, min(initial · multiplier^(n−1), max)) ("full
 //   jitter"). Defaults 10 ms × 2 capped at 200 ms so that a retry still fits inside
-//   the 250 ms cross-service timeout (SPEC §1).
+//   the 250 ms cross-service timeout (docs/GIFTS.md).
 #pragma once
 
 #include "backend/sim/inline_callback.h"
@@ -115,7 +115,7 @@ struct RetryBudgetConfig {
     std::uint32_t buckets = 10;       // 1 s buckets
     sim::Nanos initialBackoff = 10 * sim::kMillisecond;
     double backoffMultiplier = 2.0;
-    sim::Nanos maxBackoff = 200 * sim::kMillisecond; // < 250 ms cross-service timeout (SPEC §1)
+    sim::Nanos maxBackoff = 200 * sim::kMillisecond; // < 250 ms cross-service timeout (docs/GIFTS.md)
 };
 
 class RetryBudget {

@@ -8,7 +8,7 @@
 // Contract: time from a sim::Clock, fixed windows aligned at multiples of `window`
 // from time 0 (so every limiter with the same window agrees on the boundaries); O(1)
 // per call, two counters, no allocation, no timers. Single-threaded.
-// - Weighted (DESIGN.md property 3): counts add weights. A request heavier than the
+// - Weighted (docs/ARCHITECTURE.md, property 3): counts add weights. A request heavier than the
 //   whole limit passes only when the estimate is 0 and then blocks the limiter until it
 //   has slid out, so the long-run rate holds without weights hollowing it out.
 // - Only admitted weight is counted: a client above the limit still gets the limit's

@@ -1,12 +1,12 @@
 // TokenBucket: a rate limiter of `ratePerSec` tokens per second with up to `burst`
-// tokens saved up, on the world's clock (SPEC §1: gift feeding surges are rate limited;
+// tokens saved up, on the world's clock (docs/GIFTS.md: gift feeding surges are rate limited;
 // the quota client's local fallback rate is one of these).
 //
 // Contract:
 // - Time from a sim::Clock; tokens refill continuously and lazily on each call
 //   (tokens = min(burst, tokens + elapsed * rate)); no timers, no allocation.
 //   Single-threaded (the world's thread).
-// - Weighted (DESIGN.md property 3): tryAcquire(weight) takes `weight` tokens, so a
+// - Weighted (docs/ARCHITECTURE.md, property 3): tryAcquire(weight) takes `weight` tokens, so a
 //   discrete request that stands for 1000 real ones costs 1000 tokens. A request
 //   heavier than the whole burst could never pass a strict bucket and weights would
 //   hollow the limiter out; such a request passes when the bucket is full and leaves

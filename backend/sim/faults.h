@@ -1,4 +1,4 @@
-// FaultRegistry: the one fault vocabulary (DESIGN.md property 6) and the faults in force.
+// FaultRegistry: the one fault vocabulary (docs/ARCHITECTURE.md, property 6) and the faults in force.
 //
 // A fault has a kind (latency, error rate, down, partition, slow disk, replica lag,
 // MQ duplicate/delay/loss, clock skew, hot key, load spike), a target (a component

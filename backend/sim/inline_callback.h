@@ -1,5 +1,5 @@
 // InlineFunction<R(Args...), Capacity>: a move-only callable stored in a fixed inline
-// buffer, so scheduling an event or queueing a request never allocates (issue 2: no
+// buffer, so scheduling an event or queueing a request never allocates (no
 // heap allocation per event). A capture larger than the buffer is a compile error:
 // capture pointers and ids. InlineCallback<N> is the void() form the scheduler uses.
 #pragma once

@@ -1,4 +1,4 @@
-// Seeded random streams (DESIGN.md property 1).
+// Seeded random streams (docs/ARCHITECTURE.md, property 1).
 //
 // A stream is derived from (master seed, component path): XXH64 of the path mixed
 // with the master seed through splitmix64 seeds a xoshiro256** generator. Adding a

@@ -1,4 +1,4 @@
-// Scheduler: the world's one event queue on virtual time (DESIGN.md property 1).
+// Scheduler: the world's one event queue on virtual time (docs/ARCHITECTURE.md, property 1).
 //
 // Contract:
 // - Events run in (time, insertion order): same-time events are FIFO.

@@ -1,4 +1,4 @@
-// Simulated time: int64 nanoseconds since the start of a run (DESIGN.md property 1).
+// Simulated time: int64 nanoseconds since the start of a run (docs/ARCHITECTURE.md, property 1).
 // Every backend duration is a Nanos value; helpers convert at the edges only.
 #pragma once
 

@@ -1,5 +1,5 @@
 // Topology: regions, their data centres, and the links between them, with base
-// latency, jitter and loss. Defaults (issue 2 / issue 5): regions "sh-a" and "sh-b",
+// latency, jitter and loss. Defaults : regions "sh-a" and "sh-b",
 // two data centres of one city about 1 ms apart, and "gz", far away (~30 ms).
 //
 // The Topology is static description; what changes at run time (partitions, a

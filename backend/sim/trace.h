@@ -1,6 +1,6 @@
 // TraceHash: a running 64-bit hash over every event of a run (time, kind, component)
 // and whatever content engines mix in. Equal hashes for equal (drill, seed) across
-// processes are the determinism proof (DESIGN.md property 1). XXH3 with the running
+// processes are the determinism proof (docs/ARCHITECTURE.md, property 1). XXH3 with the running
 // value as seed: stable across processes and machines of one endianness.
 #pragma once
 

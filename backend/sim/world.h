@@ -1,4 +1,4 @@
-// World: one deterministic run (DESIGN.md property 1). Owns the virtual clock and
+// World: one deterministic run (docs/ARCHITECTURE.md, property 1). Owns the virtual clock and
 // event queue (Scheduler), the seeded random streams, the topology and network, the
 // component registry, the fault registry, the event log, the calendar and the trace
 // hash. Single-threaded: everything here runs on the thread that drives the world

@@ -1,8 +1,8 @@
 // Histogram: log-linear buckets (HDR-like) over non-negative int64 values (e.g.
 // nanoseconds), with weighted records (one discrete request may stand for many real
-// ones, DESIGN.md property 3). 64 linear sub-buckets per power of two give a bucket
+// ones, docs/ARCHITECTURE.md, property 3). 64 linear sub-buckets per power of two give a bucket
 // width of at most 1/64 of its lower bound; quantiles report the bucket midpoint, so
-// the relative error is at most 1/128 < 1 % (issue 2). Values below 64 are exact.
+// the relative error is at most 1/128 < 1 %. Values below 64 are exact.
 // Buckets grow on demand up to the largest value seen: no allocation once warm.
 #pragma once
 

@@ -1,7 +1,7 @@
 // MetricsRegistry: counters, gauges and histograms keyed by (name, component path,
 // labels). Engines take references once (at construction) and update them on the hot
 // path without lookups. Weighted: a counter adds the weight of each discrete request,
-// so rates are real-equivalent (DESIGN.md property 3).
+// so rates are real-equivalent (docs/ARCHITECTURE.md, property 3).
 //
 // Per-second rollups on virtual time (Telemetry schedules them): each rollup turns
 // counters into per-second rates, reads gauges, and takes p50/p90/p99/p999 of each

@@ -1,4 +1,4 @@
-// RunRecorder: writes one run to a SQLite file (DESIGN.md property 4: recordings are
+// RunRecorder: writes one run to a SQLite file (docs/ARCHITECTURE.md, property 4: recordings are
 // SQLite files) so a console can replay it without re-running and `drill verify` can
 // check it. Contents: run metadata, the series catalogue, per-second samples, every
 // EventLog event, applied commands and a 1 Hz stream of serialized v1::Snapshot.

@@ -3,7 +3,7 @@
 // cannot tell it from the embedded world: the same livedeck.v1 messages arrive through
 // the same signals.
 //
-// Threads (STYLE.md "gRPC with Qt"): one connection thread runs the session — status,
+// Threads (docs/UI.md "Remote attach"): one connection thread runs the session — status,
 // topology, then a snapshot stream and an event stream (a second thread) — and hands
 // every message to the GUI thread with a queued call. Unary commands run on short-lived
 // worker threads; the destructor waits for them. The GUI thread never blocks on the
@@ -50,7 +50,7 @@ struct RemoteOptions {
     int leaseRenewMs = 20'000;
     int callTimeoutMs = 10'000;
     // Asked on the GUI thread before a command that changes the remote cluster is sent
-    // (issue 8: the console asks for confirmation before changing a remote cluster);
+    // (the console asks for confirmation before changing a remote cluster);
     // false: the command is not sent and finishes with ok = false. Empty: no question.
     std::function<bool(const v1::Command& command)> confirm;
 };

@@ -1,4 +1,4 @@
-// Remote streaming over loopback gRPC (issue 8's benchmark):
+// Remote streaming over loopback gRPC :
 // - BM_SnapshotStream/N: a node whose world carries N gauge series (changed every
 //   100 ms of simulated time, world at max speed) streams snapshots at 60 Hz to one
 //   client; items_per_second = metric samples received per wall second (each streamed

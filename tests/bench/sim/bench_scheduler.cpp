@@ -2,7 +2,7 @@
 // schedules one successor at a random future time, so the queue stays at N.
 // BM_Scheduler_Livedeck: livedeck::sim::Scheduler (4-ary heap, inline callbacks).
 // BM_Scheduler_Baseline: std::priority_queue of (time, seq, std::function<void()>).
-// items_per_second = events executed per second. Goal (issue 2): Livedeck >= 3x
+// items_per_second = events executed per second. Goal: Livedeck >= 3x
 // Baseline at 100 000 pending.
 #include "backend/sim/random.h"
 #include "backend/sim/scheduler.h"

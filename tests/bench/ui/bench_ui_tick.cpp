@@ -1,4 +1,4 @@
-// UI benchmarks (issue 7). The UI tick: apply one snapshot to every dashboard and
+// UI benchmarks. The UI tick: apply one snapshot to every dashboard and
 // repaint the whole 1920×1080 main window (QWidget::grab renders every visible widget). The world
 // is the scripted gala scenario scaled to 200 breakers, 1 000 shards (10 clusters ×
 // 100, two month partitions) and 8 charts already holding 10 minutes of 1 s data.
@@ -129,7 +129,7 @@ BENCHMARK(BM_RepaintOnly)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 // 480×150 with 3 lines of 600 one-second points each; one iteration = one new point
 // per line, the 10-minute window moved by a second, every chart repainted.
 // BM_Charts_QtSeries: plain Qt Charts (QLineSeries, one replace() per line per tick
-// from a list kept by the caller, x axis moved with setRange, STYLE.md's facts);
+// from a list kept by the caller, x axis moved with setRange, docs/UI.md's rendering rules);
 // BM_Charts_TimeChart: livedeck's TimeChart (lines on a plot layer, own time axis).
 constexpr int kChartCount = 8;
 constexpr int kLinesPerChart = 3;
@@ -250,7 +250,7 @@ QString busyGalaDrill()
 // every dashboard repainting), and a 1 ms timer on the GUI thread recording the gaps
 // between its firings over `seconds` of wall time. The window starts its source after
 // its first frame, as the livedeck program does (MainWindowOptions::
-// startSourceAfterFirstFrame). Goal (issue 7): max_gap_ms <= 100, the longest gap that
+// startSourceAfterFirstFrame). Goal: max_gap_ms <= 100, the longest gap that
 // began after the world started. startup_gap_ms is the longest gap before that (the
 // window's first frame, a one-time cost).
 void BM_EventLoopGapAtMaxSpeed(benchmark::State& state)
@@ -319,7 +319,7 @@ void BM_EventLoopGapAtMaxSpeed(benchmark::State& state)
 }
 BENCHMARK(BM_EventLoopGapAtMaxSpeed)->Arg(10)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-// Start-up (issue 7: "livedeck with no argument … dashboards live within 1.5 s"): the
+// Start-up ("livedeck with no argument … dashboards live within 1.5 s"): the
 // livedeck program started with no argument (offscreen, empty settings), timed from
 // the spawn to its "dashboards live after N ms" line (the first UI tick that shows a
 // snapshot), then killed. LIVEDECK_PROGRAM overrides the program's path (default: the

@@ -1,5 +1,5 @@
 // Deadline: remaining budget, expiry, children bounded by the parent, detached budgets
-// for the order path (SPEC §1: 250 ms default, order timeout set apart), and
+// for the order path (docs/GIFTS.md: 250 ms default, order timeout set apart), and
 // propagation as a relative budget.
 #include "tests/common/multi_test.h"
 

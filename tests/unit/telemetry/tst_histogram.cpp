@@ -170,7 +170,7 @@ private slots:
         QTest::newRow("small values, quarter weights") << QStringLiteral("uniform-small") << quint64(24) << true;
     }
 
-    // A record of weight w stands for w real requests (DESIGN.md property 3).
+    // A record of weight w stands for w real requests (docs/ARCHITECTURE.md, property 3).
     void weighted()
     {
         QFETCH(QString, dist);

@@ -1,7 +1,7 @@
 #include "ui/embedded_cluster.h"
 
 #include "ui/logging.h"
-#include "ui/steady_wall_clock.h"
+#include "app/common/steady_wall_clock.h"
 
 #include <chrono>
 
@@ -35,7 +35,7 @@ EmbeddedCluster::EmbeddedCluster(RunFactory factory, EmbeddedOptions options, ho
     : ClusterSource(parent), m_factory(std::move(factory)), m_options(options), m_clock(clock)
 {
     if (!m_clock) {
-        m_ownClock = std::make_unique<SteadyWallClock>();
+        m_ownClock = std::make_unique<app::SteadyWallClock>();
         m_clock = m_ownClock.get();
     }
     m_poll.setInterval(m_options.pollIntervalMs);

@@ -11,7 +11,7 @@
 #include "ui/embedded_cluster.h"
 #include "ui/main_window.h"
 #include "ui/replay_cluster.h"
-#include "ui/steady_wall_clock.h"
+#include "app/common/steady_wall_clock.h"
 
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -34,7 +34,7 @@ QString recordDrill(const QTemporaryDir& dir, const char* name)
         qFatal("%s", std::string(run.status().message()).c_str());
     if (!(*run)->startRecording(path.toStdString(), false).ok())
         qFatal("cannot record");
-    ui::SteadyWallClock clock;
+    app::SteadyWallClock clock;
     drills::HeadlessDrillOptions options;
     options.speed = 0.0;
     const drills::HeadlessDrillResult result = drills::runDrillHeadless(std::move(*run), clock, options);

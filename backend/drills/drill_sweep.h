@@ -7,6 +7,12 @@
 // Verdict of a seed: the drill's verdict (expectations and invariants), or with
 // `invariantsOnly` just its invariants — random faults may legitimately break an SLO
 // but must never break an invariant.
+//
+// Sharding (docs/DRILLS.md, "Sweeps across machines"): shard I of N runs the seeds whose
+// index in the range (seed - firstSeed) is I modulo N, and writes a part (sweepPartJson)
+// holding its verdict lines, the shard identity, the drill text's SHA-256 and the seed
+// range. mergeSweepParts checks that the parts are one sweep's, shards 0..N-1 each once,
+// and rebuilds the whole sweep; sweepTail prints its end exactly as a single sweep does.
 #pragma once
 
 #include "backend/drills/drill_run.h"
@@ -15,16 +21,26 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace livedeck::drills {
+
+// Slice `index` of `count`: the seeds whose index in the range is `index` modulo `count`.
+struct SweepShard {
+    std::uint64_t index = 0;
+    std::uint64_t count = 1;
+    bool holds(std::uint64_t firstSeed, std::uint64_t seed) const { return (seed - firstSeed) % count == index; }
+};
 
 struct SweepOptions {
     std::uint64_t firstSeed = 1;
     std::uint64_t lastSeed = 20;   // inclusive
     sim::Nanos stopAt = sim::kNever;
     bool invariantsOnly = false;
+    SweepShard shard; // runs only this slice of the range (default: all of it)
 };
 
 struct SweepSeed {
@@ -49,5 +65,52 @@ absl::StatusOr<std::pair<std::uint64_t, std::uint64_t>> parseSeedRange(std::stri
 
 // "seed 17  PASS  score 100.0  trace 0x…  events …" — one verdict line.
 std::string sweepLine(const SweepSeed& seed, bool invariantsOnly);
+
+// "I/N" with N >= 1 and I < N.
+absl::StatusOr<SweepShard> parseShard(std::string_view text);
+
+// ------------------------------------------------------------------ parts of a sweep
+
+struct SweepPartSeed {
+    std::uint64_t seed = 0;
+    bool passed = false;
+    std::string line; // sweepLine()
+};
+
+struct SweepPart {
+    std::string drill;       // FILE|NAME as given to the sweep (the reproduce line names it)
+    std::string drillName;   // the drill's `name`
+    std::string drillSha256; // of the drill text (DrillSpec::text), lowercase hex
+    std::uint64_t firstSeed = 0;
+    std::uint64_t lastSeed = 0;
+    std::string until;       // --until as given; empty: the drill's duration
+    sim::Nanos stopAt = sim::kNever;
+    bool invariantsOnly = false;
+    SweepShard shard;
+    std::vector<SweepPartSeed> seeds; // ascending: exactly the shard's seeds of the range
+};
+
+// The part of a (sharded) sweep: `result` from sweepDrill with `options`; `drill`,
+// `until` and `drillSha256` as described in SweepPart.
+SweepPart makeSweepPart(const DrillSpec& spec, const std::string& drill, const std::string& drillSha256,
+                        const std::string& until, const SweepOptions& options, const SweepResult& result);
+
+// The part as a JSON document (format "livedeck-sweep-part/1"; docs/DRILLS.md).
+std::string sweepPartJson(const SweepPart& part);
+
+// Reads a part written by sweepPartJson. Errors name `fileName`.
+absl::StatusOr<SweepPart> parseSweepPart(std::string_view text, const std::string& fileName);
+
+// The whole sweep (shard 0/1) from its parts. InvalidArgument, naming the file, when
+// the parts are not one sweep's: another drill text, seed range, stop time or verdict
+// mode; a shard count that differs, a shard given twice or missing; a part whose
+// seeds are not its shard's. `fileNames[i]` names `parts[i]`.
+absl::StatusOr<SweepPart> mergeSweepParts(const std::vector<SweepPart>& parts,
+                                          const std::vector<std::string>& fileNames);
+
+// What a sweep prints after its verdict lines: "sweep: N seed(s), none failed" or the
+// failing seeds and "reproduce with: livedeckctl drill run FILE --seed S [--until T]".
+std::string sweepTail(const SweepPart& whole);
+bool sweepPassed(const SweepPart& whole);
 
 } // namespace livedeck::drills

@@ -16,9 +16,11 @@
 #include "backend/drills/drill_sweep.h"
 #include "backend/drills/drill_verify.h"
 #include "backend/drills/headless_drill.h"
+#include "backend/plugins/sha256.h"
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <ostream>
 
 namespace livedeck::ctl {
@@ -28,6 +30,21 @@ int inputError(const absl::Status& st)
 {
     err() << std::string(st.message()) << '\n';
     return kExitBadInput;
+}
+
+// Written beside, then renamed into place: a reader (sweep-merge on a shared volume)
+// never sees half a part.
+absl::Status writeSweepPart(const std::string& path, const drills::SweepPart& part)
+{
+    const std::string partial = path + ".partial";
+    std::string error;
+    if (!writeFile(partial, drills::sweepPartJson(part), error))
+        return absl::InvalidArgumentError(error);
+    std::error_code ec;
+    std::filesystem::rename(partial, path, ec);
+    if (ec)
+        return absl::InvalidArgumentError(path + ": cannot be written (" + ec.message() + ")");
+    return absl::OkStatus();
 }
 
 int listCommand(const Invocation&)
@@ -152,6 +169,14 @@ int sweepCommand(const Invocation& inv)
     options.invariantsOnly = inv.has("invariants-only");
     if (inv.has("until") && !parseSimTime(inv.value("until"), options.stopAt))
         return inv.usageError("--until wants a simulated time such as 30s, 2m or 90 (seconds), got '" + inv.value("until") + "'");
+    if (inv.has("shard")) {
+        auto shard = drills::parseShard(inv.value("shard"));
+        if (!shard.ok())
+            return inv.usageError(std::string(shard.status().message()));
+        if (!inv.has("out"))
+            return inv.usageError("--shard needs --out PART.json (drill sweep-merge joins the parts)");
+        options.shard = *shard;
+    }
     const std::string file = inv.arg(0);
     auto spec = drills::resolveDrill(file);
     if (!spec.ok())
@@ -161,18 +186,21 @@ int sweepCommand(const Invocation& inv)
     });
     if (!result.ok())
         return inputError(result.status());
-    const std::size_t n = result->seeds.size();
-    if (result->failingSeeds.empty()) {
-        out() << "sweep: " << n << " seed(s), none failed" << std::endl;
+    const drills::SweepPart part = drills::makeSweepPart(*spec, file, plugins::sha256Hex(spec->text), inv.value("until"),
+                                                         options, *result);
+    if (inv.has("out")) {
+        if (absl::Status st = writeSweepPart(inv.value("out"), part); !st.ok())
+            return inputError(st);
+    }
+    if (inv.has("shard")) {
+        // A shard's verdict is the merge's: exit 0 once its part is written.
+        out() << "shard " << options.shard.index << '/' << options.shard.count << ": " << part.seeds.size()
+              << " seed(s), " << result->failingSeeds.size() << " failed; part written to " << inv.value("out") << std::endl;
         return kExitOk;
     }
-    out() << "sweep: " << n << " seed(s), " << result->failingSeeds.size() << " failed:";
-    for (const std::uint64_t s : result->failingSeeds)
-        out() << ' ' << s;
-    out() << '\n';
-    out() << "reproduce with: livedeckctl drill run " << file << " --seed " << result->failingSeeds.front()
-          << (inv.has("until") ? " --until " + inv.value("until") : std::string()) << std::endl;
-    return kExitFailed;
+    out() << drills::sweepTail(part);
+    out().flush();
+    return result->failingSeeds.empty() ? kExitOk : kExitFailed;
 }
 
 int verifyCommand(const Invocation& inv)
@@ -245,11 +273,15 @@ void registerDrillCommand(CommandRegistry& registry)
     sweep.summary = "Run one seed after another; a verdict line per seed";
     sweep.description = "Runs the drill once per seed of --seeds A..B and prints a verdict line per seed,\n"
                         "then the failing seeds and the command that reproduces the first. Exit 1 if a\n"
-                        "seed failed.";
+                        "seed failed. --shard I/N --out PART.json runs one slice of the range on this\n"
+                        "machine and writes its part (exit 0 once written); 'drill sweep-merge' joins the\n"
+                        "parts into the whole sweep's output and verdict (docs/DRILLS.md).";
     sweep.options = {
         {"seeds", 0, "A..B", "Seed range, inclusive (e.g. 1..200)."},
         {"until", 0, "T", "Stop each run at this simulated time."},
         {"invariants-only", 0, "", "A seed fails only when an invariant breaks (not an expectation)."},
+        {"shard", 0, "I/N", "Run only slice I of N: the seeds whose index in the range is I modulo N."},
+        {"out", 0, "PART.json", "Write the sweep's part (verdicts, shard, drill hash, range) for 'drill sweep-merge'."},
     };
     sweep.minArgs = sweep.maxArgs = 1;
     sweep.run = sweepCommand;

@@ -7,6 +7,7 @@
 #include "ui/embedded_cluster.h"
 #include "ui/logging.h"
 #include "app/common/builtin_engines.h"
+#include "app/common/token_file.h"
 #include "ui/main_window.h"
 #include "backend/plugins/plugin_host.h"
 #include "plugins/console_host/console_plugins.h"
@@ -58,18 +59,13 @@ std::unique_ptr<livedeck::ui::ClusterSource> makeRemote(QWidget* window, const Q
         return nullptr;
     }
     if (!tokenFile.isEmpty()) {
-        QFile f(tokenFile);
-        if (!f.open(QIODevice::ReadOnly)) {
+        auto token = livedeck::app::readClientToken(tokenFile.toStdString());
+        if (!token.ok()) {
             if (error)
-                *error = QStringLiteral("cannot read the token file %1: %2").arg(tokenFile, f.errorString());
+                *error = QString::fromStdString(std::string(token.status().message()));
             return nullptr;
         }
-        options.token = QString::fromUtf8(f.readLine()).trimmed().section(QLatin1Char(' '), 0, 0);
-        if (options.token.isEmpty()) {
-            if (error)
-                *error = QStringLiteral("the token file %1 has no token on its first line").arg(tokenFile);
-            return nullptr;
-        }
+        options.token = QString::fromStdString(*token);
     }
     auto alwaysYes = std::make_shared<bool>(false);
     options.confirm = [window, address, alwaysYes](const livedeck::v1::Command& command) {

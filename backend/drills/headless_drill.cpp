@@ -1,5 +1,7 @@
 #include "backend/drills/headless_drill.h"
 
+#include "backend/host/snapshot_waiter.h"
+
 #include "backend/sim/strings.h"
 
 #include <condition_variable>
@@ -43,38 +45,11 @@ HeadlessDrillResult runDrillHeadless(std::unique_ptr<DrillRun> run, host::WallCl
                                      const HeadlessDrillOptions& options, const DrillProgressSink& progress)
 {
     host::WorldHost host(std::move(run), clock, options.host);
-    std::mutex mutex;
-    std::condition_variable arrived;
-    bool pending = false;
-    host::SubscribeOptions so;
-    so.rateHz = options.progressHz;
-    so.includeComponents = false;
-    host::Subscription subscription = host.subscribe(so, [&] {
-        {
-            std::lock_guard lock(mutex);
-            pending = true;
-        }
-        arrived.notify_one();
-    });
-
     const sim::Nanos wallStart = clock.now();
-    host.setSpeed(options.speed);
-    host.resume();
-    host.start();
-    for (;;) {
-        {
-            std::unique_lock lock(mutex);
-            arrived.wait(lock, [&] { return pending; });
-            pending = false;
-        }
-        const bool finished = host.status().finished;
-        if (auto snapshot = subscription.takeSnapshot(); snapshot && progress)
-            progress(formatDrillProgress(*snapshot));
-        if (finished)
-            break;
-    }
-    subscription.close();
-    host.stop();
+    host::SnapshotWaiter(host, options.progressHz).followToEnd(options.speed, [&](const v1::Snapshot& snapshot) {
+        if (progress)
+            progress(formatDrillProgress(snapshot));
+    });
     auto& drill = static_cast<DrillRun&>(host.run());
     // The host stops once the clock reaches the stop time; events left at that very
     // instant (the end event last) run here, exactly as they would have there.

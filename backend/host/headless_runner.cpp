@@ -1,5 +1,7 @@
 #include "backend/host/headless_runner.h"
 
+#include "backend/host/snapshot_waiter.h"
+
 #include "backend/sim/strings.h"
 
 #include <condition_variable>
@@ -71,40 +73,11 @@ HeadlessResult HeadlessRunner::run(std::unique_ptr<HostedRun> hosted, const Prog
     result.seed = hosted->world().seed();
 
     WorldHost host(std::move(hosted), m_clock, m_options.host);
-    std::mutex mutex;
-    std::condition_variable arrived;
-    bool pending = false;
-    SubscribeOptions so;
-    so.rateHz = m_options.progressHz;
-    so.includeComponents = false;
-    Subscription subscription = host.subscribe(so, [&] {
-        {
-            std::lock_guard lock(mutex);
-            pending = true;
-        }
-        arrived.notify_one();
-    });
-
     const sim::Nanos wallStart = m_clock.now();
-    host.setSpeed(m_options.speed);
-    host.resume();
-    host.start();
-    for (;;) {
-        {
-            std::unique_lock lock(mutex);
-            arrived.wait(lock, [&] { return pending; });
-            pending = false;
-        }
-        // Read the status first: the host updates it before it publishes, so the
-        // snapshot taken next is at least as new as a "finished" seen here.
-        const bool finished = host.status().finished;
-        if (auto snapshot = subscription.takeSnapshot(); snapshot && progress)
-            progress(formatProgress(*snapshot, result.calendar));
-        if (finished)
-            break;
-    }
-    subscription.close();
-    host.stop();
+    SnapshotWaiter(host, m_options.progressHz).followToEnd(m_options.speed, [&](const v1::Snapshot& snapshot) {
+        if (progress)
+            progress(formatProgress(snapshot, result.calendar));
+    });
     result.wallNs = m_clock.now() - wallStart;
 
     const sim::World& world = host.run().world();

@@ -1,3 +1,4 @@
+#include "app/common/token_file.h"
 #include "app/livedeckctl/remote/node_client.h"
 
 #include "app/livedeckctl/parse.h"
@@ -25,21 +26,12 @@ bool connectNode(const Invocation& inv, NodeClient& client, int& exitCode)
     client.address = g.server;
     exitCode = kExitBadInput;
     if (!g.tokenFile.empty()) {
-        std::string text;
-        std::string error;
-        if (!readFile(g.tokenFile, text, error)) {
-            err() << "livedeckctl: cannot read the token file " << g.tokenFile << "\n";
+        auto token = app::readClientToken(g.tokenFile);
+        if (!token.ok()) {
+            err() << "livedeckctl: " << token.status().message() << "\n";
             return false;
         }
-        // The first line: "<token>" or "<token> <role> [<name>]".
-        const std::string line = text.substr(0, text.find('\n'));
-        const std::size_t begin = line.find_first_not_of(" \t\r");
-        const std::size_t end = begin == std::string::npos ? begin : line.find_first_of(" \t\r", begin);
-        client.token = begin == std::string::npos ? std::string() : line.substr(begin, end - begin);
-        if (client.token.empty()) {
-            err() << "livedeckctl: the token file " << g.tokenFile << " has no token on its first line\n";
-            return false;
-        }
+        client.token = std::move(*token);
     }
     std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
     if (!g.tlsCa.empty()) {

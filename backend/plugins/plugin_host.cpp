@@ -8,7 +8,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include <dlfcn.h>
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <cstdio>
@@ -75,7 +78,20 @@ std::vector<std::string> metadataFiles(const std::string& dir)
     return out;
 }
 
-std::string markerPath(const std::string& stateDir, const std::string& id) { return stateDir + "/loading-" + id; }
+// One marker per loading process: "loading-<id>.<pid>". A marker of a process that is
+// still running is a load in progress (two programs may start at once), not a crash.
+std::string markerPrefix(const std::string& id) { return "loading-" + id + "."; }
+std::string markerPath(const std::string& stateDir, const std::string& id)
+{
+    return stateDir + "/" + markerPrefix(id) + std::to_string(::getpid());
+}
+
+bool processAlive(long pid)
+{
+    if (pid <= 0)
+        return false;
+    return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
 
 // The marker's library hash, when a marker for `id` exists.
 bool readMarker(const std::string& path, std::string& sha)
@@ -204,13 +220,28 @@ void loadOne(PluginRecord& r, const PluginMetadata& meta, const std::string& sta
 
 bool crashMarked(const std::string& stateDir, const std::string& id, const std::string& sha256, std::string* path)
 {
-    const std::string marker = markerPath(stateDir, id);
-    std::string markedSha;
-    if (!readMarker(marker, markedSha) || markedSha != sha256)
-        return false;
-    if (path)
-        *path = marker;
-    return true;
+    std::error_code ec;
+    std::vector<std::string> markers;
+    for (const fs::directory_entry& e : fs::directory_iterator(stateDir, ec)) {
+        const std::string name = e.path().filename().string();
+        if (name.rfind(markerPrefix(id), 0) == 0)
+            markers.push_back(e.path().string());
+    }
+    std::sort(markers.begin(), markers.end());
+    for (const std::string& marker : markers) {
+        const std::string pidText = marker.substr(marker.rfind('.') + 1);
+        char* end = nullptr;
+        const long pid = std::strtol(pidText.c_str(), &end, 10);
+        if (!end || *end != '\0' || pid == static_cast<long>(::getpid()) || processAlive(pid))
+            continue;
+        std::string markedSha;
+        if (!readMarker(marker, markedSha) || markedSha != sha256)
+            continue;
+        if (path)
+            *path = marker;
+        return true;
+    }
+    return false;
 }
 
 void writeCrashMarker(const std::string& stateDir, const std::string& id, const std::string& libraryFile,

@@ -12,8 +12,8 @@
 // plugin may not replace an engine that exists (EngineRegistry::add refuses).
 //
 // A crash while loading cannot be caught, so it is remembered: before loading, a marker
-// naming the plugin and its file hash is written to the state directory; it is removed
-// once loading returned. A marker found at the next start disables that plugin (state
+// naming the plugin, its file hash and the loading process is written to the state
+// directory; it is removed once loading returned. A marker found at the next start disables that plugin (state
 // Disabled, the reason told) until the marker is removed or the library changes.
 //
 // Search order (searchPath()): --plugin-dir directories in the order given,
@@ -100,9 +100,11 @@ const char* pluginOptionsHelp();
 const std::vector<PluginRecord>& processPlugins();
 void installPlugins(const PluginHostOptions& options);
 
-// Crash markers (the engine and the console loader share them): a marker names the
-// plugin's library and its SHA-256; crashMarked() is true when one for `id` exists with
-// the same hash (a replaced library is tried again).
+// Crash markers (the engine and the console loader share them): a marker
+// "loading-<id>.<pid>" names the plugin's library and its SHA-256; crashMarked() is true
+// when one for `id` exists with the same hash from a process that is no longer running
+// (a replaced library is tried again; a program loading the plugin right now is not a
+// crash).
 bool crashMarked(const std::string& stateDir, const std::string& id, const std::string& sha256,
                  std::string* markerPath = nullptr);
 void writeCrashMarker(const std::string& stateDir, const std::string& id, const std::string& libraryFile,

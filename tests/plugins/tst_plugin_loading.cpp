@@ -13,6 +13,8 @@
 #include <QtTest>
 
 #include <fstream>
+
+#include <unistd.h>
 #include <iterator>
 
 namespace {
@@ -169,7 +171,9 @@ private slots:
         first.start(QStringLiteral(LIVEDECK_TEST_PLUGIN_PROBE), args);
         QVERIFY(first.waitForFinished(30000));
         QCOMPARE(first.exitStatus(), QProcess::CrashExit);
-        QVERIFY(QFile::exists(state.path() + QStringLiteral("/loading-tstplug_crash")));
+        const QStringList markers =
+            QDir(state.path()).entryList({QStringLiteral("loading-tstplug_crash.*")}, QDir::Files);
+        QCOMPARE(markers.size(), 1); // "loading-<id>.<pid of the crashed process>"
 
         QProcess second;
         second.start(QStringLiteral(LIVEDECK_TEST_PLUGIN_PROBE), args);
@@ -185,6 +189,23 @@ private slots:
         const PluginRecord r = loadOnly(badDir("crash"), registry, state);
         QCOMPARE(plugins::toString(r.state), "disabled");
         QVERIFY(!mapped("libtstplug_crash.so"));
+    }
+
+    void aMarkerOfARunningProcessIsNoCrash()
+    {
+        // Another program loading the plugin right now (this process's parent stands in
+        // for it) leaves a marker that must not disable the plugin.
+        QTemporaryDir state;
+        const std::string library = badDir("plain") + "/libtstplug_plain.so";
+        const std::string sha = plugins::sha256File(library);
+        std::ofstream(state.path().toStdString() + "/loading-tstplug_plain." + std::to_string(::getppid()))
+            << library << '\n' << sha << '\n';
+        QVERIFY(!plugins::crashMarked(state.path().toStdString(), "tstplug_plain", sha));
+        engine::EngineRegistry registry;
+        QCOMPARE(plugins::toString(loadOnly(badDir("plain"), registry, state).state), "loaded");
+        // The same marker from a process that is gone is a crash.
+        std::ofstream(state.path().toStdString() + "/loading-tstplug_plain.999999999") << library << '\n' << sha << '\n';
+        QVERIFY(plugins::crashMarked(state.path().toStdString(), "tstplug_plain", sha));
     }
 
     void safeModeListsWithoutLoading()

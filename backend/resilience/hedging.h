@@ -33,6 +33,7 @@
 //   one backup.
 #pragma once
 
+#include "backend/resilience/slot_pool.h"
 #include "backend/resilience/retry_budget.h"
 #include "backend/sim/inline_callback.h"
 #include "backend/sim/scheduler.h"
@@ -139,9 +140,9 @@ public:
     }
     ~HedgedCalls()
     {
-        for (Slot& s : m_slots) {
-            if (s.live)
-                m_scheduler.cancel(s.timer);
+        for (std::uint32_t s = 0; s < m_slots.size(); ++s) {
+            if (m_slots.live(s))
+                m_scheduler.cancel(m_slots[s].timer);
         }
     }
     HedgedCalls(const HedgedCalls&) = delete;
@@ -149,7 +150,7 @@ public:
 
     void call(Send send, Callback callback)
     {
-        const std::uint32_t s = allocSlot();
+        const std::uint32_t s = m_slots.acquire();
         Slot& slot = m_slots[s];
         slot.send = std::move(send);
         slot.callback = std::move(callback);
@@ -159,13 +160,13 @@ public:
         slot.hedged = false;
         m_policy.onCall();
         ++m_policy.stats().calls;
-        const std::uint32_t gen = slot.generation;
+        const std::uint32_t gen = m_slots.generation(s);
         slot.timer = m_scheduler.scheduleAfter(m_policy.hedgeDelay(), m_timerKind, m_component,
                                                [this, s, gen] { onTimer(s, gen); });
         sendAttempt(s, 0);
     }
 
-    std::size_t inFlight() const { return m_live; }
+    std::size_t inFlight() const { return m_slots.liveCount(); }
 
 private:
     struct Slot {
@@ -175,49 +176,25 @@ private:
         sim::EventHandle timer;
         sim::Nanos start = 0;
         sim::Nanos sentAt[2] = {0, 0};
-        std::uint32_t generation = 1;
-        std::uint32_t nextFree = 0;
-        bool live = false;
         bool hedged = false;
     };
 
-    std::uint32_t allocSlot()
-    {
-        std::uint32_t s;
-        if (m_freeHead != 0) {
-            s = m_freeHead - 1;
-            m_freeHead = m_slots[s].nextFree;
-        } else {
-            s = static_cast<std::uint32_t>(m_slots.size());
-            m_slots.emplace_back();
-        }
-        m_slots[s].live = true;
-        ++m_live;
-        return s;
-    }
     void freeSlot(std::uint32_t s)
     {
         Slot& slot = m_slots[s];
-        slot.live = false;
-        ++slot.generation;
         slot.send.reset();
         slot.cancel[0].reset();
         slot.cancel[1].reset();
         slot.timer = {};
-        slot.nextFree = m_freeHead;
-        m_freeHead = s + 1;
-        --m_live;
+        m_slots.release(s);
     }
-    bool current(std::uint32_t s, std::uint32_t generation) const
-    {
-        return s < m_slots.size() && m_slots[s].live && m_slots[s].generation == generation;
-    }
+    bool current(std::uint32_t s, std::uint32_t generation) const { return m_slots.current(s, generation); }
 
     void sendAttempt(std::uint32_t s, int attempt)
     {
         // The attempt may answer synchronously (finishing the call, freeing or reusing
         // the slot, growing m_slots): run send from a local and keep nothing across it.
-        const std::uint32_t gen = m_slots[s].generation;
+        const std::uint32_t gen = m_slots.generation(s);
         Send send = std::move(m_slots[s].send);
         Cancel cancel = send(attempt, AttemptDone(this, s, gen, attempt));
         if (!current(s, gen))
@@ -279,9 +256,7 @@ private:
     HedgePolicy& m_policy;
     sim::EventKindId m_timerKind;
     sim::ComponentId m_component;
-    std::vector<Slot> m_slots;
-    std::uint32_t m_freeHead = 0; // slot index + 1; 0 = empty
-    std::size_t m_live = 0;
+    SlotPool<Slot> m_slots;
 };
 
 } // namespace livedeck::resilience

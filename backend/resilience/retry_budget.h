@@ -25,6 +25,7 @@
 //   the 250 ms cross-service timeout (docs/GIFTS.md).
 #pragma once
 
+#include "backend/resilience/slot_pool.h"
 #include "backend/sim/inline_callback.h"
 #include "backend/sim/random.h"
 #include "backend/sim/scheduler.h"
@@ -204,7 +205,7 @@ public:
 
     void call(Attempt attempt, Callback callback)
     {
-        const std::uint32_t s = allocSlot();
+        const std::uint32_t s = m_slots.acquire();
         Slot& slot = m_slots[s];
         slot.attempt = std::move(attempt);
         slot.callback = std::move(callback);
@@ -216,7 +217,7 @@ public:
         start(s);
     }
 
-    std::size_t inFlight() const { return m_live; }
+    std::size_t inFlight() const { return m_slots.liveCount(); }
     std::uint64_t calls() const { return m_calls; }
     std::uint64_t retries() const { return m_retries; }
 
@@ -224,37 +225,15 @@ private:
     struct Slot {
         Attempt attempt;
         Callback callback;
-        std::uint64_t serial = 0;     // which call holds the slot
-        std::uint32_t generation = 1; // which attempt of it may answer
-        std::uint32_t nextFree = 0;
+        std::uint64_t serial = 0;     // which call holds the slot (the pool's generation: which attempt may answer)
         int attempts = 0;
-        bool live = false;
         bool budgetExhausted = false;
     };
 
-    std::uint32_t allocSlot()
-    {
-        std::uint32_t s;
-        if (m_freeHead != 0) {
-            s = m_freeHead - 1;
-            m_freeHead = m_slots[s].nextFree;
-        } else {
-            s = static_cast<std::uint32_t>(m_slots.size());
-            m_slots.emplace_back();
-        }
-        m_slots[s].live = true;
-        ++m_live;
-        return s;
-    }
     void freeSlot(std::uint32_t s)
     {
-        Slot& slot = m_slots[s];
-        slot.live = false;
-        ++slot.generation;
-        slot.attempt.reset();
-        slot.nextFree = m_freeHead;
-        m_freeHead = s + 1;
-        --m_live;
+        m_slots[s].attempt.reset();
+        m_slots.release(s);
     }
     void start(std::uint32_t s)
     {
@@ -263,26 +242,26 @@ private:
         // if the same call is still waiting on it.
         Attempt attempt = std::move(m_slots[s].attempt);
         const std::uint64_t serial = m_slots[s].serial;
-        const AttemptDone done(this, s, m_slots[s].generation);
+        const AttemptDone done(this, s, m_slots.generation(s));
         attempt(m_slots[s].attempts - 1, done);
         Slot& slot = m_slots[s];
-        if (slot.live && slot.serial == serial)
+        if (m_slots.live(s) && slot.serial == serial)
             slot.attempt = std::move(attempt);
     }
     void onAttemptDone(std::uint32_t s, std::uint32_t generation, Value value, bool retryable)
     {
-        if (s >= m_slots.size() || !m_slots[s].live || m_slots[s].generation != generation)
+        if (!m_slots.current(s, generation))
             return; // a second answer to a finished attempt
         Slot& slot = m_slots[s];
         if (retryable && slot.attempts < m_maxAttempts) {
             if (m_budget.tryRetry(m_weight)) {
                 const sim::Nanos delay = m_budget.backoff(slot.attempts, m_rng);
                 ++slot.attempts;
-                ++slot.generation; // answers to the old attempt are now stale
+                m_slots.bumpGeneration(s); // answers to the old attempt are now stale
                 ++m_retries;
-                const std::uint32_t gen = slot.generation;
+                const std::uint32_t gen = m_slots.generation(s);
                 m_scheduler.scheduleAfter(delay, m_timerKind, m_component, [this, s, gen] {
-                    if (m_slots[s].live && m_slots[s].generation == gen)
+                    if (m_slots.current(s, gen))
                         start(s);
                 });
                 return;
@@ -305,9 +284,7 @@ private:
     double m_weight;
     sim::EventKindId m_timerKind;
     sim::ComponentId m_component;
-    std::vector<Slot> m_slots;
-    std::uint32_t m_freeHead = 0; // slot index + 1; 0 = empty
-    std::size_t m_live = 0;
+    SlotPool<Slot> m_slots;
     std::uint64_t m_serial = 0;
     std::uint64_t m_calls = 0;
     std::uint64_t m_retries = 0;

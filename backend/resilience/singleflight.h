@@ -33,6 +33,7 @@
 // never completes leaves its callers waiting — fetches must carry their own deadline.
 #pragma once
 
+#include "backend/resilience/slot_pool.h"
 #include "backend/sim/inline_callback.h"
 
 #include <absl/container/flat_hash_map.h>
@@ -107,7 +108,7 @@ public:
         m_index.emplace(key, fi);
         ++m_stats.fetches;
         // The fetch may complete synchronously: nothing of `f` is used after this.
-        const Completion done(this, fi, f.generation);
+        const Completion done(this, fi, m_flights.generation(fi));
         std::forward<Fetch>(fetch)(done);
         return true;
     }
@@ -132,7 +133,7 @@ public:
         const auto it = m_index.find(key);
         return it == m_index.end() ? 0 : m_flights[it->second].joiners + 1;
     }
-    std::size_t flightsInFlight() const { return m_liveFlights; } // forgotten ones included
+    std::size_t flightsInFlight() const { return m_flights.liveCount(); } // forgotten ones included
     const SingleflightStats& stats() const { return m_stats; }
 
 private:
@@ -140,12 +141,9 @@ private:
 
     struct Flight {
         Key key{};
-        std::uint32_t generation = 1;
         std::uint32_t head = kNil; // waiter list, join order
         std::uint32_t tail = kNil;
         std::uint32_t joiners = 0; // callers after the leader
-        std::uint32_t nextFree = kNil;
-        bool live = false;
         bool indexed = false; // still the flight m_index points to for `key`
     };
     struct Waiter {
@@ -153,20 +151,7 @@ private:
         std::uint32_t next = kNil;
     };
 
-    std::uint32_t allocFlight()
-    {
-        std::uint32_t i;
-        if (m_freeFlight != kNil) {
-            i = m_freeFlight;
-            m_freeFlight = m_flights[i].nextFree;
-        } else {
-            i = static_cast<std::uint32_t>(m_flights.size());
-            m_flights.emplace_back();
-        }
-        m_flights[i].live = true;
-        ++m_liveFlights;
-        return i;
-    }
+    std::uint32_t allocFlight() { return m_flights.acquire(); }
     std::uint32_t allocWaiter(Callback callback)
     {
         std::uint32_t i;
@@ -192,7 +177,7 @@ private:
 
     bool complete(std::uint32_t fi, std::uint32_t generation, Value value)
     {
-        if (fi >= m_flights.size() || !m_flights[fi].live || m_flights[fi].generation != generation)
+        if (!m_flights.current(fi, generation))
             return false;
         Flight& f = m_flights[fi];
         if (f.indexed) {
@@ -203,13 +188,9 @@ private:
         const bool shared = f.joiners > 0;
         std::uint32_t w = f.head;
         // Retire the flight before any callback runs: callbacks may start new flights.
-        f.live = false;
         f.indexed = false;
-        ++f.generation;
         f.head = f.tail = kNil;
-        f.nextFree = m_freeFlight;
-        m_freeFlight = fi;
-        --m_liveFlights;
+        m_flights.release(fi);
         ++m_stats.completions;
         while (w != kNil) {
             Callback callback = std::move(m_waiters[w].callback);
@@ -222,12 +203,10 @@ private:
         return true;
     }
 
-    std::vector<Flight> m_flights;
+    SlotPool<Flight> m_flights;
     std::vector<Waiter> m_waiters;
     absl::flat_hash_map<Key, std::uint32_t, Hash, Eq> m_index;
-    std::uint32_t m_freeFlight = kNil;
     std::uint32_t m_freeWaiter = kNil;
-    std::size_t m_liveFlights = 0;
     SingleflightStats m_stats;
 };
 

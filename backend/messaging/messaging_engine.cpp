@@ -1,0 +1,812 @@
+#include "backend/messaging/messaging_engine.h"
+
+#include "backend/messaging/row_version.h"
+#include "backend/sim/strings.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace livedeck::messaging {
+
+namespace {
+
+constexpr std::int64_t kDay = 86'400'000;
+
+std::string encodeList(const std::vector<ConversationRow>& rows, std::int64_t total)
+{
+    std::string s = std::to_string(total);
+    for (const ConversationRow& r : rows)
+        s += sim::strCat(";", r.peer, ",", r.lastMsgKey, ",", r.lastMsgTimeMs, ",", r.unread);
+    return s;
+}
+
+std::string contentDdl(const std::string& table)
+{
+    return sim::strCat("CREATE TABLE IF NOT EXISTS ", table,
+                       " (msgkey INTEGER PRIMARY KEY, sender INTEGER NOT NULL, receiver INTEGER NOT NULL, "
+                       "body TEXT NOT NULL, state INTEGER NOT NULL DEFAULT 0)");
+}
+
+// The content table's name in the one content database of a drill: "<database>_<table>".
+std::string contentTable(const ContentRoute& r) { return sim::strCat(r.database, "_", r.tableName); }
+
+} // namespace
+
+const char* toString(MessagingMode mode) { return mode == MessagingMode::Legacy ? "legacy" : "upgraded"; }
+
+struct MessagingEngine::Region {
+    int index = 0; // world region
+    std::string name;
+    std::string dataCentre;
+    sim::ComponentId bff = sim::kNoComponent;
+    std::unique_ptr<infra::ServiceQueue> queue;
+    std::unique_ptr<infra::KvPair> redis;
+    std::unique_ptr<infra::RaftClient> seqClient;     // sequence ceilings (leader reads)
+    std::unique_ptr<infra::RaftClient> taishanClient; // upgraded tier (RANDOM reads)
+    // The last completed second, for RegionHealth.
+    double requests = 0.0, failures = 0.0;
+    telemetry::Histogram second;
+    double lastRequests = 0.0, lastFailures = 0.0, lastP99Ms = 0.0;
+};
+
+struct MessagingEngine::SendOp {
+    std::uint32_t sender = 0;
+    std::uint32_t receiver = 0;
+    double weight = 1.0;
+    sim::Nanos startedAt = 0;
+    std::uint64_t msgkey = 0;
+    std::int64_t msgMs = 0;
+    std::uint64_t seq[2] = {0, 0}; // sender's inbox, receiver's inbox
+    int pending = 0;
+    bool failed = false;
+    std::string failure;
+    std::string table;
+};
+
+struct MessagingEngine::QueryOp {
+    std::uint32_t user = 0;
+    double weight = 1.0;
+    sim::Nanos startedAt = 0;
+    Region* region = nullptr;
+    std::vector<ConversationRow> rows;
+    std::int64_t total = 0;
+    int tier = 0; // 0 Redis, 1 Taishan, 2 MySQL
+};
+
+MessagingEngine::MessagingEngine(sim::World& world, telemetry::Telemetry& telemetry, MessagingConfig config)
+    : m_world(world),
+      m_telemetry(telemetry),
+      m_config(std::move(config)),
+      m_schema(m_config.mode == MessagingMode::Legacy ? ConversationSchemaKind::Legacy : ConversationSchemaKind::Upgraded),
+      m_router(ContentRouterConfig{m_config.mode == MessagingMode::Legacy ? ContentRouting::Legacy : ContentRouting::Hashed,
+                                   100, 1'288'834'974'657, world.calendar().utcOffsetMinutes()}),
+      m_snowflake(*SnowflakeGenerator::create(SnowflakeConfig{})),
+      m_seq(SequenceAllocatorConfig{50, m_config.sabotage.seqReloadFromPersisted ? SeqReload::FromLastPersisted
+                                                                               : SeqReload::FromCeiling}),
+      m_rng(world.stream("messaging/load")),
+      m_queryZipf(std::max<std::uint64_t>(2, static_cast<std::uint64_t>(
+                                                 std::llround(m_config.users * m_config.dataScale))),
+                  m_config.queryZipf),
+      m_sendKind(world.kind("messaging.send")),
+      m_queryKind(world.kind("messaging.query")),
+      m_secondKind(world.kind("messaging.second"))
+{
+    m_invariants.push_back({"messaging.no_lost_send", true, 0, "every acknowledged send wrote its content row and both "
+                                                               "conversation rows"});
+    m_invariants.push_back({"messaging.seq_monotonic", true, 0,
+                            "per inbox, each sequence above every one handed out before (never reused)"});
+}
+
+MessagingEngine::~MessagingEngine()
+{
+    m_telemetry.removeContributor(this);
+}
+
+absl::StatusOr<std::unique_ptr<MessagingEngine>> MessagingEngine::create(sim::World& world,
+                                                                         telemetry::Telemetry& telemetry,
+                                                                         MessagingConfig config)
+{
+    if (!(config.scale > 0.0) || !(config.dataScale > 0.0))
+        return absl::InvalidArgumentError("messaging: scale and data_scale must be > 0");
+    if (world.topology().regions().empty())
+        return absl::InvalidArgumentError("messaging: the world has no region");
+    std::unique_ptr<MessagingEngine> e(new MessagingEngine(world, telemetry, std::move(config)));
+    if (absl::Status st = e->build(); !st.ok())
+        return st;
+    return e;
+}
+
+absl::Status MessagingEngine::build()
+{
+    sim::World& w = m_world;
+    const sim::Topology& topo = w.topology();
+    m_component = w.components().mustAdd("messaging", "messaging-engine", {}, this);
+    m_users = static_cast<std::uint32_t>(std::max<double>(2.0, std::llround(m_config.users * m_config.dataScale)));
+    auto& metrics = m_telemetry.metrics();
+
+    // Home regions: the first two regions (the write-up's service lives in Shanghai's two
+    // data centres); every data store keeps an instance in each.
+    const std::size_t homes = std::min<std::size_t>(2, topo.regions().size());
+    std::vector<std::string> placement;
+    for (std::size_t i = 0; i < homes; ++i) {
+        const sim::RegionSpec& r = topo.regions()[i];
+        if (r.dataCentres.empty())
+            return absl::InvalidArgumentError(sim::strCat("messaging: region ", r.name, " has no data centre"));
+        placement.push_back(topo.dataCentres()[static_cast<std::size_t>(r.dataCentres.front())].name);
+    }
+
+    const std::int64_t pages =
+        std::max<std::int64_t>(16, std::llround(static_cast<double>(m_config.pageCachePages) * m_config.dataScale));
+    {
+        infra::SqlClusterConfig c;
+        c.name = "messaging/conv-db";
+        c.shards = 10;
+        c.placement = placement;
+        c.schema = m_schema.ddl();
+        c.shardKey = infra::ShardRouter::legacyMessaging();
+        c.pageCache.pages = pages;
+        auto db = infra::SqlCluster::create(w, std::move(c), &m_telemetry);
+        if (!db.ok())
+            return db.status();
+        m_convDb = std::move(*db);
+    }
+    {
+        // The content tables of the drill's first months (a drill lasts minutes at most).
+        infra::SqlClusterConfig c;
+        c.name = "messaging/content-db";
+        c.shards = 1;
+        c.placement = placement;
+        const std::int64_t startMs = w.calendar().unixMs(0);
+        for (std::int64_t dayMs : {std::int64_t{0}, 32 * kDay}) {
+            const std::uint64_t probeKey = static_cast<std::uint64_t>(startMs + dayMs - m_router.config().epochUnixMs)
+                << SnowflakeGenerator::kTimestampShift;
+            const ContentRoute base = m_router.route(probeKey);
+            for (std::uint32_t t = 0; t < m_router.tablesPerMonth(); ++t) {
+                ContentRoute r = base;
+                if (m_router.tablesPerMonth() > 1)
+                    r.tableName = sim::strCat("t_", t);
+                const std::string table = contentTable(r);
+                if (m_contentTables.insert(table).second)
+                    c.schema.push_back(contentDdl(table));
+            }
+        }
+        c.pageCache.pages = pages;
+        auto db = infra::SqlCluster::create(w, std::move(c), &m_telemetry);
+        if (!db.ok())
+            return db.status();
+        m_contentDb = std::move(*db);
+    }
+    {
+        infra::RaftClusterConfig c;
+        c.name = "msg-taishan";
+        c.regions.clear();
+        // Two nodes in the first home region, one in the second: a quorum within the city.
+        c.regions = {topo.regions()[0].name, topo.regions()[0].name, topo.regions()[homes - 1].name};
+        m_raft = std::make_unique<infra::RaftCluster>(w, c, &metrics);
+    }
+    for (std::size_t i = 0; i < homes; ++i) {
+        auto r = std::make_unique<Region>();
+        r->index = static_cast<int>(i);
+        r->name = topo.regions()[i].name;
+        r->dataCentre = placement[i];
+        r->bff = w.components().mustAdd(sim::strCat(r->name, "/messaging/bff"), "messaging-bff", r->dataCentre);
+        infra::ServiceConfig sc;
+        sc.concurrency = m_config.bffConcurrency;
+        sc.maxQueue = 100'000.0;
+        r->queue = std::make_unique<infra::ServiceQueue>(w, r->bff, sc, &metrics, "messaging.bff");
+        infra::KvPairConfig kc;
+        r->redis = std::make_unique<infra::KvPair>(w, sim::strCat(r->name, "/messaging/redis"), r->dataCentre, kc,
+                                                   &metrics);
+        r->seqClient = std::make_unique<infra::RaftClient>(*m_raft, sim::strCat(r->name, "/messaging/seq-client"));
+        if (m_config.mode == MessagingMode::Upgraded) {
+            infra::RaftClientConfig rc;
+            rc.readMode = infra::RaftReadMode::Random;
+            r->taishanClient =
+                std::make_unique<infra::RaftClient>(*m_raft, sim::strCat(r->name, "/messaging/taishan-client"), rc);
+        }
+        m_regionOfSlot.push_back(static_cast<int>(i));
+        m_regions.push_back(std::move(r));
+    }
+    {
+        std::vector<sim::ComponentId> fronts(topo.regions().size(), sim::kNoComponent);
+        for (const auto& r : m_regions)
+            fronts[static_cast<std::size_t>(r->index)] = r->bff;
+        m_prober = std::make_unique<engine::RegionProber>(w, "messaging", std::move(fronts),
+                                                          engine::RegionProber::Config{});
+    }
+
+    m_sendsMetric = &metrics.counter("messaging.sends", "messaging");
+    m_queriesMetric = &metrics.counter("messaging.queries", "messaging");
+    m_errorsMetric = &metrics.counter("messaging.errors", "messaging");
+    m_queryLatencyMetric = &metrics.histogram("messaging.query.latency", "messaging");
+    m_sendLatencyMetric = &metrics.histogram("messaging.send.latency", "messaging");
+    m_redisHitGauge = &metrics.gauge("messaging.cache.redis_hit_ratio", "messaging");
+    m_taishanHitGauge = &metrics.gauge("messaging.cache.taishan_hit_ratio", "messaging");
+    m_lastWrite.assign(m_users, -1);
+
+    // Popularity: a seeded permutation of the users (Zipf rank → user).
+    m_popularity.resize(m_users);
+    for (std::uint32_t u = 0; u < m_users; ++u)
+        m_popularity[u] = u;
+    sim::RandomStream perm = w.stream("messaging/popularity");
+    for (std::uint32_t i = m_users - 1; i > 0; --i)
+        std::swap(m_popularity[i], m_popularity[perm.uniformInt(i + 1)]);
+
+    if (absl::Status st = preload(); !st.ok())
+        return st;
+    // The users with the most conversations are the most active (big accounts): the
+    // popularity ranks follow the conversation counts (the permutation breaks ties).
+    std::stable_sort(m_popularity.begin(), m_popularity.end(),
+                     [this](std::uint32_t a, std::uint32_t b) { return m_convCount[a] > m_convCount[b]; });
+    m_telemetry.addContributor(this);
+    return absl::OkStatus();
+}
+
+absl::Status MessagingEngine::preload()
+{
+    // Every user's conversations, heavy-tailed (Pareto), with peers after it in id order,
+    // last messages spread over the last 180 days, a few unread. Written straight into
+    // every instance of the user's shard (set-up before the run, no virtual time).
+    sim::RandomStream rng = m_world.stream("messaging/data");
+    const std::int64_t nowMs = m_world.calendar().unixMs(0);
+    std::vector<infra::SqlBatch> batches(m_convDb->shardCount());
+    m_convCount.assign(m_users, 0);
+    std::int64_t key = 1;
+    for (std::uint32_t u = 0; u < m_users; ++u) {
+        const double x = m_config.conversationsMin / std::pow(1.0 - rng.uniform01(), 1.0 / m_config.conversationsAlpha);
+        const std::int64_t n = std::min<std::int64_t>(static_cast<std::int64_t>(x), m_users - 1);
+        m_convCount[u] = n;
+        infra::SqlBatch& b = batches[m_convDb->shardOf(u)];
+        for (std::int64_t k = 1; k <= n; ++k) {
+            const std::int64_t peer = (u + k) % m_users;
+            const std::int64_t t = nowMs - static_cast<std::int64_t>(rng.uniform01() * 180.0 * kDay) - 1;
+            const std::int64_t unread = rng.bernoulli(0.2) ? rng.uniformRange(1, 5) : 0;
+            m_schema.addSend(b, ConversationUpdate{u, peer, MessageKind::OneToOne, key++, t, unread, t});
+        }
+    }
+    for (std::uint32_t s = 0; s < m_convDb->shardCount(); ++s) {
+        infra::SqlShard& shard = m_convDb->shard(s);
+        for (std::size_t i = 0; i < shard.instanceCount(); ++i) {
+            infra::SqlStats stats;
+            infra::SqlConnection::WriteOutcome out;
+            if (absl::Status st = shard.instance(i).connection().runBatch(batches[s], stats, out); !st.ok())
+                return absl::InternalError(sim::strCat("messaging: preloading shard ", s, ": ", std::string(st.message())));
+        }
+    }
+    if (m_config.mode == MessagingMode::Upgraded && !m_config.sabotage.noTaishanTier) {
+        // Taishan's steady state: every user's latest entries (the first page and the
+        // total), read from the preloaded store and written through Raft in start().
+        m_bootstrap.resize(m_users);
+        for (std::uint32_t u = 0; u < m_users; ++u) {
+            infra::SqlConnection& db = m_convDb->shard(m_convDb->shardOf(u)).instance(0).connection();
+            const infra::SqlQuery list = m_schema.listPage(u, ListCursor{}, m_config.pageSize);
+            const infra::SqlQuery total = m_schema.totalUnread(u);
+            infra::SqlResult lr;
+            infra::SqlResult tr;
+            infra::SqlStats stats;
+            if (!db.runQuery(list.sql, list.params, true, lr, stats).ok()
+                || !db.runQuery(total.sql, total.params, true, tr, stats).ok())
+                return absl::InternalError("messaging: reading the preloaded lists");
+            m_bootstrap[u] = encodeList(ConversationSchema::rows(lr), ConversationSchema::total(tr));
+        }
+    }
+    return absl::OkStatus();
+}
+
+void MessagingEngine::start()
+{
+    if (m_started)
+        return;
+    m_started = true;
+    m_prober->start();
+    if (m_config.mode == MessagingMode::Upgraded)
+        m_world.at(m_config.loadStart / 2, m_queryKind, m_component, [this] { prewarm(); });
+    if (!m_bootstrap.empty()) {
+        // After the election: one Raft put per user, spread over the second quarter of
+        // the time before the load starts.
+        const sim::Nanos from = m_config.loadStart / 4;
+        const sim::Nanos span = std::max<sim::Nanos>(1, m_config.loadStart / 4);
+        const auto n = static_cast<sim::Nanos>(m_bootstrap.size());
+        for (std::uint32_t u = 0; u < m_bootstrap.size(); ++u) {
+            m_world.at(from + span * static_cast<sim::Nanos>(u) / n, m_queryKind, m_component, [this, u] {
+                home(u).taishanClient->put(cacheKey(u), m_bootstrap[u], [](const infra::RaftResult&) {},
+                                           2 * sim::kSecond);
+            });
+        }
+    }
+    m_world.at(m_config.loadStart, m_sendKind, m_component, [this] { nextSend(); });
+    m_world.at(m_config.loadStart, m_queryKind, m_component, [this] { nextQuery(); });
+    m_world.after(sim::kSecond, m_secondKind, m_component, [this] { regionSecond(); });
+}
+
+double MessagingEngine::discreteRate(double real, double floor) const
+{
+    return std::min(real, floor * m_config.scale);
+}
+
+void MessagingEngine::nextSend()
+{
+    if (m_loadStopped)
+        return;
+    const double real = m_config.sendsPerSec * m_config.loadMultiplier;
+    const double discrete = discreteRate(real, m_config.minDiscreteSendsPerSec);
+    if (discrete > 0.0) {
+        const std::uint32_t s = m_popularity[m_queryZipf(m_rng) - 1];
+        std::uint32_t r = static_cast<std::uint32_t>(m_rng.uniformInt(m_users));
+        if (r == s)
+            r = (r + 1) % m_users;
+        sendOneToOne(s, r, real / discrete);
+    }
+    const double gap = discrete > 0.0 ? m_rng.exponential(1.0 / discrete) : 0.1;
+    m_world.after(std::max<sim::Nanos>(1, static_cast<sim::Nanos>(gap * 1e9)), m_sendKind, m_component,
+                  [this] { nextSend(); });
+}
+
+void MessagingEngine::nextQuery()
+{
+    if (m_loadStopped)
+        return;
+    const double real = m_config.queriesPerSec * m_config.loadMultiplier;
+    const double discrete = discreteRate(real, m_config.minDiscreteQueriesPerSec);
+    if (discrete > 0.0)
+        queryConversations(m_popularity[m_queryZipf(m_rng) - 1], real / discrete);
+    const double gap = discrete > 0.0 ? m_rng.exponential(1.0 / discrete) : 0.1;
+    m_world.after(std::max<sim::Nanos>(1, static_cast<sim::Nanos>(gap * 1e9)), m_queryKind, m_component,
+                  [this] { nextQuery(); });
+}
+
+MessagingEngine::Region& MessagingEngine::home(std::uint32_t user)
+{
+    return *m_regions[user % m_regions.size()];
+}
+
+std::string MessagingEngine::cacheKey(std::uint32_t user) const { return sim::strCat("conv:", user); }
+
+std::int64_t MessagingEngine::nowUnixMs() const { return m_world.calendar().unixMs(m_world.now()); }
+
+void MessagingEngine::violation(std::size_t invariant, std::string detail)
+{
+    InvariantState& inv = m_invariants[invariant];
+    if (inv.passed) {
+        inv.passed = false;
+        inv.detail = std::move(detail);
+        m_world.events().raise("messaging.invariant", m_component, v1::SEVERITY_VIOLATION,
+                               sim::strCat(inv.name, ": ", inv.detail));
+    }
+}
+
+// ------------------------------------------------------------------ sends
+
+void MessagingEngine::sendOneToOne(std::uint32_t sender, std::uint32_t receiver, double weight)
+{
+    if (sender >= m_users || receiver >= m_users || sender == receiver) {
+        m_totals.sendFailures += weight;
+        m_errorsMetric->add(weight);
+        return;
+    }
+    auto op = std::make_shared<SendOp>();
+    op->sender = sender;
+    op->receiver = receiver;
+    op->weight = weight;
+    op->startedAt = m_world.now();
+    ++m_totals.discreteSends;
+    ++m_inflightSends;
+    Region& r = home(sender);
+    r.requests += weight;
+    r.queue->submit(
+        weight, [this](bool&) { return m_config.bffCost; },
+        [this, op](infra::ServiceOutcome outcome, sim::Nanos) {
+            if (outcome != infra::ServiceOutcome::Ok) {
+                sendPartDone(op, false, "bff");
+                return;
+            }
+            op->msgMs = nowUnixMs();
+            if (!m_snowflake.tryNext(op->msgMs, op->msgkey)) {
+                sendPartDone(op, false, "snowflake refused (clock behind)");
+                return;
+            }
+            op->pending = 1;
+            allocateSeq(op, 0);
+        });
+}
+
+void MessagingEngine::allocateSeq(std::shared_ptr<SendOp> op, int side)
+{
+    const std::uint64_t inbox = side == 0 ? op->sender : op->receiver;
+    const SequenceAllocator::Next n = m_seq.next(inbox);
+    Region& r = home(op->sender);
+    const std::string key = sim::strCat("seq:", inbox);
+    switch (n.status) {
+    case SequenceAllocator::Status::Ok: {
+        // Acceptance: the inbox's sequence must be above every one handed out before.
+        InvariantState& inv = m_invariants[1];
+        ++inv.checked;
+        std::uint64_t& last = m_lastSeq[inbox];
+        if (n.seq <= last)
+            violation(1, sim::strCat("inbox ", inbox, " got sequence ", n.seq, " after ", last, " (msgkey ", op->msgkey,
+                                     ")"));
+        last = std::max(last, n.seq);
+        op->seq[side] = n.seq;
+        if (side == 0)
+            allocateSeq(op, 1);
+        else
+            writeSend(op);
+        return;
+    }
+    case SequenceAllocator::Status::NeedsReservation:
+        r.seqClient->put(key, std::to_string(n.ceiling), [this, op, side, inbox, ceiling = n.ceiling](const infra::RaftResult& res) {
+            if (res.status != infra::RaftStatus::Ok) {
+                sendPartDone(op, false, "sequence reservation");
+                return;
+            }
+            m_seq.confirm(inbox, ceiling);
+            allocateSeq(op, side);
+        });
+        return;
+    case SequenceAllocator::Status::NeedsLoad:
+        r.seqClient->get(key, [this, op, side, inbox](const infra::RaftResult& res) {
+            if (res.status != infra::RaftStatus::Ok) {
+                sendPartDone(op, false, "sequence load");
+                return;
+            }
+            const std::uint64_t ceiling = res.found ? std::stoull(res.value) : 0;
+            auto p = m_persistedSeq.find(inbox);
+            m_seq.load(inbox, ceiling, p == m_persistedSeq.end() ? 0 : p->second);
+            allocateSeq(op, side);
+        });
+        return;
+    }
+}
+
+void MessagingEngine::writeSend(std::shared_ptr<SendOp> op)
+{
+    const std::int64_t now = nowUnixMs();
+    const ContentRoute route = m_router.route(op->msgkey);
+    op->table = contentTable(route);
+    op->pending = 3;
+    Region& r = home(op->sender);
+    infra::SqlCall call{r.bff, op->weight, 0};
+
+    auto content = std::make_shared<infra::SqlBatch>();
+    content->add(sim::strCat("INSERT INTO ", op->table, " (msgkey, sender, receiver, body, state) VALUES (?1, ?2, ?3, ?4, 0)"),
+                 {static_cast<std::int64_t>(op->msgkey), static_cast<std::int64_t>(op->sender),
+                  static_cast<std::int64_t>(op->receiver), std::string("hello")},
+                 static_cast<std::int64_t>(op->msgkey));
+    m_contentDb->write(0, std::move(content), call, [this, op](infra::SqlResult& res) {
+        sendPartDone(op, res.ok() && res.changes > 0, "content row");
+    });
+    const std::int64_t sides[2][3] = {{op->sender, op->receiver, 0}, {op->receiver, op->sender, 1}};
+    for (const auto& s : sides) {
+        auto b = std::make_shared<infra::SqlBatch>();
+        m_schema.addSend(*b, ConversationUpdate{s[0], s[1], MessageKind::OneToOne, static_cast<std::int64_t>(op->msgkey),
+                                                op->msgMs, s[2], now});
+        m_convDb->write(m_convDb->shardOf(static_cast<std::uint64_t>(s[0])), std::move(b), call,
+                        [this, op](infra::SqlResult& res) {
+                            sendPartDone(op, res.ok() && res.changes > 0, "conversation row");
+                        });
+    }
+}
+
+void MessagingEngine::sendPartDone(std::shared_ptr<SendOp> op, bool ok, const char* what)
+{
+    if (!ok && !op->failed) {
+        op->failed = true;
+        op->failure = what;
+    }
+    if (op->pending > 0)
+        --op->pending;
+    if (op->pending > 0)
+        return;
+    --m_inflightSends;
+    Region& r = home(op->sender);
+    if (op->failed) {
+        m_totals.sendFailures += op->weight;
+        m_errorsMetric->add(op->weight);
+        r.failures += op->weight;
+        return;
+    }
+    // Acknowledged: all three rows are written (each write reported its change).
+    ++m_invariants[0].checked;
+    ++m_contentRows[op->table];
+    m_totals.sends += op->weight;
+    m_sendsMetric->add(op->weight);
+    const sim::Nanos latency = m_world.now() - op->startedAt;
+    m_sendLatencyMetric->record(latency, op->weight);
+    r.second.record(latency, op->weight);
+    m_lastWrite[op->sender] = m_world.now();
+    // The slow path writes each inbox's sequence back every tenth sequence.
+    for (int side = 0; side < 2; ++side) {
+        if (op->seq[side] % 10 == 0)
+            m_persistedSeq[side == 0 ? op->sender : op->receiver] = op->seq[side];
+    }
+    for (std::uint32_t u : {op->sender, op->receiver}) {
+        if (m_config.mode == MessagingMode::Legacy) {
+            // Cache-aside: delete the cached list; the next query rebuilds it from MySQL.
+            Region& h = home(u);
+            h.redis->del(h.bff, cacheKey(u), op->weight, [](const infra::KvReply&) {});
+        } else {
+            syncUser(u, op->weight);
+        }
+    }
+}
+
+void MessagingEngine::syncUser(std::uint32_t user, double weight)
+{
+    // The sync path (what the binlog consumer does): the user's list as the primary now
+    // has it, into Redis and Taishan with a version-guarded write (set-if-newer on a
+    // total version), so an older refresh arriving late never overwrites a newer one.
+    std::uint64_t& v = m_syncVersion[user];
+    v = nextRowVersion(v, nowUnixMs());
+    const std::uint64_t version = v;
+    Region& h = home(user);
+    const std::uint32_t shard = m_convDb->shardOf(user);
+    const infra::SqlCall call{h.bff, weight, 0};
+    m_convDb->read(shard, infra::Consistency::Strong, m_schema.listPage(user, ListCursor{}, m_config.pageSize), call,
+                   [this, user, shard, call, version, weight](infra::SqlResult& list) {
+                       if (!list.ok())
+                           return;
+                       auto rows = std::make_shared<std::vector<ConversationRow>>(ConversationSchema::rows(list));
+                       m_convDb->read(shard, infra::Consistency::Strong, m_schema.totalUnread(user), call,
+                                      [this, user, rows, version, weight](infra::SqlResult& total) {
+                                          if (!total.ok())
+                                              return;
+                                          const std::string value = encodeList(*rows, ConversationSchema::total(total));
+                                          Region& h = home(user);
+                                          h.redis->setIfNewer(h.bff, cacheKey(user), value, version, m_config.redisTtl,
+                                                              weight, [](const infra::KvReply&) {});
+                                          if (h.taishanClient && !m_config.sabotage.noTaishanTier)
+                                              h.taishanClient->setIfNewer(cacheKey(user), value, version,
+                                                                          [](const infra::RaftResult&) {});
+                                      });
+                   });
+}
+
+// ------------------------------------------------------------------ queries
+
+void MessagingEngine::queryConversations(std::uint32_t user, double weight)
+{
+    auto op = std::make_shared<QueryOp>();
+    op->user = user;
+    op->weight = weight;
+    op->startedAt = m_world.now();
+    ++m_totals.discreteQueries;
+    if (user >= m_users) {
+        // Not found: a clear answer, counted as an error.
+        m_totals.queryFailures += weight;
+        m_errorsMetric->add(weight);
+        return;
+    }
+    op->region = &home(user);
+    op->region->requests += weight;
+    op->region->queue->submit(
+        weight, [this](bool&) { return m_config.bffCost; },
+        [this, op](infra::ServiceOutcome outcome, sim::Nanos) {
+            if (outcome != infra::ServiceOutcome::Ok) {
+                finishQuery(op, false);
+                return;
+            }
+            queryRedis(op);
+        });
+}
+
+void MessagingEngine::queryRedis(std::shared_ptr<QueryOp> op)
+{
+    Region& r = *op->region;
+    r.redis->get(r.bff, cacheKey(op->user), op->weight, [this, op](const infra::KvReply& reply) {
+        if (reply.status == infra::KvStatus::Ok) {
+            m_totals.redisHits += op->weight;
+            finishQuery(op, true);
+            return;
+        }
+        m_totals.redisMisses += op->weight;
+        if (m_config.mode == MessagingMode::Upgraded && !m_config.sabotage.noTaishanTier) {
+            op->tier = 1;
+            queryTaishan(op);
+        } else {
+            op->tier = 2;
+            queryMysql(op, false);
+        }
+    });
+}
+
+void MessagingEngine::queryTaishan(std::shared_ptr<QueryOp> op)
+{
+    Region& r = *op->region;
+    r.taishanClient->get(cacheKey(op->user), [this, op](const infra::RaftResult& res) {
+        if (res.status == infra::RaftStatus::Ok && res.found) {
+            m_totals.taishanHits += op->weight;
+            Region& h = *op->region;
+            h.redis->set(h.bff, cacheKey(op->user), res.value, m_config.redisTtl, op->weight,
+                         [](const infra::KvReply&) {});
+            finishQuery(op, true);
+            return;
+        }
+        m_totals.taishanMisses += op->weight;
+        op->tier = 2;
+        queryMysql(op, true);
+    });
+}
+
+void MessagingEngine::queryMysql(std::shared_ptr<QueryOp> op, bool fillTaishan)
+{
+    const bool upgraded = m_config.mode == MessagingMode::Upgraded;
+    // Legacy reads the primary; upgraded reads a replica unless the user wrote lately.
+    const sim::Nanos lastWrite = m_lastWrite[op->user];
+    const bool strong = !upgraded || (lastWrite >= 0 && m_world.now() - lastWrite < m_config.rywWindow);
+    const infra::Consistency consistency = strong ? infra::Consistency::Strong : infra::Consistency::Weak;
+    m_totals.mysqlReads += op->weight;
+    if (strong)
+        m_totals.mysqlPrimaryReads += op->weight;
+    const std::uint32_t shard = m_convDb->shardOf(op->user);
+    const infra::SqlCall call{op->region->bff, op->weight, 0};
+    m_convDb->read(shard, consistency, m_schema.listPage(op->user, ListCursor{}, m_config.pageSize), call,
+                   [this, op, shard, consistency, call, fillTaishan](infra::SqlResult& list) {
+                       if (!list.ok()) {
+                           finishQuery(op, false);
+                           return;
+                       }
+                       op->rows = ConversationSchema::rows(list);
+                       m_convDb->read(shard, consistency, m_schema.totalUnread(op->user), call,
+                                      [this, op, fillTaishan](infra::SqlResult& total) {
+                                          if (!total.ok()) {
+                                              finishQuery(op, false);
+                                              return;
+                                          }
+                                          op->total = ConversationSchema::total(total);
+                                          const std::string value = encodeList(op->rows, op->total);
+                                          Region& h = *op->region;
+                                          const bool upgraded = m_config.mode == MessagingMode::Upgraded;
+                                          h.redis->set(h.bff, cacheKey(op->user), value,
+                                                       upgraded ? m_config.redisTtl : m_config.legacyTtl, op->weight,
+                                                       [](const infra::KvReply&) {});
+                                          // The first miss loads Taishan passively.
+                                          if (fillTaishan && h.taishanClient)
+                                              h.taishanClient->put(cacheKey(op->user), value,
+                                                                   [](const infra::RaftResult&) {});
+                                          finishQuery(op, true);
+                                      });
+                   });
+}
+
+void MessagingEngine::finishQuery(std::shared_ptr<QueryOp> op, bool ok)
+{
+    if (!ok) {
+        m_totals.queryFailures += op->weight;
+        m_errorsMetric->add(op->weight);
+        op->region->failures += op->weight;
+        return;
+    }
+    const sim::Nanos latency = m_world.now() - op->startedAt;
+    m_totals.queries += op->weight;
+    m_queriesMetric->add(op->weight);
+    m_queryLatencyMetric->record(latency, op->weight);
+    m_queryLatency.record(latency, op->weight);
+    m_tierLatency[op->tier].record(latency, op->weight);
+    m_second.record(latency, op->weight);
+    op->region->second.record(latency, op->weight);
+    const double redis = m_totals.redisHits + m_totals.redisMisses;
+    m_redisHitGauge->set(redis > 0.0 ? m_totals.redisHits / redis : 0.0);
+    const double taishan = m_totals.taishanHits + m_totals.taishanMisses;
+    m_taishanHitGauge->set(taishan > 0.0 ? m_totals.taishanHits / taishan : 0.0);
+}
+
+void MessagingEngine::prewarm()
+{
+    // The daily offline load: the most popular users' lists into Redis, from a replica.
+    const std::uint32_t top = static_cast<std::uint32_t>(std::ceil(m_users * m_config.prewarmShare));
+    for (std::uint32_t rank = 0; rank < top && rank < m_users; ++rank) {
+        const std::uint32_t user = m_popularity[rank];
+        Region& h = home(user);
+        const std::uint32_t shard = m_convDb->shardOf(user);
+        const infra::SqlCall call{h.bff, 1.0, 0};
+        m_convDb->read(shard, infra::Consistency::Weak, m_schema.listPage(user, ListCursor{}, m_config.pageSize), call,
+                       [this, user, shard, call](infra::SqlResult& list) {
+                           if (!list.ok())
+                               return;
+                           auto rows = std::make_shared<std::vector<ConversationRow>>(ConversationSchema::rows(list));
+                           m_convDb->read(shard, infra::Consistency::Weak, m_schema.totalUnread(user), call,
+                                          [this, user, rows](infra::SqlResult& total) {
+                                              if (!total.ok())
+                                                  return;
+                                              Region& h = home(user);
+                                              const std::string value =
+                                                  encodeList(*rows, ConversationSchema::total(total));
+                                              h.redis->set(h.bff, cacheKey(user), value, m_config.redisTtl, 1.0,
+                                                           [](const infra::KvReply&) {});
+                                              if (h.taishanClient && !m_config.sabotage.noTaishanTier)
+                                                  h.taishanClient->put(cacheKey(user), value,
+                                                                       [](const infra::RaftResult&) {});
+                                          });
+                       });
+    }
+}
+
+void MessagingEngine::resetQueryLatency()
+{
+    m_queryLatency.reset();
+    for (telemetry::Histogram& h : m_tierLatency)
+        h.reset();
+}
+
+void MessagingEngine::flushCaches()
+{
+    for (auto& r : m_regions) {
+        for (int i = 0; i < 2; ++i)
+            r->redis->node(i).store().clear();
+    }
+}
+
+// ------------------------------------------------------------------ health, invariants
+
+void MessagingEngine::regionSecond()
+{
+    m_lastSecondP99Ms = m_second.quantile(0.99) / 1e6;
+    m_second.reset();
+    for (auto& r : m_regions) {
+        r->lastRequests = r->requests;
+        r->lastFailures = r->failures;
+        r->lastP99Ms = r->second.quantile(0.99) / 1e6;
+        r->requests = 0.0;
+        r->failures = 0.0;
+        r->second.reset();
+    }
+    m_world.after(sim::kSecond, m_secondKind, m_component, [this] { regionSecond(); });
+}
+
+void MessagingEngine::contribute(v1::Snapshot& snapshot) const
+{
+    for (const auto& r : m_regions) {
+        v1::RegionHealth& h = *snapshot.add_regions();
+        m_prober->fill(h, r->index);
+        const double req = r->lastRequests;
+        h.set_availability(req > 0.0 ? 1.0 - r->lastFailures / req : (h.up() ? 1.0 : 0.0));
+        h.set_error_rate(req > 0.0 ? r->lastFailures / req : 0.0);
+        h.set_p99_ms(r->lastP99Ms);
+        h.set_rps(req);
+    }
+}
+
+std::vector<MessagingEngine::InvariantState> MessagingEngine::invariantStatus() const
+{
+    std::vector<InvariantState> out = m_invariants;
+    for (InvariantState& s : out)
+        s.detail = sim::strCat(s.detail, " (", s.checked, " checked)");
+    return out;
+}
+
+std::vector<MessagingEngine::InvariantState> MessagingEngine::finalInvariants()
+{
+    // Every acknowledged send's content row is in its table: count each table on the
+    // content primary (reads its database directly; the run is over).
+    infra::SqlConnection& db = m_contentDb->shard(0).primary().connection();
+    for (const std::string& table : m_contentTables) {
+        infra::SqlResult r;
+        infra::SqlStats stats;
+        if (!db.runQuery(sim::strCat("SELECT COUNT(*) FROM ", table), {}, true, r, stats).ok())
+            continue;
+        const std::int64_t rows = r.rowCount() > 0 ? infra::sqlInt(r.at(0, 0)) : 0;
+        auto it = m_contentRows.find(table);
+        const std::uint64_t acked = it == m_contentRows.end() ? 0 : it->second;
+        ++m_invariants[0].checked;
+        if (static_cast<std::uint64_t>(rows) < acked)
+            violation(0, sim::strCat("table ", table, " holds ", rows, " rows, ", acked, " sends acknowledged"));
+    }
+    return invariantStatus();
+}
+
+void MessagingEngine::inspect(sim::StateWriter& out) const
+{
+    out.add("mode", toString(m_config.mode));
+    out.add("users", static_cast<std::uint64_t>(m_users));
+    out.add("sends", m_totals.sends);
+    out.add("queries", m_totals.queries);
+    out.add("errors", m_totals.sendFailures + m_totals.queryFailures);
+    out.add("query_mean_ms", m_queryLatency.mean() / 1e6);
+    out.add("query_p99_ms", m_queryLatency.quantile(0.99) / 1e6);
+    bool ok = true;
+    for (const InvariantState& s : m_invariants)
+        ok = ok && s.passed;
+    out.add("invariants", ok ? "hold" : "VIOLATED");
+}
+
+} // namespace livedeck::messaging

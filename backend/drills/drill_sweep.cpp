@@ -5,7 +5,12 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <atomic>
 #include <charconv>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 namespace livedeck::drills {
 namespace {
@@ -48,33 +53,72 @@ absl::StatusOr<SweepResult> sweepDrill(const DrillSpec& spec, const SweepOptions
 {
     if (options.lastSeed < options.firstSeed)
         return absl::InvalidArgumentError("sweep: the seed range is empty");
-    SweepResult result;
     if (options.shard.count == 0 || options.shard.index >= options.shard.count)
         return absl::InvalidArgumentError("sweep: the shard index must be below the shard count");
+    if (options.jobs < 1)
+        return absl::InvalidArgumentError(sim::strCat("sweep: jobs must be at least 1, got ", options.jobs));
+    std::vector<std::uint64_t> seeds;
     for (std::uint64_t seed = options.firstSeed;; ++seed) {
-        if (!options.shard.holds(options.firstSeed, seed)) {
-            if (seed == options.lastSeed)
-                break;
-            continue;
-        }
-        DrillRunOptions ro;
-        ro.seed = seed;
-        ro.stopAt = options.stopAt;
-        auto run = DrillRun::create(spec, ro);
-        if (!run.ok())
-            return run.status();
-        (*run)->runToEnd();
-        SweepSeed s;
-        s.seed = seed;
-        s.report = (*run)->report();
-        s.passed = options.invariantsOnly ? s.report.invariantsPassed() : s.report.passed();
-        if (!s.passed)
-            result.failingSeeds.push_back(seed);
-        if (onSeed)
-            onSeed(s);
-        result.seeds.push_back(std::move(s));
+        if (options.shard.holds(options.firstSeed, seed))
+            seeds.push_back(seed);
         if (seed == options.lastSeed)
             break;
+    }
+
+    // Each seed is its own world; threads take seeds in order, and results are reported
+    // (onSeed) and kept in seed order whatever finishes first, so the output does not
+    // depend on `jobs`.
+    std::vector<std::optional<absl::StatusOr<SweepSeed>>> done(seeds.size());
+    std::mutex mutex;
+    std::size_t reported = 0;
+    std::atomic<std::size_t> next{0};
+    std::atomic<bool> stop{false};
+    const auto work = [&] {
+        for (std::size_t i = next.fetch_add(1); i < seeds.size() && !stop.load(); i = next.fetch_add(1)) {
+            DrillRunOptions ro;
+            ro.seed = seeds[i];
+            ro.stopAt = options.stopAt;
+            absl::StatusOr<SweepSeed> outcome;
+            auto run = DrillRun::create(spec, ro);
+            if (!run.ok()) {
+                outcome = run.status();
+                stop.store(true);
+            } else {
+                (*run)->runToEnd();
+                SweepSeed s;
+                s.seed = seeds[i];
+                s.report = (*run)->report();
+                s.passed = options.invariantsOnly ? s.report.invariantsPassed() : s.report.passed();
+                outcome = std::move(s);
+            }
+            const std::lock_guard lock(mutex);
+            done[i] = std::move(outcome);
+            for (; reported < done.size() && done[reported].has_value() && done[reported]->ok(); ++reported) {
+                if (onSeed)
+                    onSeed(**done[reported]);
+            }
+        }
+    };
+    const std::size_t threads = std::min<std::size_t>(static_cast<std::size_t>(options.jobs), seeds.size());
+    if (threads <= 1) {
+        work();
+    } else {
+        std::vector<std::thread> pool;
+        for (std::size_t t = 0; t < threads; ++t)
+            pool.emplace_back(work);
+        for (std::thread& t : pool)
+            t.join();
+    }
+
+    SweepResult result;
+    for (std::optional<absl::StatusOr<SweepSeed>>& d : done) {
+        if (!d.has_value())
+            continue; // not run: an earlier error stopped the sweep
+        if (!d->ok())
+            return d->status();
+        if (!(*d)->passed)
+            result.failingSeeds.push_back((*d)->seed);
+        result.seeds.push_back(std::move(**d));
     }
     return result;
 }

@@ -41,6 +41,7 @@ struct SweepOptions {
     sim::Nanos stopAt = sim::kNever;
     bool invariantsOnly = false;
     SweepShard shard; // runs only this slice of the range (default: all of it)
+    int jobs = 1;     // seeds run in parallel on this many threads; results do not depend on it
 };
 
 struct SweepSeed {
@@ -54,7 +55,9 @@ struct SweepResult {
     std::vector<std::uint64_t> failingSeeds; // ascending
 };
 
-// `onSeed` sees each seed's result as soon as it is known (the verdict line).
+// `onSeed` sees each seed's result in seed order, as soon as it and every seed before it
+// are known (the verdict line); with jobs > 1 it is called from the sweep's threads,
+// one call at a time.
 // Errors: the drill's build errors (same message as drill run), InvalidArgument for an
 // empty range.
 absl::StatusOr<SweepResult> sweepDrill(const DrillSpec& spec, const SweepOptions& options,

@@ -1,7 +1,7 @@
 // Sweeps across machines (docs/DRILLS.md): `drill sweep --shard I/N --out PART.json` in
 // N livedeckctl processes at once, then `drill sweep-merge`, must print byte for byte
 // what one `drill sweep` over the whole range prints, with its exit code, and its JSON
-// must equal the single sweep's part. The drill is the synthetic chaos drill written to a
+// must equal the single sweep's part (the shards with --jobs 2, the single sweep with 1). The drill is the synthetic chaos drill written to a
 // temporary directory with a stricter delivery expectation, so that some seeds fail and
 // some pass. Parts that are not one sweep's (a shard missing or twice, another drill
 // text, another range, not a part at all) are refused with exit 2, as are bad --shard
@@ -137,7 +137,8 @@ private slots:
 
         const QString dir = m_dir.filePath(QStringLiteral("three"));
         QVERIFY(QDir().mkpath(dir));
-        const QStringList parts = runShards(sweepArgs(m_drill, "1..14"), 3, dir);
+        // The shards run their seeds on two threads each; the single sweep on one.
+        const QStringList parts = runShards(sweepArgs(m_drill, "1..14") + QStringList{QStringLiteral("--jobs"), QStringLiteral("2")}, 3, dir);
         QCOMPARE(parts.size(), 3);
 
         // Shard 1 of 3 holds the seeds whose index in 1..14 is 1 modulo 3.

@@ -169,6 +169,12 @@ int sweepCommand(const Invocation& inv)
     options.invariantsOnly = inv.has("invariants-only");
     if (inv.has("until") && !parseSimTime(inv.value("until"), options.stopAt))
         return inv.usageError("--until wants a simulated time such as 30s, 2m or 90 (seconds), got '" + inv.value("until") + "'");
+    if (inv.has("jobs")) {
+        std::uint64_t jobs = 0;
+        if (!parseUnsigned(inv.value("jobs"), jobs) || jobs < 1 || jobs > 256)
+            return inv.usageError("--jobs wants a number of threads in 1..256, got '" + inv.value("jobs") + "'");
+        options.jobs = static_cast<int>(jobs);
+    }
     if (inv.has("shard")) {
         auto shard = drills::parseShard(inv.value("shard"));
         if (!shard.ok())
@@ -280,6 +286,7 @@ void registerDrillCommand(CommandRegistry& registry)
         {"seeds", 0, "A..B", "Seed range, inclusive (e.g. 1..200)."},
         {"until", 0, "T", "Stop each run at this simulated time."},
         {"invariants-only", 0, "", "A seed fails only when an invariant breaks (not an expectation)."},
+        {"jobs", 'j', "N", "Run seeds in parallel on N threads (default 1); the output does not depend on it."},
         {"shard", 0, "I/N", "Run only slice I of N: the seeds whose index in the range is I modulo N."},
         {"out", 0, "PART.json", "Write the sweep's part (verdicts, shard, drill hash, range) for 'drill sweep-merge'."},
     };

@@ -15,6 +15,9 @@
 namespace livedeck::drills {
 namespace {
 
+// As many shards as a sweep may have seeds (parseSeedRange).
+constexpr std::uint64_t kMaxShards = 1'000'000;
+
 bool parseU64(std::string_view text, std::uint64_t& out)
 {
     if (text.empty())
@@ -142,6 +145,8 @@ absl::StatusOr<SweepShard> parseShard(std::string_view text)
     if (shard.index >= shard.count)
         return absl::InvalidArgumentError(
             sim::strCat("--shard: the slice index must be below the count (0..", shard.count - 1, "), got '", text, "'"));
+    if (shard.count > kMaxShards)
+        return absl::InvalidArgumentError(sim::strCat("--shard: at most ", kMaxShards, " shards, got '", text, "'"));
     return shard;
 }
 
@@ -242,7 +247,7 @@ absl::StatusOr<SweepPart> parseSweepPart(std::string_view text, const std::strin
         part.invariantsOnly = doc["invariants_only"].as<bool>();
         part.shard.index = doc["shard"]["index"].as<std::uint64_t>();
         part.shard.count = doc["shard"]["count"].as<std::uint64_t>();
-        if (part.shard.count == 0 || part.shard.index >= part.shard.count)
+        if (part.shard.count == 0 || part.shard.count > kMaxShards || part.shard.index >= part.shard.count)
             return bad(sim::strCat("shard ", part.shard.index, "/", part.shard.count));
         if (part.lastSeed < part.firstSeed)
             return bad("the seed range runs backwards");

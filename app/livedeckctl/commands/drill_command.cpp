@@ -276,7 +276,7 @@ void registerDrillCommand(CommandRegistry& registry)
     Command sweep;
     sweep.path = {"drill", "sweep"};
     sweep.args = "FILE";
-    sweep.summary = "Run one seed after another; a verdict line per seed";
+    sweep.summary = "Run the drill once per seed of a range; a verdict line per seed";
     sweep.description = "Runs the drill once per seed of --seeds A..B and prints a verdict line per seed,\n"
                         "then the failing seeds and the command that reproduces the first. Exit 1 if a\n"
                         "seed failed. --shard I/N --out PART.json runs one slice of the range on this\n"

@@ -2,6 +2,7 @@
 // off from gz by a partition reads up but "unreachable from gz" (and gz unreachable from
 // it); a region that is down reads down; a front that judges itself unhealthy reads down
 // although the network reaches it. LinkHealth comes from what the links carried.
+#include "tests/common/fault_specs.h"
 #include "backend/engine/region_probe.h"
 #include "backend/telemetry/telemetry.h"
 #include "tests/common/multi_test.h"
@@ -14,23 +15,12 @@ using namespace livedeck;
 
 v1::Command partition(const std::string& a, const std::string& b)
 {
-    v1::Command c;
-    auto* f = c.mutable_inject_fault()->mutable_fault();
-    f->set_kind(v1::FAULT_PARTITION);
-    f->set_target(a);
-    auto* p = f->add_params();
-    p->set_name("peer");
-    p->set_text(b);
-    return c;
+    return test::injectCommand(test::partitionSpec(a, b));
 }
 
 v1::Command down(const std::string& target)
 {
-    v1::Command c;
-    auto* f = c.mutable_inject_fault()->mutable_fault();
-    f->set_kind(v1::FAULT_DOWN);
-    f->set_target(target);
-    return c;
+    return test::injectCommand(test::downSpec(target));
 }
 
 struct Rig {

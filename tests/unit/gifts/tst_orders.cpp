@@ -1,3 +1,4 @@
+#include "tests/common/fault_specs.h"
 #include "tests/unit/gifts/engine_rig.h"
 // Qt after the backend headers (Qt's `emit` macro).
 #include "tests/common/multi_test.h"
@@ -10,15 +11,7 @@ namespace {
 
 v1::FaultSpec latency(const char* target, double addMs, sim::Nanos start, sim::Nanos end)
 {
-    v1::FaultSpec f;
-    f.set_kind(v1::FAULT_LATENCY);
-    f.set_target(target);
-    f.set_start_ns(start);
-    f.set_end_ns(end);
-    auto* p = f.add_params();
-    p->set_name("add_ms");
-    p->set_value(addMs);
-    return f;
+    return livedeck::test::latencySpec(target, addMs, start, end);
 }
 
 sim::Calendar secondsBeforeNewYear(int seconds)

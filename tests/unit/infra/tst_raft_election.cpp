@@ -2,6 +2,8 @@
 // leader crashes (and the old leader rejoins as a follower), pre-vote keeps a node
 // returning from a partition from disrupting the leader, never two leaders in one
 // term under random crashes and partitions, and determinism of the whole run.
+#include "tests/common/fault_specs.h"
+#include "tests/unit/infra/raft_fixture.h"
 #include "backend/infra/raft_client.h"
 #include "backend/infra/raft_cluster.h"
 #include "backend/sim/world.h"
@@ -17,20 +19,13 @@ using sim::kSecond;
 
 namespace {
 
-sim::WorldConfig seeded(std::uint64_t seed)
-{
-    sim::WorldConfig c;
-    c.seed = seed;
-    return c;
-}
+using infra::test::runUntilLeader;
+using infra::test::seeded;
+
 
 std::uint64_t downFault(sim::World& w, const std::string& target, sim::Nanos end = 0)
 {
-    v1::FaultSpec f;
-    f.set_kind(v1::FAULT_DOWN);
-    f.set_target(target);
-    f.set_end_ns(end);
-    auto id = w.faults().inject(f);
+    auto id = w.faults().inject(livedeck::test::downSpec(target, 0, end));
     if (!id.ok())
         qFatal("inject down: %s", std::string(id.status().message()).c_str());
     return *id;
@@ -58,16 +53,6 @@ std::uint64_t partitionFault(sim::World& w, const std::string& a, const std::str
 }
 
 // Runs until some node leads (or `limit` passes); returns its index or -1.
-int runUntilLeader(sim::World& w, RaftCluster& c, sim::Nanos limit)
-{
-    const sim::Nanos end = w.now() + limit;
-    while (w.now() < end) {
-        w.scheduler().runUntil(w.now() + 5 * kMillisecond);
-        if (c.leader() >= 0)
-            return c.leader();
-    }
-    return -1;
-}
 
 // Records every (term, leader) announced through the event log.
 struct LeaderRecord {

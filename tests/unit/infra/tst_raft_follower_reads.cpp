@@ -5,6 +5,7 @@
 // cut off from the leader refuses instead of answering stale, and the choice of replica
 // is deterministic for a seed. Concurrent histories with random reads are checked
 // linearizable in tst_raft_linearizability.cpp.
+#include "tests/unit/infra/raft_fixture.h"
 #include "backend/infra/raft_client.h"
 #include "backend/infra/raft_cluster.h"
 #include "backend/sim/world.h"
@@ -22,16 +23,9 @@ using sim::kSecond;
 
 namespace {
 
-int runUntilLeader(sim::World& w, RaftCluster& c, sim::Nanos limit)
-{
-    const sim::Nanos end = w.now() + limit;
-    while (w.now() < end) {
-        w.scheduler().runUntil(w.now() + 5 * kMillisecond);
-        if (c.leader() >= 0)
-            return c.leader();
-    }
-    return -1;
-}
+using infra::test::runUntilLeader;
+using infra::test::seeded;
+
 
 RaftResult await(sim::World& w, const std::function<void(RaftCallback)>& call)
 {

@@ -4,6 +4,7 @@
 // concurrent clients in three regions doing read / write / cas on one key through leader
 // crashes and a partition, each checked linearizable — and the same history with one
 // read made stale is rejected, so the check is not vacuous.
+#include "tests/unit/infra/raft_fixture.h"
 #include "backend/infra/raft_client.h"
 #include "backend/infra/raft_cluster.h"
 #include "backend/infra/raft_linearizability_checker.h"
@@ -23,6 +24,9 @@ using sim::kSecond;
 Q_DECLARE_METATYPE(std::vector<livedeck::infra::RegisterOp>)
 
 namespace {
+
+using infra::test::runUntilLeader;
+using infra::test::seeded;
 
 using Kind = RegisterOp::Kind;
 
@@ -59,16 +63,6 @@ std::uint64_t inject(sim::World& w, v1::FaultKind kind, const std::string& targe
     return *id;
 }
 
-int runUntilLeader(sim::World& w, RaftCluster& c, sim::Nanos limit)
-{
-    const sim::Nanos end = w.now() + limit;
-    while (w.now() < end) {
-        w.scheduler().runUntil(w.now() + 5 * kMillisecond);
-        if (c.leader() >= 0)
-            return c.leader();
-    }
-    return -1;
-}
 
 // One client process: issues one operation at a time on the register "reg", records it.
 struct Process {

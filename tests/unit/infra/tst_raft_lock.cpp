@@ -1,6 +1,7 @@
 // Locks of the Raft KV: leases decided by the state machine's (leader-proposed) time,
 // fencing tokens that grow with every grant, and a stale-token holder refused — both
 // directly on the state machine and end to end through a cluster with failover.
+#include "tests/unit/infra/raft_fixture.h"
 #include "backend/infra/raft_client.h"
 #include "backend/infra/raft_cluster.h"
 #include "backend/infra/raft_kv_store.h"
@@ -14,23 +15,10 @@ using sim::kSecond;
 
 namespace {
 
-sim::WorldConfig seeded(std::uint64_t seed)
-{
-    sim::WorldConfig c;
-    c.seed = seed;
-    return c;
-}
+using infra::test::runUntilLeader;
+using infra::test::seeded;
 
-int runUntilLeader(sim::World& w, RaftCluster& c, sim::Nanos limit)
-{
-    const sim::Nanos end = w.now() + limit;
-    while (w.now() < end) {
-        w.scheduler().runUntil(w.now() + 5 * kMillisecond);
-        if (c.leader() >= 0)
-            return c.leader();
-    }
-    return -1;
-}
+
 
 // Applies commands to a bare state machine at given leader timestamps.
 struct Machine {

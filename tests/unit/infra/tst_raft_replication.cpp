@@ -2,6 +2,7 @@
 // changes, commit needs a majority, a partition's minority side refuses writes while
 // the majority side proceeds, retried writes apply once, clients find the leader, and
 // a follower that fell behind the compacted log catches up from a snapshot.
+#include "tests/unit/infra/raft_fixture.h"
 #include "backend/infra/raft_client.h"
 #include "backend/infra/raft_cluster.h"
 #include "backend/sim/world.h"
@@ -18,12 +19,9 @@ using sim::kSecond;
 
 namespace {
 
-sim::WorldConfig seeded(std::uint64_t seed)
-{
-    sim::WorldConfig c;
-    c.seed = seed;
-    return c;
-}
+using infra::test::runUntilLeader;
+using infra::test::seeded;
+
 
 std::uint64_t inject(sim::World& w, v1::FaultKind kind, const std::string& target, const std::string& peer = {},
                      sim::Nanos end = 0, bool oneWay = false)
@@ -48,16 +46,6 @@ std::uint64_t inject(sim::World& w, v1::FaultKind kind, const std::string& targe
     return *id;
 }
 
-int runUntilLeader(sim::World& w, RaftCluster& c, sim::Nanos limit)
-{
-    const sim::Nanos end = w.now() + limit;
-    while (w.now() < end) {
-        w.scheduler().runUntil(w.now() + 5 * kMillisecond);
-        if (c.leader() >= 0)
-            return c.leader();
-    }
-    return -1;
-}
 
 std::string regionOf(const std::string& path)
 {

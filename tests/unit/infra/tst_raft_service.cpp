@@ -3,6 +3,7 @@
 // ServiceQueue, so a latency fault on the leader slows every operation by its amount,
 // overload queues and then turns requests away (Unavailable: definite, never applied),
 // and the node's telemetry and inspector state show it.
+#include "tests/unit/infra/raft_fixture.h"
 #include "backend/infra/raft_client.h"
 #include "backend/infra/raft_cluster.h"
 #include "backend/sim/world.h"
@@ -19,16 +20,9 @@ using sim::kSecond;
 
 namespace {
 
-int runUntilLeader(sim::World& w, RaftCluster& c, sim::Nanos limit)
-{
-    const sim::Nanos end = w.now() + limit;
-    while (w.now() < end) {
-        w.scheduler().runUntil(w.now() + 5 * kMillisecond);
-        if (c.leader() >= 0)
-            return c.leader();
-    }
-    return -1;
-}
+using infra::test::runUntilLeader;
+using infra::test::seeded;
+
 
 // Sequential puts from the leader's region for `span`; returns the mean latency (ns).
 double meanPutLatency(sim::World& w, RaftClient& client, sim::Nanos span, int& okCount)

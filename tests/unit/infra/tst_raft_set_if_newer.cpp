@@ -2,6 +2,7 @@
 // stamp above its own, so a duplicate (equal stamp) or an older record is refused with
 // the current value — on the state machine, through clients whose writes arrive out of
 // order, and identically on every replica; plain writes keep the stamp, a delete forgets it.
+#include "tests/unit/infra/raft_fixture.h"
 #include "backend/infra/raft_client.h"
 #include "backend/infra/raft_cluster.h"
 #include "backend/sim/world.h"
@@ -17,6 +18,9 @@ using sim::kSecond;
 
 namespace {
 
+using infra::test::runUntilLeader;
+using infra::test::seeded;
+
 RaftEntry entry(RaftOp op, std::string key, std::string value, std::uint64_t stamp)
 {
     auto c = std::make_shared<RaftCommand>();
@@ -27,16 +31,6 @@ RaftEntry entry(RaftOp op, std::string key, std::string value, std::uint64_t sta
     return RaftEntry{1, 0, std::move(c)};
 }
 
-int runUntilLeader(sim::World& w, RaftCluster& c, sim::Nanos limit)
-{
-    const sim::Nanos end = w.now() + limit;
-    while (w.now() < end) {
-        w.scheduler().runUntil(w.now() + 5 * kMillisecond);
-        if (c.leader() >= 0)
-            return c.leader();
-    }
-    return -1;
-}
 
 } // namespace
 

@@ -1,6 +1,7 @@
 // Telemetry::buildSnapshot: time, calendar, trace hash, counters of the world, the
 // last rollup's samples, series defs, faults, contributors' parts and the inspector
 // state of components.
+#include "tests/common/fault_specs.h"
 #include "tests/common/multi_test.h"
 
 #include "backend/sim/world.h"
@@ -64,15 +65,9 @@ sim::WorldConfig config()
     return c;
 }
 
-v1::Command injectDown(std::string target, sim::Nanos endNs)
+v1::Command injectDown(const std::string& target, sim::Nanos endNs)
 {
-    v1::Command cmd;
-    cmd.set_issuer("test");
-    auto* f = cmd.mutable_inject_fault()->mutable_fault();
-    f->set_kind(v1::FAULT_DOWN);
-    f->set_target(std::move(target));
-    f->set_end_ns(endNs);
-    return cmd;
+    return test::injectCommand(test::downSpec(target, 0, endNs), "test");
 }
 
 } // namespace

@@ -3,7 +3,8 @@
 // seed; sends are acknowledged and their sequences checked; a lost sequence cache with
 // the sabotaged reload (from the last write-back) is caught by the sequence invariant,
 // while the correct reload (from the durable ceiling) keeps it; a flushed Redis moves
-// upgraded queries to Taishan; a query for an unknown user is an error, not a crash.
+// upgraded queries to Taishan; each home region gets a RegionHealth row from the
+// engine's probes; a query for an unknown user is an error, not a crash.
 #include "backend/messaging/messaging_engine.h"
 #include "tests/common/multi_test.h"
 
@@ -118,6 +119,21 @@ private slots:
         rig.engine->flushCaches();
         rig.runUntil(4 * sim::kSecond);
         QVERIFY(rig.engine->totals().taishanHits > before);
+    }
+
+    void regionHealthFromProbes()
+    {
+        Rig rig(drillConfig(MessagingMode::Upgraded));
+        rig.runUntil(3 * sim::kSecond + sim::kMillisecond);
+        v1::Snapshot snapshot;
+        rig.engine->contribute(snapshot);
+        QCOMPARE(snapshot.regions_size(), 2); // the home regions sh-a and sh-b
+        for (const v1::RegionHealth& h : snapshot.regions()) {
+            QCOMPARE(h.engine(), std::string("messaging"));
+            QVERIFY(h.up());
+            QVERIFY(h.probes_answered() > 0);
+            QVERIFY(h.rps() > 0.0);
+        }
     }
 
     void unknownUserIsAnError()

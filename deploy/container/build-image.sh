@@ -4,7 +4,7 @@
 # dependencies installed by apt, a non-root user (uid 10001), then a buildah image of
 # that root. No Dockerfile, no container engine daemon.
 #   deploy/container/build-image.sh [--smoke-test] DEBS_DIR OUT_DIR
-# DEBS_DIR holds livedeckd_*.deb (cpack, packaging/README.md). Writes
+# DEBS_DIR holds livedeckd_*.deb and livedeckctl_*.deb (cpack, packaging/README.md). Writes
 # OUT_DIR/livedeckd-VERSION.oci.tar (an OCI archive: `podman load`, `skopeo copy`,
 # `kind load image-archive`, `ctr images import`). Buildah's storage is kept in OUT_DIR.
 # --smoke-test: runs the image's node (its entrypoint, its user) and waits for the
@@ -23,6 +23,12 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 src="$(cd "$here/../.." && pwd)"
 deb=$(ls "$debs"/livedeckd_*.deb | head -n1)
 version=$(dpkg-deb -f "$deb" Version)
+# livedeckctl rides along when its package is there: the sweep Job
+# (deploy/kubernetes/sweep-job.yaml) runs its shards and merge with it.
+include="$deb"
+if ctl=$(ls "$debs"/livedeckctl_*.deb 2>/dev/null | head -n1) && [ -n "$ctl" ]; then
+  include="$include,$ctl"
+fi
 image="localhost/livedeckd:$version"
 uid=10001
 buildah=(buildah --storage-driver vfs --root "$out/storage" --runroot "$out/run")
@@ -33,7 +39,7 @@ rootfs="$out/rootfs.tar"
 rm -f "$rootfs"
 mmdebstrap --variant=essential --quiet \
   --hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount \
-  --include="$deb" \
+  --include="$include" \
   --dpkgopt='path-exclude=/usr/share/man/*' \
   --dpkgopt='path-exclude=/usr/share/doc/*' \
   --dpkgopt='path-include=/usr/share/doc/*/copyright' \

@@ -115,7 +115,12 @@ absl::Status World::apply(const v1::Command& command)
     case v1::Command::ACTION_NOT_SET:
         return absl::InvalidArgumentError("command has no action");
     default: {
-        status = absl::UnimplementedError(strCat("no engine in this world handles '", actionName(command.action_case()), "'"));
+        // Operator actions are declared by engines: a world whose engines declare none
+        // refuses every name as it would an undeclared one.
+        status = command.action_case() == v1::Command::kOperatorAction
+            ? absl::InvalidArgumentError(strCat("no engine in this world declares operator action '",
+                                                command.operator_action().action(), "'"))
+            : absl::UnimplementedError(strCat("no engine in this world handles '", actionName(command.action_case()), "'"));
         for (const auto& [a, h] : m_handlers) {
             if (a == command.action_case()) {
                 status = h(command);

@@ -55,7 +55,7 @@ absl::StatusOr<std::unique_ptr<SqlCluster>> SqlCluster::create(sim::World& world
     if (name.empty() || name.front() == '/' || name.back() == '/' || name.find("//") != std::string::npos
         || name.find('*') != std::string::npos)
         return absl::InvalidArgumentError(
-            sim::strCat("SQL cluster name '", name, "' is malformed: expected segments like gifts/order-db"));
+            sim::strCat("SQL cluster name '", name, "' is malformed: expected segments like orders/db"));
     if (world.components().find(name))
         return absl::AlreadyExistsError(sim::strCat("a component named '", name, "' already exists"));
     if (config.shards == 0)

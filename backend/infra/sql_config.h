@@ -71,7 +71,7 @@ inline ServiceConfig defaultSqlServiceConfig()
 }
 
 struct SqlClusterConfig {
-    std::string name = "gifts/order-db";
+    std::string name = "sql/main";
     std::uint32_t shards = 10;
     // Data centres of each shard's instances; the first holds the initial primary.
     std::vector<std::string> placement = {"sh-a1", "sh-b1"};

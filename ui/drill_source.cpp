@@ -18,11 +18,7 @@ QStringList builtinDrillNames()
 
 QString defaultDrillName()
 {
-    const QStringList names = builtinDrillNames();
-    const QString preferred = QString::fromLatin1(kDefaultDrill);
-    if (names.contains(preferred))
-        return preferred;
-    return names.isEmpty() ? QString() : names.front();
+    return QString::fromStdString(drills::defaultBuiltinDrill(kDefaultDrill));
 }
 
 namespace {

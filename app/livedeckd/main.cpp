@@ -51,7 +51,12 @@ std::string runIdFor(const drills::DrillSpec& spec, std::uint64_t seed)
 
 int serve(const node::NodeCommandLine& cl)
 {
-    auto spec = drills::resolveDrill(cl.drill);
+    const std::string drillName = cl.drill.empty() ? drills::defaultBuiltinDrill() : cl.drill;
+    if (drillName.empty()) {
+        std::cerr << "livedeckd: no built-in drill loads in this build; name one with --drill FILE\n";
+        return 2;
+    }
+    auto spec = drills::resolveDrill(drillName);
     if (!spec.ok()) {
         std::cerr << "livedeckd: " << spec.status().message() << "\n";
         return 2;

@@ -16,7 +16,7 @@ struct NodeCommandLine {
     bool insecure = false;
     std::string metrics;          // empty: no Prometheus endpoint
     std::string healthListen;     // empty: health only on --listen
-    std::string drill = "gala";   // a drill file, or a built-in drill's name
+    std::string drill;            // a drill file, or a built-in drill's name; empty: drills::defaultBuiltinDrill()
     std::optional<std::uint64_t> seed; // none: the drill's own seed
     std::string record;           // record the run to this SQLite file
     bool overwrite = false;

@@ -75,6 +75,17 @@ std::vector<const BuiltinDrill*> brokenBuiltinDrills()
     return out;
 }
 
+std::string defaultBuiltinDrill(std::string_view preferred)
+{
+    if (const BuiltinDrill* d = findBuiltinDrill(preferred); d && d->error.empty())
+        return d->name;
+    for (const BuiltinDrill& d : builtinDrills()) {
+        if (d.error.empty() && d.sabotageOf.empty())
+            return d.name;
+    }
+    return {};
+}
+
 const BuiltinDrill* findBuiltinDrill(std::string_view name)
 {
     for (const BuiltinDrill& d : builtinDrills()) {

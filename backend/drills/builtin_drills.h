@@ -48,6 +48,10 @@ const std::vector<BuiltinDrill>& builtinDrills();
 // order of builtinDrills(); empty in a sound build.
 std::vector<const BuiltinDrill*> brokenBuiltinDrills();
 const BuiltinDrill* findBuiltinDrill(std::string_view name);
+// The drill programs open when none is named: `preferred` when it loads in this build
+// (its engines are registered), else the first built-in drill that loads; empty when
+// none does. A build without an engine (LIVEDECK_SKIP_MODULES) still starts.
+std::string defaultBuiltinDrill(std::string_view preferred = "gala");
 
 // A path to a drill file, or the name of a built-in drill. NotFound names both tries.
 absl::StatusOr<DrillSpec> resolveDrill(const std::string& fileOrName);

@@ -2,6 +2,7 @@
 // read back from --port-file): status, topology, fault inject / faults list / fault
 // clear, drill run on the node, and the exit codes of bad input (unknown fault kind,
 // bad id) and of an unreachable node. Real time, bounded waits.
+#include "tests/common/engines.h"
 #include "tests/common/multi_test.h"
 
 #include "tests/integration/drill_cli_util.h"
@@ -66,6 +67,7 @@ class TstRemoteCtl : public QObject {
 private slots:
     void initTestCase()
     {
+        LIVEDECK_REQUIRE_ENGINE("gifts"); // the node hosts the gala drill
         if (QLatin1String(LIVEDECK_NODE_PATH).isEmpty())
             QSKIP("livedeckd is not built (no gRPC)");
     }

@@ -2,6 +2,7 @@
 // series and show "—" when a series is absent;
 // cluster tiles count regions up, open breakers, shard skew and faults; the clock shows
 // simulated and calendar time; the drill's progress is shown.
+#include "tests/common/engines.h"
 #include "tests/common/multi_test.h"
 #include "tests/ui/fixtures/gala_scenario.h"
 #include "ui/dashboard_hub.h"
@@ -18,6 +19,7 @@ class TstOverviewPanel : public QObject {
 private slots:
     void absentSeriesShowDash()
     {
+        LIVEDECK_REQUIRE_ENGINE("gifts"); // the gift engine\'s tiles
         ui::DashboardHub hub;
         ui::OverviewPanel panel(&hub);
         hub.addPanel(&panel);
@@ -44,6 +46,7 @@ private slots:
 
     void kpisReadSeriesByName()
     {
+        LIVEDECK_REQUIRE_ENGINE("gifts"); // the gift engine\'s tiles
         ui::fixtures::GalaScenario scenario;
         ui::DashboardHub hub;
         ui::OverviewPanel panel(&hub);

@@ -3,6 +3,7 @@
 // when nothing changed, lines are painted where the axes map them, flat runs are kept as
 // their ends, decimation to min/max per pixel column keeps extremes, and the panel feeds
 // every chart from snapshots and fault events.
+#include "tests/common/engines.h"
 #include "tests/common/multi_test.h"
 #include "tests/ui/fixtures/gala_scenario.h"
 #include "ui/charts_panel.h"
@@ -267,6 +268,7 @@ private slots:
 
     void panelFeedsEveryChartAndMarksFaults()
     {
+        LIVEDECK_REQUIRE_ENGINE("gifts"); // the gift engine\'s chart headlines
         ui::fixtures::GalaScenario scenario;
         ui::DashboardHub hub;
         ui::ChartsPanel panel(&hub);

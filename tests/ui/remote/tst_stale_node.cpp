@@ -3,6 +3,7 @@
 // (SIGKILL: no goodbye on the stream), and within 2 s the main window shows a banner
 // naming the node and counting its silence, with every panel dimmed and the clock
 // marked; a node serving again on the same port clears it.
+#include "tests/common/engines.h"
 #include "tests/common/multi_test.h"
 #include "ui/dashboard_hub.h"
 #include "ui/main_window.h"
@@ -63,7 +64,11 @@ struct Node {
 class TstStaleNode : public QObject {
     Q_OBJECT
 private slots:
-    void initTestCase() { ui::registerSourceMetaTypes(); }
+    void initTestCase()
+    {
+        LIVEDECK_REQUIRE_ENGINE("gifts"); // the node hosts the gala drill
+        ui::registerSourceMetaTypes();
+    }
 
     void killedNodeIsStaleWithinTwoSeconds()
     {

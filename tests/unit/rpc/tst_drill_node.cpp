@@ -2,6 +2,7 @@
 // drill and seed run embedded (trace hash, events), and a fault injected over gRPC
 // (privileged service slowed past the panel's 50 ms budget) opens the privileged
 // breaker in the streamed snapshots.
+#include "tests/common/engines.h"
 #include "tests/common/multi_test.h"
 
 #include "backend/drills/drill_loader.h"
@@ -54,6 +55,7 @@ class TstDrillNode : public QObject {
     Q_OBJECT
 
 private slots:
+    void initTestCase() { LIVEDECK_REQUIRE_ENGINE("gifts"); }
     void streamMatchesTheEmbeddedDrill()
     {
         LoopbackNode node(makeRun(), {}, true);

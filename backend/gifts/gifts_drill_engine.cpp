@@ -1,5 +1,6 @@
 #include "backend/gifts/gifts_drill_engine.h"
 
+#include "backend/engine/descriptor.h"
 #include "backend/engine/yaml_reader.h"
 #include "backend/gifts/gifts_engine.h"
 #include "backend/sim/strings.h"
@@ -613,58 +614,22 @@ v1::EngineDescriptor GiftsEngineFactory::describe() const
     for (v1::MetricDescriptor& m : *d.mutable_metrics())
         m.set_role(roleOf(m.name(), m.type()));
 
-    auto tile = [&](std::string id, std::string title, std::string series, v1::MetricType type, v1::Aggregate agg,
-                    std::string unit, double scale, bool higherBetter, double good, double warn, std::string target,
-                    int decimals) {
-        v1::KpiTile& t = *d.add_tiles();
-        t.set_id(std::move(id));
-        t.set_title(std::move(title));
-        t.set_series(std::move(series));
-        t.set_type(type);
-        t.set_aggregate(agg);
-        t.set_unit(std::move(unit));
-        t.set_scale(scale);
-        t.set_higher_is_better(higherBetter);
-        t.set_good(good);
-        t.set_warn(warn);
-        t.set_target_text(std::move(target));
-        t.set_decimals(decimals);
-        t.set_group("gifts");
-    };
-    // Orders: a throughput, always "good" (good 0, warn 0 with higher-is-better).
-    tile("gifts.orders", "Gift orders", "gifts.orders.placed", v1::METRIC_TYPE_COUNTER, v1::AGGREGATE_SUM, "/s", 1.0, true,
-         0.0, 0.0, "placed", 0);
-    tile("gifts.availability", "Panel availability", "gifts.panel.availability", v1::METRIC_TYPE_GAUGE, v1::AGGREGATE_MEAN,
-         "%", 100.0, true, 99.99, 99.9, "target 99.99 %", 3);
-    tile("gifts.settlement-lag", "Settlement lag", "gifts.settlement.lag", v1::METRIC_TYPE_GAUGE, v1::AGGREGATE_MAX, "ms",
-         1.0, false, 1000.0, 5000.0, "worst", 0);
-    {
-        v1::KpiTile& t = *d.add_tiles();
-        t.set_id("gifts.errors");
-        t.set_title("Errors");
-        t.set_series("gifts.errors");
-        t.set_type(v1::METRIC_TYPE_COUNTER);
-        t.set_aggregate(v1::AGGREGATE_RATIO);
-        t.set_denominator_series("gifts.orders.placed");
-        t.set_unit("%");
-        t.set_scale(100.0);
-        t.set_higher_is_better(false);
-        t.set_good(0.01);
-        t.set_warn(1.0);
-        t.set_target_text("of orders");
-        t.set_decimals(3);
-        t.set_group("gifts");
-    }
+    using engine::TileSpec;
+    // Orders: a throughput, always "good".
+    engine::addTile(d, TileSpec{"gifts.orders", "Gift orders", "gifts.orders.placed", v1::METRIC_TYPE_COUNTER,
+                                v1::AGGREGATE_SUM, "/s", 1.0, true, 0.0, 0.0, "placed", 0, {}});
+    engine::addTile(d, TileSpec{"gifts.availability", "Panel availability", "gifts.panel.availability",
+                                v1::METRIC_TYPE_GAUGE, v1::AGGREGATE_MEAN, "%", 100.0, true, 99.99, 99.9,
+                                "target 99.99 %", 3, {}});
+    engine::addTile(d, TileSpec{"gifts.settlement-lag", "Settlement lag", "gifts.settlement.lag", v1::METRIC_TYPE_GAUGE,
+                                v1::AGGREGATE_MAX, "ms", 1.0, false, 1000.0, 5000.0, "worst", 0, {}});
+    engine::addTile(d, TileSpec{"gifts.errors", "Errors", "gifts.errors", v1::METRIC_TYPE_COUNTER, v1::AGGREGATE_RATIO,
+                                "%", 100.0, false, 0.01, 1.0, "of orders", 3, "gifts.orders.placed"});
 
-    auto chart = [&](std::string name, std::initializer_list<const char*> series) {
-        v1::ChartHeadline& c = *d.add_charts();
-        c.set_chart(std::move(name));
-        for (const char* s : series)
-            c.add_series(s);
-    };
-    chart("throughput", {"gifts.orders.placed", "gifts.panel.requests", "gifts.orders.paid", "gifts.settlement.settled"});
-    chart("errors", {"gifts.errors", "gifts.orders.failed", "gifts.orders.shed", "gifts.panel.rejected"});
-    chart("latency", {"gifts.order.latency", "gifts.panel.latency"});
+    engine::addChart(d, "throughput",
+                     {"gifts.orders.placed", "gifts.panel.requests", "gifts.orders.paid", "gifts.settlement.settled"});
+    engine::addChart(d, "errors", {"gifts.errors", "gifts.orders.failed", "gifts.orders.shed", "gifts.panel.rejected"});
+    engine::addChart(d, "latency", {"gifts.order.latency", "gifts.panel.latency"});
 
     d.clear_load_profiles();
     for (const std::string& name : gifts::LoadProfile::names()) {
@@ -674,78 +639,35 @@ v1::EngineDescriptor GiftsEngineFactory::describe() const
         if (!profile.ok())
             continue;
         p.set_description(sim::strCat("gift load profile '", name, "' (docs/GIFTS.md)"));
-        auto num = [&](const char* key, double value, double max, const char* unit, const char* what) {
-            v1::ParamDescriptor& q = *p.add_params();
-            q.set_name(key);
-            q.set_default_value(value);
-            q.set_min(0.0);
-            q.set_max(max);
-            q.set_unit(unit);
-            q.set_description(what);
-        };
-        auto dur = [&](const char* key, sim::Nanos value, const char* what) {
-            v1::ParamDescriptor& q = *p.add_params();
-            q.set_name(key);
-            q.set_default_value(sim::toSeconds(value));
-            q.set_min(0.0);
-            q.set_max(3600.0 * 24);
-            q.set_unit("s");
-            q.set_is_duration(true);
-            q.set_description(what);
-        };
-        num("start_viewers", profile->startViewers, 5e9, "viewers", "viewers at the start");
-        num("peak_viewers", profile->peakViewers, 5e9, "viewers", "viewers at the peak");
-        num("countdown_factor", profile->countdownFactor, 1000, "x", "gift rate multiplier at the countdown");
-        num("storm_factor", profile->stormFactor, 1000, "x", "room-storm entry multiplier");
-        num("gifts_per_viewer_per_sec", profile->giftsPerViewerPerSec, 10, "1/s", "gifts a viewer sends per second");
-        num("entry_churn_per_sec", profile->entryChurnPerSec, 10, "1/s", "room entries per viewer per second");
-        dur("ramp_start", profile->rampStart, "when viewers start ramping up");
-        dur("peak_at", profile->peakAt, "when the ramp reaches the peak");
-        dur("countdown_at", profile->countdownAt, "the countdown's instant");
-        dur("countdown_lead", profile->countdownLead, "surge before the countdown");
-        dur("countdown_tail", profile->countdownTail, "surge after the countdown");
-        dur("storm_at", profile->stormAt, "when a room storm starts");
-        dur("storm_length", profile->stormLength, "how long a room storm lasts");
+        engine::addParam(p, "start_viewers", profile->startViewers, 5e9, "viewers", "viewers at the start");
+        engine::addParam(p, "peak_viewers", profile->peakViewers, 5e9, "viewers", "viewers at the peak");
+        engine::addParam(p, "countdown_factor", profile->countdownFactor, 1000, "x", "gift rate multiplier at the countdown");
+        engine::addParam(p, "storm_factor", profile->stormFactor, 1000, "x", "room-storm entry multiplier");
+        engine::addParam(p, "gifts_per_viewer_per_sec", profile->giftsPerViewerPerSec, 10, "1/s",
+                         "gifts a viewer sends per second");
+        engine::addParam(p, "entry_churn_per_sec", profile->entryChurnPerSec, 10, "1/s",
+                         "room entries per viewer per second");
+        engine::addDurationParam(p, "ramp_start", profile->rampStart, "when viewers start ramping up");
+        engine::addDurationParam(p, "peak_at", profile->peakAt, "when the ramp reaches the peak");
+        engine::addDurationParam(p, "countdown_at", profile->countdownAt, "the countdown's instant");
+        engine::addDurationParam(p, "countdown_lead", profile->countdownLead, "surge before the countdown");
+        engine::addDurationParam(p, "countdown_tail", profile->countdownTail, "surge after the countdown");
+        engine::addDurationParam(p, "storm_at", profile->stormAt, "when a room storm starts");
+        engine::addDurationParam(p, "storm_length", profile->stormLength, "how long a room storm lasts");
     }
 
-    auto action = [&](std::string name, std::string what, v1::ActionTarget target, std::string hint, bool value,
-                      std::string valueName, std::string unit, double def, double max) {
-        v1::ActionDescriptor& a = *d.add_actions();
-        a.set_name(std::move(name));
-        a.set_description(std::move(what));
-        a.set_target(target);
-        a.set_target_hint(std::move(hint));
-        a.set_changes_world(true);
-        a.set_takes_value(value);
-        if (value) {
-            v1::ParamDescriptor& p = *a.mutable_value();
-            p.set_name(std::move(valueName));
-            p.set_unit(std::move(unit));
-            p.set_default_value(def);
-            p.set_min(0.0);
-            p.set_max(max);
-        }
-    };
-    action("shed-load", "limit the real orders per second an entry lets through (0 lifts the limit)",
-           v1::ACTION_TARGET_REGION, "a region, or * for every serving region", true, "orders per second", "1/s", 100000.0,
-           1e9);
-    action("drain-region", "move a region's users to the other regions (multi-active drain; stays until restored)",
-           v1::ACTION_TARGET_REGION, "a serving region", false, "", "", 0.0, 0.0);
-    action("restore", "give a drained region its users back", v1::ACTION_TARGET_REGION, "a drained region", false, "", "",
-           0.0, 0.0);
+    engine::setActionValue(engine::addAction(d, "shed-load",
+                                             "limit the real orders per second an entry lets through (0 lifts the limit)",
+                                             v1::ACTION_TARGET_REGION, "a region, or * for every serving region"),
+                           "orders per second", "1/s", 100000.0, 0.0, 1e9);
+    engine::addAction(d, "drain-region", "move a region's users to the other regions (multi-active drain; stays until restored)",
+                      v1::ACTION_TARGET_REGION, "a serving region");
+    engine::addAction(d, "restore", "give a drained region its users back", v1::ACTION_TARGET_REGION, "a drained region");
 
-    auto kind = [&](std::string k, std::string what, std::initializer_list<const char*> keys, std::string view = {}) {
-        v1::ComponentKindDescriptor& c = *d.add_component_kinds();
-        c.set_kind(std::move(k));
-        c.set_description(std::move(what));
-        for (const char* key : keys)
-            c.add_headline_keys(key);
-        c.set_view(std::move(view));
-    };
-    kind("refund-queue", "charges the audit found unmatched, awaiting refund verification", {"queued", "refunded"},
-         "alerts.review-queue");
-    kind("order-entry", "a region's order entry: quota client and shed limit", {"shed_limit", "quota"});
-    kind("gifts-engine", "the gift engine", {"mode", "profile", "orders_placed", "invariants"});
+    engine::addComponentKind(d, "refund-queue", "charges the audit found unmatched, awaiting refund verification",
+                             {"queued", "refunded"}, "alerts.review-queue");
+    engine::addComponentKind(d, "order-entry", "a region's order entry: quota client and shed limit", {"shed_limit", "quota"});
+    engine::addComponentKind(d, "gifts-engine", "the gift engine", {"mode", "profile", "orders_placed", "invariants"});
 
     v1::FigureDescriptor& f = *d.add_figures();
     f.set_id("gifts.availability");

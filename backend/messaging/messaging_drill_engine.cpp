@@ -1,5 +1,6 @@
 #include "backend/messaging/messaging_drill_engine.h"
 
+#include "backend/engine/descriptor.h"
 #include "backend/engine/yaml_reader.h"
 #include "backend/messaging/messaging_engine.h"
 #include "backend/sim/strings.h"
@@ -301,42 +302,18 @@ v1::EngineDescriptor MessagingEngineFactory::describe() const
     for (v1::MetricDescriptor& m : *d.mutable_metrics())
         m.set_role(roleOf(m.name(), m.type()));
 
-    auto tile = [&](std::string id, std::string title, std::string series, v1::MetricType type, v1::Aggregate agg,
-                    std::string unit, bool higherBetter, double good, double warn, std::string target, int decimals) {
-        v1::KpiTile& t = *d.add_tiles();
-        t.set_id(std::move(id));
-        t.set_title(std::move(title));
-        t.set_series(std::move(series));
-        t.set_type(type);
-        t.set_aggregate(agg);
-        t.set_unit(std::move(unit));
-        t.set_scale(1.0);
-        t.set_higher_is_better(higherBetter);
-        t.set_good(good);
-        t.set_warn(warn);
-        t.set_target_text(std::move(target));
-        t.set_decimals(decimals);
-        t.set_group("messaging");
-        return &t;
-    };
-    tile("messaging.query-p99", "Conversation query p99", "messaging.query.latency", v1::METRIC_TYPE_HISTOGRAM_P99,
-         v1::AGGREGATE_MAX, "ms", false, 50.0, 200.0, "p99 of the conversation list", 1);
-    tile("messaging.sends", "Sends", "messaging.sends", v1::METRIC_TYPE_COUNTER, v1::AGGREGATE_SUM, "/s", true, 0.0, 0.0,
-         "one-to-one, acknowledged", 0);
-    v1::KpiTile* errors = tile("messaging.errors", "Errors", "messaging.errors", v1::METRIC_TYPE_COUNTER,
-                               v1::AGGREGATE_RATIO, "%", false, 0.01, 1.0, "of queries", 3);
-    errors->set_denominator_series("messaging.queries");
-    errors->set_scale(100.0);
+    using engine::TileSpec;
+    engine::addTile(d, TileSpec{"messaging.query-p99", "Conversation query p99", "messaging.query.latency",
+                                v1::METRIC_TYPE_HISTOGRAM_P99, v1::AGGREGATE_MAX, "ms", 1.0, false, 50.0, 200.0,
+                                "p99 of the conversation list", 1, {}});
+    engine::addTile(d, TileSpec{"messaging.sends", "Sends", "messaging.sends", v1::METRIC_TYPE_COUNTER, v1::AGGREGATE_SUM,
+                                "/s", 1.0, true, 0.0, 0.0, "one-to-one, acknowledged", 0, {}});
+    engine::addTile(d, TileSpec{"messaging.errors", "Errors", "messaging.errors", v1::METRIC_TYPE_COUNTER,
+                                v1::AGGREGATE_RATIO, "%", 100.0, false, 0.01, 1.0, "of queries", 3, "messaging.queries"});
 
-    auto chart = [&](std::string name, std::initializer_list<const char*> series) {
-        v1::ChartHeadline& c = *d.add_charts();
-        c.set_chart(std::move(name));
-        for (const char* s : series)
-            c.add_series(s);
-    };
-    chart("throughput", {"messaging.sends", "messaging.queries"});
-    chart("errors", {"messaging.errors"});
-    chart("latency", {"messaging.query.latency", "messaging.send.latency"});
+    engine::addChart(d, "throughput", {"messaging.sends", "messaging.queries"});
+    engine::addChart(d, "errors", {"messaging.errors"});
+    engine::addChart(d, "latency", {"messaging.query.latency", "messaging.send.latency"});
 
     d.clear_load_profiles();
     {
@@ -344,17 +321,8 @@ v1::EngineDescriptor MessagingEngineFactory::describe() const
         p.set_name("evening");
         p.set_description("steady evening traffic: one-to-one sends and conversation-list queries (docs/MESSAGING.md)");
         const MessagingConfig c;
-        auto num = [&](const char* key, double value, const char* what) {
-            v1::ParamDescriptor& q = *p.add_params();
-            q.set_name(key);
-            q.set_default_value(value);
-            q.set_min(0.0);
-            q.set_max(1e9);
-            q.set_unit("1/s");
-            q.set_description(what);
-        };
-        num("sends_per_sec", c.sendsPerSec, "real one-to-one sends per second");
-        num("queries_per_sec", c.queriesPerSec, "real conversation-list queries per second");
+        engine::addParam(p, "sends_per_sec", c.sendsPerSec, 1e9, "1/s", "real one-to-one sends per second");
+        engine::addParam(p, "queries_per_sec", c.queriesPerSec, 1e9, "1/s", "real conversation-list queries per second");
     }
 
     v1::FigureDescriptor& f = *d.add_figures();

@@ -9,8 +9,28 @@
 
 #include <initializer_list>
 #include <string>
+#include <string_view>
 
 namespace livedeck::engine {
+
+// A metric's role read from its name and type, for engines whose metric names follow
+// the house words (latency, error/failed/shed/rejected/dead, availability/share/served/
+// ratio, lag/queue/pending/utilisation); counters otherwise count throughput.
+inline v1::MetricRole roleFromName(std::string_view name, v1::MetricType type)
+{
+    auto has = [&](std::string_view w) { return name.find(w) != std::string_view::npos; };
+    if (type == v1::METRIC_TYPE_HISTOGRAM_P99 || has("latency") || has("_ms"))
+        return v1::METRIC_ROLE_LATENCY;
+    if (has("error") || has("failed") || has("shed") || has("rejected") || has("dead"))
+        return v1::METRIC_ROLE_ERRORS;
+    if (has("availability") || has("share") || has("served") || has("ratio"))
+        return v1::METRIC_ROLE_RATIO;
+    if (has("lag") || has("queue") || has("pending") || has("utilisation"))
+        return v1::METRIC_ROLE_SATURATION;
+    if (type == v1::METRIC_TYPE_COUNTER)
+        return v1::METRIC_ROLE_THROUGHPUT;
+    return v1::METRIC_ROLE_STATE;
+}
 
 // One Overview tile. `good`/`warn`: good when the shown value is at least `good`
 // (higherIsBetter) or at most `good`; warning up to `warn`; bad beyond. A throughput

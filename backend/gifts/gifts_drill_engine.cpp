@@ -468,22 +468,6 @@ const Probe& probe()
     return p;
 }
 
-v1::MetricRole roleOf(std::string_view name, v1::MetricType type)
-{
-    auto has = [&](std::string_view w) { return name.find(w) != std::string_view::npos; };
-    if (type == v1::METRIC_TYPE_HISTOGRAM_P99 || has("latency"))
-        return v1::METRIC_ROLE_LATENCY;
-    if (has("error") || has("failed") || has("shed") || has("rejected") || has("dead"))
-        return v1::METRIC_ROLE_ERRORS;
-    if (has("availability") || has("share") || has("served") || has("ratio"))
-        return v1::METRIC_ROLE_RATIO;
-    if (has("lag") || has("queue") || has("pending") || has("utilisation"))
-        return v1::METRIC_ROLE_SATURATION;
-    if (type == v1::METRIC_TYPE_COUNTER)
-        return v1::METRIC_ROLE_THROUGHPUT;
-    return v1::METRIC_ROLE_STATE;
-}
-
 class GiftsEngineFactory final : public EngineFactory {
 public:
     std::string_view name() const override { return "gifts"; }
@@ -612,7 +596,7 @@ v1::EngineDescriptor GiftsEngineFactory::describe() const
     v1::EngineDescriptor d = EngineFactory::describe();
     d.set_title("Live gifts");
     for (v1::MetricDescriptor& m : *d.mutable_metrics())
-        m.set_role(roleOf(m.name(), m.type()));
+        m.set_role(engine::roleFromName(m.name(), m.type()));
 
     using engine::TileSpec;
     // Orders: a throughput, always "good".

@@ -183,22 +183,6 @@ const Probe& probe()
     return p;
 }
 
-v1::MetricRole roleOf(std::string_view name, v1::MetricType type)
-{
-    auto has = [&](std::string_view w) { return name.find(w) != std::string_view::npos; };
-    if (type == v1::METRIC_TYPE_HISTOGRAM_P99 || has("latency") || has("_ms"))
-        return v1::METRIC_ROLE_LATENCY;
-    if (has("error") || has("failed") || has("rejected"))
-        return v1::METRIC_ROLE_ERRORS;
-    if (has("ratio"))
-        return v1::METRIC_ROLE_RATIO;
-    if (has("queue") || has("lag"))
-        return v1::METRIC_ROLE_SATURATION;
-    if (type == v1::METRIC_TYPE_COUNTER)
-        return v1::METRIC_ROLE_THROUGHPUT;
-    return v1::METRIC_ROLE_STATE;
-}
-
 class MessagingEngineFactory final : public EngineFactory {
 public:
     std::string_view name() const override { return "messaging"; }
@@ -300,7 +284,7 @@ v1::EngineDescriptor MessagingEngineFactory::describe() const
     v1::EngineDescriptor d = EngineFactory::describe();
     d.set_title("Private messaging");
     for (v1::MetricDescriptor& m : *d.mutable_metrics())
-        m.set_role(roleOf(m.name(), m.type()));
+        m.set_role(engine::roleFromName(m.name(), m.type()));
 
     using engine::TileSpec;
     engine::addTile(d, TileSpec{"messaging.query-p99", "Conversation query p99", "messaging.query.latency",

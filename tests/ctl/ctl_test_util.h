@@ -1,6 +1,8 @@
 // Helpers for livedeckctl's tests: run the program as a process.
 #pragma once
 
+#include "tests/common/ctl_process.h"
+
 #include <QProcess>
 #include <QString>
 #include <QStringList>
@@ -9,26 +11,11 @@
 
 namespace livedeck::test {
 
-struct CtlRun {
-    int exitCode = -1;
-    bool crashed = false;
-    QString out;
-    QString err;
-};
+using CtlRun = CtlResult;
 
 inline CtlRun runCtlProgram(const QStringList& args, int timeoutMs = 300'000)
 {
-    QProcess p;
-    p.start(QStringLiteral(LIVEDECK_CTL_PATH), args);
-    CtlRun r;
-    if (!p.waitForStarted(10'000))
-        return r;
-    p.waitForFinished(timeoutMs);
-    r.crashed = p.exitStatus() != QProcess::NormalExit;
-    r.exitCode = p.exitCode();
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
+    return runCtl(args, timeoutMs);
 }
 
 inline QStringList words(std::initializer_list<const char*> list)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "backend/drills/builtin_drills.h"
+#include "tests/common/ctl_process.h"
 
 #include <QProcess>
 #include <QString>
@@ -10,27 +11,6 @@
 
 namespace livedeck::test {
 
-struct CtlResult {
-    int exitCode = -1;
-    bool crashed = false;
-    QString out;
-    QString err;
-};
-
-inline CtlResult runCtl(const QStringList& args, int timeoutMs = 300'000)
-{
-    QProcess p;
-    p.start(QStringLiteral(LIVEDECK_CTL_PATH), args);
-    CtlResult r;
-    if (!p.waitForStarted(10'000))
-        return r;
-    p.waitForFinished(timeoutMs);
-    r.crashed = p.exitStatus() != QProcess::NormalExit;
-    r.exitCode = p.exitCode();
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
-}
 
 // Engines the build leaves out on purpose (LIVEDECK_SKIP_MODULES, passed in by
 // tests/integration/CMakeLists.txt).

@@ -134,6 +134,17 @@ std::string EngineRegistry::names() const
     return s;
 }
 
+std::vector<MetricOffer> registeredMetrics(const telemetry::MetricsRegistry& metrics, std::string_view description)
+{
+    std::vector<MetricOffer> out;
+    for (const telemetry::MetricInfo& m : metrics.metrics()) {
+        const bool seen = std::any_of(out.begin(), out.end(), [&](const MetricOffer& o) { return o.name == m.name; });
+        if (!seen)
+            out.push_back(MetricOffer{m.name, m.kind, m.unit, std::string(description)});
+    }
+    return out;
+}
+
 bool declaresAction(const v1::EngineDescriptor& descriptor, std::string_view action)
 {
     for (const v1::ActionDescriptor& a : descriptor.actions()) {

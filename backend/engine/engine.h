@@ -170,6 +170,10 @@ private:
     std::vector<Entry> m_entries; // sorted by name
 };
 
+// The metrics a registry holds, once per name, in registration order — how an adapter
+// lists what an engine built with its defaults registers (EngineFactory::metrics()).
+std::vector<MetricOffer> registeredMetrics(const telemetry::MetricsRegistry& metrics, std::string_view description);
+
 // True when `action` is among the descriptor's actions.
 bool declaresAction(const v1::EngineDescriptor& descriptor, std::string_view action);
 

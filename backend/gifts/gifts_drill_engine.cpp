@@ -434,7 +434,6 @@ const std::vector<std::pair<std::string, GiftsDrillEngine::GaugeFn>>& GiftsDrill
 struct Probe {
     std::vector<MetricOffer> metrics;
     std::vector<InvariantOffer> invariants;
-    std::string error;
 };
 
 // What one engine with the default configuration registers: the metric and invariant
@@ -446,16 +445,9 @@ const Probe& probe()
         sim::World world;
         telemetry::Telemetry telemetry(world);
         auto engine = gifts::GiftsEngine::create(world, telemetry, gifts::GiftsConfig{});
-        if (!engine.ok()) {
-            out.error = std::string(engine.status().message());
+        if (!engine.ok())
             return out;
-        }
-        for (const telemetry::MetricInfo& m : telemetry.metrics().metrics()) {
-            const bool seen = std::any_of(out.metrics.begin(), out.metrics.end(),
-                                          [&](const MetricOffer& o) { return o.name == m.name; });
-            if (!seen)
-                out.metrics.push_back(MetricOffer{m.name, m.kind, m.unit, "gift engine metric"});
-        }
+        out.metrics = engine::registeredMetrics(telemetry.metrics(), "gift engine metric");
         for (const auto& [name, fn] : GiftsDrillEngine::gaugeTable()) {
             (void)fn;
             out.metrics.push_back(MetricOffer{name, telemetry::MetricKind::Gauge, "", "gift drill gauge (docs/DRILLS.md)"});

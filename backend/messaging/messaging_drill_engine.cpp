@@ -167,12 +167,7 @@ const Probe& probe()
         auto engine = MessagingEngine::create(world, telemetry, c);
         if (!engine.ok())
             return out;
-        for (const telemetry::MetricInfo& m : telemetry.metrics().metrics()) {
-            const bool seen = std::any_of(out.metrics.begin(), out.metrics.end(),
-                                          [&](const MetricOffer& o) { return o.name == m.name; });
-            if (!seen)
-                out.metrics.push_back(MetricOffer{m.name, m.kind, m.unit, "messaging engine metric"});
-        }
+        out.metrics = engine::registeredMetrics(telemetry.metrics(), "messaging engine metric");
         for (const char* g : kGauges)
             out.metrics.push_back(MetricOffer{g, telemetry::MetricKind::Gauge, "", "messaging drill gauge (docs/DRILLS.md)"});
         for (const auto& s : (*engine)->invariantStatus())

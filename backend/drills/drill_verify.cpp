@@ -19,9 +19,13 @@ std::string field(const v1::Event& e, std::string_view key)
     return {};
 }
 
-} // namespace
+struct Replay {
+    std::unique_ptr<DrillRun> run;
+    telemetry::RecordingMetadata meta;
+    std::uint64_t commandsReplayed = 0;
+};
 
-absl::StatusOr<VerifyResult> verifyRecording(const std::string& path)
+absl::StatusOr<Replay> replay(const std::string& path, const ReplayOptions& options)
 {
     auto reader = telemetry::RecordingReader::open(path);
     if (!reader.ok())
@@ -31,7 +35,7 @@ absl::StatusOr<VerifyResult> verifyRecording(const std::string& path)
         return meta.status();
     if (meta->drillText.empty())
         return absl::InvalidArgumentError(sim::strCat(path, ": not a drill recording (it stores no drill text)"));
-    if (!meta->finished)
+    if (options.requireFinished && !meta->finished)
         return absl::FailedPreconditionError(
             sim::strCat(path, ": the recording was never finished (the run was interrupted): nothing to compare with"));
 
@@ -53,11 +57,11 @@ absl::StatusOr<VerifyResult> verifyRecording(const std::string& path)
     auto spec = loadDrill(meta->drillText, sim::strCat(path, " (drill text)"));
     if (!spec.ok())
         return spec.status();
-    DrillRunOptions options;
-    options.seed = meta->seed;
-    options.stopAt = stopAt;
-    options.runId = meta->runId;
-    auto run = DrillRun::create(*spec, options);
+    DrillRunOptions runOptions;
+    runOptions.seed = meta->seed;
+    runOptions.stopAt = stopAt;
+    runOptions.runId = meta->runId;
+    auto run = DrillRun::create(*spec, runOptions);
     if (!run.ok())
         return run.status();
 
@@ -70,9 +74,17 @@ absl::StatusOr<VerifyResult> verifyRecording(const std::string& path)
             extra.push_back(std::move(c));
     }
 
-    VerifyResult r;
+    Replay r;
+    r.meta = std::move(*meta);
     DrillRun& drill = **run;
     sim::World& world = drill.world();
+    bool stop = false;
+    if (options.keepGoing) {
+        world.setAfterEventHook([&](const sim::EventMeta& m) {
+            if (!stop && !options.keepGoing(world, m))
+                stop = true;
+        });
+    }
     std::size_t next = 0;
     for (;;) {
         while (next < extra.size() && extra[next].after_event() <= world.scheduler().executed()) {
@@ -81,19 +93,44 @@ absl::StatusOr<VerifyResult> verifyRecording(const std::string& path)
             ++next;
             ++r.commandsReplayed;
         }
-        if (drill.done() || !world.scheduler().step())
+        if (stop || drill.done() || !world.scheduler().step())
             break;
     }
-    drill.runToEnd();
+    world.setAfterEventHook({});
+    if (!stop)
+        drill.runToEnd();
+    r.run = std::move(*run);
+    return r;
+}
 
+} // namespace
+
+absl::StatusOr<std::unique_ptr<DrillRun>> replayRecording(const std::string& path, const ReplayOptions& options)
+{
+    auto r = replay(path, options);
+    if (!r.ok())
+        return r.status();
+    return std::move(r->run);
+}
+
+absl::StatusOr<VerifyResult> verifyRecording(const std::string& path)
+{
+    auto replayed = replay(path, ReplayOptions{});
+    if (!replayed.ok())
+        return replayed.status();
+    const telemetry::RecordingMetadata& meta = replayed->meta;
+    DrillRun& drill = *replayed->run;
+
+    VerifyResult r;
+    r.commandsReplayed = replayed->commandsReplayed;
     r.report = drill.report();
-    r.drill = meta->drillName;
-    r.seed = meta->seed;
-    r.recordedBuild = meta->buildId;
-    r.recordedHash = meta->finalTraceHash;
-    r.recordedEvents = meta->eventsExecuted;
-    r.recordedEnd = meta->finishedNs;
-    r.recordedDigest = meta->stateDigest;
+    r.drill = meta.drillName;
+    r.seed = meta.seed;
+    r.recordedBuild = meta.buildId;
+    r.recordedHash = meta.finalTraceHash;
+    r.recordedEvents = meta.eventsExecuted;
+    r.recordedEnd = meta.finishedNs;
+    r.recordedDigest = meta.stateDigest;
     r.replayedHash = r.report.traceHash;
     r.replayedEvents = r.report.events;
     r.replayedEnd = r.report.simNs;

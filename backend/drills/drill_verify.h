@@ -9,10 +9,13 @@
 #pragma once
 
 #include "backend/drills/drill_report.h"
+#include "backend/sim/scheduler.h"
 
 #include <absl/status/statusor.h>
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 
 namespace livedeck::drills {
@@ -40,5 +43,25 @@ struct VerifyResult {
 // naming the file), the recording was never finished (FailedPrecondition), or the stored
 // drill text no longer loads (InvalidArgument "REC.sqlite (drill text):line:col: ...").
 absl::StatusOr<VerifyResult> verifyRecording(const std::string& path);
+
+class DrillRun;
+} // namespace livedeck::drills
+
+namespace livedeck::sim {
+class World;
+} // namespace livedeck::sim
+
+namespace livedeck::drills {
+
+// The re-simulation both verify and compare use: builds the recorded drill with its
+// seed and stop time, and steps it, re-applying the recorded operator commands at
+// their points, until it ends or `keepGoing` (asked after every event, given the
+// event's meta) answers false. Same errors as verifyRecording(), except that an
+// unfinished recording is accepted when `requireFinished` is false.
+struct ReplayOptions {
+    bool requireFinished = true;
+    std::function<bool(const sim::World&, const sim::EventMeta&)> keepGoing; // empty: to the end
+};
+absl::StatusOr<std::unique_ptr<DrillRun>> replayRecording(const std::string& path, const ReplayOptions& options);
 
 } // namespace livedeck::drills

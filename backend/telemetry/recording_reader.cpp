@@ -314,6 +314,23 @@ absl::StatusOr<std::vector<sim::Nanos>> RecordingReader::snapshotTimes()
     return out;
 }
 
+absl::StatusOr<std::vector<TracePoint>> RecordingReader::tracePoints()
+{
+    auto stmt = SqliteStatement::prepare(
+        m_db.get(), "SELECT t_ns, events_executed, trace_hash FROM snapshots ORDER BY t_ns", m_path);
+    if (!stmt.ok())
+        return stmt.status();
+    std::vector<TracePoint> out;
+    int rc;
+    while ((rc = stmt->step()) == SQLITE_ROW) {
+        out.push_back({stmt->columnInt(0), static_cast<std::uint64_t>(stmt->columnInt(1)),
+                       static_cast<std::uint64_t>(stmt->columnInt(2))});
+    }
+    if (rc != SQLITE_DONE)
+        return sqliteError(m_db.get(), "cannot read trace hashes from recording", m_path);
+    return out;
+}
+
 absl::StatusOr<v1::Snapshot> RecordingReader::snapshotAt(sim::Nanos time)
 {
     auto stmt = statement(m_snapshotAt,

@@ -65,6 +65,14 @@ struct EventQuery {
     std::size_t limit = 0;        // 0: no limit
 };
 
+// The run's state at one recorded snapshot: the running trace hash (docs/RECORDING.md),
+// so two recordings of one drill are compared second by second.
+struct TracePoint {
+    sim::Nanos time = 0;
+    std::uint64_t eventsExecuted = 0;
+    std::uint64_t traceHash = 0;
+};
+
 struct RecordingCounts {
     std::uint64_t series = 0;
     std::uint64_t samples = 0;
@@ -112,6 +120,8 @@ public:
     absl::StatusOr<std::vector<v1::AppliedCommand>> commands();
 
     absl::StatusOr<std::vector<sim::Nanos>> snapshotTimes();
+    // Time, events executed and running trace hash of every snapshot, in time order.
+    absl::StatusOr<std::vector<TracePoint>> tracePoints();
     // The latest snapshot taken at or before `time`; NotFound when there is none.
     absl::StatusOr<v1::Snapshot> snapshotAt(sim::Nanos time);
 

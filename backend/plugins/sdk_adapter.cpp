@@ -1,8 +1,7 @@
 #include "backend/plugins/sdk_adapter.h"
 
 #include "backend/engine/yaml_reader.h"
-#include "backend/infra/service_queue.h"
-#include "backend/resilience/token_bucket.h"
+#include "backend/plugins/sdk_infra.h"
 
 #include <deque>
 #include <map>
@@ -176,80 +175,6 @@ private:
     std::map<std::pair<std::string, std::string>, std::unique_ptr<HostHistogram>> m_histograms;
 };
 
-// ------------------------------------------------------------------ infra
-sdk::ServiceOutcome toSdk(infra::ServiceOutcome o)
-{
-    switch (o) {
-    case infra::ServiceOutcome::Ok:
-        return sdk::ServiceOutcome::Ok;
-    case infra::ServiceOutcome::Rejected:
-        return sdk::ServiceOutcome::Rejected;
-    case infra::ServiceOutcome::Down:
-        return sdk::ServiceOutcome::Down;
-    case infra::ServiceOutcome::Error:
-        break;
-    }
-    return sdk::ServiceOutcome::Error;
-}
-
-class HostServiceQueue final : public sdk::ServiceQueue {
-public:
-    HostServiceQueue(sim::World& world, sim::ComponentId component, infra::ServiceConfig config,
-                     telemetry::MetricsRegistry& metrics, std::string_view prefix)
-        : m_queue(world, component, config, &metrics, prefix)
-    {
-    }
-    void submit(double weight, std::function<sdk::Nanos()> work,
-                std::function<void(sdk::ServiceOutcome, sdk::Nanos)> done) override
-    {
-        auto w = std::make_shared<std::function<sdk::Nanos()>>(std::move(work));
-        auto d = std::make_shared<std::function<void(sdk::ServiceOutcome, sdk::Nanos)>>(std::move(done));
-        m_queue.submit(
-            weight, [w](bool&) { return (*w)(); },
-            [d](infra::ServiceOutcome outcome, sim::Nanos latency) { (*d)(toSdk(outcome), latency); });
-    }
-    double queued() const override { return m_queue.queued(); }
-    double inflight() const override { return m_queue.inflight(); }
-
-private:
-    infra::ServiceQueue m_queue;
-};
-
-class HostRateLimiter final : public sdk::RateLimiter {
-public:
-    HostRateLimiter(double rate, double burst, const sim::Clock& clock) : m_bucket(rate, burst, clock) {}
-    bool tryAcquire(double weight) override { return m_bucket.tryAcquire(weight); }
-    sdk::Nanos timeUntilAvailable(double weight) override { return m_bucket.timeUntilAvailable(weight); }
-
-private:
-    resilience::TokenBucket m_bucket;
-};
-
-class HostInfra final : public sdk::Infra {
-public:
-    HostInfra(sim::World& world, telemetry::MetricsRegistry& metrics) : m_world(world), m_metrics(metrics) {}
-    std::unique_ptr<sdk::ServiceQueue> serviceQueue(sdk::ComponentId component, const sdk::ServiceConfig& config,
-                                                    std::string_view metricPrefix) override
-    {
-        infra::ServiceConfig c;
-        c.concurrency = config.concurrency;
-        c.maxQueue = config.maxQueue;
-        c.maxQueueWait = config.maxQueueWait;
-        c.noiseSigma = config.noiseSigma;
-        return std::make_unique<HostServiceQueue>(m_world, component, c, m_metrics, metricPrefix);
-    }
-    std::unique_ptr<sdk::RateLimiter> rateLimiter(double ratePerSec, double burst) override
-    {
-        if (!resilience::TokenBucket::validate(ratePerSec, burst).ok())
-            return nullptr;
-        return std::make_unique<HostRateLimiter>(ratePerSec, burst, m_world.clock());
-    }
-
-private:
-    sim::World& m_world;
-    telemetry::MetricsRegistry& m_metrics;
-};
-
 // ------------------------------------------------------------------ adapter
 struct AdaptedSettings final : engine::EngineSettings {
     std::shared_ptr<const sdk::Settings> sdk;
@@ -258,7 +183,7 @@ struct AdaptedSettings final : engine::EngineSettings {
 class AdaptedEngine final : public engine::Engine {
 public:
     AdaptedEngine(std::unique_ptr<HostWorld> world, std::unique_ptr<HostMetrics> metrics,
-                  std::unique_ptr<HostInfra> infra, std::unique_ptr<sdk::Engine> engine)
+                  std::unique_ptr<sdk::Infra> infra, std::unique_ptr<sdk::Engine> engine)
         : m_world(std::move(world)), m_metrics(std::move(metrics)), m_infra(std::move(infra)), m_engine(std::move(engine))
     {
     }
@@ -303,7 +228,7 @@ private:
 
     std::unique_ptr<HostWorld> m_world;
     std::unique_ptr<HostMetrics> m_metrics;
-    std::unique_ptr<HostInfra> m_infra;
+    std::unique_ptr<sdk::Infra> m_infra;
     std::unique_ptr<sdk::Engine> m_engine;
 };
 
@@ -407,7 +332,7 @@ public:
         recordPlugin(context.world);
         auto world = std::make_unique<HostWorld>(context.world);
         auto metrics = std::make_unique<HostMetrics>(context.telemetry.metrics());
-        auto infra = std::make_unique<HostInfra>(context.world, context.telemetry.metrics());
+        std::unique_ptr<sdk::Infra> infra = makeHostInfra(context.world, context.telemetry);
         sdk::Context c{*world, *metrics, *infra};
         std::string error;
         std::unique_ptr<sdk::Engine> engine = m_factory->build(c, *s->sdk, error);

@@ -5,7 +5,7 @@
 // fails until the version below is bumped (and the hash updated) with the change.
 #pragma once
 
-#define LIVEDECK_SDK_API_VERSION 1
+#define LIVEDECK_SDK_API_VERSION 2
 
 namespace livedeck::sdk {
 inline constexpr unsigned kApiVersion = LIVEDECK_SDK_API_VERSION;

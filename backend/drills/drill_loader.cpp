@@ -112,7 +112,7 @@ public:
             fail(root, sim::strCat("a drill file is a map of keys (name, duration, engines, ...), got ", describe(root)));
         const YamlMap top(root, "drill",
                           {"name", "description", "sabotage_of", "seed", "duration", "start", "topology", "engines", "load",
-                           "faults", "random_faults", "halt", "expectations", "invariants", "scoring"});
+                           "faults", "random_faults", "swarm", "halt", "expectations", "invariants", "scoring"});
         readHeader(top);
         if (top.has("topology"))
             readTopology(top.get("topology"));
@@ -120,6 +120,8 @@ public:
         readLoad(top.get("load"));
         readFaults(top.get("faults"));
         readRandomFaults(top.get("random_faults"));
+        if (top.has("swarm"))
+            readSwarm(top.get("swarm"));
         readHalts(top.get("halt"));
         readExpectations(top.get("expectations"));
         readInvariants(top);
@@ -519,6 +521,43 @@ private:
             readRandomParams(m, set);
             m_spec.randomFaults.push_back(std::move(set));
         }
+    }
+
+    void readSwarm(const YAML::Node& node)
+    {
+        const YamlMap m(node, "swarm", {"faults_until", "faults", "length"});
+        SwarmSpec& sw = m_spec.swarm;
+        sw.pos = m.pos();
+        if (m.has("faults_until")) {
+            sw.faultsUntil = m.duration("faults_until", 0, sim::kMillisecond);
+            if (sw.faultsUntil >= m_spec.duration)
+                fail(m.get("faults_until"), sim::strCat("swarm.faults_until: the faults must stop before the drill ends (",
+                                                        formatDuration(m_spec.duration), ") to leave a recovery tail"));
+        }
+        if (m.has("faults")) {
+            const YAML::Node f = m.get("faults");
+            const std::string text = scalarText(f, "swarm.faults");
+            const std::size_t dots = text.find("..");
+            double lo = 0.0;
+            double hi = 0.0;
+            const bool ok = dots == std::string::npos
+                ? parseNumber(text, lo) && (hi = lo, true)
+                : parseNumber(std::string_view(text).substr(0, dots), lo) && parseNumber(std::string_view(text).substr(dots + 2), hi);
+            if (!ok || lo < 1 || hi < lo || hi > 64 || lo != static_cast<int>(lo) || hi != static_cast<int>(hi))
+                fail(f, sim::strCat("swarm.faults: expected a count or a range of counts in 1..64 such as 2..6, got '", text, "'"));
+            sw.minFaults = static_cast<int>(lo);
+            sw.maxFaults = static_cast<int>(hi);
+        }
+        if (m.has("length")) {
+            const auto [lo, hi] = durationRange(m.get("length"), "swarm.length");
+            if (lo < sim::kMillisecond)
+                fail(m.get("length"), "swarm.length: faults last at least 1ms");
+            sw.minLength = lo;
+            sw.maxLength = hi;
+        }
+        if (m_spec.swarmFaultsUntil() < sw.minLength)
+            fail(m.pos(), sim::strCat("swarm: the faults must stop (", formatDuration(m_spec.swarmFaultsUntil()),
+                                      ") after the shortest fault could end (", formatDuration(sw.minLength), ")"));
     }
 
     double readRate(const YAML::Node& node)

@@ -52,7 +52,9 @@ absl::StatusOr<std::unique_ptr<DrillRun>> DrillRun::create(const DrillSpec& spec
 DrillRun::DrillRun(const DrillSpec& spec, const DrillRunOptions& options)
     : m_spec(spec),
       m_seed(options.seed.value_or(spec.seed)),
-      m_stopAt(std::min(options.stopAt, spec.duration))
+      m_stopAt(std::min(options.stopAt, spec.duration)),
+      m_swarm(options.swarm || options.swarmFaults.has_value()),
+      m_givenSwarmFaults(options.swarmFaults)
 {
     sim::WorldConfig config;
     config.seed = m_seed;
@@ -97,7 +99,14 @@ void DrillRun::build()
 
     // Invariants, in report order.
     std::vector<std::string> invariantNames;
-    if (m_spec.allInvariants) {
+    std::vector<std::string> liveness;
+    for (const EngineEntry& e : m_spec.engines) {
+        for (const InvariantOffer& o : e.factory->invariants()) {
+            if (o.liveness)
+                liveness.push_back(o.name);
+        }
+    }
+    if (m_spec.allInvariants || m_swarm) {
         invariantNames.emplace_back(kNoViolationsInvariant);
         for (const EngineEntry& e : m_spec.engines) {
             for (const InvariantOffer& o : e.factory->invariants())
@@ -107,7 +116,7 @@ void DrillRun::build()
         for (const auto& [name, pos] : m_spec.invariants)
             invariantNames.push_back(name);
     }
-    m_invariants = std::make_unique<InvariantTracker>(std::move(invariantNames), m_spec.invariantWeight);
+    m_invariants = std::make_unique<InvariantTracker>(std::move(invariantNames), m_spec.invariantWeight, std::move(liveness));
 
     for (const ExpectationSpec& x : m_spec.expectations) {
         if (x.isMetric) {
@@ -275,6 +284,26 @@ void DrillRun::checkTargets()
 
 void DrillRun::injectFaults()
 {
+    if (m_swarm) {
+        for (std::size_t e = 0; e < m_spec.engines.size(); ++e) {
+            const EngineEntry& entry = m_spec.engines[e];
+            FaultSurface surface = entry.factory->faultSurface(*entry.settings, *m_world);
+            if (surface.targets.empty())
+                m_swarmVocabulary.silentEngines.push_back(entry.name);
+            for (FaultTarget& t : surface.targets)
+                m_swarmVocabulary.targets.push_back(SwarmTarget{entry.name, std::move(t.path), std::move(t.kinds)});
+            for (FaultBudgetRule& r : surface.budget)
+                m_swarmVocabulary.budget.push_back(SwarmBudgetRule{entry.name, std::move(r)});
+        }
+        m_swarmFaults = m_givenSwarmFaults
+            ? *m_givenSwarmFaults
+            : drawSwarmFaults(m_spec.swarm, std::min(m_spec.swarmFaultsUntil(), m_stopAt), m_swarmVocabulary, *m_world);
+        for (const DrawnFault& d : m_swarmFaults) {
+            if (d.spec.start_ns() < m_stopAt)
+                injectOne(d.name, d.spec);
+        }
+        return;
+    }
     for (const ScheduledFault& f : m_spec.faults) {
         if (f.at >= m_stopAt && m_stopAt < m_spec.duration)
             continue; // --until stops the run first
@@ -412,7 +441,7 @@ void DrillRun::finalize(bool halted, std::string haltReason)
     m_checkScratch.clear();
     for (auto& engine : m_engines)
         engine->finalInvariants(m_checkScratch);
-    m_invariants->update(m_checkScratch, now);
+    m_invariants->update(m_checkScratch, now, true);
     m_anchors.setEnd(now);
     for (MetricExpectation& m : m_metricExpectations)
         m.finish(now, m_anchors);

@@ -27,6 +27,7 @@
 #include "backend/drills/drill_spec.h"
 #include "backend/drills/engine.h"
 #include "backend/drills/expectations.h"
+#include "backend/drills/random_faults.h"
 #include "backend/host/hosted_run.h"
 #include "backend/telemetry/recorder.h"
 
@@ -45,6 +46,11 @@ struct DrillRunOptions {
     std::optional<std::uint64_t> seed; // overrides the file's seed
     sim::Nanos stopAt = sim::kNever;   // end before the drill's duration (livedeckctl --until)
     std::string runId;                 // empty: "<drill>-<seed>"
+    // Swarm testing (random_faults.h): the file's faults and random faults are left out;
+    // the run draws its faults over the engines' fault surfaces (or takes `swarmFaults`
+    // as given, e.g. while shrinking) and checks every invariant the engines offer.
+    bool swarm = false;
+    std::optional<std::vector<DrawnFault>> swarmFaults;
 };
 
 // One fault of the drill's timeline as injected and as it happened.
@@ -95,6 +101,9 @@ public:
     // The engines of this run as they described themselves, in the drill's order.
     const std::vector<v1::EngineDescriptor>& engineDescriptors() const { return m_descriptors; }
     const SharedResources& shared() const { return *m_shared; }
+    // A swarm run's fault surfaces and the faults it drew (or was given); empty otherwise.
+    const SwarmVocabulary& swarmVocabulary() const { return m_swarmVocabulary; }
+    const std::vector<DrawnFault>& swarmFaults() const { return m_swarmFaults; }
     // Events on the EventLog this run raises.
     static constexpr std::string_view kStartEvent = "drill.start";
     static constexpr std::string_view kEndEvent = "drill.end";
@@ -125,6 +134,11 @@ private:
     std::unique_ptr<SharedResources> m_shared; // after the engines are gone, before the world
     std::vector<std::unique_ptr<Engine>> m_engines;
     std::vector<v1::EngineDescriptor> m_descriptors; // per engine, as it described itself
+
+    bool m_swarm = false;
+    std::optional<std::vector<DrawnFault>> m_givenSwarmFaults;
+    SwarmVocabulary m_swarmVocabulary;
+    std::vector<DrawnFault> m_swarmFaults;
 
     std::vector<DrillFault> m_timeline;
     absl::flat_hash_map<std::uint64_t, std::size_t> m_faultIndex; // fault id -> timeline index

@@ -132,6 +132,17 @@ struct RandomFaultSet {
     std::vector<RandomParamSet> params; // per kind, explicit entries only
 };
 
+// `swarm:` — how `drill sweep --swarm` draws a seed's faults over every engine's fault
+// surface (docs/DRILLS.md, "Swarm testing"). Every key is optional.
+struct SwarmSpec {
+    sim::Nanos faultsUntil = -1;   // every fault ends by then (the rest is the recovery tail); -1: half the duration
+    int minFaults = 2;             // faults per seed, drawn uniformly in [minFaults, maxFaults]
+    int maxFaults = 6;
+    sim::Nanos minLength = sim::kSecond;
+    sim::Nanos maxLength = 4 * sim::kSecond;
+    SourcePos pos;
+};
+
 // ------------------------------------------------------------------ metrics, halts, expectations
 
 enum class SeriesStat { Mean, Min, Max, First, Last, Sum };
@@ -219,6 +230,7 @@ struct DrillSpec {
     std::vector<LoadPhase> load;
     std::vector<ScheduledFault> faults;
     std::vector<RandomFaultSet> randomFaults;
+    SwarmSpec swarm;
     std::vector<HaltCondition> halts;
     std::vector<ExpectationSpec> expectations;
     // Invariants to check; empty with allInvariants = every invariant the engines offer.
@@ -227,6 +239,8 @@ struct DrillSpec {
     double invariantWeight = 1.0;
 
     const ScheduledFault* findFault(std::string_view faultName) const;
+    // The end of a swarm's faults: swarm.faultsUntil, or half the duration.
+    sim::Nanos swarmFaultsUntil() const { return swarm.faultsUntil >= 0 ? swarm.faultsUntil : duration / 2; }
     bool isSabotageTwin() const { return !sabotageOf.empty(); }
 };
 

@@ -1,5 +1,7 @@
 #include "backend/drills/drill_sweep.h"
 
+#include "backend/drills/drill_loader.h"
+#include "backend/drills/duration.h"
 #include "backend/drills/json_writer.h"
 #include "backend/sim/strings.h"
 
@@ -7,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <charconv>
 #include <mutex>
 #include <optional>
@@ -76,11 +79,13 @@ absl::StatusOr<SweepResult> sweepDrill(const DrillSpec& spec, const SweepOptions
     std::size_t reported = 0;
     std::atomic<std::size_t> next{0};
     std::atomic<bool> stop{false};
+    SwarmVocabulary vocabulary;
     const auto work = [&] {
         for (std::size_t i = next.fetch_add(1); i < seeds.size() && !stop.load(); i = next.fetch_add(1)) {
             DrillRunOptions ro;
             ro.seed = seeds[i];
             ro.stopAt = options.stopAt;
+            ro.swarm = options.swarm;
             absl::StatusOr<SweepSeed> outcome;
             auto run = DrillRun::create(spec, ro);
             if (!run.ok()) {
@@ -91,7 +96,12 @@ absl::StatusOr<SweepResult> sweepDrill(const DrillSpec& spec, const SweepOptions
                 SweepSeed s;
                 s.seed = seeds[i];
                 s.report = (*run)->report();
-                s.passed = options.invariantsOnly ? s.report.invariantsPassed() : s.report.passed();
+                s.passed = options.invariantsOnly || options.swarm ? s.report.invariantsPassed() : s.report.passed();
+                s.swarmFaults = (*run)->swarmFaults();
+                if (i == 0 && options.swarm) {
+                    const std::lock_guard lock(mutex);
+                    vocabulary = (*run)->swarmVocabulary();
+                }
                 outcome = std::move(s);
             }
             const std::lock_guard lock(mutex);
@@ -114,6 +124,7 @@ absl::StatusOr<SweepResult> sweepDrill(const DrillSpec& spec, const SweepOptions
     }
 
     SweepResult result;
+    result.vocabulary = std::move(vocabulary);
     for (std::optional<absl::StatusOr<SweepSeed>>& d : done) {
         if (!d.has_value())
             continue; // not run: an earlier error stopped the sweep
@@ -131,7 +142,13 @@ std::string sweepLine(const SweepSeed& seed, bool invariantsOnly)
     int faults = 0;
     for (const FaultRecord& f : seed.report.faults)
         faults += f.startedAt >= 0 ? 1 : 0;
-    return sim::strCat("seed ", seed.seed, "  faults ", faults, "  ", seed.report.verdictLine(invariantsOnly));
+    std::string line = sim::strCat("seed ", seed.seed, "  faults ", faults, "  ", seed.report.verdictLine(invariantsOnly));
+    if (!seed.swarmFaults.empty()) {
+        line += "  drew:";
+        for (const DrawnFault& f : seed.swarmFaults)
+            line += sim::strCat(" ", sim::FaultRegistry::kindName(f.spec.kind()), "@", f.spec.target());
+    }
+    return line;
 }
 
 absl::StatusOr<SweepShard> parseShard(std::string_view text)
@@ -175,9 +192,10 @@ SweepPart makeSweepPart(const DrillSpec& spec, const std::string& drill, const s
     part.until = until;
     part.stopAt = options.stopAt;
     part.invariantsOnly = options.invariantsOnly;
+    part.swarm = options.swarm;
     part.shard = options.shard;
     for (const SweepSeed& s : result.seeds)
-        part.seeds.push_back(SweepPartSeed{s.seed, s.passed, sweepLine(s, options.invariantsOnly)});
+        part.seeds.push_back(SweepPartSeed{s.seed, s.passed, sweepLine(s, options.invariantsOnly || options.swarm)});
     return part;
 }
 
@@ -199,6 +217,7 @@ std::string sweepPartJson(const SweepPart& part)
     else
         w.key("stop_at_ns").value(static_cast<std::int64_t>(part.stopAt));
     w.key("invariants_only").value(part.invariantsOnly);
+    w.key("swarm").value(part.swarm);
     w.key("shard").beginObject();
     w.key("index").value(part.shard.index);
     w.key("count").value(part.shard.count);
@@ -245,6 +264,7 @@ absl::StatusOr<SweepPart> parseSweepPart(std::string_view text, const std::strin
             return bad("no stop_at_ns");
         part.stopAt = stop.IsNull() ? sim::kNever : stop.as<std::int64_t>();
         part.invariantsOnly = doc["invariants_only"].as<bool>();
+        part.swarm = doc["swarm"] && doc["swarm"].as<bool>();
         part.shard.index = doc["shard"]["index"].as<std::uint64_t>();
         part.shard.count = doc["shard"]["count"].as<std::uint64_t>();
         if (part.shard.count == 0 || part.shard.count > kMaxShards || part.shard.index >= part.shard.count)
@@ -286,6 +306,8 @@ absl::StatusOr<SweepPart> mergeSweepParts(const std::vector<SweepPart>& parts, c
         if (p.invariantsOnly != first.invariantsOnly)
             return differ(i, "verdicts", p.invariantsOnly ? "--invariants-only" : "expectations and invariants",
                           first.invariantsOnly ? "--invariants-only" : "expectations and invariants");
+        if (p.swarm != first.swarm)
+            return differ(i, "faults", p.swarm ? "--swarm" : "the drill's", first.swarm ? "--swarm" : "the drill's");
         if (p.shard.count != first.shard.count)
             return differ(i, "shard count", sim::strCat(p.shard.count), sim::strCat(first.shard.count));
         if (byShard[p.shard.index] != parts.size())
@@ -351,9 +373,226 @@ std::string sweepTail(const SweepPart& whole)
     std::string text = sim::strCat("sweep: ", n, " seed(s), ", failing.size(), " failed:");
     for (const std::uint64_t s : failing)
         text += sim::strCat(" ", s);
-    text += sim::strCat("\nreproduce with: livedeckctl drill run ", whole.drill, " --seed ", failing.front(),
-                        whole.until.empty() ? std::string() : " --until " + whole.until, "\n");
+    if (whole.swarm)
+        text += sim::strCat("\nreproduce with: livedeckctl drill sweep ", whole.drill, " --swarm --seeds ", failing.front(),
+                            whole.until.empty() ? std::string() : " --until " + whole.until, "\n");
+    else
+        text += sim::strCat("\nreproduce with: livedeckctl drill run ", whole.drill, " --seed ", failing.front(),
+                            whole.until.empty() ? std::string() : " --until " + whole.until, "\n");
     return text;
+}
+
+// ------------------------------------------------------------------ swarm coverage and shrinking
+
+std::size_t SwarmCoverage::uncovered() const
+{
+    return static_cast<std::size_t>(std::count(drawn.begin(), drawn.end(), std::uint64_t{0}));
+}
+
+SwarmCoverage swarmCoverage(const SweepResult& result)
+{
+    SwarmCoverage c;
+    c.pairs = result.vocabulary.pairs();
+    c.drawn.assign(c.pairs.size(), 0);
+    c.silentEngines = result.vocabulary.silentEngines;
+    for (const SweepSeed& s : result.seeds) {
+        for (const DrawnFault& f : s.swarmFaults) {
+            for (std::size_t i = 0; i < c.pairs.size(); ++i) {
+                if (c.pairs[i].first == f.spec.kind() && c.pairs[i].second == f.spec.target())
+                    ++c.drawn[i];
+            }
+        }
+    }
+    return c;
+}
+
+std::string swarmCoverageText(const SwarmCoverage& c)
+{
+    std::string text = sim::strCat("coverage: ", c.pairs.size() - c.uncovered(), " of ", c.pairs.size(),
+                                   " (kind, target) pairs drawn\n");
+    for (std::size_t i = 0; i < c.pairs.size(); ++i)
+        text += sim::strCat("  ", c.drawn[i], "  ", sim::FaultRegistry::kindName(c.pairs[i].first), "  ",
+                            c.pairs[i].second, "\n");
+    std::string uncovered;
+    for (std::size_t i = 0; i < c.pairs.size(); ++i) {
+        if (c.drawn[i] == 0)
+            uncovered += sim::strCat(uncovered.empty() ? "" : ", ", sim::FaultRegistry::kindName(c.pairs[i].first), " ",
+                                     c.pairs[i].second);
+    }
+    text += sim::strCat("uncovered: ", uncovered.empty() ? std::string("none") : uncovered, "\n");
+    for (const std::string& e : c.silentEngines)
+        text += sim::strCat("engine ", e, " offers no fault surface: the swarm put no faults on it\n");
+    return text;
+}
+
+namespace {
+
+// The shortest text that reads back as the same double.
+std::string shortestText(double v)
+{
+    char buf[32];
+    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    return ec == std::errc() ? std::string(buf, end) : numberText(v, 17);
+}
+
+bool invariantFailed(const DrillReport& report, std::string_view name)
+{
+    for (const InvariantResult& i : report.invariants) {
+        if (i.name == name)
+            return !i.passed;
+    }
+    return false;
+}
+
+} // namespace
+
+absl::StatusOr<ShrinkResult> shrinkSwarmSeed(const DrillSpec& spec, const SweepSeed& failing, sim::Nanos stopAt)
+{
+    ShrinkResult out;
+    out.seed = failing.seed;
+    out.drawn = failing.swarmFaults;
+    for (const InvariantResult& i : failing.report.invariants) {
+        if (!i.passed && i.name != kNoViolationsInvariant) {
+            out.invariant = i.name;
+            break;
+        }
+    }
+    if (out.invariant.empty() && invariantFailed(failing.report, kNoViolationsInvariant))
+        out.invariant = std::string(kNoViolationsInvariant);
+    if (out.invariant.empty())
+        return absl::FailedPreconditionError(sim::strCat("seed ", failing.seed, " broke no invariant: nothing to shrink"));
+
+    // Subsets are index lists into the drawn faults, kept in drawn (start) order.
+    std::map<std::vector<std::size_t>, bool> cache;
+    absl::Status error = absl::OkStatus();
+    const auto fails = [&](const std::vector<std::size_t>& subset) {
+        if (const auto it = cache.find(subset); it != cache.end())
+            return it->second;
+        std::vector<DrawnFault> faults;
+        for (const std::size_t i : subset)
+            faults.push_back(out.drawn[i]);
+        DrillRunOptions ro;
+        ro.seed = failing.seed;
+        ro.stopAt = stopAt;
+        ro.swarmFaults = std::move(faults);
+        auto run = DrillRun::create(spec, ro);
+        bool failed = false;
+        if (!run.ok()) {
+            error = run.status();
+        } else {
+            (*run)->runToEnd();
+            ++out.runs;
+            failed = invariantFailed((*run)->report(), out.invariant);
+        }
+        cache[subset] = failed;
+        return failed;
+    };
+
+    std::vector<std::size_t> current(out.drawn.size());
+    for (std::size_t i = 0; i < current.size(); ++i)
+        current[i] = i;
+    cache[current] = true;
+    if (fails({})) {
+        current.clear(); // it breaks without any fault
+    } else {
+        std::size_t n = 2;
+        while (current.size() >= 2 && error.ok()) {
+            const std::size_t size = current.size();
+            n = std::min(n, size);
+            std::vector<std::vector<std::size_t>> chunks(n);
+            for (std::size_t i = 0; i < size; ++i)
+                chunks[i * n / size].push_back(current[i]);
+            bool reduced = false;
+            for (const auto& chunk : chunks) {
+                if (chunk.size() < size && fails(chunk)) {
+                    current = chunk;
+                    n = 2;
+                    reduced = true;
+                    break;
+                }
+            }
+            if (!reduced && n > 2) {
+                for (std::size_t c = 0; c < n && !reduced; ++c) {
+                    std::vector<std::size_t> complement;
+                    for (std::size_t k = 0; k < n; ++k) {
+                        if (k != c)
+                            complement.insert(complement.end(), chunks[k].begin(), chunks[k].end());
+                    }
+                    std::sort(complement.begin(), complement.end());
+                    if (fails(complement)) {
+                        current = std::move(complement);
+                        n = std::max<std::size_t>(n - 1, 2);
+                        reduced = true;
+                    }
+                }
+            }
+            if (!reduced) {
+                if (n >= size)
+                    break;
+                n = std::min(2 * n, size);
+            }
+        }
+    }
+    if (!error.ok())
+        return error;
+    // The report of the shrunk set (re-run when the last failing run was another set).
+    std::vector<DrawnFault> faults;
+    for (const std::size_t i : current)
+        faults.push_back(out.drawn[i]);
+    DrillRunOptions ro;
+    ro.seed = failing.seed;
+    ro.stopAt = stopAt;
+    ro.swarmFaults = faults;
+    auto run = DrillRun::create(spec, ro);
+    if (!run.ok())
+        return run.status();
+    (*run)->runToEnd();
+    out.report = (*run)->report();
+    out.faults = std::move(faults);
+    return out;
+}
+
+std::string swarmReproducer(const DrillSpec& spec, const ShrinkResult& shrunk, const std::string& source,
+                            const std::string& until)
+{
+    YAML::Node root = YAML::Load(spec.text);
+    for (const char* key : {"faults", "random_faults", "swarm", "expectations", "invariants"})
+        root.remove(key);
+    root["name"] = sim::strCat(spec.name, "-swarm-", shrunk.seed);
+    std::string kinds;
+    for (const DrawnFault& f : shrunk.faults)
+        kinds += sim::strCat(kinds.empty() ? "" : ", ", sim::FaultRegistry::kindName(f.spec.kind()), " ", f.spec.target());
+    root["description"] = sim::strCat("Shrunk from drill sweep ", source, " --swarm, seed ", shrunk.seed, ": ",
+                                      kinds.empty() ? std::string("no fault") : kinds, " break ", shrunk.invariant, ".\n");
+    root["seed"] = shrunk.seed;
+    YAML::Node faults(YAML::NodeType::Sequence);
+    for (const DrawnFault& f : shrunk.faults) {
+        YAML::Node n;
+        n["name"] = sim::strCat("swarm-", f.name.substr(f.name.find('#') + 1));
+        n["at"] = formatDuration(f.spec.start_ns());
+        n["until"] = formatDuration(f.spec.end_ns());
+        n["kind"] = std::string(sim::FaultRegistry::kindName(f.spec.kind()));
+        n["target"] = f.spec.target();
+        if (f.spec.params_size() > 0) {
+            YAML::Node params;
+            for (const v1::FaultParam& p : f.spec.params()) {
+                if (!p.text().empty())
+                    params[p.name()] = p.text();
+                else
+                    params[p.name()] = shortestText(p.value());
+            }
+            n["params"] = params;
+        }
+        faults.push_back(n);
+    }
+    root["faults"] = faults;
+    YAML::Emitter emitter;
+    emitter << root;
+    return sim::strCat("# Shrunk by: livedeckctl drill sweep ", source, " --swarm --seeds ", shrunk.seed,
+                       until.empty() ? std::string() : " --until " + until, "\n# Breaks ", shrunk.invariant, " with ",
+                       shrunk.faults.size(), " of the seed's ", shrunk.drawn.size(), " faults (", shrunk.runs,
+                       " runs of delta debugging).\n# Reproduce: livedeckctl drill run THIS_FILE",
+                       until.empty() ? std::string() : " --until " + until, "\n", emitter.c_str(), "\n");
 }
 
 } // namespace livedeck::drills

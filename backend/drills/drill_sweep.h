@@ -42,17 +42,23 @@ struct SweepOptions {
     bool invariantsOnly = false;
     SweepShard shard; // runs only this slice of the range (default: all of it)
     int jobs = 1;     // seeds run in parallel on this many threads; results do not depend on it
+    // Swarm testing (random_faults.h, docs/DRILLS.md "Swarm testing"): each seed draws
+    // its faults over the engines' fault surfaces; a seed fails only when an invariant
+    // (every invariant the engines offer) breaks.
+    bool swarm = false;
 };
 
 struct SweepSeed {
     std::uint64_t seed = 0;
     bool passed = false;
     DrillReport report;
+    std::vector<DrawnFault> swarmFaults; // swarm: the faults the seed drew
 };
 
 struct SweepResult {
     std::vector<SweepSeed> seeds;
     std::vector<std::uint64_t> failingSeeds; // ascending
+    SwarmVocabulary vocabulary;              // swarm: the fault surfaces (the same for every seed)
 };
 
 // `onSeed` sees each seed's result in seed order, as soon as it and every seed before it
@@ -62,6 +68,43 @@ struct SweepResult {
 // empty range.
 absl::StatusOr<SweepResult> sweepDrill(const DrillSpec& spec, const SweepOptions& options,
                                        const std::function<void(const SweepSeed&)>& onSeed = {});
+
+// ------------------------------------------------------------------ swarm coverage and shrinking
+
+// How often a swarm sweep drew each (fault kind, target) pair of its vocabulary.
+struct SwarmCoverage {
+    std::vector<std::pair<v1::FaultKind, std::string>> pairs; // SwarmVocabulary::pairs()
+    std::vector<std::uint64_t> drawn;                          // per pair
+    std::vector<std::string> silentEngines;
+    std::size_t uncovered() const;
+};
+SwarmCoverage swarmCoverage(const SweepResult& result);
+// "coverage: 41 of 42 (kind, target) pairs drawn" then one line per pair
+// ("  12  mq-delay  sh-a/gifts/mq") and the uncovered ones ("uncovered: ...").
+std::string swarmCoverageText(const SwarmCoverage& coverage);
+
+struct ShrinkResult {
+    std::uint64_t seed = 0;
+    std::string invariant;          // the invariant the shrunk fault set still breaks
+    std::vector<DrawnFault> drawn;  // the seed's faults as drawn
+    std::vector<DrawnFault> faults; // the smallest subset found that still breaks it (1-minimal)
+    int runs = 0;                   // drill runs the shrinking took
+    DrillReport report;             // of the run with `faults`
+};
+
+// Shrinks a failing swarm seed by delta debugging (Zeller's ddmin) over its drawn
+// faults: re-runs the same deterministic world (same seed and stop time) with subsets
+// of them until no chunk and no single fault can be removed while `invariant` still
+// breaks. `invariant`: the first engine invariant that failed (drill.no-violations
+// when only it did). FailedPrecondition when `failing` broke no invariant.
+absl::StatusOr<ShrinkResult> shrinkSwarmSeed(const DrillSpec& spec, const SweepSeed& failing, sim::Nanos stopAt);
+
+// A drill file that reproduces a shrunk seed with `livedeckctl drill run FILE`: the
+// drill's text with its seed set, its faults replaced by the shrunk ones as scheduled
+// faults, and no random faults, swarm, expectations or invariant selection (every
+// invariant is checked). `source` names the drill as given to the sweep.
+std::string swarmReproducer(const DrillSpec& spec, const ShrinkResult& shrunk, const std::string& source,
+                            const std::string& until);
 
 // "A..B" (inclusive, A <= B) or a single seed "A".
 absl::StatusOr<std::pair<std::uint64_t, std::uint64_t>> parseSeedRange(std::string_view text);
@@ -89,6 +132,7 @@ struct SweepPart {
     std::string until;       // --until as given; empty: the drill's duration
     sim::Nanos stopAt = sim::kNever;
     bool invariantsOnly = false;
+    bool swarm = false;
     SweepShard shard;
     std::vector<SweepPartSeed> seeds; // ascending: exactly the shard's seeds of the range
 };

@@ -396,7 +396,8 @@ bool HaltTracker::onRollup(sim::Nanos t, const telemetry::Telemetry& telemetry)
     return true;
 }
 
-InvariantTracker::InvariantTracker(std::vector<std::string> names, double weight)
+InvariantTracker::InvariantTracker(std::vector<std::string> names, double weight, std::vector<std::string> liveness)
+    : m_liveness(std::move(liveness))
 {
     for (std::string& n : names) {
         InvariantResult r;
@@ -418,14 +419,20 @@ InvariantResult* InvariantTracker::find(std::string_view name)
     return nullptr;
 }
 
-void InvariantTracker::update(const std::vector<InvariantCheck>& checks, sim::Nanos t)
+bool InvariantTracker::isLiveness(std::string_view name) const
+{
+    return std::find(m_liveness.begin(), m_liveness.end(), name) != m_liveness.end();
+}
+
+void InvariantTracker::update(const std::vector<InvariantCheck>& checks, sim::Nanos t, bool final)
 {
     for (const InvariantCheck& c : checks) {
         InvariantResult* r = find(c.name);
         if (!r || !r->passed)
             continue; // not selected, or already failed (the first failure is kept)
-        r->detail = c.detail;
-        if (!c.passed) {
+        const bool pending = !final && isLiveness(c.name);
+        r->detail = pending && !c.passed ? sim::strCat(c.detail, " (liveness: judged at the end)") : c.detail;
+        if (!c.passed && !pending) {
             r->passed = false;
             r->failedAt = t;
         }

@@ -130,8 +130,11 @@ private:
 class InvariantTracker {
 public:
     // `names`: the invariants to check, in report order; weight for the score.
-    InvariantTracker(std::vector<std::string> names, double weight);
-    void update(const std::vector<InvariantCheck>& checks, sim::Nanos t);
+    // `liveness`: those among them judged by their final check only (InvariantOffer).
+    InvariantTracker(std::vector<std::string> names, double weight, std::vector<std::string> liveness = {});
+    // `final`: the drill's last check. A safety invariant fails at its first failing
+    // check; a liveness invariant only when its final check fails.
+    void update(const std::vector<InvariantCheck>& checks, sim::Nanos t, bool final = false);
     // A VIOLATION event: fails drill.no-violations, and "invariant.<name>" fails <name>.
     void onViolation(const v1::Event& event);
     const std::vector<InvariantResult>& results() const { return m_results; }
@@ -139,7 +142,9 @@ public:
 
 private:
     InvariantResult* find(std::string_view name);
+    bool isLiveness(std::string_view name) const;
     std::vector<InvariantResult> m_results;
+    std::vector<std::string> m_liveness;
 };
 
 // 0..100 from the weights of what passed; 100 when nothing carries weight.

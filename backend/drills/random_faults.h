@@ -21,6 +21,7 @@
 #pragma once
 
 #include "backend/drills/drill_spec.h"
+#include "backend/drills/engine.h"
 #include "backend/sim/world.h"
 
 #include <string>
@@ -37,5 +38,49 @@ struct DrawnFault {
 std::vector<std::string> expandTargets(const RandomFaultSet& set, const sim::ComponentRegistry& components);
 
 std::vector<DrawnFault> drawRandomFaults(const RandomFaultSet& set, const sim::World& world);
+
+// ------------------------------------------------------------------ swarm testing
+//
+// A swarm draws each seed's faults over the fault surfaces of every engine of the drill
+// (EngineFactory::faultSurface) — in the spirit of swarm testing (Groce et al., 2012):
+// each seed first picks a random subset of the fault kinds the engines offer (each kind
+// in with probability 1/2, at least one), then draws swarm.faults faults among them. All
+// draws come from the world's stream "drill/swarm", in this order: the kind subset (one
+// Bernoulli draw per offered kind, in kind order; if none came up, one uniform pick), the
+// fault count, then per fault: kind (uniform over the subset), target (uniform over the
+// targets offering the kind), start (whole milliseconds, uniform so that a fault of the
+// shortest length still ends by faults_until), length (whole milliseconds in
+// swarm.length, cut at faults_until), parameters (the defaults above, rounded to three
+// decimals), and for a partition its peer (uniform over the other partition targets
+// that do not contain it or lie in it). A fault that would break an engine's fault
+// budget is dropped after its draws. Kept faults are ordered by start (then draw order)
+// and named "swarm#1", "swarm#2", ... in that order; their origin is "swarm".
+
+struct SwarmTarget {
+    std::string engine;
+    std::string path;
+    std::vector<v1::FaultKind> kinds;
+};
+
+struct SwarmBudgetRule {
+    std::string engine;
+    FaultBudgetRule rule;
+};
+
+struct SwarmVocabulary {
+    std::vector<SwarmTarget> targets;      // in engine order, then each surface's order
+    std::vector<SwarmBudgetRule> budget;
+    std::vector<std::string> silentEngines; // engines that offer no fault surface
+    // Every (kind, path) pair the swarm may draw, in target order then kind order.
+    std::vector<std::pair<v1::FaultKind, std::string>> pairs() const;
+};
+
+std::vector<DrawnFault> drawSwarmFaults(const SwarmSpec& swarm, sim::Nanos faultsUntil, const SwarmVocabulary& vocabulary,
+                                        const sim::World& world);
+
+// True when no budget rule breaks at any instant under `faults` (each with start_ns and
+// end_ns > start). `broken` (optional) names the first rule that breaks and when.
+bool withinFaultBudget(const std::vector<v1::FaultSpec>& faults, const SwarmVocabulary& vocabulary,
+                       std::string* broken = nullptr);
 
 } // namespace livedeck::drills

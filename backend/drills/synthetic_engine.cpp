@@ -243,6 +243,21 @@ public:
             return absl::AlreadyExistsError("engine synthetic is already in this world");
         return std::unique_ptr<Engine>(std::make_unique<SyntheticEngine>(world, context.telemetry, *s));
     }
+
+    // Messages cross the emulated network, which honours down (a service or a whole
+    // region), partitions between regions and added latency on a service. No budget:
+    // conservation must hold under any of them.
+    FaultSurface faultSurface(const EngineSettings&, const sim::World& world) const override
+    {
+        FaultSurface out;
+        for (const sim::RegionSpec& r : world.topology().regions())
+            out.targets.push_back(FaultTarget{r.name, {v1::FAULT_DOWN, v1::FAULT_PARTITION}});
+        for (const sim::ComponentInfo& c : world.components().all()) {
+            if (c.id != sim::kNoComponent && c.kind == "synthetic-service")
+                out.targets.push_back(FaultTarget{c.path, {v1::FAULT_DOWN, v1::FAULT_LATENCY}});
+        }
+        return out;
+    }
 };
 
 } // namespace

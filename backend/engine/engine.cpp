@@ -17,6 +17,11 @@ absl::Status Engine::applyAction(const ActionRequest& action)
     return absl::UnimplementedError(sim::strCat("this engine does not implement '", action.action, "'"));
 }
 
+FaultSurface EngineFactory::faultSurface(const EngineSettings&, const sim::World&) const
+{
+    return {};
+}
+
 std::shared_ptr<const EngineSettings> EngineFactory::parseLoad(const std::string& profile, const YAML::Node& params) const
 {
     if (params.IsDefined() && !params.IsNull())

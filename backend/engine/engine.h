@@ -65,9 +65,15 @@ struct MetricOffer {
     v1::MetricRole role = v1::METRIC_ROLE_UNSPECIFIED;
 };
 
+// Safety invariants (the default) must hold at every check: a failure is latched at once.
+// A liveness invariant says what must eventually happen ("every charge is settled or
+// refunded"): while faults are in force it may not hold yet, so only its final check,
+// at the drill's end after the recovery tail, gives its verdict (docs/DRILLS.md,
+// "Invariants").
 struct InvariantOffer {
     std::string name;         // "synthetic.conservation"
     std::string description;
+    bool liveness = false;
 };
 
 struct InvariantCheck {
@@ -82,6 +88,37 @@ struct LoadRequest {
     std::string profile;
     double multiplier = 1.0;
     std::shared_ptr<const EngineSettings> params;
+};
+
+// ------------------------------------------------------------------ fault surface
+// Where a swarm (docs/DRILLS.md, "Swarm testing") may put faults on an engine and what
+// the engine's design promises to survive. An engine describes it from the components
+// its build() registered, so every path is concrete.
+
+// A fault target (a component path or a path prefix such as a region) and the fault
+// kinds that act there. A partition target's other side is another target of the same
+// engine that lists partition too.
+struct FaultTarget {
+    std::string path;
+    std::vector<v1::FaultKind> kinds;
+};
+
+// A promise of the design: among `members` (component paths), the largest group that is
+// up (no down fault matches it) and whose members reach each other (no partition
+// between any two) keeps at least `need` members at every instant — e.g. a Raft
+// majority (need 3 of 5), or a shard's primary or its semi-sync replica (need 1 of 2).
+// Down faults on a prefix (a region) take down every member under it. A swarm never
+// draws a fault set that breaks a rule.
+struct FaultBudgetRule {
+    std::string name;
+    std::vector<std::string> members;
+    int need = 1;
+    std::string why;          // what in the design makes the promise
+};
+
+struct FaultSurface {
+    std::vector<FaultTarget> targets;
+    std::vector<FaultBudgetRule> budget;
 };
 
 // An operator action routed to an engine that declares it.
@@ -139,6 +176,11 @@ public:
     virtual std::shared_ptr<const EngineSettings> parseLoad(const std::string& profile, const YAML::Node& params) const;
 
     virtual absl::StatusOr<std::unique_ptr<Engine>> build(EngineContext& context, const EngineSettings& settings) const = 0;
+
+    // Where faults act on an engine built with `settings` into `world` (called after
+    // build(), before the run starts) and its fault budget. The default offers none: a
+    // swarm then puts no faults on the engine and says so.
+    virtual FaultSurface faultSurface(const EngineSettings& settings, const sim::World& world) const;
 
     // True when `metricName` is one of metrics() (or in one of its families).
     bool offersMetric(std::string_view metricName, telemetry::MetricKind* kind = nullptr) const;

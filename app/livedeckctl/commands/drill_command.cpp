@@ -183,12 +183,20 @@ int sweepCommand(const Invocation& inv)
             return inv.usageError("--shard needs --out PART.json (drill sweep-merge joins the parts)");
         options.shard = *shard;
     }
+    options.swarm = inv.has("swarm");
+    for (const char* swarmOnly : {"shrink-dir", "no-shrink", "require-coverage"}) {
+        if (inv.has(swarmOnly) && !options.swarm)
+            return inv.usageError(std::string("--") + swarmOnly + " goes with --swarm");
+    }
+    std::uint64_t maxShrink = 3;
+    if (inv.has("max-shrink") && (!parseUnsigned(inv.value("max-shrink"), maxShrink) || maxShrink > 1000))
+        return inv.usageError("--max-shrink wants a number of seeds in 0..1000, got '" + inv.value("max-shrink") + "'");
     const std::string file = inv.arg(0);
     auto spec = drills::resolveDrill(file);
     if (!spec.ok())
         return inputError(spec.status());
     auto result = drills::sweepDrill(*spec, options, [&](const drills::SweepSeed& s) {
-        out() << drills::sweepLine(s, options.invariantsOnly) << std::endl;
+        out() << drills::sweepLine(s, options.invariantsOnly || options.swarm) << std::endl;
     });
     if (!result.ok())
         return inputError(result.status());
@@ -205,8 +213,51 @@ int sweepCommand(const Invocation& inv)
         return kExitOk;
     }
     out() << drills::sweepTail(part);
+    if (!options.swarm) {
+        out().flush();
+        return result->failingSeeds.empty() ? kExitOk : kExitFailed;
+    }
+    const drills::SwarmCoverage coverage = drills::swarmCoverage(*result);
+    out() << drills::swarmCoverageText(coverage);
     out().flush();
-    return result->failingSeeds.empty() ? kExitOk : kExitFailed;
+    int exit = result->failingSeeds.empty() ? kExitOk : kExitFailed;
+    if (inv.has("require-coverage") && coverage.uncovered() > 0) {
+        out() << "--require-coverage: " << coverage.uncovered() << " pair(s) never drawn" << std::endl;
+        exit = kExitFailed;
+    }
+    if (inv.has("no-shrink"))
+        return exit;
+    const std::string dir = inv.has("shrink-dir") ? inv.value("shrink-dir") : std::string(".");
+    std::uint64_t shrunkSeeds = 0;
+    for (const drills::SweepSeed& s : result->seeds) {
+        if (s.passed)
+            continue;
+        if (shrunkSeeds++ >= maxShrink) {
+            out() << "seed " << s.seed << ": not shrunk (--max-shrink " << maxShrink << ")" << std::endl;
+            continue;
+        }
+        auto shrunk = drills::shrinkSwarmSeed(*spec, s, options.stopAt);
+        if (!shrunk.ok()) {
+            out() << "seed " << s.seed << ": not shrunk: " << shrunk.status().message() << std::endl;
+            continue;
+        }
+        std::string faults;
+        for (const drills::DrawnFault& f : shrunk->faults)
+            faults += std::string(faults.empty() ? "" : "; ") + std::string(sim::FaultRegistry::kindName(f.spec.kind())) +
+                " " + f.spec.target() + " " + drills::formatDuration(f.spec.start_ns()) + ".." + drills::formatDuration(f.spec.end_ns());
+        const std::string path =
+            (std::filesystem::path(dir) / (spec->name + "-swarm-" + std::to_string(s.seed) + ".yaml")).string();
+        std::string error;
+        if (!writeFile(path, drills::swarmReproducer(*spec, *shrunk, file, inv.value("until")), error)) {
+            err() << error << '\n';
+            return kExitBadInput;
+        }
+        out() << "seed " << s.seed << " shrunk from " << shrunk->drawn.size() << " to " << shrunk->faults.size()
+              << " fault(s) breaking " << shrunk->invariant << " (" << shrunk->runs << " runs): "
+              << (faults.empty() ? std::string("none") : faults) << "\n  reproducer: " << path
+              << "  (livedeckctl drill run " << path << ")" << std::endl;
+    }
+    return exit;
 }
 
 int verifyCommand(const Invocation& inv)
@@ -281,7 +332,12 @@ void registerDrillCommand(CommandRegistry& registry)
                         "then the failing seeds and the command that reproduces the first. Exit 1 if a\n"
                         "seed failed. --shard I/N --out PART.json runs one slice of the range on this\n"
                         "machine and writes its part (exit 0 once written); 'drill sweep-merge' joins the\n"
-                        "parts into the whole sweep's output and verdict (docs/DRILLS.md).";
+                        "parts into the whole sweep's output and verdict (docs/DRILLS.md).\n"
+                        "--swarm draws each seed's faults over the engines' fault surfaces (every kind,\n"
+                        "every target, within their fault budgets; the file's own faults are left out),\n"
+                        "checks every invariant, prints how often each (kind, target) pair was drawn, and\n"
+                        "shrinks each failing seed to its smallest failing fault set, written as a drill\n"
+                        "file that reproduces it (docs/DRILLS.md, \"Swarm testing\").";
     sweep.options = {
         {"seeds", 0, "A..B", "Seed range, inclusive (e.g. 1..200)."},
         {"until", 0, "T", "Stop each run at this simulated time."},
@@ -289,6 +345,12 @@ void registerDrillCommand(CommandRegistry& registry)
         {"jobs", 'j', "N", "Run seeds in parallel on N threads (default 1); the output does not depend on it."},
         {"shard", 0, "I/N", "Run only slice I of N: the seeds whose index in the range is I modulo N."},
         {"out", 0, "PART.json", "Write the sweep's part (verdicts, shard, drill hash, range) for 'drill sweep-merge'."},
+        {"swarm", 0, "", "Swarm testing: each seed draws its own faults over every engine's fault surface,\n"
+                         "within the engines' fault budgets; a seed fails when any invariant breaks."},
+        {"shrink-dir", 0, "DIR", "Swarm: write each shrunk failing seed's reproducer drill here (default .)."},
+        {"no-shrink", 0, "", "Swarm: do not shrink failing seeds."},
+        {"max-shrink", 0, "N", "Swarm: shrink at most the first N failing seeds (default 3)."},
+        {"require-coverage", 0, "", "Swarm: exit 1 when a (fault kind, target) pair was never drawn."},
     };
     sweep.minArgs = sweep.maxArgs = 1;
     sweep.run = sweepCommand;

@@ -15,6 +15,7 @@
 #include "backend/drills/drill_run.h"
 #include "backend/drills/drill_sweep.h"
 #include "backend/drills/drill_verify.h"
+#include "backend/drills/duration.h"
 #include "backend/drills/headless_drill.h"
 #include "backend/plugins/sha256.h"
 

@@ -3,6 +3,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <vector>
 
 namespace livedeck::infra {
 
@@ -242,7 +243,14 @@ std::uint64_t RaftKvStore::digest() const
         num(v.version);
         num(v.stamp);
     }
-    for (const auto& [k, l] : m_locks) {
+    // The lock table in name order (a hash map's own order is not part of the state).
+    std::vector<const std::pair<const std::string, RaftLockState>*> locks;
+    locks.reserve(m_locks.size());
+    for (const auto& entry : m_locks)
+        locks.push_back(&entry);
+    std::sort(locks.begin(), locks.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+    for (const auto* entry : locks) {
+        const auto& [k, l] = *entry;
         str(k);
         str(l.owner);
         num(l.token);

@@ -22,11 +22,16 @@
 //   results of commands not yet acknowledged; a retried command gets the cached result.
 //   Sessions are never expired (one per RaftClient object, small).
 //
-// Contract: deterministic (std::map everywhere), copyable (snapshots are copies).
+// Contract: deterministic (ordered maps for keys and sessions; the lock table is a hash map
+// looked up by name on every lock command and iterated only in name order, by digest()),
+// copyable (snapshots are copies).
 // Single-threaded.
 #pragma once
 
 #include "backend/infra/raft_types.h"
+#include "backend/sim/strings.h"
+
+#include <absl/container/flat_hash_map.h>
 
 #include <cstdint>
 #include <map>
@@ -76,7 +81,7 @@ private:
     void execute(std::uint64_t index, const RaftCommand& c, RaftResult& r);
 
     std::map<std::string, RaftKvValue, std::less<>> m_data;
-    std::map<std::string, RaftLockState, std::less<>> m_locks;
+    absl::flat_hash_map<std::string, RaftLockState, sim::StringHash, sim::StringEq> m_locks;
     std::map<std::uint64_t, Session> m_sessions;
     sim::Nanos m_time = 0;
     std::uint64_t m_appliedIndex = 0;

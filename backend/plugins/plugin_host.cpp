@@ -377,10 +377,18 @@ std::vector<std::string> searchPath(const PluginHostOptions& options)
             dirs.push_back((fs::path(exe) / "../../lib/livedeck/plugins").lexically_normal().string());
         }
     }
+    // One directory named twice (relative and absolute, through a link) is searched once.
     std::vector<std::string> unique;
+    std::vector<std::string> seen;
     for (std::string& d : dirs) {
-        if (std::find(unique.begin(), unique.end(), d) == unique.end())
+        std::error_code ec;
+        std::string key = fs::weakly_canonical(fs::path(d), ec).string();
+        if (ec)
+            key = d;
+        if (std::find(seen.begin(), seen.end(), key) == seen.end()) {
+            seen.push_back(std::move(key));
             unique.push_back(std::move(d));
+        }
     }
     return unique;
 }

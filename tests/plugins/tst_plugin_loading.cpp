@@ -12,6 +12,9 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
+#include <filesystem>
+
 #include <fstream>
 
 #include <unistd.h>
@@ -249,6 +252,37 @@ private slots:
         QCOMPARE(plugins::toString(records[1].state), "shadowed");
         const std::string list = plugins::formatPluginList(records);
         QVERIFY2(list.find("tstplug_plain\t1.0\tengine\tshadowed\t") != std::string::npos, list.c_str());
+    }
+
+    void searchOrderOfAllSources()
+    {
+        // --plugin-dir (in order), LIVEDECK_PLUGIN_PATH, the user's XDG data dir, then the
+        // installed dir relative to the executable and the build tree's.
+        qputenv("LIVEDECK_PLUGIN_PATH", QByteArray("/env/a:/env/b"));
+        qputenv("XDG_DATA_HOME", QByteArray("/xdg-data"));
+        plugins::PluginHostOptions o;
+        o.pluginDirs = {"/cli/one", badDir("plain"), badDir("plain") + "/.", "/cli/two"};
+        auto dirs = plugins::searchPath(o);
+        const std::string exe = QCoreApplication::applicationDirPath().toStdString();
+        QCOMPARE(dirs.size(), std::size_t(8)); // "<plain>/." is <plain> again: dropped
+        QCOMPARE(dirs[0], std::string("/cli/one"));
+        QCOMPARE(dirs[1], badDir("plain"));
+        QCOMPARE(dirs[2], std::string("/cli/two"));
+        QCOMPARE(dirs[3], std::string("/env/a"));
+        QCOMPARE(dirs[4], std::string("/env/b"));
+        QCOMPARE(dirs[5], std::string("/xdg-data/livedeck/plugins"));
+        QVERIFY2(dirs[6].find("lib/livedeck/plugins") != std::string::npos, dirs[6].c_str());
+        // The build tree: this test program sits in <build>/tests/plugins/.
+        QCOMPARE(QDir(QString::fromStdString(dirs[7])).canonicalPath(),
+                 QDir(QString::fromStdString(std::string(LIVEDECK_TEST_PLUGIN_BUILD_DIR))).canonicalPath());
+        QVERIFY2(dirs[7].rfind(std::filesystem::path(exe).parent_path().parent_path().string(), 0) == 0, dirs[7].c_str());
+        // The node searches no user directory.
+        o.useUserDir = false;
+        dirs = plugins::searchPath(o);
+        qunsetenv("LIVEDECK_PLUGIN_PATH");
+        qunsetenv("XDG_DATA_HOME");
+        QCOMPARE(dirs.size(), std::size_t(7));
+        QVERIFY(std::find(dirs.begin(), dirs.end(), std::string("/xdg-data/livedeck/plugins")) == dirs.end());
     }
 
     void danmakuLoadsWithItsOrigin()

@@ -175,6 +175,23 @@ void CacheNode::fill(CacheKey key, const SliceReply& reply)
     diskFor(key).write(bytes, [](bool, sim::Nanos) {});
 }
 
+bool CacheNode::preload(ObjectId object, Version version, std::uint64_t first, std::uint64_t objectSize)
+{
+    if (first % m_config.sliceBytes != 0 || first >= objectSize)
+        return false;
+    const CacheKey key = keyOf(object, first);
+    const std::uint64_t last = std::min(first + m_config.sliceBytes, objectSize) - 1;
+    if (m_policy->lookup(key))
+        return true;
+    m_evicted.clear();
+    if (!m_policy->insert(key, last - first + 1, &m_evicted))
+        return false;
+    for (CacheKey gone : m_evicted)
+        m_stored.erase(gone);
+    m_stored.insert_or_assign(key, Stored{version, first, last, static_cast<std::int64_t>(objectSize), object});
+    return true;
+}
+
 void CacheNode::serveHit(CacheKey key, Waiter waiter)
 {
     auto it = m_stored.find(key);
@@ -182,7 +199,8 @@ void CacheNode::serveHit(CacheKey key, Waiter waiter)
     const Stored s = it->second;
     const std::uint64_t bytes = s.last - s.first + 1;
     auto shared = std::make_shared<Waiter>(std::move(waiter));
-    diskFor(key).read(bytes, [this, shared, s, bytes](bool ok, sim::Nanos) {
+    diskFor(key).read(bytes, [this, shared, s, bytes](bool ok, sim::Nanos latency) {
+        m_stats.readLatencyMs += (sim::toMillis(latency) - m_stats.readLatencyMs) / 8.0;
         SliceReply reply;
         if (ok) {
             reply.header.status = kHttpPartial;

@@ -54,6 +54,7 @@ struct CacheNodeStats {
     std::uint64_t bytesHit = 0;
     int maxFetchesPerKey = 0;         // most concurrent upstream fetches of one key ever seen
     std::size_t maxWaiters = 0;       // most requests waiting on one fetch
+    double readLatencyMs = 0.0;       // disk reads (queue + service), moving average (1/8 per read)
 };
 
 class CacheNode final : public SliceSource {
@@ -64,6 +65,9 @@ public:
     void fetch(const SliceFetch& request, OnHeader onHeader, OnDone onDone) override;
 
     CacheKey keyOf(ObjectId object, std::uint64_t first) const;
+    // Admits one aligned slice of (object, version) as if it had been filled (a warm
+    // start replays a request trace into the cache without running it); no disk write.
+    bool preload(ObjectId object, Version version, std::uint64_t first, std::uint64_t objectSize);
     bool cached(ObjectId object, std::uint64_t first) const { return m_policy->contains(keyOf(object, first)); }
     // Drops everything (an ejected node's cache is cold when it comes back in tests).
     const CachePolicy& policy() const { return *m_policy; }

@@ -126,7 +126,13 @@ BoundedLoad::BoundedLoad(const HashRing& ring, double factor) : m_ring(ring), m_
 double BoundedLoad::cap(double weight) const
 {
     const double n = static_cast<double>(std::max<std::size_t>(m_ring.activeCount(), 1));
-    return std::max(weight, std::ceil(m_factor * (m_total + weight) / n));
+    if (weight <= 0.0)
+        return std::ceil(m_factor * m_total / n);
+    // In units of the placed weight (the paper's integer cap ⌈c·(m+1)/n⌉ when every
+    // unit weighs the same), so a node holding one unit can always take a second when
+    // c·(m+w)/n exceeds one unit.
+    const double units = std::ceil(m_factor * (m_total + weight) / (n * weight) - 1e-9);
+    return std::max(weight, units * weight);
 }
 
 double BoundedLoad::load(int node) const
@@ -147,6 +153,8 @@ int BoundedLoad::acquire(std::uint64_t keyHash, double weight)
     if (passed > 0)
         ++m_spilled;
     assert(chosen != HashRing::kNone); // factor > 1 leaves some node under the cap
+    if (chosen == HashRing::kNone)
+        return HashRing::kNone;
     m_load[static_cast<std::size_t>(chosen)] += weight;
     m_total += weight;
     return chosen;

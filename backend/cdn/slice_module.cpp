@@ -88,7 +88,7 @@ void SliceModule::createNext(const std::shared_ptr<State>& st)
     assert(st->inFlight <= m_config.window);
     st->result.maxInFlight = std::max(st->result.maxInFlight, st->inFlight);
     ++m_stats.subrequests;
-    m_source.fetch(SliceFetch{st->range.object, trace.first, trace.last, m_self},
+    m_source.fetch(SliceFetch{st->range.object, trace.first, trace.last, m_self, st->range.flow},
                    [this, st, i](const SliceHeader& h) { onHeader(st, i, h); },
                    [this, st, i](const SliceReply& r) { onDone(st, i, r); });
 }

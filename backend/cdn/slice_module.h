@@ -50,6 +50,7 @@ struct ClientRange {
     std::uint64_t first = 0;
     std::optional<std::uint64_t> last; // inclusive; empty = to the end
     bool hasRangeHeader = true;        // false: a plain GET (200 on success)
+    std::uint64_t flow = 0;            // copied into every sub-request (SliceFetch::flow)
 };
 
 enum class SliceFailure { None, RangeNotSatisfiable, Upstream, NotPartial, EtagChanged, BadContentRange, NoCompleteLength };

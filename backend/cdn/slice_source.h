@@ -19,6 +19,7 @@ struct SliceFetch {
     std::uint64_t first = 0;  // Range: bytes=first-last
     std::uint64_t last = 0;   // inclusive; may lie past the object's end (the server clamps)
     sim::ComponentId from = sim::kNoComponent; // the requester, for network costs
+    std::uint64_t flow = 0;   // the client request it serves (routing affinity); 0 = none
 };
 
 struct SliceReply {

@@ -110,7 +110,7 @@ absl::StatusOr<std::vector<TraceEvent>> traceWindow(const std::string& path, sim
             return false;
         if (m.time >= from) {
             TraceEvent e;
-            e.index = world.scheduler().executed();
+            e.index = world.scheduler().executed() - 1; // counted before the hook runs
             e.time = m.time;
             e.kind = world.kindName(m.kind);
             e.component = m.component == sim::kNoComponent ? std::string() : world.components().get(m.component).path;
@@ -130,10 +130,19 @@ bool sameEvent(const TraceEvent& x, const TraceEvent& y)
     return x.time == y.time && x.kind == y.kind && x.component == y.component;
 }
 
-absl::Status locate(const CompareResult& r, const CompareOptions& options, Divergence& d)
+std::uint64_t fingerprint(const sim::World& world, const sim::EventMeta& m)
 {
-    if (!options.locateEvent)
-        return absl::OkStatus();
+    const std::string_view component =
+        m.component == sim::kNoComponent ? std::string_view() : std::string_view(world.components().get(m.component).path);
+    std::uint64_t h = std::hash<std::string_view>{}(world.kindName(m.kind));
+    h = h * 0x9E3779B97F4A7C15ULL ^ std::hash<std::string_view>{}(component);
+    return h * 0x9E3779B97F4A7C15ULL ^ static_cast<std::uint64_t>(m.time);
+}
+
+// Same seed: the snapshots bound the second; both runs are re-simulated over it and
+// compared event by event, (time, kind, component) and running hash.
+absl::Status locateInWindow(const CompareResult& r, Divergence& d)
+{
     const sim::Nanos from = std::max<sim::Nanos>(0, d.lastEqualNs);
     const sim::Nanos to = d.firstDifferentNs >= 0 ? d.firstDifferentNs : std::max(r.a.endNs, r.b.endNs);
     auto a = traceWindow(r.a.path, from, to);
@@ -168,6 +177,78 @@ absl::Status locate(const CompareResult& r, const CompareOptions& options, Diver
     return absl::OkStatus();
 }
 
+// Two seeds: the seed is part of the running hash, so the hashes differ from the
+// start; the first event where the two runs' (time, kind, component) part is found by
+// re-simulating A once (a fingerprint per event), then B until it leaves A's sequence,
+// then A once more up to that event for its description.
+absl::Status locateAcrossSeeds(const CompareResult& r, Divergence& d)
+{
+    std::vector<std::uint64_t> prints;
+    {
+        ReplayOptions options;
+        options.requireFinished = false;
+        options.keepGoing = [&](const sim::World& world, const sim::EventMeta& m) {
+            prints.push_back(fingerprint(world, m));
+            return true;
+        };
+        auto run = replayRecording(r.a.path, options);
+        if (!run.ok())
+            return run.status();
+    }
+    std::optional<TraceEvent> atB;
+    std::uint64_t index = 0;
+    {
+        ReplayOptions options;
+        options.requireFinished = false;
+        options.keepGoing = [&](const sim::World& world, const sim::EventMeta& m) {
+            const std::uint64_t i = index++;
+            if (i < prints.size() && prints[i] == fingerprint(world, m))
+                return true;
+            TraceEvent e;
+            e.index = i;
+            e.time = m.time;
+            e.kind = world.kindName(m.kind);
+            e.component = m.component == sim::kNoComponent ? std::string() : world.components().get(m.component).path;
+            e.traceHash = world.traceHash();
+            atB = std::move(e);
+            return false;
+        };
+        auto run = replayRecording(r.b.path, options);
+        if (!run.ok())
+            return run.status();
+    }
+    if (!atB && index == prints.size()) {
+        d.note = "the two runs executed the same events in the same order; they differ only in content "
+                 "(the seed is part of the trace hash)";
+        return absl::OkStatus();
+    }
+    const std::uint64_t at = atB ? atB->index : index;
+    d.eventLocated = true;
+    d.b = atB;
+    if (at < prints.size()) {
+        std::uint64_t k = 0;
+        ReplayOptions options;
+        options.requireFinished = false;
+        options.keepGoing = [&](const sim::World& world, const sim::EventMeta& m) {
+            if (k++ < at)
+                return true;
+            TraceEvent e;
+            e.index = at;
+            e.time = m.time;
+            e.kind = world.kindName(m.kind);
+            e.component = m.component == sim::kNoComponent ? std::string() : world.components().get(m.component).path;
+            e.traceHash = world.traceHash();
+            d.a = std::move(e);
+            return false;
+        };
+        auto run = replayRecording(r.a.path, options);
+        if (!run.ok())
+            return run.status();
+    }
+    d.firstDifferentNs = std::min(d.a ? d.a->time : sim::kNever, d.b ? d.b->time : sim::kNever);
+    return absl::OkStatus();
+}
+
 absl::Status divergence(Opened& A, Opened& B, const CompareOptions& options, CompareResult& r)
 {
     Divergence& d = r.divergence;
@@ -175,6 +256,14 @@ absl::Status divergence(Opened& A, Opened& B, const CompareOptions& options, Com
     if (!d.comparable) {
         d.note = "the recordings ran different drill texts: traces are not compared";
         return absl::OkStatus();
+    }
+    d.seedsDiffer = A.meta.seed != B.meta.seed;
+    if (d.seedsDiffer) {
+        // Different seeds: the hashes part at once; the events may part much later.
+        d.diverged = A.meta.finalTraceHash != B.meta.finalTraceHash || !A.meta.finished || !B.meta.finished;
+        if (!d.diverged || !options.locateEvent)
+            return absl::OkStatus();
+        return locateAcrossSeeds(r, d);
     }
     auto pa = A.reader->tracePoints();
     if (!pa.ok())
@@ -213,9 +302,9 @@ absl::Status divergence(Opened& A, Opened& B, const CompareOptions& options, Com
             d.diverged = true; // after the last common snapshot
         }
     }
-    if (!d.diverged)
+    if (!d.diverged || !options.locateEvent)
         return absl::OkStatus();
-    return locate(r, options, d);
+    return locateInWindow(r, d);
 }
 
 std::string seconds(sim::Nanos ns)
@@ -374,7 +463,7 @@ std::string CompareResult::text() const
     const auto stats = [](const std::optional<SeriesStats>& x) {
         if (!x)
             return sim::strFormat("%-32s", "(absent)");
-        return sim::strFormat("%10s %10s %10s ", numberText(x->mean, 4).c_str(), numberText(x->p50, 4).c_str(),
+        return sim::strFormat("%10s %10s %10s", numberText(x->mean, 4).c_str(), numberText(x->p50, 4).c_str(),
                               numberText(x->p99, 4).c_str());
     };
     s += sim::strFormat("%-*s  %32s  %32s  %s\n", static_cast<int>(width), "series", "A: mean p50 p99",
@@ -392,6 +481,17 @@ std::string CompareResult::text() const
         s += sim::strCat("traces       not compared: ", d.note, "\n");
     } else if (!d.diverged) {
         s += "traces       identical: no divergence\n";
+    } else if (d.seedsDiffer) {
+        s += sim::strCat("traces       diverge: seeds ", a.seed, " and ", b.seed,
+                         " (the seed is part of the trace hash); the event sequences part ",
+                         d.eventLocated ? sim::strCat("at ", seconds(d.firstDifferentNs), " s") : std::string("nowhere"),
+                         "\n");
+        if (d.eventLocated) {
+            s += sim::strCat("first event  A ", d.a ? eventText(*d.a) : std::string("(run ended)"), "\n");
+            s += sim::strCat("             B ", d.b ? eventText(*d.b) : std::string("(run ended)"), "\n");
+        } else if (!d.note.empty()) {
+            s += sim::strCat("             ", d.note, "\n");
+        }
     } else {
         s += sim::strCat("traces       diverge ",
                          d.firstDifferentNs >= 0
@@ -446,6 +546,7 @@ std::string CompareResult::json() const
     w.key("divergence").beginObject();
     w.key("comparable").value(d.comparable);
     w.key("diverged").value(d.diverged);
+    w.key("seeds_differ").value(d.seedsDiffer);
     w.key("last_equal_s");
     if (d.lastEqualNs >= 0)
         w.value(sim::toSeconds(d.lastEqualNs));

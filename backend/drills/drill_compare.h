@@ -9,7 +9,9 @@
 // last second the hashes agreed, and the first event where they differ is named: its
 // index, both sides' events, and — when those events are alike — the event before it,
 // whose handler mixed different content into the trace. Two recordings of one drill
-// and seed compare with ratio 1 and no divergence.
+// and seed compare with ratio 1 and no divergence. At two seeds the running hashes
+// differ from the start (the seed is mixed in first), so the first event where the two
+// runs' (time, kind, component) sequences part is named instead.
 #pragma once
 
 #include "backend/sim/time.h"
@@ -59,6 +61,7 @@ struct TraceEvent {
 struct Divergence {
     bool comparable = false;      // same drill text: traces can be compared
     bool diverged = false;
+    bool seedsDiffer = false;     // the hashes part at once; the event streams are compared
     // The last snapshot both agree on and the first where they differ (-1: none; a
     // divergence after the last common snapshot is reported at the run's end).
     sim::Nanos lastEqualNs = -1;

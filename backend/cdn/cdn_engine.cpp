@@ -639,13 +639,17 @@ void CdnEngine::Impl::tick()
 {
     if (!loadOn)
         return;
-    // One millisecond of discrete requests.
-    discreteCarry += config.discretePerSec / 1000.0;
-    while (discreteCarry >= 1.0) {
+    // One step of discrete requests: a millisecond, or one request's spacing when the
+    // rate is below 1 000/s.
+    const sim::Nanos step = config.discretePerSec >= 1000.0
+                                ? sim::kMillisecond
+                                : static_cast<sim::Nanos>(static_cast<double>(sim::kSecond) / config.discretePerSec);
+    discreteCarry += config.discretePerSec * sim::toSeconds(step);
+    while (discreteCarry >= 1.0 - 1e-9) {
         discreteCarry -= 1.0;
         issue();
     }
-    world.after(sim::kMillisecond, tickKind, engineComponent, [this] { tick(); });
+    world.after(step, tickKind, engineComponent, [this] { tick(); });
 }
 
 void CdnEngine::Impl::issue()

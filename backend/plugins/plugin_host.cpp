@@ -400,8 +400,16 @@ std::vector<PluginRecord> loadEnginePlugins(const PluginHostOptions& options, en
     std::vector<PluginRecord> records;
     std::vector<PluginMetadata> metas; // parallel to records
     std::vector<std::size_t> pending;
+    std::vector<std::string> seenFiles; // a directory and its parent both searched: one record per file
     for (const std::string& dir : searchPath(options)) {
         for (const std::string& file : metadataFiles(dir)) {
+            std::error_code ec;
+            std::string canonical = fs::weakly_canonical(fs::path(file), ec).string();
+            if (ec)
+                canonical = file;
+            if (std::find(seenFiles.begin(), seenFiles.end(), canonical) != seenFiles.end())
+                continue;
+            seenFiles.push_back(std::move(canonical));
             PluginRecord r;
             r.metadataFile = file;
             PluginMetadata meta;

@@ -14,6 +14,7 @@
 #include <QSettings>
 #include <QTableWidget>
 
+#include <algorithm>
 #include <cmath>
 #include <exception>
 #include <filesystem>
@@ -314,8 +315,16 @@ const std::vector<plugins::PluginRecord>& ConsolePlugins::load(const plugins::Pl
 {
     const std::string hostVersion = options.hostVersion.empty() ? plugins::livedeckVersion() : options.hostVersion;
     const std::string stateDir = plugins::stateDirectory(options);
+    std::vector<std::string> seenFiles; // a directory and its parent both searched: one record per file
     for (const std::string& dir : plugins::searchPath(options)) {
         for (const std::string& file : libraries(dir)) {
+            std::error_code ec;
+            std::string canonical = fs::weakly_canonical(fs::path(file), ec).string();
+            if (ec)
+                canonical = file;
+            if (std::find(seenFiles.begin(), seenFiles.end(), canonical) != seenFiles.end())
+                continue;
+            seenFiles.push_back(std::move(canonical));
             plugins::PluginRecord r;
             r.kind = "console";
             r.libraryFile = file;

@@ -62,6 +62,28 @@ private slots:
         QVERIFY2(r.passed() == !twin, r.verdictLine().c_str());
     }
 
+    // Bad input: an unknown key, a window < 1 → file:line:col naming the key.
+    void badInput_data()
+    {
+        QTest::addColumn<QString>("section");
+        QTest::addColumn<QString>("where");
+        QTest::newRow("window 0") << "    window: 0\n" << "bad.yaml:7:13";
+        QTest::newRow("unknown key") << "    windw: 2\n" << "bad.yaml:7:5";
+        QTest::newRow("unknown sabotage") << "    sabotage: [no-such]\n" << "bad.yaml:7:16";
+        QTest::newRow("bad mode") << "    mode: sideways\n" << "bad.yaml:7:11";
+    }
+    void badInput()
+    {
+        QFETCH(QString, section);
+        QFETCH(QString, where);
+        const std::string text = "name: bad\ndescription: bad input\nseed: 1\nduration: 2s\nengines:\n  cdn:\n"
+                                 + section.toStdString() + "expectations:\n  - {name: x, metric: cdn.error_share, expect: \"< 1\"}\n";
+        auto spec = loadDrill(text, "bad.yaml");
+        QVERIFY(!spec.ok());
+        const std::string msg(spec.status().message());
+        QVERIFY2(msg.find(where.toStdString()) != std::string::npos, msg.c_str());
+    }
+
     void sameSeedSameTrace()
     {
         const DrillReport a = runBuiltin("cdn-node-loss");

@@ -19,10 +19,7 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QCommandLineParser>
-#include <QDialog>
 #include <QMenu>
-#include <QMenuBar>
-#include <QVBoxLayout>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QMessageBox>
@@ -236,22 +233,12 @@ int main(int argc, char** argv)
     livedeck::consoleplugins::ConsolePlugins consolePlugins(*window.hub());
     consolePlugins.load(pluginOptions);
     consolePlugins.dock(window);
-    for (QAction* menuAction : window.menuBar()->actions()) {
-        if (!menuAction->menu() || menuAction->text() != QObject::tr("&Help"))
-            continue;
-        QAction* pluginsAction = menuAction->menu()->addAction(QObject::tr("&Plugins…"));
-        QObject::connect(pluginsAction, &QAction::triggered, &window, [&window, &consolePlugins] {
-            std::vector<livedeck::plugins::PluginRecord> all = livedeck::plugins::processPlugins();
-            for (const auto& r : consolePlugins.records())
-                all.push_back(r);
-            QDialog dialog(&window);
-            dialog.setWindowTitle(QObject::tr("Plugins"));
-            auto* layout = new QVBoxLayout(&dialog);
-            layout->addWidget(livedeck::consoleplugins::createPluginTable(all, &dialog));
-            dialog.resize(900, 300);
-            dialog.exec();
-        });
-    }
+    livedeck::consoleplugins::installPluginsView(window, [&consolePlugins] {
+        std::vector<livedeck::plugins::PluginRecord> all = livedeck::plugins::processPlugins();
+        for (const auto& r : consolePlugins.records())
+            all.push_back(r);
+        return all;
+    });
     const std::uint64_t syntheticSeed = seed.value_or(1);
     const auto syntheticFactory = [syntheticSeed, speed] {
         livedeck::ui::EmbeddedOptions options;

@@ -2,6 +2,8 @@
 
 #include "backend/plugins/sha256.h"
 
+#include <QAction>
+#include <QDialog>
 #include <QDir>
 #include <QDockWidget>
 #include <QFileInfo>
@@ -10,9 +12,13 @@
 #include <QJsonObject>
 #include <QLoggingCategory>
 #include <QMainWindow>
+#include <QMenu>
+#include <QMenuBar>
 #include <QPluginLoader>
 #include <QSettings>
+#include <QStatusBar>
 #include <QTableWidget>
+#include <QVBoxLayout>
 
 #include <algorithm>
 #include <cmath>
@@ -552,6 +558,50 @@ QWidget* createPluginTable(const std::vector<plugins::PluginRecord>& records, QW
     }
     table->horizontalHeader()->setStretchLastSection(true);
     return table;
+}
+
+QString pluginProblems(const std::vector<plugins::PluginRecord>& records)
+{
+    QStringList problems;
+    for (const plugins::PluginRecord& r : records) {
+        if (r.state == plugins::PluginState::Refused || r.state == plugins::PluginState::Failed
+            || r.state == plugins::PluginState::Disabled)
+            problems << QStringLiteral("%1: %2").arg(q(r.id), q(r.error));
+    }
+    if (problems.isEmpty())
+        return {};
+    return QStringLiteral("%1 plugin%2 not loaded (%3) — see Help → Plugins")
+        .arg(problems.size())
+        .arg(problems.size() == 1 ? QString() : QStringLiteral("s"))
+        .arg(problems.join(QStringLiteral("; ")));
+}
+
+QAction* installPluginsView(QMainWindow& window, std::function<std::vector<plugins::PluginRecord>()> records)
+{
+    QMenu* help = nullptr;
+    for (QAction* a : window.menuBar()->actions()) {
+        if (a->menu() && a->text() == QObject::tr("&Help"))
+            help = a->menu();
+    }
+    if (!help)
+        help = window.menuBar()->addMenu(QObject::tr("&Help"));
+    QAction* action = help->addAction(QObject::tr("&Plugins…"));
+    action->setObjectName(QStringLiteral("livedeck.plugins.action"));
+    QObject::connect(action, &QAction::triggered, &window, [&window, records] {
+        if (auto* open = window.findChild<QDialog*>(QStringLiteral("livedeck.plugins.dialog")))
+            delete open; // rebuilt: the records may have changed
+        auto* dialog = new QDialog(&window);
+        dialog->setObjectName(QStringLiteral("livedeck.plugins.dialog"));
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->setWindowTitle(QObject::tr("Plugins"));
+        auto* layout = new QVBoxLayout(dialog);
+        layout->addWidget(createPluginTable(records(), dialog));
+        dialog->resize(900, 300);
+        dialog->show();
+    });
+    if (const QString problems = pluginProblems(records()); !problems.isEmpty())
+        window.statusBar()->showMessage(problems);
+    return action;
 }
 
 } // namespace livedeck::consoleplugins

@@ -20,9 +20,11 @@
 #include <QObject>
 #include <QPointer>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
+class QAction;
 class QMainWindow;
 class QPluginLoader;
 class QWidget;
@@ -67,5 +69,13 @@ private:
 
 // A table of plugin records (id, version, kind, state, error, file) for Help → Plugins.
 QWidget* createPluginTable(const std::vector<plugins::PluginRecord>& records, QWidget* parent = nullptr);
+
+// Help → Plugins in `window` (the Help menu is created when the menu bar has none): a
+// dialog (object name "livedeck.plugins.dialog") with the table of `records()`, read when
+// it opens. When a plugin was refused, failed or is disabled, the status bar says so
+// and points there. Returns the menu action.
+QAction* installPluginsView(QMainWindow& window, std::function<std::vector<plugins::PluginRecord>()> records);
+// "2 plugins not loaded (danmaku: ...; x: ...) — see Help → Plugins", or empty.
+QString pluginProblems(const std::vector<plugins::PluginRecord>& records);
 
 } // namespace livedeck::consoleplugins

@@ -1,13 +1,17 @@
 // Console plugins (plugins/console_host/console_plugins.h): refused by metadata without
 // loading (wrong IID, another API), an initialize() that fails is an error state, and
 // the slo-burn example docks its board and room view, receives snapshots through the
-// DashboardHub, pages on a burning SLO and shows a selected danmaku room.
+// DashboardHub, pages on a burning SLO and shows a selected danmaku room; Help → Plugins
+// lists every plugin and the status bar points there when one did not load.
 #include "plugins/console_host/console_plugins.h"
 #include "tests/common/multi_test.h"
 
+#include <QDialog>
 #include <QDockWidget>
 #include <QLabel>
 #include <QMainWindow>
+#include <QMenuBar>
+#include <QStatusBar>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -179,6 +183,56 @@ private slots:
         // Help → Plugins: the table lists every record.
         std::unique_ptr<QWidget> pluginTable(consoleplugins::createPluginTable(records));
         QCOMPARE(static_cast<QTableWidget*>(pluginTable.get())->rowCount(), 4);
+        console.shutdown();
+    }
+
+    void helpPluginsViewAndStatus()
+    {
+        QTemporaryDir state;
+        ui::DashboardHub hub;
+        consoleplugins::ConsolePlugins console(hub);
+        plugins::PluginHostOptions o;
+        const std::string bad = LIVEDECK_TEST_BAD_CONSOLE_PLUGINS;
+        o.pluginDirs = {bad + "/init-fails", std::string(LIVEDECK_TEST_PLUGIN_BUILD_DIR) + "/slo-burn"};
+        o.useEnvironment = o.useUserDir = o.useInstalledDirs = false;
+        o.stateDir = state.path().toStdString();
+        console.load(o);
+
+        QMainWindow window;
+        window.menuBar()->addMenu(QStringLiteral("&Help"));
+        QAction* action = consoleplugins::installPluginsView(window, [&console] { return console.records(); });
+        QVERIFY(action);
+        // Into the existing Help menu, not a second one.
+        int helpMenus = 0;
+        for (QAction* a : window.menuBar()->actions())
+            helpMenus += a->menu() && a->text() == QStringLiteral("&Help") ? 1 : 0;
+        QCOMPARE(helpMenus, 1);
+        QCOMPARE(action->text(), QStringLiteral("&Plugins…"));
+        // The broken plugin is announced at start and explained.
+        const QString status = window.statusBar()->currentMessage();
+        QVERIFY2(status.startsWith(QStringLiteral("1 plugin not loaded (tstplugc_init_fails: ")), qPrintable(status));
+        QVERIFY2(status.endsWith(QStringLiteral("see Help → Plugins")), qPrintable(status));
+
+        action->trigger();
+        auto* dialog = window.findChild<QDialog*>(QStringLiteral("livedeck.plugins.dialog"));
+        QVERIFY(dialog);
+        auto* table = dialog->findChild<QTableWidget*>(QStringLiteral("pluginTable"));
+        QVERIFY(table);
+        QCOMPARE(table->rowCount(), 2);
+        QStringList states;
+        for (int r = 0; r < table->rowCount(); ++r)
+            states << table->item(r, 0)->text() + QLatin1Char('=') + table->item(r, 3)->text();
+        states.sort();
+        QCOMPARE(states, (QStringList{QStringLiteral("slo-burn=loaded"), QStringLiteral("tstplugc_init_fails=refused")}));
+        // Opening it again replaces the dialog.
+        action->trigger();
+        QCOMPARE(window.findChildren<QDialog*>(QStringLiteral("livedeck.plugins.dialog")).size(), 1);
+
+        // All fine: no status message.
+        QMainWindow quiet;
+        consoleplugins::installPluginsView(quiet, [] { return std::vector<plugins::PluginRecord>{}; });
+        QVERIFY(quiet.statusBar()->currentMessage().isEmpty());
+        QCOMPARE(quiet.menuBar()->actions().size(), 1); // Help, created
         console.shutdown();
     }
 };

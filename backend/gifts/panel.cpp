@@ -570,6 +570,17 @@ void GiftPanel::answer(std::uint32_t index)
     Request& q = m_requests[index];
     assert(q.live);
     Region& r = *m_regions[static_cast<std::size_t>(q.answer.region)];
+    if (!q.answer.unavailable && m_world.faults().anyActive(v1::FAULT_DOWN)
+        && (m_world.faults().isDown(r.gateway->path()) || m_world.faults().isDown(r.path))) {
+        // The region went down while the request was in flight: the answer never leaves
+        // the dead server, and the viewer's client sees a failed request, as at entry.
+        q.answer.unavailable = true;
+        q.answer.generalTab = false;
+        r.totals.rejected += q.answer.weight;
+        m_all.rejected += q.answer.weight;
+        r.metrics.rejected->add(q.answer.weight);
+        m_allMetrics->rejected->add(q.answer.weight);
+    }
     PanelAnswer a = q.answer;
     a.latency = m_world.now() - q.start;
     a.withinBudget = a.generalTab && a.latency <= m_config.budget;

@@ -645,6 +645,9 @@ private:
 };
 
 // ------------------------------------------------------------------ the factories
+// Each shard is a SQLite database per placement: a plugin asking for more is a mistake.
+constexpr std::uint32_t kMaxSqlShards = 1024;
+
 class HostInfra final : public sdk::Infra {
 public:
     HostInfra(sim::World& world, telemetry::Telemetry& telemetry) : m_world(world), m_telemetry(telemetry) {}
@@ -670,8 +673,12 @@ public:
         c.schema = config.schema;
         c.replication = config.semiSync ? infra::ReplicationMode::SemiSync : infra::ReplicationMode::Async;
         c.autoFailover = config.autoFailover;
+        if (c.shards > kMaxSqlShards) {
+            setError(error, sim::strCat("SQL cluster ", c.name, ": ", c.shards, " shards, at most ", kMaxSqlShards));
+            return nullptr;
+        }
         // Instance paths must be free too (create() checks the cluster's own).
-        for (std::uint32_t s = 0; s < c.shards && s < 100'000; ++s) {
+        for (std::uint32_t s = 0; s < c.shards; ++s) {
             for (std::size_t k = 0; k < c.placement.size(); ++k) {
                 const std::string path = infra::sqlInstancePath(m_world.topology(), c, s, k);
                 if (!path.empty() && m_world.components().find(path)) {

@@ -1,5 +1,7 @@
 #include "backend/messaging/conversation_schema.h"
 
+#include "backend/sim/strings.h"
+
 namespace livedeck::messaging {
 
 namespace {
@@ -150,6 +152,32 @@ std::vector<ConversationRow> ConversationSchema::rows(const infra::SqlResult& r)
 std::int64_t ConversationSchema::total(const infra::SqlResult& r)
 {
     return r.rowCount() > 0 ? infra::sqlInt(r.at(0, 0)) : 0;
+}
+
+bool ConversationSchema::parseSend(const infra::SqlBatch& batch, const infra::SqlBatch::Step& step,
+                                   ConversationUpdate& out)
+{
+    if (batch.sql(step) != kUpsert)
+        return false;
+    const auto p = batch.params(step);
+    if (p.size() != 7)
+        return false;
+    out.owner = infra::sqlInt(p[0]);
+    out.peer = infra::sqlInt(p[1]);
+    out.kind = static_cast<MessageKind>(infra::sqlInt(p[2]));
+    out.msgKey = infra::sqlInt(p[3]);
+    out.msgTimeMs = infra::sqlInt(p[4]);
+    out.unreadDelta = infra::sqlInt(p[5]);
+    out.nowMs = infra::sqlInt(p[6]);
+    return true;
+}
+
+std::string encodeConversationList(const std::vector<ConversationRow>& rows, std::int64_t total)
+{
+    std::string s = std::to_string(total);
+    for (const ConversationRow& r : rows)
+        s += sim::strCat(";", r.peer, ",", r.lastMsgKey, ",", r.lastMsgTimeMs, ",", r.unread);
+    return s;
 }
 
 } // namespace livedeck::messaging

@@ -91,9 +91,16 @@ public:
 
     static std::vector<ConversationRow> rows(const infra::SqlResult& result);
     static std::int64_t total(const infra::SqlResult& result); // 0 when no row
+    // A binlog statement that addSend() wrote, read back (the canal's row change); false
+    // for any other statement.
+    static bool parseSend(const infra::SqlBatch& batch, const infra::SqlBatch::Step& step, ConversationUpdate& out);
 
 private:
     ConversationSchemaKind m_kind;
 };
+
+// A conversation-list page and the unread total as one cache value:
+// "<total>;<peer>,<last msgkey>,<last ms>,<unread>;…".
+std::string encodeConversationList(const std::vector<ConversationRow>& rows, std::int64_t total);
 
 } // namespace livedeck::messaging

@@ -1,4 +1,5 @@
 #include "backend/messaging/messaging_engine.h"
+#include "backend/messaging/messaging_internal.h"
 
 #include "backend/messaging/row_version.h"
 #include "backend/sim/strings.h"
@@ -14,10 +15,7 @@ constexpr std::int64_t kDay = 86'400'000;
 
 std::string encodeList(const std::vector<ConversationRow>& rows, std::int64_t total)
 {
-    std::string s = std::to_string(total);
-    for (const ConversationRow& r : rows)
-        s += sim::strCat(";", r.peer, ",", r.lastMsgKey, ",", r.lastMsgTimeMs, ",", r.unread);
-    return s;
+    return encodeConversationList(rows, total);
 }
 
 std::string contentDdl(const std::string& table)
@@ -27,51 +25,10 @@ std::string contentDdl(const std::string& table)
                        "body TEXT NOT NULL, state INTEGER NOT NULL DEFAULT 0)");
 }
 
-// The content table's name in the one content database of a drill: "<database>_<table>".
-std::string contentTable(const ContentRoute& r) { return sim::strCat(r.database, "_", r.tableName); }
 
 } // namespace
 
 const char* toString(MessagingMode mode) { return mode == MessagingMode::Legacy ? "legacy" : "upgraded"; }
-
-struct MessagingEngine::Region {
-    int index = 0; // world region
-    std::string name;
-    std::string dataCentre;
-    sim::ComponentId bff = sim::kNoComponent;
-    std::unique_ptr<infra::ServiceQueue> queue;
-    std::unique_ptr<infra::KvPair> redis;
-    std::unique_ptr<infra::RaftClient> seqClient;     // sequence ceilings (leader reads)
-    std::unique_ptr<infra::RaftClient> taishanClient; // upgraded tier (RANDOM reads)
-    // The last completed second, for RegionHealth.
-    double requests = 0.0, failures = 0.0;
-    telemetry::Histogram second;
-    double lastRequests = 0.0, lastFailures = 0.0, lastP99Ms = 0.0;
-};
-
-struct MessagingEngine::SendOp {
-    std::uint32_t sender = 0;
-    std::uint32_t receiver = 0;
-    double weight = 1.0;
-    sim::Nanos startedAt = 0;
-    std::uint64_t msgkey = 0;
-    std::int64_t msgMs = 0;
-    std::uint64_t seq[2] = {0, 0}; // sender's inbox, receiver's inbox
-    int pending = 0;
-    bool failed = false;
-    std::string failure;
-    std::string table;
-};
-
-struct MessagingEngine::QueryOp {
-    std::uint32_t user = 0;
-    double weight = 1.0;
-    sim::Nanos startedAt = 0;
-    Region* region = nullptr;
-    std::vector<ConversationRow> rows;
-    std::int64_t total = 0;
-    int tier = 0; // 0 Redis, 1 Taishan, 2 MySQL
-};
 
 MessagingEngine::MessagingEngine(sim::World& world, telemetry::Telemetry& telemetry, MessagingConfig config)
     : m_world(world),
@@ -89,12 +46,27 @@ MessagingEngine::MessagingEngine(sim::World& world, telemetry::Telemetry& teleme
                   m_config.queryZipf),
       m_sendKind(world.kind("messaging.send")),
       m_queryKind(world.kind("messaging.query")),
-      m_secondKind(world.kind("messaging.second"))
+      m_secondKind(world.kind("messaging.second")),
+      m_bulkRng(world.stream("messaging/bulk")),
+      m_bulkKind(world.kind("messaging.bulk")),
+      m_groupKind(world.kind("messaging.group")),
+      m_syncKind(world.kind("messaging.sync"))
 {
     m_invariants.push_back({"messaging.no_lost_send", true, 0, "every acknowledged send wrote its content row and both "
                                                                "conversation rows"});
     m_invariants.push_back({"messaging.seq_monotonic", true, 0,
                             "per inbox, each sequence above every one handed out before (never reused)"});
+    m_invariants.push_back({"messaging.bulk_exactly_once", true, 0,
+                            "exactly one message per (task, recipient) under MQ redelivery"});
+    m_invariants.push_back({"messaging.group_unread", true, 0,
+                            "group unread = max sequence − read sequence, never negative, at least the entries above it"});
+    m_invariants.push_back({"messaging.sync_version_monotonic", true, 0,
+                            "a synced key's version in Redis never goes down"});
+    m_invariants.push_back({"messaging.no_blank_page", true, 0,
+                            "a failed conversation query shows the client's last good summary, never a blank page"});
+    m_invariants.push_back({"messaging.msgkey_unique", true, 0, "msgkeys unique and in their month's table"});
+    m_invariants.push_back({"messaging.cache_converges", true, 0,
+                            "after the load stops, every synced Redis entry equals the database's list (liveness)"});
 }
 
 MessagingEngine::~MessagingEngine()
@@ -234,6 +206,11 @@ absl::Status MessagingEngine::build()
 
     if (absl::Status st = preload(); !st.ok())
         return st;
+    buildChannels();
+    buildGroups();
+    if (m_config.mode == MessagingMode::Upgraded)
+        buildSync();
+    placeContent();
     // The users with the most conversations are the most active (big accounts): the
     // popularity ranks follow the conversation counts (the permutation breaks ties).
     std::stable_sort(m_popularity.begin(), m_popularity.end(),
@@ -301,6 +278,10 @@ void MessagingEngine::start()
     m_prober->start();
     if (m_config.mode == MessagingMode::Upgraded)
         m_world.at(m_config.loadStart / 2, m_queryKind, m_component, [this] { prewarm(); });
+    m_world.at(m_config.loadStart / 4, m_bulkKind, m_component, [this] {
+        startChannels();
+        startSync();
+    });
     if (!m_bootstrap.empty()) {
         // After the election: one Raft put per user, spread over the second quarter of
         // the time before the load starts.
@@ -317,6 +298,34 @@ void MessagingEngine::start()
     m_world.at(m_config.loadStart, m_sendKind, m_component, [this] { nextSend(); });
     m_world.at(m_config.loadStart, m_queryKind, m_component, [this] { nextQuery(); });
     m_world.after(sim::kSecond, m_secondKind, m_component, [this] { regionSecond(); });
+    if (m_config.campaignUsers > 0.0)
+        m_world.at(m_config.campaignStart, m_bulkKind, m_component, [this] { startCampaign(m_config.campaignUsers); });
+    if (m_config.highPriorityPerSec > 0.0) {
+        m_highRunning = true;
+        m_world.at(m_config.loadStart, m_bulkKind, m_component, [this] { nextHigh(); });
+    }
+    if (m_config.groupSendsPerSec > 0.0) {
+        m_groupRunning = true;
+        m_world.at(m_config.loadStart, m_groupKind, m_component, [this] { nextGroupSend(); });
+    }
+}
+
+void MessagingEngine::setExtraRates(double groupSendsPerSec, double highPriorityPerSec, double hotReceiverShare)
+{
+    m_config.groupSendsPerSec = groupSendsPerSec;
+    m_config.highPriorityPerSec = highPriorityPerSec;
+    m_config.hotReceiverShare = hotReceiverShare;
+    if (!m_started)
+        return;
+    const sim::Nanos at = std::max(m_world.now(), m_config.loadStart);
+    if (groupSendsPerSec > 0.0 && !m_groupRunning) {
+        m_groupRunning = true;
+        m_world.at(at, m_groupKind, m_component, [this] { nextGroupSend(); });
+    }
+    if (highPriorityPerSec > 0.0 && !m_highRunning) {
+        m_highRunning = true;
+        m_world.at(at, m_bulkKind, m_component, [this] { nextHigh(); });
+    }
 }
 
 double MessagingEngine::discreteRate(double real, double floor) const
@@ -333,6 +342,8 @@ void MessagingEngine::nextSend()
     if (discrete > 0.0) {
         const std::uint32_t s = m_popularity[m_queryZipf(m_rng) - 1];
         std::uint32_t r = static_cast<std::uint32_t>(m_rng.uniformInt(m_users));
+        if (m_config.hotReceiverShare > 0.0 && m_rng.bernoulli(m_config.hotReceiverShare))
+            r = m_popularity[0];
         if (r == s)
             r = (r + 1) % m_users;
         sendOneToOne(s, r, real / discrete);
@@ -357,12 +368,20 @@ void MessagingEngine::nextQuery()
 
 MessagingEngine::Region& MessagingEngine::home(std::uint32_t user)
 {
-    return *m_regions[user % m_regions.size()];
+    const std::size_t n = m_regions.size();
+    const std::size_t slot = user % n;
+    // A drained region's users are served by the next region that is not drained.
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t s = (slot + i) % n;
+        if (!m_drained.contains(static_cast<int>(s)))
+            return *m_regions[s];
+    }
+    return *m_regions[slot];
 }
 
 std::string MessagingEngine::cacheKey(std::uint32_t user) const { return sim::strCat("conv:", user); }
 
-std::int64_t MessagingEngine::nowUnixMs() const { return m_world.calendar().unixMs(m_world.now()); }
+std::int64_t MessagingEngine::nowUnixMs() const { return m_world.calendar().unixMs(m_world.now()) - m_clockOffsetMs; }
 
 void MessagingEngine::violation(std::size_t invariant, std::string detail)
 {
@@ -401,7 +420,7 @@ void MessagingEngine::sendOneToOne(std::uint32_t sender, std::uint32_t receiver,
                 return;
             }
             op->msgMs = nowUnixMs();
-            if (!m_snowflake.tryNext(op->msgMs, op->msgkey)) {
+            if (!issueMsgkey(op->msgMs, op->msgkey)) {
                 sendPartDone(op, false, "snowflake refused (clock behind)");
                 return;
             }
@@ -410,52 +429,84 @@ void MessagingEngine::sendOneToOne(std::uint32_t sender, std::uint32_t receiver,
         });
 }
 
-void MessagingEngine::allocateSeq(std::shared_ptr<SendOp> op, int side)
+bool MessagingEngine::issueMsgkey(std::int64_t unixMs, std::uint64_t& id)
 {
-    const std::uint64_t inbox = side == 0 ? op->sender : op->receiver;
+    if (m_config.sabotage.snowflakeIgnoresClock) {
+        // A generator that trusts the clock: the sequence restarts whenever the
+        // millisecond changes, also when the clock went back into milliseconds it used.
+        if (unixMs != m_naiveMs) {
+            m_naiveMs = unixMs;
+            m_naiveSeq = 0;
+        } else {
+            ++m_naiveSeq;
+        }
+        id = (static_cast<std::uint64_t>(unixMs - m_snowflake.config().epochUnixMs) << SnowflakeGenerator::kTimestampShift)
+            | (m_naiveSeq & SnowflakeGenerator::kSequenceMask);
+    } else if (!m_snowflake.tryNext(unixMs, id)) {
+        return false;
+    }
+    ++m_invariants[kMsgkeyUnique].checked;
+    if (!m_msgkeys.insert(id).second)
+        violation(kMsgkeyUnique, sim::strCat("msgkey ", id, " issued twice (clock at ", unixMs, " ms)"));
+    return true;
+}
+
+void MessagingEngine::reserveSeq(std::uint64_t inbox, Region& r, std::function<void(bool ok, std::uint64_t seq)> done)
+{
     const SequenceAllocator::Next n = m_seq.next(inbox);
-    Region& r = home(op->sender);
     const std::string key = sim::strCat("seq:", inbox);
     switch (n.status) {
     case SequenceAllocator::Status::Ok: {
         // Acceptance: the inbox's sequence must be above every one handed out before.
-        InvariantState& inv = m_invariants[1];
+        InvariantState& inv = m_invariants[kSeqMonotonic];
         ++inv.checked;
         std::uint64_t& last = m_lastSeq[inbox];
         if (n.seq <= last)
-            violation(1, sim::strCat("inbox ", inbox, " got sequence ", n.seq, " after ", last, " (msgkey ", op->msgkey,
-                                     ")"));
+            violation(kSeqMonotonic, sim::strCat("inbox ", inbox, " got sequence ", n.seq, " after ", last));
         last = std::max(last, n.seq);
-        op->seq[side] = n.seq;
-        if (side == 0)
-            allocateSeq(op, 1);
-        else
-            writeSend(op);
+        done(true, n.seq);
         return;
     }
     case SequenceAllocator::Status::NeedsReservation:
-        r.seqClient->put(key, std::to_string(n.ceiling), [this, op, side, inbox, ceiling = n.ceiling](const infra::RaftResult& res) {
-            if (res.status != infra::RaftStatus::Ok) {
-                sendPartDone(op, false, "sequence reservation");
-                return;
-            }
-            m_seq.confirm(inbox, ceiling);
-            allocateSeq(op, side);
-        });
+        r.seqClient->put(key, std::to_string(n.ceiling),
+                         [this, inbox, &r, done = std::move(done), ceiling = n.ceiling](const infra::RaftResult& res) mutable {
+                             if (res.status != infra::RaftStatus::Ok) {
+                                 done(false, 0);
+                                 return;
+                             }
+                             m_seq.confirm(inbox, ceiling);
+                             reserveSeq(inbox, r, std::move(done));
+                         });
         return;
     case SequenceAllocator::Status::NeedsLoad:
-        r.seqClient->get(key, [this, op, side, inbox](const infra::RaftResult& res) {
+        r.seqClient->get(key, [this, inbox, &r, done = std::move(done)](const infra::RaftResult& res) mutable {
             if (res.status != infra::RaftStatus::Ok) {
-                sendPartDone(op, false, "sequence load");
+                done(false, 0);
                 return;
             }
             const std::uint64_t ceiling = res.found ? std::stoull(res.value) : 0;
             auto p = m_persistedSeq.find(inbox);
             m_seq.load(inbox, ceiling, p == m_persistedSeq.end() ? 0 : p->second);
-            allocateSeq(op, side);
+            reserveSeq(inbox, r, std::move(done));
         });
         return;
     }
+}
+
+void MessagingEngine::allocateSeq(std::shared_ptr<SendOp> op, int side)
+{
+    const std::uint64_t inbox = side == 0 ? op->sender : op->receiver;
+    reserveSeq(inbox, home(op->sender), [this, op, side](bool ok, std::uint64_t seq) {
+        if (!ok) {
+            sendPartDone(op, false, "sequence reservation");
+            return;
+        }
+        op->seq[side] = seq;
+        if (side == 0)
+            allocateSeq(op, 1);
+        else
+            writeSend(op);
+    });
 }
 
 void MessagingEngine::writeSend(std::shared_ptr<SendOp> op)
@@ -463,6 +514,10 @@ void MessagingEngine::writeSend(std::shared_ptr<SendOp> op)
     const std::int64_t now = nowUnixMs();
     const ContentRoute route = m_router.route(op->msgkey);
     op->table = contentTable(route);
+    if (m_mirror)
+        m_rowWeight[static_cast<std::int64_t>(op->msgkey)] = op->weight;
+    if (!m_contentTables.contains(op->table))
+        violation(kMsgkeyUnique, sim::strCat("msgkey ", op->msgkey, " routes to ", op->table, ", not a table of its month"));
     op->pending = 3;
     Region& r = home(op->sender);
     infra::SqlCall call{r.bff, op->weight, 0};
@@ -508,6 +563,7 @@ void MessagingEngine::sendPartDone(std::shared_ptr<SendOp> op, bool ok, const ch
     // Acknowledged: all three rows are written (each write reported its change).
     ++m_invariants[0].checked;
     ++m_contentRows[op->table];
+    m_contentReal[op->table] += op->weight;
     m_totals.sends += op->weight;
     m_sendsMetric->add(op->weight);
     const sim::Nanos latency = m_world.now() - op->startedAt;
@@ -524,41 +580,9 @@ void MessagingEngine::sendPartDone(std::shared_ptr<SendOp> op, bool ok, const ch
             // Cache-aside: delete the cached list; the next query rebuilds it from MySQL.
             Region& h = home(u);
             h.redis->del(h.bff, cacheKey(u), op->weight, [](const infra::KvReply&) {});
-        } else {
-            syncUser(u, op->weight);
         }
+        // Upgraded: the binlog sync (messaging_sync.cpp) carries the change to the caches.
     }
-}
-
-void MessagingEngine::syncUser(std::uint32_t user, double weight)
-{
-    // The sync path (what the binlog consumer does): the user's list as the primary now
-    // has it, into Redis and Taishan with a version-guarded write (set-if-newer on a
-    // total version), so an older refresh arriving late never overwrites a newer one.
-    std::uint64_t& v = m_syncVersion[user];
-    v = nextRowVersion(v, nowUnixMs());
-    const std::uint64_t version = v;
-    Region& h = home(user);
-    const std::uint32_t shard = m_convDb->shardOf(user);
-    const infra::SqlCall call{h.bff, weight, 0};
-    m_convDb->read(shard, infra::Consistency::Strong, m_schema.listPage(user, ListCursor{}, m_config.pageSize), call,
-                   [this, user, shard, call, version, weight](infra::SqlResult& list) {
-                       if (!list.ok())
-                           return;
-                       auto rows = std::make_shared<std::vector<ConversationRow>>(ConversationSchema::rows(list));
-                       m_convDb->read(shard, infra::Consistency::Strong, m_schema.totalUnread(user), call,
-                                      [this, user, rows, version, weight](infra::SqlResult& total) {
-                                          if (!total.ok())
-                                              return;
-                                          const std::string value = encodeList(*rows, ConversationSchema::total(total));
-                                          Region& h = home(user);
-                                          h.redis->setIfNewer(h.bff, cacheKey(user), value, version, m_config.redisTtl,
-                                                              weight, [](const infra::KvReply&) {});
-                                          if (h.taishanClient && !m_config.sabotage.noTaishanTier)
-                                              h.taishanClient->setIfNewer(cacheKey(user), value, version,
-                                                                          [](const infra::RaftResult&) {});
-                                      });
-                   });
 }
 
 // ------------------------------------------------------------------ queries
@@ -576,6 +600,9 @@ void MessagingEngine::queryConversations(std::uint32_t user, double weight)
         m_errorsMetric->add(weight);
         return;
     }
+    noteQuery(user, weight);
+    // Hedge budget: each query earns a share of a hedge (at most 20 banked).
+    m_hedgeTokens = std::min(m_hedgeTokens + m_config.hedgeBudget, 20.0);
     op->region = &home(user);
     op->region->requests += weight;
     op->region->queue->submit(
@@ -587,6 +614,12 @@ void MessagingEngine::queryConversations(std::uint32_t user, double weight)
             }
             queryRedis(op);
         });
+}
+
+void MessagingEngine::noteQuery(std::uint32_t user, double weight)
+{
+    if (m_config.mode == MessagingMode::Upgraded)
+        m_queryWeight[user] += weight;
 }
 
 void MessagingEngine::queryRedis(std::shared_ptr<QueryOp> op)
@@ -612,19 +645,39 @@ void MessagingEngine::queryRedis(std::shared_ptr<QueryOp> op)
 void MessagingEngine::queryTaishan(std::shared_ptr<QueryOp> op)
 {
     Region& r = *op->region;
+    // Hedged back-sourcing: a Taishan read not answered within the hedge delay also asks
+    // MySQL, within a budget (a share of the Taishan reads); the first answer wins.
+    if (!m_config.sabotage.noHedge) {
+        m_world.after(m_config.hedgeDelay, m_queryKind, m_component, [this, op] {
+            if (op->done || m_hedgeTokens < 1.0)
+                return;
+            m_hedgeTokens -= 1.0;
+            op->hedged = true;
+            m_totals.hedges += op->weight;
+            queryMysql(op, false);
+        });
+    }
     r.taishanClient->get(cacheKey(op->user), [this, op](const infra::RaftResult& res) {
+        if (op->done)
+            return;
         if (res.status == infra::RaftStatus::Ok && res.found) {
             m_totals.taishanHits += op->weight;
             Region& h = *op->region;
-            h.redis->set(h.bff, cacheKey(op->user), res.value, m_config.redisTtl, op->weight,
-                         [](const infra::KvReply&) {});
+            // A fill never overwrites a synced entry (stamp 1 is below every sync version).
+            h.redis->setIfNewer(h.bff, cacheKey(op->user), res.value, 1, m_config.redisTtl, op->weight,
+                                [](const infra::KvReply&) {});
+            op->tier = 1;
             finishQuery(op, true);
             return;
         }
-        m_totals.taishanMisses += op->weight;
+        if (res.status == infra::RaftStatus::Ok)
+            m_totals.taishanMisses += op->weight;
+        if (op->hedged)
+            return; // the hedge is already asking MySQL
         op->tier = 2;
-        queryMysql(op, true);
-    });
+        // The first miss loads Taishan passively (one load per key).
+        queryMysql(op, res.status == infra::RaftStatus::Ok);
+    }, 500 * sim::kMillisecond);
 }
 
 void MessagingEngine::queryMysql(std::shared_ptr<QueryOp> op, bool fillTaishan)
@@ -641,6 +694,8 @@ void MessagingEngine::queryMysql(std::shared_ptr<QueryOp> op, bool fillTaishan)
     const infra::SqlCall call{op->region->bff, op->weight, 0};
     m_convDb->read(shard, consistency, m_schema.listPage(op->user, ListCursor{}, m_config.pageSize), call,
                    [this, op, shard, consistency, call, fillTaishan](infra::SqlResult& list) {
+                       if (op->done)
+                           return;
                        if (!list.ok()) {
                            finishQuery(op, false);
                            return;
@@ -648,6 +703,8 @@ void MessagingEngine::queryMysql(std::shared_ptr<QueryOp> op, bool fillTaishan)
                        op->rows = ConversationSchema::rows(list);
                        m_convDb->read(shard, consistency, m_schema.totalUnread(op->user), call,
                                       [this, op, fillTaishan](infra::SqlResult& total) {
+                                          if (op->done)
+                                              return;
                                           if (!total.ok()) {
                                               finishQuery(op, false);
                                               return;
@@ -655,14 +712,19 @@ void MessagingEngine::queryMysql(std::shared_ptr<QueryOp> op, bool fillTaishan)
                                           op->total = ConversationSchema::total(total);
                                           const std::string value = encodeList(op->rows, op->total);
                                           Region& h = *op->region;
-                                          const bool upgraded = m_config.mode == MessagingMode::Upgraded;
-                                          h.redis->set(h.bff, cacheKey(op->user), value,
-                                                       upgraded ? m_config.redisTtl : m_config.legacyTtl, op->weight,
-                                                       [](const infra::KvReply&) {});
-                                          // The first miss loads Taishan passively.
+                                          if (m_config.mode == MessagingMode::Upgraded) {
+                                              h.redis->setIfNewer(h.bff, cacheKey(op->user), value, 1, m_config.redisTtl,
+                                                                  op->weight, [](const infra::KvReply&) {});
+                                          } else {
+                                              h.redis->set(h.bff, cacheKey(op->user), value, m_config.legacyTtl,
+                                                           op->weight, [](const infra::KvReply&) {});
+                                          }
                                           if (fillTaishan && h.taishanClient)
-                                              h.taishanClient->put(cacheKey(op->user), value,
-                                                                   [](const infra::RaftResult&) {});
+                                              h.taishanClient->setIfNewer(cacheKey(op->user), value, 1,
+                                                                          [](const infra::RaftResult&) {});
+                                          if (op->hedged)
+                                              m_totals.hedgesWon += op->weight;
+                                          op->tier = 2;
                                           finishQuery(op, true);
                                       });
                    });
@@ -670,10 +732,23 @@ void MessagingEngine::queryMysql(std::shared_ptr<QueryOp> op, bool fillTaishan)
 
 void MessagingEngine::finishQuery(std::shared_ptr<QueryOp> op, bool ok)
 {
+    if (op->done)
+        return;
+    op->done = true;
     if (!ok) {
         m_totals.queryFailures += op->weight;
         m_errorsMetric->add(op->weight);
         op->region->failures += op->weight;
+        // The client shows its last good summary (kept on the device); without one the
+        // page would be blank.
+        ++m_invariants[kNoBlankPage].checked;
+        if (m_config.sabotage.noClientCache) {
+            m_totals.blankPages += op->weight;
+            violation(kNoBlankPage, sim::strCat("user ", op->user, " saw a blank conversation page at ",
+                                                sim::toMillis(m_world.now()), " ms"));
+        } else {
+            m_totals.cachedSummaries += op->weight;
+        }
         return;
     }
     const sim::Nanos latency = m_world.now() - op->startedAt;
@@ -694,31 +769,133 @@ void MessagingEngine::prewarm()
 {
     // The daily offline load: the most popular users' lists into Redis, from a replica.
     const std::uint32_t top = static_cast<std::uint32_t>(std::ceil(m_users * m_config.prewarmShare));
-    for (std::uint32_t rank = 0; rank < top && rank < m_users; ++rank) {
-        const std::uint32_t user = m_popularity[rank];
-        Region& h = home(user);
-        const std::uint32_t shard = m_convDb->shardOf(user);
-        const infra::SqlCall call{h.bff, 1.0, 0};
-        m_convDb->read(shard, infra::Consistency::Weak, m_schema.listPage(user, ListCursor{}, m_config.pageSize), call,
-                       [this, user, shard, call](infra::SqlResult& list) {
-                           if (!list.ok())
-                               return;
-                           auto rows = std::make_shared<std::vector<ConversationRow>>(ConversationSchema::rows(list));
-                           m_convDb->read(shard, infra::Consistency::Weak, m_schema.totalUnread(user), call,
-                                          [this, user, rows](infra::SqlResult& total) {
-                                              if (!total.ok())
-                                                  return;
-                                              Region& h = home(user);
-                                              const std::string value =
-                                                  encodeList(*rows, ConversationSchema::total(total));
-                                              h.redis->set(h.bff, cacheKey(user), value, m_config.redisTtl, 1.0,
-                                                           [](const infra::KvReply&) {});
-                                              if (h.taishanClient && !m_config.sabotage.noTaishanTier)
-                                                  h.taishanClient->put(cacheKey(user), value,
-                                                                       [](const infra::RaftResult&) {});
-                                          });
-                       });
+    for (std::uint32_t rank = 0; rank < top && rank < m_users; ++rank)
+        loadInto(m_popularity[rank], !m_config.sabotage.noTaishanTier);
+}
+
+void MessagingEngine::loadInto(std::uint32_t user, bool taishan)
+{
+    // One user's list from a replica into Redis (and Taishan), never over a synced entry.
+    Region& h = home(user);
+    const std::uint32_t shard = m_convDb->shardOf(user);
+    const infra::SqlCall call{h.bff, 1.0, 0};
+    m_convDb->read(shard, infra::Consistency::Weak, m_schema.listPage(user, ListCursor{}, m_config.pageSize), call,
+                   [this, user, shard, call, taishan](infra::SqlResult& list) {
+                       if (!list.ok())
+                           return;
+                       auto rows = std::make_shared<std::vector<ConversationRow>>(ConversationSchema::rows(list));
+                       m_convDb->read(shard, infra::Consistency::Weak, m_schema.totalUnread(user), call,
+                                      [this, user, rows, taishan](infra::SqlResult& total) {
+                                          if (!total.ok())
+                                              return;
+                                          Region& h = home(user);
+                                          const std::string value = encodeList(*rows, ConversationSchema::total(total));
+                                          h.redis->setIfNewer(h.bff, cacheKey(user), value, 1, m_config.redisTtl, 1.0,
+                                                              [](const infra::KvReply&) {});
+                                          if (taishan && h.taishanClient)
+                                              h.taishanClient->setIfNewer(cacheKey(user), value, 1,
+                                                                          [](const infra::RaftResult&) {});
+                                      });
+                   });
+}
+
+absl::Status MessagingEngine::prewarmUser(std::uint32_t user)
+{
+    if (user >= m_users)
+        return absl::NotFoundError(sim::strCat("prewarm-user: no user ", user, " (users 0..", m_users - 1, ")"));
+    loadInto(user, m_config.mode == MessagingMode::Upgraded && !m_config.sabotage.noTaishanTier);
+    return absl::OkStatus();
+}
+
+absl::Status MessagingEngine::flushRegion(std::string_view region)
+{
+    for (auto& r : m_regions) {
+        if (region != "*" && r->name != region)
+            continue;
+        for (int i = 0; i < 2; ++i)
+            r->redis->node(i).store().clear();
+        for (auto it = m_appliedVersion.begin(); it != m_appliedVersion.end();)
+            it = m_regions[it->first % m_regions.size()].get() == r.get() || region == "*" ? m_appliedVersion.erase(it)
+                                                                                         : std::next(it);
+        if (region != "*")
+            return absl::OkStatus();
     }
+    if (region == "*")
+        return absl::OkStatus();
+    return absl::InvalidArgumentError(sim::strCat("flush-region-cache: '", region, "' is not a home region of messaging"));
+}
+
+absl::Status MessagingEngine::drainRegion(std::string_view region)
+{
+    for (auto& r : m_regions) {
+        if (r->name != region)
+            continue;
+        if (m_drained.size() + 1 >= m_regions.size() && !m_drained.contains(r->index))
+            return absl::FailedPreconditionError(sim::strCat("drain-region: ", region, " is the last region serving"));
+        m_drained.insert(r->index);
+        return absl::OkStatus();
+    }
+    return absl::InvalidArgumentError(sim::strCat("drain-region: '", region, "' is not a home region of messaging"));
+}
+
+absl::Status MessagingEngine::restoreRegion(std::string_view region)
+{
+    for (auto& r : m_regions) {
+        if (r->name == region) {
+            m_drained.erase(r->index);
+            return absl::OkStatus();
+        }
+    }
+    return absl::InvalidArgumentError(sim::strCat("restore: '", region, "' is not a home region of messaging"));
+}
+
+void MessagingEngine::placeContent()
+{
+    // The current month's content rows before the drill, placed by the real router: ids
+    // from 32 workers, each issuing under one id per millisecond, spread over the month
+    // (the pattern behind the 25-table pitfall), each standing for its share of the
+    // month's volume.
+    const sim::CivilTime now = m_world.calendar().local(0);
+    const std::int64_t offsetMs = std::int64_t{m_world.calendar().utcOffsetMinutes()} * 60'000;
+    const std::int64_t from = sim::Calendar::daysFromCivil(now.year, now.month, 1) * kDay - offsetMs;
+    const int nextYear = now.month == 12 ? now.year + 1 : now.year;
+    const int nextMonth = now.month == 12 ? 1 : now.month + 1;
+    const std::int64_t to = sim::Calendar::daysFromCivil(nextYear, nextMonth, 1) * kDay - offsetMs;
+    const auto n = static_cast<std::int64_t>(std::max(1000.0, m_config.contentSampleIds * m_config.dataScale));
+    const double each = m_config.monthlyContentRows / static_cast<double>(n);
+    std::vector<SnowflakeGenerator> workers;
+    for (std::uint32_t w = 0; w < 32; ++w)
+        workers.push_back(*SnowflakeGenerator::create(SnowflakeConfig{m_snowflake.config().epochUnixMs, 1, w}));
+    for (std::int64_t i = 0; i < n; ++i) {
+        const std::int64_t ms = from + (to - from) * i / n;
+        std::uint64_t id = 0;
+        if (!workers[static_cast<std::size_t>(i % 32)].tryNext(ms, id))
+            continue;
+        m_placed[contentTable(m_router.route(id))] += each;
+    }
+}
+
+double MessagingEngine::contentRowsPerTable() const
+{
+    if (m_placed.empty())
+        return 0.0;
+    double sum = 0.0;
+    for (const auto& [table, rows] : m_placed) {
+        auto it = m_contentReal.find(table);
+        sum += rows + (it == m_contentReal.end() ? 0.0 : it->second);
+    }
+    return sum / static_cast<double>(m_placed.size());
+}
+
+double MessagingEngine::contentMaxOverMean() const
+{
+    const double mean = contentRowsPerTable();
+    double most = 0.0;
+    for (const auto& [table, rows] : m_placed) {
+        auto it = m_contentReal.find(table);
+        most = std::max(most, rows + (it == m_contentReal.end() ? 0.0 : it->second));
+    }
+    return mean > 0.0 ? most / mean : 0.0;
 }
 
 void MessagingEngine::resetQueryLatency()
@@ -730,16 +907,44 @@ void MessagingEngine::resetQueryLatency()
 
 void MessagingEngine::flushCaches()
 {
-    for (auto& r : m_regions) {
-        for (int i = 0; i < 2; ++i)
-            r->redis->node(i).store().clear();
-    }
+    (void)flushRegion("*");
 }
 
 // ------------------------------------------------------------------ health, invariants
 
 void MessagingEngine::regionSecond()
 {
+    // Hot users: asked for more than the threshold in the last second → pre-warmed.
+    for (const auto& [user, weight] : m_queryWeight) {
+        if (weight >= m_config.hotUserQueriesPerSec && m_hotUsers.insert(user).second) {
+            m_totals.hotPrewarms += 1.0;
+            loadInto(user, !m_config.sabotage.noTaishanTier);
+        }
+    }
+    m_queryWeight.clear();
+    {
+        SecondStats& st = m_lastSecondStats;
+        const Totals& t = m_totals;
+        const Totals& b = m_secondBase;
+        st.bulkUsersPerSec = t.bulkDelivered - b.bulkDelivered;
+        st.highUsersPerSec = t.highDelivered - b.highDelivered;
+        st.highP99Ms = m_highSecond.quantile(0.99) / 1e6;
+        st.bulkWorkMs = m_bulkWorkSecond.mean() / 1e6;
+        m_bulkWorkSecond.reset();
+        st.syncRecordsPerSec = (t.syncApplied + t.syncRefused) - (b.syncApplied + b.syncRefused);
+        st.syncLagP99Ms = m_syncLagSecond.quantile(0.99) / 1e6;
+        st.replicaDelayP99Ms = m_replicaSecond.quantile(0.99) / 1e6;
+        st.groupPushesPerSec = t.groupPushes - b.groupPushes;
+        st.blankPages = t.blankPages - b.blankPages;
+        st.cachedSummaries = t.cachedSummaries - b.cachedSummaries;
+        st.hedges = t.hedges - b.hedges;
+        const double lookups = (t.redisHits + t.redisMisses) - (b.redisHits + b.redisMisses);
+        st.mysqlReadShare = lookups > 0.0 ? (t.mysqlReads - b.mysqlReads) / lookups : 0.0;
+        m_secondBase = t;
+        m_highSecond.reset();
+        m_syncLagSecond.reset();
+        m_replicaSecond.reset();
+    }
     m_lastSecondP99Ms = m_second.quantile(0.99) / 1e6;
     m_second.reset();
     for (auto& r : m_regions) {
@@ -774,8 +979,50 @@ std::vector<MessagingEngine::InvariantState> MessagingEngine::invariantStatus() 
     return out;
 }
 
+void MessagingEngine::doubleUpdate(int users)
+{
+    // Each chosen user's conversation rows get two updates stamped with the same
+    // millisecond (two messages arriving at once), written one after the other.
+    sim::RandomStream rng = m_world.stream("messaging/double-update");
+    const std::int64_t nowMs = nowUnixMs();
+    for (int i = 0; i < users; ++i) {
+        const auto r = static_cast<std::uint32_t>(rng.uniformInt(m_users));
+        Region& h = home(r);
+        for (std::uint32_t k = 1; k <= 2; ++k) {
+            std::uint64_t msgkey = 0;
+            if (!issueMsgkey(nowMs, msgkey))
+                continue;
+            auto b = std::make_shared<infra::SqlBatch>();
+            m_schema.addSend(*b, ConversationUpdate{r, (r + k) % m_users, MessageKind::OneToOne,
+                                                    static_cast<std::int64_t>(msgkey), nowMs, 1, nowMs});
+            if (m_mirror)
+                m_rowWeight[static_cast<std::int64_t>(msgkey)] = 1.0;
+            m_convDb->write(m_convDb->shardOf(r), std::move(b), infra::SqlCall{h.bff, 1.0, 0},
+                            [](infra::SqlResult&) {});
+        }
+    }
+}
+
+void MessagingEngine::stopLoad()
+{
+    if (!m_loadStopped)
+        m_loadStoppedAt = m_world.now();
+    m_loadStopped = true;
+    m_campaignLeft = 0.0; // no more fan-out; records already in the channels still deliver
+}
+
 std::vector<MessagingEngine::InvariantState> MessagingEngine::finalInvariants()
 {
+    // Liveness: once the load has stopped for a while, the caches equal the database.
+    InvariantState& conv = m_invariants[kCacheConverges];
+    if (m_config.mode == MessagingMode::Legacy)
+        conv.detail = "every synced Redis entry equals the database after the load stops (legacy: no sync, cache-aside "
+                      "with expiry; not checked)";
+    else if (m_loadStopped && m_world.now() - m_loadStoppedAt >= 2 * sim::kSecond)
+        checkConvergence();
+    else
+        conv.detail = "every synced Redis entry equals the database after the load stops (not checked: the load did "
+                      "not stop 2 s before the end)";
     // Every acknowledged send's content row is in its table: count each table on the
     // content primary (reads its database directly; the run is over).
     infra::SqlConnection& db = m_contentDb->shard(0).primary().connection();
@@ -803,6 +1050,15 @@ void MessagingEngine::inspect(sim::StateWriter& out) const
     out.add("errors", m_totals.sendFailures + m_totals.queryFailures);
     out.add("query_mean_ms", m_queryLatency.mean() / 1e6);
     out.add("query_p99_ms", m_queryLatency.quantile(0.99) / 1e6);
+    out.add("bulk_delivered", m_totals.bulkDelivered);
+    out.add("bulk_backlog", bulkBacklog());
+    out.add("dead_lettered", m_totals.deadLettered);
+    out.add("group_sends", m_totals.groupSends);
+    out.add("sync_applied", m_totals.syncApplied);
+    out.add("sync_refused", m_totals.syncRefused);
+    out.add("hedges", m_totals.hedges);
+    out.add("cached_summaries", m_totals.cachedSummaries);
+    out.add("content_rows_per_table", contentRowsPerTable());
     bool ok = true;
     for (const InvariantState& s : m_invariants)
         ok = ok && s.passed;

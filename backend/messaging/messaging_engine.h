@@ -45,6 +45,9 @@
 
 #include "backend/engine/region_probe.h"
 #include "backend/infra/kv_pair.h"
+#include "backend/infra/mq_broker.h"
+#include "backend/infra/mq_consumer.h"
+#include "backend/infra/mq_producer.h"
 #include "backend/infra/raft_client.h"
 #include "backend/infra/raft_cluster.h"
 #include "backend/infra/service_queue.h"
@@ -60,6 +63,7 @@
 #include <absl/status/statusor.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <memory>
@@ -75,6 +79,22 @@ const char* toString(MessagingMode mode);
 struct MessagingSabotage {
     bool noTaishanTier = false;          // upgraded: a Redis miss goes straight to MySQL
     bool seqReloadFromPersisted = false; // a lost sequence cache restarts from the last write-back
+    bool oneSharedChannel = false;       // upgraded: bulk and high-priority sends share one channel
+    bool plainSetSync = false;           // the binlog apply writes with a plain SET, no version guard
+    bool mtimeVersion = false;           // the synced version is the plain modification ms (not total)
+    bool noHedge = false;                // upgraded: a Taishan read is never hedged to MySQL
+    bool noClientCache = false;          // clients keep no last good summary (a failure is a blank page)
+    bool noDeadLetter = false;           // a bulk record that keeps failing is retried forever
+    bool snowflakeIgnoresClock = false;  // ids issued from the clock as it is, also when it went back
+};
+
+// One MQ channel of bulk sends: a topic, its consumer group's consumers, and the
+// in-process workers each consumer hands its records to.
+struct BulkChannelConfig {
+    std::string topic;
+    int partitions = 1;
+    int consumers = 1;
+    int workers = 1;
 };
 
 struct MessagingConfig {
@@ -90,6 +110,7 @@ struct MessagingConfig {
     sim::Nanos loadStart = 1 * sim::kSecond; // Raft elects, pre-warm runs
     double loadMultiplier = 1.0;
     double queryZipf = 0.9;           // popularity of the users asking for their list
+    double hotReceiverShare = 0.0;    // share of one-to-one sends to the most popular account
 
     // Data (`data_scale` multiplies the users; page caches scale alongside).
     double dataScale = 0.1;
@@ -106,10 +127,52 @@ struct MessagingConfig {
     sim::Nanos rywWindow = 1 * sim::kSecond;   // writer reads the primary this long
     sim::Nanos bffCost = 50 * sim::kMicrosecond;
     double bffConcurrency = 2'000.0;           // real requests at once per region's BFF
+    sim::Nanos hedgeDelay = 20 * sim::kMillisecond; // upgraded: a Taishan read not answered by then asks MySQL too
+    double hedgeBudget = 0.1;                  // hedges at most this share of the queries
+    double hotUserQueriesPerSec = 1'000.0;     // upgraded: a user asked this often (real/s) is pre-warmed
+
+    // Bulk sends (business-to-user campaigns) through the MQ (docs/MESSAGING.md "Bulk sends").
+    double bulkUsersPerSec = 100'000.0;    // a campaign's fan-out into its channel, real users/s
+    double minDiscreteBulkPerSec = 1'000.0; // discrete recipients per second × scale (equal weights in both modes)
+    double campaignUsers = 0.0;            // real recipients of the campaign (0: none)
+    sim::Nanos campaignStart = 1 * sim::kSecond;
+    double highPriorityPerSec = 0.0;       // real high-priority notifications per second
+    double minDiscreteHighPerSec = 200.0;
+    BulkChannelConfig sharedChannel{"msg-all", 16, 16, 1};      // legacy: every kind on one channel
+    BulkChannelConfig dailyChannel{"msg-bulk-daily", 32, 16, 8}; // upgraded: campaigns
+    BulkChannelConfig highChannel{"msg-bulk-high", 64, 32, 8};   // upgraded: high priority
+    int maxDeliveryAttempts = 3;           // then the record goes to the dead-letter topic
+    double poisonShare = 0.0;              // share of the campaign's records that always fail
+
+    // Group chat (read diffusion).
+    double groupSendsPerSec = 0.0;         // real group sends per second
+    double minDiscreteGroupPerSec = 500.0;
+    std::uint32_t groups = 2'000;          // × dataScale
+    std::uint32_t membersPerGroup = 50;
+
+    // Binlog sync (upgraded): binlog → MQ → version-guarded apply into Redis and Taishan.
+    BulkChannelConfig syncChannel{"msg-binlog", 16, 8, 4};
+    sim::Nanos canalPollInterval = 20 * sim::kMillisecond;
+    double binlogRecordsPerSend = 2.0;     // conversation rows per one-to-one send
+
+    // Content placement: the month's rows before the drill (real), routed id by id.
+    double monthlyContentRows = 830'000'000.0;
+    double contentSampleIds = 1'000'000.0; // × dataScale ids routed through the ContentTableRouter
 };
 
 class MessagingEngine final : public telemetry::SnapshotContributor, public sim::Inspectable {
 public:
+    // The invariants, in invariantStatus() order.
+    enum Invariant : std::size_t {
+        kNoLostSend,        // safety
+        kSeqMonotonic,      // safety
+        kBulkExactlyOnce,   // safety
+        kGroupUnread,       // safety
+        kSyncVersion,       // safety
+        kNoBlankPage,       // safety
+        kMsgkeyUnique,      // safety
+        kCacheConverges,    // liveness (after the load stops)
+    };
     static absl::StatusOr<std::unique_ptr<MessagingEngine>> create(sim::World& world, telemetry::Telemetry& telemetry,
                                                                    MessagingConfig config);
     ~MessagingEngine() override;
@@ -123,9 +186,28 @@ public:
         m_config.sendsPerSec = sendsPerSec;
         m_config.queriesPerSec = queriesPerSec;
     }
+    // Group sends, high-priority notifications (real/s), and the share of one-to-one
+    // sends to the most popular account (a hot creator); the generators start if idle.
+    void setExtraRates(double groupSendsPerSec, double highPriorityPerSec, double hotReceiverShare);
     // p99 of the queries answered in the last completed second (every region), ms.
     double secondP99Ms() const { return m_lastSecondP99Ms; }
-    void stopLoad() { m_loadStopped = true; }
+    // The last completed second's rates and tails.
+    struct SecondStats {
+        double bulkUsersPerSec = 0.0;     // real users delivered by the campaign channel
+        double bulkWorkMs = 0.0;          // mean store time of one recipient (claim, sequence, row)
+        double highUsersPerSec = 0.0;
+        double highP99Ms = 0.0;           // produce → delivered, high-priority notifications
+        double syncRecordsPerSec = 0.0;   // real binlog records applied or refused in Redis
+        double syncLagP99Ms = 0.0;        // commit → applied
+        double replicaDelayP99Ms = 0.0;
+        double groupPushesPerSec = 0.0;
+        double blankPages = 0.0;
+        double cachedSummaries = 0.0;
+        double hedges = 0.0;
+        double mysqlReadShare = 0.0;      // conversation queries that read MySQL
+    };
+    const SecondStats& lastSecond() const { return m_lastSecondStats; }
+    void stopLoad();
     // The sequence cache loses everything (a Redis flush of the sequence keys).
     void loseSequenceCache() { m_seq.loseCache(); }
     // Every region's Redis loses every key (mass expiry / FLUSHALL).
@@ -134,6 +216,30 @@ public:
     // One discrete request, outside the load generator (tests, operator).
     void sendOneToOne(std::uint32_t sender, std::uint32_t receiver, double weight);
     void queryConversations(std::uint32_t user, double weight);
+    // A group send (read diffusion): one timeline entry, a transient push to each member.
+    void sendGroup(std::uint32_t group, std::uint32_t sender, double weight);
+    // A member reads its group up to the group's max sequence.
+    void markGroupRead(std::uint32_t group, std::uint32_t member);
+    // Group max sequence − the member's read sequence; -1 when not a member.
+    std::int64_t groupUnread(std::uint32_t group, std::uint32_t member); // checks messaging.group_unread
+    std::uint32_t groupCount() const { return static_cast<std::uint32_t>(m_groups.size()); }
+
+    // Bulk campaigns (docs/MESSAGING.md "Bulk sends"): a task of `realUsers` recipients
+    // fanned out into its channel at `bulkUsersPerSec`.
+    void startCampaign(double realUsers);
+    void pauseCampaign() { m_campaignPaused = true; }
+    void resumeCampaign();
+    bool campaignPaused() const { return m_campaignPaused; }
+
+    // Operator actions.
+    absl::Status prewarmUser(std::uint32_t user);
+    absl::Status flushRegion(std::string_view region);
+    absl::Status drainRegion(std::string_view region);
+    absl::Status restoreRegion(std::string_view region);
+    // The message workers' clock (the snowflake's) runs `ms` behind the world's from now.
+    void setClockOffsetMs(std::int64_t ms) { m_clockOffsetMs = ms; }
+    // `users` receivers get two sends in the same millisecond (the sync must keep both).
+    void doubleUpdate(int users);
 
     struct Totals {
         double sends = 0.0;          // acknowledged, weighted
@@ -143,7 +249,13 @@ public:
         double redisHits = 0.0, redisMisses = 0.0;
         double taishanHits = 0.0, taishanMisses = 0.0;
         double mysqlReads = 0.0, mysqlPrimaryReads = 0.0;
-        std::uint64_t discreteSends = 0, discreteQueries = 0;
+        double hedges = 0.0, hedgesWon = 0.0, hotPrewarms = 0.0;
+        double cachedSummaries = 0.0, blankPages = 0.0;  // failed queries shown from the client's copy / blank
+        double bulkDelivered = 0.0, bulkRedelivered = 0.0, deadLettered = 0.0, bulkProduced = 0.0;
+        double highDelivered = 0.0;
+        double groupSends = 0.0, groupPushes = 0.0;
+        double syncRecords = 0.0, syncApplied = 0.0, syncRefused = 0.0;
+        std::uint64_t discreteSends = 0, discreteQueries = 0, discreteBulk = 0;
     };
     const Totals& totals() const { return m_totals; }
     // Query latency of every answered discrete query (weighted), from the start.
@@ -152,6 +264,19 @@ public:
     void resetQueryLatency();
     // The same by the tier that answered: 0 Redis, 1 Taishan, 2 MySQL.
     const telemetry::Histogram& tierLatency(int tier) const { return m_tierLatency[tier]; }
+    // High-priority notifications: produce → delivered in the recipient's inbox.
+    const telemetry::Histogram& highLatency() const { return m_highLatency; }
+    // Binlog sync: commit on the primary → applied in Redis; replica apply delay.
+    const telemetry::Histogram& syncLag() const { return m_syncLag; }
+    double replicaDelayMs() const;
+    // Content placement: real-equivalent rows per content table of the current month
+    // (mean over the month's tables) and the fullest table ÷ that mean.
+    double contentRowsPerTable() const;
+    double contentMaxOverMean() const;
+    // Records still in the bulk channels (real users): the backlog.
+    double bulkBacklog() const { return m_totals.bulkProduced - m_totals.bulkDelivered - m_totals.deadLettered; }
+    // Real workers in the bulk channels that can run at once: min(partitions, consumers) × workers.
+    double bulkParallelism(bool high) const;
 
     struct InvariantState {
         std::string name;
@@ -195,7 +320,46 @@ private:
     void queryMysql(std::shared_ptr<QueryOp> op, bool fillTaishan);
     void finishQuery(std::shared_ptr<QueryOp> op, bool ok);
     void prewarm();
-    void syncUser(std::uint32_t user, double weight);
+    void queryHedge(std::shared_ptr<QueryOp> op);
+    void loadInto(std::uint32_t user, bool taishan);
+    void noteQuery(std::uint32_t user, double weight);
+
+    // Bulk (messaging_bulk.cpp).
+    struct Channel;
+    struct BulkWorker;
+    void buildChannels();
+    void startChannels();
+    void nextFanOut();
+    void nextHigh();
+    void produceBulk(Channel& ch, std::uint32_t user, std::uint64_t task, std::uint64_t index, double weight, bool high,
+                     bool poison);
+    void handleBulkBatch(Channel& ch, int consumer, const infra::MqBatch& batch, infra::MqAck ack);
+    void reserveSeq(std::uint64_t inbox, Region& r, std::function<void(bool ok, std::uint64_t seq)> done);
+    struct BulkJob;
+    void runWorker(Channel& ch, int consumer);
+    void deliverBulk(Channel& ch, std::shared_ptr<BulkJob> job, int consumer);
+    void writeBulk(std::shared_ptr<BulkJob> job, bool seqOk);
+    void finishBulk(std::shared_ptr<BulkJob> job, sim::Nanos hold);
+    void retryBulk(std::shared_ptr<BulkJob> job, bool claimed);
+    Channel& channelFor(bool high);
+
+    // Groups (messaging_group.cpp).
+    void buildGroups();
+    void nextGroupSend();
+
+    // Binlog sync (messaging_sync.cpp).
+    struct Mirror;
+    void buildSync();
+    void onBinlog(std::uint32_t shard, const infra::BinlogEntry& entry);
+    void handleSyncBatch(const infra::MqBatch& batch, infra::MqAck ack);
+    struct SyncBatch;
+    void applySync(std::shared_ptr<SyncBatch> state, std::size_t chain, std::size_t at);
+    void startSync();
+    void sampleReplicas();
+    void checkConvergence();
+
+    void placeContent();
+    bool issueMsgkey(std::int64_t unixMs, std::uint64_t& id);
 
     void violation(std::size_t invariant, std::string detail);
     std::string cacheKey(std::uint32_t user) const;
@@ -237,11 +401,71 @@ private:
     bool m_started = false;
     bool m_loadStopped = false;
 
+    // Bulk.
+    std::unique_ptr<infra::MqBroker> m_mq;
+    std::vector<std::unique_ptr<Channel>> m_channels; // legacy: shared; upgraded: daily, high (or one shared)
+    std::unique_ptr<infra::MqProducer> m_producer;
+    std::uint64_t m_nextTask = 1;
+    double m_campaignLeft = 0.0;    // real users still to fan out
+    std::uint64_t m_campaignTask = 0;
+    bool m_campaignPaused = false;
+    bool m_fanOutRunning = false;
+    bool m_highRunning = false;
+    bool m_groupRunning = false;
+    std::uint64_t m_fanOutCursor = 0;
+    std::map<std::pair<std::uint64_t, std::uint32_t>, int> m_bulkDelivered; // (task, recipient) → messages
+    sim::RandomStream m_bulkRng;
+    sim::EventKindId m_bulkKind;
+
+    // Groups: members of each group, read sequence per (group, member), max sequence.
+    struct Group {
+        std::vector<std::uint32_t> members;
+        std::uint64_t maxSeq = 0;
+        std::map<std::uint32_t, std::uint64_t> readSeq;
+        std::set<std::uint64_t> seqs; // acknowledged entries
+    };
+    std::vector<Group> m_groups;
+    sim::EventKindId m_groupKind;
+
+    // Binlog sync.
+    std::unique_ptr<Mirror> m_mirror;
+    std::unique_ptr<infra::MqProducer> m_canal;
+    std::vector<std::unique_ptr<infra::MqConsumer>> m_syncConsumers;
+    std::map<std::uint32_t, std::uint64_t> m_appliedVersion; // user → highest version applied in Redis
+    telemetry::Histogram m_syncLag;
+    telemetry::Histogram m_highLatency;
+    std::map<std::int64_t, double> m_rowWeight; // msgkey → weight of its write, until the canal reads it
+    telemetry::Histogram m_replicaDelay;
+    telemetry::Histogram m_replicaSecond;
+    telemetry::Histogram m_syncLagSecond;
+    telemetry::Histogram m_highSecond;
+    telemetry::Histogram m_bulkWorkSecond; // per campaign record: claim → sequence → row written
+    std::map<std::uint32_t, std::uint64_t> m_canalVersion; // user → last version the canal stamped
+    std::set<std::uint32_t> m_synced;           // users the sync has written
+    sim::EventKindId m_syncKind;
+
+    // Query rates for hot users, drained regions.
+    std::map<std::uint32_t, double> m_queryWeight; // user → real queries in the current second
+    std::set<std::uint32_t> m_hotUsers;
+    std::set<int> m_drained;                    // home-region slots drained
+    double m_hedgeTokens = 0.0;
+    std::int64_t m_clockOffsetMs = 0;
+    std::set<std::uint64_t> m_msgkeys;
+    std::int64_t m_naiveMs = -1;   // the sabotaged generator's last millisecond
+    std::uint64_t m_naiveSeq = 0;
+
+    // Content placement (the month's rows routed at create()).
+    std::map<std::string, double> m_placed;      // table → real-equivalent rows
+    std::map<std::string, double> m_contentReal; // table → real-equivalent rows acknowledged in the run
+
     Totals m_totals;
     telemetry::Histogram m_queryLatency;
     telemetry::Histogram m_tierLatency[3];
     telemetry::Histogram m_second;
     double m_lastSecondP99Ms = 0.0;
+    SecondStats m_lastSecondStats;
+    Totals m_secondBase; // totals at the start of the current second
+    sim::Nanos m_loadStoppedAt = -1;
     std::vector<InvariantState> m_invariants;
     std::uint64_t m_inflightSends = 0;
 

@@ -1,0 +1,133 @@
+// Internal to backend/messaging: the MessagingEngine's private records shared by its
+// source files (messaging_engine.cpp, messaging_bulk.cpp, messaging_group.cpp,
+// messaging_sync.cpp). Not part of the library's interface.
+#pragma once
+
+#include "backend/messaging/messaging_engine.h"
+#include "backend/sim/strings.h"
+
+#include <deque>
+
+namespace livedeck::messaging {
+
+// The content table's name in the one content database of a drill: "<database>_<table>".
+inline std::string contentTable(const ContentRoute& r) { return sim::strCat(r.database, "_", r.tableName); }
+
+struct MessagingEngine::Region {
+    int index = 0; // world region
+    std::string name;
+    std::string dataCentre;
+    sim::ComponentId bff = sim::kNoComponent;
+    std::unique_ptr<infra::ServiceQueue> queue;
+    std::unique_ptr<infra::KvPair> redis;
+    std::unique_ptr<infra::RaftClient> seqClient;     // sequence ceilings (leader reads)
+    std::unique_ptr<infra::RaftClient> taishanClient; // upgraded tier (RANDOM reads)
+    // The last completed second, for RegionHealth.
+    double requests = 0.0, failures = 0.0;
+    telemetry::Histogram second;
+    double lastRequests = 0.0, lastFailures = 0.0, lastP99Ms = 0.0;
+};
+
+struct MessagingEngine::SendOp {
+    std::uint32_t sender = 0;
+    std::uint32_t receiver = 0;
+    double weight = 1.0;
+    sim::Nanos startedAt = 0;
+    std::uint64_t msgkey = 0;
+    std::int64_t msgMs = 0;
+    std::uint64_t seq[2] = {0, 0}; // sender's inbox, receiver's inbox
+    int pending = 0;
+    bool failed = false;
+    std::string failure;
+    std::string table;
+};
+
+struct MessagingEngine::QueryOp {
+    std::uint32_t user = 0;
+    double weight = 1.0;
+    sim::Nanos startedAt = 0;
+    Region* region = nullptr;
+    std::vector<ConversationRow> rows;
+    std::int64_t total = 0;
+    int tier = 0; // 0 Redis, 1 Taishan, 2 MySQL
+    bool done = false;
+    bool hedged = false;
+};
+
+// A consumer's batch in hand: committed when its last record is done.
+struct BulkBatch {
+    int remaining = 0;
+    infra::MqAck ack;
+};
+
+struct MessagingEngine::BulkJob {
+    std::uint64_t task = 0;
+    std::uint64_t index = 0;    // the recipient's place in its task
+    std::uint32_t user = 0;
+    bool high = false;
+    bool poison = false;
+    sim::Nanos producedAt = 0;
+    double weight = 1.0;
+    int attempts = 0;
+    sim::Nanos startedAt = 0;
+    std::shared_ptr<BulkBatch> batch;
+    Channel* channel = nullptr;
+    int consumer = 0;
+};
+
+struct MessagingEngine::Channel {
+    BulkChannelConfig config;
+    std::string group;
+    std::vector<std::unique_ptr<infra::MqConsumer>> consumers;
+    struct Local {
+        std::deque<std::shared_ptr<BulkJob>> queue; // records handed to the in-process workers
+        int busy = 0;                                // workers holding a record
+    };
+    std::vector<Local> locals;
+};
+
+// The canal's row images: each user's conversations as the binlog has them, so each
+// record carries the list as of its own entry (a row-based binlog's after-images).
+struct MessagingEngine::Mirror {
+    struct Row {
+        std::int64_t msgKey = 0;
+        std::int64_t timeMs = 0;
+        std::int64_t unread = 0;
+    };
+    struct User {
+        std::map<std::int64_t, Row> byPeer;
+        std::set<std::pair<std::int64_t, std::int64_t>> order; // (last ms, peer)
+        std::int64_t total = 0;
+    };
+    std::map<std::int64_t, User> users;
+
+    void upsert(const ConversationUpdate& u)
+    {
+        User& user = users[u.owner];
+        auto [it, inserted] = user.byPeer.try_emplace(u.peer, Row{u.msgKey, u.msgTimeMs, 0});
+        if (!inserted)
+            user.order.erase({it->second.timeMs, u.peer});
+        Row& r = it->second;
+        r.msgKey = std::max(r.msgKey, u.msgKey);
+        r.timeMs = std::max(r.timeMs, u.msgTimeMs);
+        r.unread += u.unreadDelta;
+        user.total += u.unreadDelta;
+        user.order.insert({r.timeMs, u.peer});
+    }
+    // The first page and the total, as the upgraded list query answers them.
+    std::string image(std::int64_t owner, std::int64_t pageSize) const
+    {
+        std::vector<ConversationRow> rows;
+        auto it = users.find(owner);
+        if (it == users.end())
+            return encodeConversationList(rows, 0);
+        const User& u = it->second;
+        for (auto o = u.order.rbegin(); o != u.order.rend() && static_cast<std::int64_t>(rows.size()) < pageSize; ++o) {
+            const Row& r = u.byPeer.at(o->second);
+            rows.push_back(ConversationRow{o->second, 0, r.msgKey, r.timeMs, r.unread});
+        }
+        return encodeConversationList(rows, u.total);
+    }
+};
+
+} // namespace livedeck::messaging

@@ -1,0 +1,252 @@
+// Binlog sync (upgraded; docs/MESSAGING.md "Binlog sync"): a canal subscribes to every
+// conversation shard's binlog, turns each entry into one record per user it changed —
+// the user's list as of that entry (row images kept in a mirror), stamped with a total
+// version `max(mtime_ms << 20, previous + 1)` — and produces it into the sync topic
+// keyed by user. Consumers apply each batch (users in parallel, one user's records in
+// order) into Redis with set-if-newer and into Taishan with the Raft KV's set-if-newer,
+// then commit. Duplicates, redeliveries and reordered records are refused by the
+// version; the sabotage switches apply with a plain SET or stamp the plain mtime.
+#include "backend/messaging/messaging_engine.h"
+#include "backend/messaging/messaging_internal.h"
+#include "backend/messaging/row_version.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace livedeck::messaging {
+
+namespace {
+
+constexpr sim::Nanos kReplicaSample = 50 * sim::kMillisecond;
+
+struct SyncRecord {
+    std::uint32_t user = 0;
+    std::uint64_t version = 0;
+    sim::Nanos commitTime = 0;
+    std::string_view image;
+    double weight = 1.0;
+};
+
+bool parseSync(std::string_view v, SyncRecord& out)
+{
+    // "<user>|<version>|<commit ns>|<image>"
+    const std::size_t a = v.find('|');
+    const std::size_t b = a == std::string_view::npos ? a : v.find('|', a + 1);
+    const std::size_t c = b == std::string_view::npos ? b : v.find('|', b + 1);
+    if (c == std::string_view::npos)
+        return false;
+    out.user = static_cast<std::uint32_t>(std::strtoul(std::string(v.substr(0, a)).c_str(), nullptr, 10));
+    out.version = std::strtoull(std::string(v.substr(a + 1, b - a - 1)).c_str(), nullptr, 10);
+    out.commitTime = std::strtoll(std::string(v.substr(b + 1, c - b - 1)).c_str(), nullptr, 10);
+    out.image = v.substr(c + 1);
+    return true;
+}
+
+} // namespace
+
+// A consumer's batch being applied: one chain per user, committed when all are done.
+struct MessagingEngine::SyncBatch {
+    std::vector<std::vector<SyncRecord>> chains;
+    int pending = 0;
+    infra::MqAck ack;
+    std::vector<std::string> values; // the records' values (the images point into them)
+};
+
+void MessagingEngine::buildSync()
+{
+    // The mirror starts from what the shards hold (the preloaded rows).
+    m_mirror = std::make_unique<Mirror>();
+    for (std::uint32_t s = 0; s < m_convDb->shardCount(); ++s) {
+        infra::SqlConnection& db = m_convDb->shard(s).primary().connection();
+        infra::SqlResult r;
+        infra::SqlStats stats;
+        if (!db.runQuery("SELECT owner_uid, peer_uid, last_msg_key, last_msg_time, unread FROM conversation "
+                         "WHERE is_deleted = 0 ORDER BY owner_uid, peer_uid",
+                         {}, true, r, stats)
+                 .ok())
+            continue;
+        for (std::size_t i = 0; i < r.rowCount(); ++i)
+            m_mirror->upsert(ConversationUpdate{infra::sqlInt(r.at(i, 0)), infra::sqlInt(r.at(i, 1)), MessageKind::OneToOne,
+                                                infra::sqlInt(r.at(i, 2)), infra::sqlInt(r.at(i, 3)),
+                                                infra::sqlInt(r.at(i, 4)), 0});
+    }
+    const std::string& dc = m_regions.front()->dataCentre;
+    const std::string region = m_regions.front()->name;
+    auto& metrics = m_telemetry.metrics();
+    const BulkChannelConfig& c = m_config.syncChannel;
+    (void)m_mq->createTopic(c.topic, c.partitions);
+    infra::MqProducerConfig pc;
+    // Several requests per partition in flight (Kafka's default of five): a retried record can
+    // land after newer ones of its user, which the version guard refuses.
+    m_canal = std::make_unique<infra::MqProducer>(m_world, *m_mq, sim::strCat(region, "/messaging/canal"), pc, &metrics, dc);
+    infra::MqConsumerConfig cc;
+    cc.maxPollRecords = std::max(1, 8 * c.workers);
+    cc.pollInterval = 5 * sim::kMillisecond;
+    for (int i = 0; i < c.consumers; ++i)
+        m_syncConsumers.push_back(std::make_unique<infra::MqConsumer>(m_world, *m_mq,
+                                                                      sim::strCat(region, "/messaging/sync/", i),
+                                                                      "msg-sync", std::vector<std::string>{c.topic}, cc,
+                                                                      &metrics, dc));
+}
+
+void MessagingEngine::startSync()
+{
+    if (!m_mirror)
+        return;
+    for (std::uint32_t s = 0; s < m_convDb->shardCount(); ++s)
+        (void)m_convDb->subscribe(s, 0, m_canal->component(),
+                                  [this, s](const infra::BinlogEntry& e) { onBinlog(s, e); });
+    for (auto& c : m_syncConsumers) {
+        c->start();
+        c->runLoop([this](const infra::MqBatch& batch, infra::MqAck ack) { handleSyncBatch(batch, ack); });
+    }
+    sampleReplicas();
+}
+
+void MessagingEngine::sampleReplicas()
+{
+    // Replica apply delay of every conversation shard (what a replica read may lag).
+    for (std::uint32_t s = 0; s < m_convDb->shardCount(); ++s) {
+        infra::SqlShard& shard = m_convDb->shard(s);
+        for (std::size_t i = 0; i < shard.instanceCount(); ++i) {
+            const infra::SqlInstance& inst = shard.instance(i);
+            if (!inst.isPrimary()) {
+                m_replicaDelay.record(inst.applyLag(), 1.0);
+                m_replicaSecond.record(inst.applyLag(), 1.0);
+            }
+        }
+    }
+    m_world.after(kReplicaSample, m_syncKind, m_component, [this] { sampleReplicas(); });
+}
+
+void MessagingEngine::onBinlog(std::uint32_t shard, const infra::BinlogEntry& entry)
+{
+    (void)shard;
+    if (!entry.batch)
+        return;
+    // The entry's row changes into the mirror; the users it touched, in order.
+    std::vector<std::pair<std::int64_t, std::int64_t>> touched; // (user, mtime ms)
+    double weight = 0.0;
+    for (const infra::SqlBatch::Step& step : entry.batch->steps()) {
+        ConversationUpdate u;
+        if (!ConversationSchema::parseSend(*entry.batch, step, u))
+            continue;
+        m_mirror->upsert(u);
+        auto w = m_rowWeight.find(u.msgKey);
+        weight = std::max(weight, w == m_rowWeight.end() ? 1.0 : w->second);
+        if (std::find_if(touched.begin(), touched.end(), [&](const auto& t) { return t.first == u.owner; }) == touched.end())
+            touched.emplace_back(u.owner, u.nowMs);
+    }
+    for (const auto& [owner, mtime] : touched) {
+        const auto user = static_cast<std::uint32_t>(owner);
+        std::uint64_t& prev = m_canalVersion[user];
+        const std::uint64_t version =
+            m_config.sabotage.mtimeVersion ? static_cast<std::uint64_t>(mtime) << 20 : nextRowVersion(prev, mtime);
+        prev = version;
+        infra::MqMessage m;
+        m.key = std::to_string(user);
+        m.value = sim::strCat(user, "|", version, "|", entry.commitTime, "|", m_mirror->image(owner, m_config.pageSize));
+        m.weight = weight > 0.0 ? weight : 1.0;
+        m_totals.syncRecords += m.weight;
+        m_canal->send(m_config.syncChannel.topic, std::move(m));
+    }
+}
+
+void MessagingEngine::handleSyncBatch(const infra::MqBatch& batch, infra::MqAck ack)
+{
+    auto state = std::make_shared<SyncBatch>(SyncBatch{{}, 0, ack, {}});
+    state->values.reserve(batch.records.size());
+    std::map<std::uint32_t, std::size_t> chainOf;
+    for (const infra::MqConsumerRecord& r : batch.records) {
+        state->values.push_back(r.record.value);
+        SyncRecord rec;
+        if (!parseSync(state->values.back(), rec))
+            continue;
+        rec.weight = r.record.weight;
+        auto [it, inserted] = chainOf.try_emplace(rec.user, state->chains.size());
+        if (inserted)
+            state->chains.emplace_back();
+        state->chains[it->second].push_back(rec);
+    }
+    if (state->chains.empty()) {
+        ack.commit();
+        return;
+    }
+    state->pending = static_cast<int>(state->chains.size());
+    for (std::size_t i = 0; i < state->chains.size(); ++i)
+        applySync(state, i, 0);
+}
+
+void MessagingEngine::applySync(std::shared_ptr<SyncBatch> state, std::size_t chain, std::size_t at)
+{
+    const std::vector<SyncRecord>& recs = state->chains[chain];
+    if (at >= recs.size()) {
+        if (--state->pending == 0)
+            state->ack.commit();
+        return;
+    }
+    const SyncRecord& rec = recs[at];
+    Region& h = home(rec.user);
+    auto applied = [this, state, chain, at](const infra::KvReply& reply) {
+        const SyncRecord& rec = state->chains[chain][at];
+        m_syncLag.record(m_world.now() - rec.commitTime, rec.weight);
+        m_syncLagSecond.record(m_world.now() - rec.commitTime, rec.weight);
+        if (reply.status == infra::KvStatus::Ok) {
+            m_totals.syncApplied += rec.weight;
+            m_synced.insert(rec.user);
+            std::uint64_t& last = m_appliedVersion[rec.user];
+            ++m_invariants[kSyncVersion].checked;
+            if (rec.version < last)
+                violation(kSyncVersion, sim::strCat("user ", rec.user, ": Redis took version ", rec.version, " after ",
+                                                    last, " (record committed at ", sim::toMillis(rec.commitTime), " ms)"));
+            last = std::max(last, rec.version);
+        } else if (reply.status == infra::KvStatus::VersionConflict) {
+            m_totals.syncRefused += rec.weight;
+        }
+        applySync(state, chain, at + 1);
+    };
+    const std::string key = cacheKey(rec.user);
+    if (m_config.sabotage.plainSetSync)
+        h.redis->set(h.bff, key, rec.image, m_config.redisTtl, rec.weight, std::move(applied));
+    else
+        h.redis->setIfNewer(h.bff, key, rec.image, rec.version, m_config.redisTtl, rec.weight, std::move(applied));
+    if (h.taishanClient && !m_config.sabotage.noTaishanTier) {
+        if (m_config.sabotage.plainSetSync)
+            h.taishanClient->put(key, rec.image, [](const infra::RaftResult&) {});
+        else
+            h.taishanClient->setIfNewer(key, rec.image, rec.version, [](const infra::RaftResult&) {});
+    }
+}
+
+void MessagingEngine::checkConvergence()
+{
+    // Every user the sync wrote: the Redis entry (when there is one) equals the list
+    // the primary answers now.
+    InvariantState& inv = m_invariants[kCacheConverges];
+    for (std::uint32_t user : m_synced) {
+        Region& h = home(user);
+        infra::KvReply reply;
+        if (h.redis->node(0).store().get(cacheKey(user), reply) != infra::KvStatus::Ok)
+            continue;
+        infra::SqlConnection& db = m_convDb->shard(m_convDb->shardOf(user)).primary().connection();
+        const infra::SqlQuery list = m_schema.listPage(user, ListCursor{}, m_config.pageSize);
+        const infra::SqlQuery total = m_schema.totalUnread(user);
+        infra::SqlResult lr;
+        infra::SqlResult tr;
+        infra::SqlStats stats;
+        if (!db.runQuery(list.sql, list.params, true, lr, stats).ok()
+            || !db.runQuery(total.sql, total.params, true, tr, stats).ok())
+            continue;
+        const std::string want = encodeConversationList(ConversationSchema::rows(lr), ConversationSchema::total(tr));
+        ++inv.checked;
+        if (reply.value != want) {
+            violation(kCacheConverges, sim::strCat("user ", user, ": Redis holds '", reply.value.substr(0, 80),
+                                                   "', the database '", want.substr(0, 80), "'"));
+            return;
+        }
+    }
+}
+
+double MessagingEngine::replicaDelayMs() const { return m_replicaDelay.quantile(0.99) / 1e6; }
+
+} // namespace livedeck::messaging

@@ -1,9 +1,11 @@
 #include "ui/engine_descriptors.h"
 
 #include "ui/format.h"
+#include "ui/series_catalog.h"
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
 namespace livedeck::ui {
@@ -130,6 +132,29 @@ std::vector<std::string> regionHealthEngines(const v1::Snapshot& snapshot)
             engines.push_back(h.engine());
     }
     return engines;
+}
+
+double tileValue(const v1::KpiTile& t, const SeriesCatalog& catalog)
+{
+    switch (t.aggregate()) {
+    case v1::AGGREGATE_RATIO: {
+        const double num = catalog.aggregate(t.series(), t.type(), Aggregate::Sum);
+        const double den = catalog.aggregate(t.denominator_series(), t.type(), Aggregate::Sum);
+        if (!std::isnan(num) && den > 0)
+            return num / den;
+        if (!std::isnan(num) && num == 0)
+            return 0.0; // nothing failed and nothing placed: no share yet, but nothing wrong
+        return std::numeric_limits<double>::quiet_NaN();
+    }
+    case v1::AGGREGATE_MEAN:
+        return catalog.aggregate(t.series(), t.type(), Aggregate::Mean);
+    case v1::AGGREGATE_MIN:
+        return catalog.aggregate(t.series(), t.type(), Aggregate::Min);
+    case v1::AGGREGATE_MAX:
+        return catalog.aggregate(t.series(), t.type(), Aggregate::Max);
+    default:
+        return catalog.aggregate(t.series(), t.type(), Aggregate::Sum);
+    }
 }
 
 double tileScaled(const v1::KpiTile& tile, double value)

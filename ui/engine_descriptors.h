@@ -47,6 +47,13 @@ std::vector<v1::RegionHealth> regionHealthFor(const v1::Snapshot& snapshot, std:
 // The engines that report region health in a snapshot, first-seen order.
 std::vector<std::string> regionHealthEngines(const v1::Snapshot& snapshot);
 
+class SeriesCatalog;
+
+// A KPI tile's raw value over the latest values of a catalogue: the aggregate the tile
+// names over every series of its name and type (a ratio: the sums' quotient, 0 when
+// nothing was counted). NaN when no such series has a value.
+double tileValue(const v1::KpiTile& tile, const SeriesCatalog& catalog);
+
 // A KPI tile's value for display: value × scale (scale 0 = 1).
 double tileScaled(const v1::KpiTile& tile, double value);
 // The status a tile's thresholds give a (scaled) value: 0 good, 1 warning, 2 bad. A tile

@@ -3,6 +3,7 @@
 #include "ui/alerts_panel.h"
 #include "ui/breaker_panel.h"
 #include "ui/charts_panel.h"
+#include "ui/compare_window.h"
 #include "ui/command_dialogs.h"
 #include "ui/dashboard_hub.h"
 #include "ui/developer_panel.h"
@@ -21,6 +22,7 @@
 #include "ui/shard_panel.h"
 
 #include <QAction>
+#include <QFileInfo>
 #include <QGuiApplication>
 #include <QScreen>
 #include <QScrollArea>
@@ -272,6 +274,11 @@ void MainWindow::buildActions()
     m_openRecording = makeAction(this, tr("&Open recording…"), tr("Replay a run recording (.ldrec)"), {QKeySequence::Open});
     connect(m_openRecording, &QAction::triggered, this, &MainWindow::openRecordingDialog);
     file->addAction(m_openRecording);
+    QAction* compare = makeAction(this, tr("&Compare recordings…"),
+                                  tr("Two recordings on one time axis: charts overlaid, KPIs side by side, events merged"),
+                                  {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O)});
+    connect(compare, &QAction::triggered, this, &MainWindow::compareDialog);
+    file->addAction(compare);
     m_live = makeAction(this, tr("&Live world"), tr("Start a fresh embedded world"), {QKeySequence(Qt::CTRL | Qt::Key_L)});
     connect(m_live, &QAction::triggered, this, &MainWindow::startLive);
     file->addAction(m_live);
@@ -579,6 +586,31 @@ void MainWindow::openRecordingDialog()
     QString error;
     if (!openRecording(path, &error))
         QMessageBox::warning(this, tr("Cannot open recording"), error);
+}
+
+void MainWindow::compareDialog()
+{
+    const QString filter = tr("Run recordings (*.ldrec *.sqlite *.db);;All files (*)");
+    const QString a = QFileDialog::getOpenFileName(this, tr("Compare: recording A (solid)"), QString(), filter);
+    if (a.isEmpty())
+        return;
+    const QString b = QFileDialog::getOpenFileName(this, tr("Compare: recording B (dashed)"), QFileInfo(a).absolutePath(), filter);
+    if (b.isEmpty())
+        return;
+    QString error;
+    if (!openComparison(a, b, &error))
+        QMessageBox::warning(this, tr("Cannot compare"), error);
+}
+
+CompareWindow* MainWindow::openComparison(const QString& pathA, const QString& pathB, QString* error)
+{
+    CompareWindow* w = CompareWindow::open(pathA, pathB, error, this);
+    if (!w)
+        return nullptr;
+    w->resize(std::min(1600, screen() ? screen()->availableGeometry().width() : 1600),
+              std::min(1000, screen() ? screen()->availableGeometry().height() : 1000));
+    w->show();
+    return w;
 }
 
 bool MainWindow::resimulateToCursor(QString* error)

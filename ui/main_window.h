@@ -38,6 +38,7 @@ QT_END_NAMESPACE
 namespace livedeck::ui {
 
 class AlertsPanel;
+class CompareWindow;
 class BreakerPanel;
 class ChartsPanel;
 class DashboardHub;
@@ -80,6 +81,9 @@ public:
     void setLiveFactory(SourceFactory factory) { m_liveFactory = std::move(factory); }
     // Opens a recording for replay; false (and a message) when it cannot be read.
     bool openRecording(const QString& path, QString* error = nullptr);
+    // File → Compare recordings…: a CompareWindow over two recordings (nullptr and
+    // `error` when one cannot be read).
+    CompareWindow* openComparison(const QString& pathA, const QString& pathB, QString* error = nullptr);
     void startLive();
     // How the Drill panel and File → Open drill build a drill run.
     void setDrillFactory(DrillFactory factory, const QStringList& builtinDrills = {}, const QString& current = {});
@@ -164,6 +168,7 @@ private:
     void setLoadDialog();
     void operatorActionDialog();
     void openRecordingDialog();
+    void compareDialog();
     void attachDialog();
     void showHelp();
     void restoreSettings();

@@ -253,30 +253,7 @@ void OverviewPanel::applySnapshot(const v1::Snapshot& s, const SeriesCatalog& ca
     // The engines' tiles.
     for (EngineTile& et : m_engineTiles) {
         const v1::KpiTile& t = et.descriptor;
-        double v = std::numeric_limits<double>::quiet_NaN();
-        switch (t.aggregate()) {
-        case v1::AGGREGATE_RATIO: {
-            const double num = catalog.aggregate(t.series(), t.type(), Aggregate::Sum);
-            const double den = catalog.aggregate(t.denominator_series(), t.type(), Aggregate::Sum);
-            if (!std::isnan(num) && den > 0)
-                v = num / den;
-            else if (!std::isnan(num) && num == 0)
-                v = 0.0; // nothing failed and nothing placed: no share yet, but nothing wrong
-            break;
-        }
-        case v1::AGGREGATE_MEAN:
-            v = catalog.aggregate(t.series(), t.type(), Aggregate::Mean);
-            break;
-        case v1::AGGREGATE_MIN:
-            v = catalog.aggregate(t.series(), t.type(), Aggregate::Min);
-            break;
-        case v1::AGGREGATE_MAX:
-            v = catalog.aggregate(t.series(), t.type(), Aggregate::Max);
-            break;
-        default:
-            v = catalog.aggregate(t.series(), t.type(), Aggregate::Sum);
-            break;
-        }
+        const double v = tileValue(t, catalog);
         if (std::isnan(v)) {
             et.tile->setValue(QStringLiteral("—"), tr("no such series"), Status::Unknown);
             continue;

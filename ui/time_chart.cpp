@@ -138,6 +138,25 @@ int TimeChart::addLine(const QString& label)
     return static_cast<int>(m_lines.size()) - 1;
 }
 
+void TimeChart::setLinePen(int line, const QPen& pen)
+{
+    m_lines[static_cast<std::size_t>(line)]->series->setPen(pen);
+    viewport()->update();
+}
+
+QPen TimeChart::linePen(int line) const
+{
+    return m_lines[static_cast<std::size_t>(line)]->series->pen();
+}
+
+void TimeChart::setCursorTime(double tSeconds)
+{
+    if (tSeconds == m_cursorT || (std::isnan(tSeconds) && std::isnan(m_cursorT)))
+        return;
+    m_cursorT = tSeconds;
+    viewport()->update();
+}
+
 void TimeChart::removeAllLines()
 {
     for (auto& l : m_lines) {
@@ -526,7 +545,7 @@ QPointF TimeChart::mapToWidget(double tSeconds, double value) const
 void TimeChart::drawForeground(QPainter* painter, const QRectF& rect)
 {
     QChartView::drawForeground(painter, rect);
-    if (m_spans.empty() && m_markers.empty())
+    if (m_spans.empty() && m_markers.empty() && std::isnan(m_cursorT))
         return;
     const QRectF plot = chart()->mapRectToScene(chart()->plotArea());
     const auto xOf = [&](double t) {
@@ -582,6 +601,14 @@ void TimeChart::drawForeground(QPainter* painter, const QRectF& rect)
             painter->drawText(QPointF(x + 3, y), m.label);
             ++labelRow;
         }
+    }
+    if (!std::isnan(m_cursorT) && m_cursorT >= m_xMin && m_cursorT <= m_xMax) {
+        QPen pen(palette().color(QPalette::WindowText));
+        pen.setWidthF(1.0);
+        pen.setCosmetic(true);
+        painter->setPen(pen);
+        const double x = xOf(m_cursorT);
+        painter->drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()));
     }
     painter->restore();
 }

@@ -32,6 +32,7 @@
 
 #include <QChartView>
 #include <QList>
+#include <QPen>
 #include <QPolygonF>
 #include <QStaticText>
 #include <QPointF>
@@ -75,6 +76,9 @@ public:
     ~TimeChart() override;
 
     int addLine(const QString& label);
+    // Another pen for a line (a compared run's dashed twin); the legend follows.
+    void setLinePen(int line, const QPen& pen);
+    QPen linePen(int line) const;
     // Removes every line (a new run brings new names).
     void removeAllLines();
     int lineCount() const { return static_cast<int>(m_lines.size()); }
@@ -90,6 +94,9 @@ public:
     // A point marker (a breaker transition, a selected moment): a coloured vertical line.
     void addMarker(double tSeconds, const QColor& color, const QString& label);
     int markerCount() const { return static_cast<int>(m_markers.size()); }
+    // A time cursor: one vertical line that moves (NaN: none).
+    void setCursorTime(double tSeconds);
+    double cursorTime() const { return m_cursorT; }
 
     void clearData();
     void setWindowSeconds(double seconds) { m_windowS = seconds; }
@@ -190,6 +197,7 @@ private:
     std::vector<std::unique_ptr<Line>> m_lines;
     std::deque<Span> m_spans;
     std::deque<Marker> m_markers;
+    double m_cursorT = std::numeric_limits<double>::quiet_NaN();
     QGraphicsItem* m_layer = nullptr; // PlotLayer, owned by the chart
     QPolygonF m_scratch;              // pixel coordinates of one line while painting
     QFont m_axisFont;

@@ -75,7 +75,7 @@ private slots:
     {
         const drills::DrillReport a = run(probeDrill());
         qInfo("%s", a.summary().c_str());
-        for (const char* name : {"sdk.sql", "sdk.kv", "sdk.raft", "sdk.mq", "sdk.breaker", "sdk.limiters"}) {
+        for (const char* name : {"sdk.sql", "sdk.kv", "sdk.raft", "sdk.mq", "sdk.breaker", "sdk.limiters", "sdk.refusals"}) {
             const drills::InvariantResult* i = invariant(a, name);
             QVERIFY2(i, name);
             qInfo("%s: %s", name, i->detail.c_str());

@@ -11,6 +11,7 @@
 //   sdk.breaker   KV reads through a breaker open it while the pair is down (a fault of
 //                 the drill) and close it again after
 //   sdk.limiters  sliding window, token bucket and bulkhead admit what they should
+//   sdk.refusals  bad configurations and taken paths are refused with a message, not a crash
 // Like every plugin it links only the SDK headers.
 #include "livedeck_sdk/engine.h"
 
@@ -75,7 +76,8 @@ public:
                     {"sdk.raft", "Raft KV put/get/cas through the elected leader"},
                     {"sdk.mq", "MQ records published, consumed and their offsets committed"},
                     {"sdk.breaker", "a breaker opened by failed KV reads and closed after"},
-                    {"sdk.limiters", "window, token-bucket and concurrency limiters admit what they should"}};
+                    {"sdk.limiters", "window, token-bucket and concurrency limiters admit what they should"},
+                    {"sdk.refusals", "bad configurations are refused with a message"}};
     }
 
     bool build(sdk::Infra& infra, std::string& error)
@@ -129,11 +131,7 @@ public:
             return false;
         }
         // The factories refuse what they cannot build instead of aborting.
-        std::string refused;
-        if (infra.kvCache(kv, &refused) || refused.find("already registered") == std::string::npos) {
-            error = "a second KV pair on the same path was not refused: '" + refused + "'";
-            return false;
-        }
+        checkRefusals(infra, kv);
         return true;
     }
 
@@ -164,6 +162,41 @@ public:
     }
 
 private:
+    void checkRefusals(sdk::Infra& infra, const sdk::KvConfig& taken)
+    {
+        std::vector<std::string> messages;
+        std::string e;
+        const auto refused = [&](bool nullResult, std::string_view expect) {
+            if (!nullResult || e.find(expect) == std::string::npos) {
+                check("sdk.refusals").fail("expected a refusal mentioning '" + std::string(expect) + "', got '" + e + "'");
+                return;
+            }
+            messages.push_back(e);
+            e.clear();
+        };
+        refused(!infra.kvCache(taken, &e), "already registered");
+        sdk::SqlShardsConfig sql;
+        sql.name = "sdk_probe/bad-db";
+        sql.placement = {"nowhere1"};
+        refused(!infra.sqlShards(sql, &e), "unknown data centre 'nowhere1'");
+        sql.placement = {};
+        sql.schema = {"CREATE TABLE"};
+        refused(!infra.sqlShards(sql, &e), "schema DDL failed");
+        sdk::RaftKvConfig raft;
+        raft.name = "sdk-probe-bad";
+        raft.regions = {"sh-a", "atlantis"};
+        raft.clientPath = "sh-a/sdk_probe/raft-client-2";
+        refused(!infra.raftKv(raft, &e), "unknown region 'atlantis'");
+        sdk::BreakerConfig b;
+        b.failureRateThreshold = 2.0;
+        refused(!infra.circuitBreaker("sh-a/sdk_probe/bad-breaker", b, &e), "breaker sh-a/sdk_probe/bad-breaker");
+        refused(!infra.mqBroker("sh-a//mq", &e), "malformed");
+        const bool limitersRefused = !infra.windowLimiter(0, 5) && !infra.rateLimiter(-1.0, 1.0);
+        if (!limitersRefused)
+            check("sdk.refusals").fail("a limiter with a zero window or a negative rate was built");
+        check("sdk.refusals").pass(std::to_string(messages.size()) + " bad configurations refused, 2 limiters refused");
+    }
+
     Check& check(const std::string& name)
     {
         for (Check& c : m_checks) {
@@ -439,7 +472,8 @@ public:
         d.componentKinds = {{"sdk-probe-client", "the probe's calling component", {}, ""}};
         d.invariants = {{"sdk.sql", "SQL shards"},         {"sdk.kv", "KV pair"},
                         {"sdk.raft", "Raft KV"},           {"sdk.mq", "MQ broker, producer, consumer group"},
-                        {"sdk.breaker", "circuit breaker"}, {"sdk.limiters", "limiters"}};
+                        {"sdk.breaker", "circuit breaker"}, {"sdk.limiters", "limiters"},
+                        {"sdk.refusals", "bad configurations refused"}};
         return d;
     }
     std::shared_ptr<const sdk::Settings> parseSettings(const sdk::Node& node, sdk::ParseError& error) const override

@@ -7,6 +7,7 @@
 #include "backend/engine/json_writer.h"
 #include "backend/sim/strings.h"
 
+#include <filesystem>
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -387,6 +388,84 @@ std::string figuresText(const std::vector<FigureResult>& results)
     }
     s += sim::strCat("figures: ", results.size(), ", ", passed, " passed, ", results.size() - static_cast<std::size_t>(passed),
                      " failed\n");
+    return s;
+}
+
+namespace {
+
+// A table cell: pipes escaped, newlines folded.
+std::string cell(std::string_view text)
+{
+    std::string out;
+    for (char c : text) {
+        if (c == '|')
+            out += "\\|";
+        else if (c == '\n')
+            out += ' ';
+        else
+            out += c;
+    }
+    return out;
+}
+
+std::string reproduce(const FigureMeasurement& m)
+{
+    return sim::strCat("livedeckctl drill run ", m.drill, " --seed ", m.seed, " --record ",
+                       std::filesystem::path(m.drill).stem().string(), ".sqlite");
+}
+
+} // namespace
+
+std::string figuresMarkdown(const std::vector<FigureResult>& results, const std::string& command, bool quick)
+{
+    int passed = 0;
+    for (const FigureResult& r : results)
+        passed += r.pass ? 1 : 0;
+    std::string s;
+    s += "# Figures\n\n";
+    s += "The write-ups' figures each engine reproduces, measured from its mechanisms by running drill\n"
+         "pairs at fixed seeds (docs/DRILLS.md \"Figures\" says how a figure is declared and measured).\n"
+         "This file is written by the command below; every number in it comes from that run.\n\n";
+    s += sim::strCat("```\n", command, "\n```\n\n");
+    s += sim::strCat("Figures: ", results.size(), ", ", passed, " passed, ", results.size() - static_cast<std::size_t>(passed),
+                     " failed.\n\n");
+    s += "| figure | engine | A | B | measured | write-up | check | verdict |\n";
+    s += "|---|---|---|---|---|---|---|---|\n";
+    for (const FigureResult& r : results) {
+        const v1::FigureDescriptor& f = r.figure;
+        std::string measured = r.ratio ? sim::strCat("×", numberText(*r.ratio, 4)) : (!r.b ? valueText(r.a.value) : "—");
+        std::string writeup;
+        if (f.writeup_ratio() != 0.0)
+            writeup = sim::strCat("×", numberText(f.writeup_ratio(), 4));
+        if (!f.writeup_value().empty())
+            writeup += sim::strCat(writeup.empty() ? "" : ", ", f.writeup_value());
+        s += sim::strCat("| `", f.id(), "` | ", r.engine, " | ", valueText(r.a.value), " | ",
+                         r.b ? valueText(r.b->value) : std::string("—"), " | ", measured, " | ",
+                         writeup.empty() ? std::string("—") : cell(writeup), " | ", cell(figureCheckText(f)), " | ",
+                         r.pass ? "pass" : "**FAIL**", " |\n");
+    }
+    for (const FigureResult& r : results) {
+        const v1::FigureDescriptor& f = r.figure;
+        s += sim::strCat("\n## `", f.id(), "`\n\n", f.description(), "\n\n");
+        const auto value = [&](const char* which, const FigureMeasurement& m) {
+            const v1::FigureValue& v = m.source;
+            s += sim::strCat("- ", which, " = ", valueText(m.value), ": the ", v.stat().empty() ? "mean" : v.stat(), " of `",
+                             v.metric(), "`", v.component().empty() ? "" : sim::strCat(" on `", v.component(), "`"),
+                             " over ", m.samples, " per-second values of drill `", m.drill, "` at seed ", m.seed,
+                             m.error.empty() ? "" : sim::strCat(" — not measured: ", m.error), "\n");
+        };
+        value("A", r.a);
+        if (r.b)
+            value("B", *r.b);
+        s += sim::strCat("- check: ", figureCheckText(f), " — ", r.pass ? "pass" : "FAIL",
+                         r.error.empty() ? "" : sim::strCat(" (", r.error, ")"), "\n");
+        s += "- reproduce:\n\n  ```\n";
+        s += sim::strCat("  livedeckctl figures --engine ", r.engine, quick ? " --quick" : "", "\n");
+        s += sim::strCat("  ", reproduce(r.a), "\n");
+        if (r.b)
+            s += sim::strCat("  ", reproduce(*r.b), "\n");
+        s += "  ```\n";
+    }
     return s;
 }
 

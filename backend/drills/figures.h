@@ -72,5 +72,10 @@ FigureMeasurement measureFigureValue(const v1::FigureValue& value, const EngineR
 std::string figuresJson(const std::vector<FigureResult>& results);
 // The readable form: one block per figure, then a verdict line.
 std::string figuresText(const std::vector<FigureResult>& results);
+// docs/FIGURES.md: a summary table (figure, both values, measured and write-up ratio,
+// check beside verdict), then per figure what each value measures and the commands that
+// reproduce it. `command` is the command line that produced the results; `quick` whether
+// they are the quick variants.
+std::string figuresMarkdown(const std::vector<FigureResult>& results, const std::string& command, bool quick);
 
 } // namespace livedeck::drills

@@ -195,6 +195,18 @@ private slots:
         const std::string text = drills::figuresText(*results);
         QVERIFY2(text.find("figures: 7, 4 passed, 3 failed") != std::string::npos, text.c_str());
         QVERIFY(text.find("write-up ratio 2") != std::string::npos);
+
+        // The Markdown report: one table row per figure with its check beside its verdict,
+        // then a section per figure with the commands that reproduce it.
+        const std::string md = drills::figuresMarkdown(*results, "livedeckctl figures --markdown F.md", false);
+        QVERIFY(md.find("```\nlivedeckctl figures --markdown F.md\n```") != std::string::npos);
+        QVERIFY2(md.find("| `figtest.b_doubles_a` | figtest | ") != std::string::npos, md.c_str());
+        QVERIFY(md.find("| ratio b/a in [1.9, 2.1] | pass |") != std::string::npos);
+        QVERIFY(md.find("| ratio b/a in [2.9, 3.1] | **FAIL** |") != std::string::npos);
+        QVERIFY(md.find("Figures: 7, 4 passed, 3 failed.") != std::string::npos);
+        QVERIFY(md.find("## `figtest.no_series`") != std::string::npos);
+        QVERIFY(md.find("livedeckctl figures --engine figtest\n") != std::string::npos);
+        QVERIFY(md.find(" --seed 5 --record figtest-a.sqlite") != std::string::npos);
     }
 
     void jobsDoNotChangeTheResult()
@@ -261,6 +273,16 @@ private slots:
         QCOMPARE(text.exitCode, r.exitCode);
         QVERIFY2(text.out.contains(QStringLiteral("gifts.availability")) && text.out.contains(QStringLiteral("write-up 99.99 %")),
                  qPrintable(text.out));
+        // --markdown writes the report file beside the printed one.
+        const QString md = m_dir.filePath(QStringLiteral("FIGURES.md"));
+        const test::CtlRun written =
+            test::runCtlProgram({"figures", "--engine", "gifts", "--quick", "--markdown", qPrintable(md)});
+        QCOMPARE(written.exitCode, r.exitCode);
+        QFile file(md);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QString report = QString::fromUtf8(file.readAll());
+        QVERIFY2(report.contains(QStringLiteral("| `gifts.availability` | gifts | ")), qPrintable(report));
+        QVERIFY(report.contains(QStringLiteral("livedeckctl figures --engine gifts --quick\n")));
     }
 };
 

@@ -6,7 +6,9 @@
 #include "app/livedeckctl/parse.h"
 #include "backend/drills/figures.h"
 
+#include <algorithm>
 #include <ostream>
+#include <thread>
 
 namespace livedeck::ctl {
 namespace {
@@ -16,6 +18,9 @@ int figures(const Invocation& inv)
     drills::FigureRunOptions options;
     options.engine = inv.value("engine");
     options.quick = inv.has("quick");
+    // Both cores by default: each run is deterministic, so the job count changes nothing
+    // but the wall time.
+    options.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     if (inv.has("jobs")) {
         std::uint64_t jobs = 0;
         if (!parseUnsigned(inv.value("jobs"), jobs) || jobs < 1 || jobs > 256)
@@ -26,6 +31,17 @@ int figures(const Invocation& inv)
     if (!results.ok())
         return inv.usageError(std::string(results.status().message()));
     out() << (inv.has("json") ? drills::figuresJson(*results) : drills::figuresText(*results));
+    if (inv.has("markdown")) {
+        std::string command = "livedeckctl figures";
+        if (!options.engine.empty())
+            command += " --engine " + options.engine;
+        if (options.quick)
+            command += " --quick";
+        command += " --markdown " + inv.value("markdown");
+        std::string error;
+        if (!writeFile(inv.value("markdown"), drills::figuresMarkdown(*results, command, options.quick), error))
+            return inv.fail(error);
+    }
     bool allPass = true;
     for (const drills::FigureResult& r : *results)
         allPass = allPass && r.pass;
@@ -49,7 +65,8 @@ void registerFiguresCommand(CommandRegistry& registry)
     c.options = {
         {"engine", 0, "E", "Only this engine's figures."},
         {"quick", 0, "", "The quick variants (each run <= 30 s of wall time), for test suites."},
-        {"jobs", 'j', "N", "Runs in parallel on N threads (default 1)."},
+        {"jobs", 'j', "N", "Runs in parallel on N threads (default: one per core)."},
+        {"markdown", 0, "OUT.md", "Also write the report as Markdown (docs/FIGURES.md): a table, then each figure with the commands that reproduce it."},
         {"json", 0, "", "One JSON object per figure, in an array."},
     };
     c.run = figures;

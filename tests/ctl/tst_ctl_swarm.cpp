@@ -2,8 +2,9 @@
 // output with --jobs 1 and --jobs 2 is the same bytes; the cross-region gala's seed 11
 // breaks the panel invariant and shrinks to one fault, written as a drill that `drill
 // run` fails the same way; the checked-in shrunk drill reproduces the panel bug (an
-// expected failure until the catalog's cross-region reads are fixed); swarm-only
-// options without --swarm are bad usage.
+// expected failure until the catalog's cross-region reads are fixed); the shrunk drill of
+// gala-sweep's seed 504 (sh-b down with panel requests in flight) holds since the
+// panel fix; swarm-only options without --swarm are bad usage.
 #include "tests/common/multi_test.h"
 #include "tests/ctl/ctl_test_util.h"
 
@@ -67,6 +68,16 @@ private slots:
                      "client timeout (250 ms) uses up the panel's general-tab budget (250 ms)",
                      Continue);
         QVERIFY2(r.out.contains(QStringLiteral("PASS  gifts.panel_general_tab")), qPrintable(r.out));
+    }
+
+    void shrunkRegionDownDrillHolds()
+    {
+        const CtlRun r = runCtlProgram(words({"drill", "run"}) << ctlDrill("gala-sweep-region-down-in-flight.yaml")
+                                                               << QStringLiteral("-q"));
+        if (r.err.contains(QStringLiteral("unknown engine")))
+            QSKIP("this build has no gift engine");
+        QVERIFY2(r.out.contains(QStringLiteral("PASS  gifts.panel_general_tab")), qPrintable(r.out));
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out));
     }
 
     void swarmOptionsNeedSwarm()

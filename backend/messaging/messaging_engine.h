@@ -145,7 +145,7 @@ struct MessagingConfig {
     double poisonShare = 0.0;              // share of the campaign's records that always fail
 
     // Group chat (read diffusion).
-    double groupSendsPerSec = 0.0;         // real group sends per second
+    double groupSendsPerSec = 2'000.0;     // real group sends per second
     double minDiscreteGroupPerSec = 500.0;
     std::uint32_t groups = 2'000;          // × dataScale
     std::uint32_t membersPerGroup = 50;

@@ -30,7 +30,9 @@ void SequenceAllocator::load(std::uint64_t key, std::uint64_t durableCeiling, st
     State s;
     s.ceiling = durableCeiling;
     s.current = m_config.reload == SeqReload::FromCeiling ? durableCeiling : std::min(lastPersisted, durableCeiling);
-    m_keys.insert_or_assign(key, s);
+    // Two requests that both found the key missing both load it: the first load wins,
+    // a later one must not move the counter back below what was handed out since.
+    m_keys.try_emplace(key, s);
 }
 
 void SequenceAllocator::loseCache()

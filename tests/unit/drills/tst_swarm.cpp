@@ -185,6 +185,24 @@ private slots:
         QCOMPARE(c.uncovered(), std::size_t(0));
     }
 
+    void swarmSectionErrorsNamePositions()
+    {
+        const auto error = [](const std::string& swarm) {
+            auto spec = loadDrill("name: x\nduration: 10s\nengines:\n  pair: {}\nswarm:\n" + swarm, "x.yaml", registry());
+            return spec.ok() ? std::string() : std::string(spec.status().message());
+        };
+        QCOMPARE(error("  faults: 3..2\n"),
+                 std::string("x.yaml:6:11: swarm.faults: expected a count or a range of counts in 1..64 such as 2..6, got '3..2'"));
+        QVERIFY(error("  faults_until: 10s\n").starts_with("x.yaml:6:17: swarm.faults_until: the faults must stop before"));
+        QVERIFY(error("  length: 2s..1s\n").starts_with("x.yaml:6:11: swarm.length:"));
+        QVERIFY(error("  tail: 2s\n").starts_with("x.yaml:6:3: "));
+        const DrillSpec spec = load(pairDrill(false));
+        QCOMPARE(spec.swarmFaultsUntil(), 8 * sim::kSecond);
+        QCOMPARE(spec.swarm.minFaults, 3);
+        QCOMPARE(spec.swarm.maxFaults, 6);
+        QCOMPARE(load("name: x\nduration: 10s\nengines:\n  pair: {}\n").swarmFaultsUntil(), 5 * sim::kSecond);
+    }
+
     void shrinksToExactlyThePairThatBreaks()
     {
         const DrillSpec spec = load(pairDrill(false));

@@ -16,7 +16,8 @@ using OrderId = std::uint64_t;
 
 enum class GiftKind : std::uint8_t {
     Single,        // one gift
-    Combo,         // many in a row: one order per gift, each with its own key
+    Combo,         // many in a row: one order whose quantity is the run's gifts (or, expanded,
+                   // one order per gift, each with its own key: LoadGeneratorConfig)
     BlindBox,      // random content decided by the product service
     TreasureChest, // shared reward in the room
 };
@@ -30,7 +31,8 @@ struct RoomEntry {
     double weight = 1.0;  // real requests this discrete request stands for
 };
 
-// One gift send (one order). A combo is several sends with consecutive sequence numbers.
+// One gift send (one order). A combo is one send whose quantity counts its gifts, or, with
+// LoadGeneratorConfig::comboAsOneOrder off, several sends with consecutive sequence numbers.
 struct GiftSend {
     Uid uid = 0;
     RoomId room = 0;

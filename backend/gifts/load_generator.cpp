@@ -224,7 +224,13 @@ void LoadGenerator::arrive(std::size_t region, Stream stream)
         } else if (u < m_config.comboShare + m_config.blindBoxShare + m_config.chestShare) {
             g.kind = GiftKind::TreasureChest;
         }
-        if (comboLength > 0) {
+        if (comboLength > 0 && m_config.comboAsOneOrder) {
+            // One order for the whole run, placed when the run ends (the client counts the
+            // clicks, comboSpacing apart): its quantity is the gifts, its weight the real
+            // sends it stands for (as a single gift's).
+            g.quantity = comboLength;
+            comboOrder(g, static_cast<sim::Nanos>(comboLength - 1) * m_config.comboSpacing);
+        } else if (comboLength > 0) {
             // The combo's sends together stand for `weight` real sends, like a single gift.
             g.weight = weight / comboLength;
             comboStep(g, comboLength - 1);
@@ -237,6 +243,40 @@ void LoadGenerator::arrive(std::size_t region, Stream stream)
         }
     }
     scheduleNext(region, stream);
+}
+
+void LoadGenerator::comboOrder(const GiftSend& send, sim::Nanos runLength)
+{
+    struct Place {
+        LoadGenerator* self;
+        Uid uid;
+        RoomId room;
+        ProductId product;
+        std::uint32_t quantity;
+        std::uint64_t clientSeq;
+        double weight;
+        void operator()() const
+        {
+            if (!self->m_running)
+                return; // load stopped while the run was being clicked
+            GiftSend g;
+            g.uid = uid;
+            g.room = room;
+            g.product = product;
+            g.region = self->homeOf(uid); // the user's home now (a drain moves it)
+            g.kind = GiftKind::Combo;
+            g.quantity = quantity;
+            g.clientSeq = clientSeq;
+            g.weight = weight;
+            ++self->m_discreteGifts;
+            self->m_realGifts += weight;
+            self->m_giftsCounter.add(weight);
+            self->m_discreteGiftsCounter.add(1.0);
+            self->m_sink.sendGift(g);
+        }
+    };
+    m_world.after(runLength, m_comboKind, m_regions[static_cast<std::size_t>(send.region)].component,
+                  Place{this, send.uid, send.room, send.product, send.quantity, send.clientSeq, send.weight});
 }
 
 void LoadGenerator::comboStep(GiftSend send, std::uint32_t remaining)

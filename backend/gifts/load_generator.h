@@ -14,8 +14,14 @@
 // (Poisson, rate re-evaluated at every arrival from the LoadProfile), so traffic lands
 // where its users live and a drained region's clusters move with their traffic.
 // Rooms follow Zipf popularity with the gala room (room 1) holding galaRoomShare of
-// all entries and sends; products follow Zipf too. Gift mix: single, combo (a run of
-// sends comboSpacing apart, one order each), blind box, treasure chest.
+// all entries and sends; products follow Zipf too. Gift mix: single, combo, blind box,
+// treasure chest. A combo (comboMin..comboMax gifts of one product, clicked comboSpacing
+// apart) is one discrete order placed when the run ends, whose quantity is its gifts:
+// one lock, one payment, one settlement row; its weight
+// counts the real gift sends it stands for, like any other send's, so every limiter and
+// counter sees the same real rate. With comboAsOneOrder off it is a run of sends
+// comboSpacing apart, one order each (weight / length each), five times the orders for
+// the same real traffic (docs/BENCHMARKS.md, "gifts — gala peak").
 //
 // Faults consulted on "<region>/gifts/load" (registered per region):
 //   load-spike (multiply)  → that region's rates × multiply (more discrete requests);
@@ -58,7 +64,8 @@ struct LoadGeneratorConfig {
     double chestShare = 0.05;
     std::uint32_t comboMin = 5;
     std::uint32_t comboMax = 30;
-    sim::Nanos comboSpacing = 150 * sim::kMillisecond;
+    bool comboAsOneOrder = true;
+    sim::Nanos comboSpacing = 150 * sim::kMillisecond; // between a combo's sends when expanded
 };
 
 class LoadGenerator final : public sim::Inspectable {
@@ -105,6 +112,7 @@ private:
     Uid drawUid(RegionState& r);
     RoomId drawRoom(RegionState& r, const sim::FaultEffect& hot);
     ProductId drawProduct(RegionState& r, const sim::FaultEffect& hot);
+    void comboOrder(const GiftSend& send, sim::Nanos runLength);
     void comboStep(GiftSend send, std::uint32_t remaining);
     void rebuildClusterLists();
 

@@ -286,11 +286,7 @@ std::vector<DrawnFault> drawSwarmFaults(const SwarmSpec& swarm, sim::Nanos fault
     const std::int64_t minMs = std::max<std::int64_t>(1, swarm.minLength / sim::kMillisecond);
     const std::int64_t maxMs = std::max(minMs, swarm.maxLength / sim::kMillisecond);
 
-    struct Kept {
-        int order;
-        v1::FaultSpec spec;
-    };
-    std::vector<Kept> kept;
+    std::vector<v1::FaultSpec> kept;
     std::vector<v1::FaultSpec> specs;
     for (int i = 0; i < count; ++i) {
         const v1::FaultKind kind = kinds[rng.uniformInt(kinds.size())];
@@ -340,12 +336,12 @@ std::vector<DrawnFault> drawSwarmFaults(const SwarmSpec& swarm, sim::Nanos fault
             specs.pop_back();
             continue;
         }
-        kept.push_back(Kept{i, std::move(spec)});
+        kept.push_back(std::move(spec));
     }
     std::stable_sort(kept.begin(), kept.end(),
-                     [](const Kept& a, const Kept& b) { return a.spec.start_ns() < b.spec.start_ns(); });
+                     [](const v1::FaultSpec& a, const v1::FaultSpec& b) { return a.start_ns() < b.start_ns(); });
     for (std::size_t i = 0; i < kept.size(); ++i)
-        out.push_back(DrawnFault{sim::strCat("swarm#", i + 1), std::move(kept[i].spec)});
+        out.push_back(DrawnFault{sim::strCat("swarm#", i + 1), std::move(kept[i])});
     return out;
 }
 

@@ -5,7 +5,10 @@
 //   (round-robin). Viewers post comments (Poisson per room, a share of them from a few
 //   heavy posters); a per-user token bucket and a per-room token bucket limit them.
 // - What passes goes through a moderation queue (the host's service queue: workers,
-//   a queue budget; over budget the comment is shed) that blocks a share outright.
+//   a queue budget; over budget the comment is shed) that blocks a share outright. A
+//   circuit breaker (the host's) guards it: when moderation is down or failing, half of
+//   the last 50 calls failing opens it and comments are refused at once for 2 s instead
+//   of queueing for a service that cannot answer; then 5 probes decide.
 // - An accepted comment gets the room's next sequence number. Each gateway pushes a
 //   room's comments to its connections in order, as one batch from the last sequence it
 //   pushed; its cost grows with the connections it holds in the room (fan-out cost).
@@ -84,6 +87,7 @@ public:
         m_userLimited = &m.counter("danmaku.rejected.user_limit", c);
         m_roomLimited = &m.counter("danmaku.rejected.room_limit", c);
         m_shed = &m.counter("danmaku.rejected.moderation_shed", c);
+        m_unavailable = &m.counter("danmaku.rejected.moderation_unavailable", c);
         m_blocked = &m.counter("danmaku.rejected.blocked", c);
         m_accepted = &m.counter("danmaku.accepted", c);
         m_delivered = &m.counter("danmaku.delivered", c);
@@ -111,6 +115,16 @@ public:
         mc.maxQueue = m_s.moderationBudget;
         mc.maxQueueWait = 2 * sdk::kSecond;
         m_moderation = infra.serviceQueue(m_moderationId, mc, "danmaku.moderation");
+        sdk::BreakerConfig bc;
+        bc.windowSize = 50;
+        bc.minimumCalls = 20;
+        bc.failureRateThreshold = 0.5;
+        bc.slowCallDuration = 3600 * sdk::kSecond; // failures only: a long queue is the budget's business
+        bc.waitInOpen = 2 * sdk::kSecond;
+        bc.permittedInHalfOpen = 5;
+        m_moderationBreaker = infra.circuitBreaker(regions[0] + "/danmaku/moderation-breaker", bc, &error);
+        if (!m_moderationBreaker)
+            return false;
         for (const std::string& region : regions) {
             for (int g = 0; g < m_s.gatewaysPerRegion; ++g) {
                 auto gw = std::make_unique<Gateway>();
@@ -316,17 +330,29 @@ private:
             m_roomLimited->add();
             return;
         }
+        const sdk::BreakerPermit permit = m_moderationBreaker->tryAcquire();
+        if (!permit) {
+            m_unavailable->add();
+            return;
+        }
         const std::uint64_t commentId = ++m_nextCommentId;
         const bool blocked = m_random->bernoulli(m_s.blockShare);
         Room* r = &room;
         const double costNs = m_s.moderationMs * 1e6;
         m_moderation->submit(
             1.0, [costNs] { return static_cast<sdk::Nanos>(costNs); },
-            [this, r, commentId, blocked](sdk::ServiceOutcome outcome, sdk::Nanos) {
-                if (outcome != sdk::ServiceOutcome::Ok) {
+            [this, r, commentId, blocked, permit](sdk::ServiceOutcome outcome, sdk::Nanos latency) {
+                if (outcome == sdk::ServiceOutcome::Rejected) { // over budget: not moderation's failure
+                    m_moderationBreaker->release(permit);
                     m_shed->add();
                     return;
                 }
+                if (outcome != sdk::ServiceOutcome::Ok) {
+                    m_moderationBreaker->onError(permit, latency);
+                    m_unavailable->add();
+                    return;
+                }
+                m_moderationBreaker->onSuccess(permit, latency);
                 if (blocked) {
                     m_blocked->add();
                     return;
@@ -533,6 +559,7 @@ private:
     double m_multiplier = 0.0; // no comments until a load phase
     sdk::ComponentId m_moderationId = sdk::kNoComponent;
     std::unique_ptr<sdk::ServiceQueue> m_moderation;
+    std::unique_ptr<sdk::CircuitBreaker> m_moderationBreaker;
     std::vector<std::unique_ptr<Gateway>> m_gateways;
     std::vector<std::unique_ptr<Room>> m_rooms;
     std::vector<Connection> m_connections;
@@ -544,6 +571,7 @@ private:
     sdk::Counter* m_userLimited;
     sdk::Counter* m_roomLimited;
     sdk::Counter* m_shed;
+    sdk::Counter* m_unavailable;
     sdk::Counter* m_blocked;
     sdk::Counter* m_accepted;
     sdk::Counter* m_delivered;
@@ -573,6 +601,8 @@ public:
             {"danmaku.rejected.user_limit", K::Counter, "1/s", "refused by the per-user limit", R::Errors},
             {"danmaku.rejected.room_limit", K::Counter, "1/s", "refused by the per-room limit", R::Errors},
             {"danmaku.rejected.moderation_shed", K::Counter, "1/s", "shed: the moderation queue was over budget", R::Errors},
+            {"danmaku.rejected.moderation_unavailable", K::Counter, "1/s",
+             "refused: moderation down or failing, or its breaker open", R::Errors},
             {"danmaku.rejected.blocked", K::Counter, "1/s", "blocked by moderation", R::Errors},
             {"danmaku.delivered", K::Counter, "1/s", "comments shown on connections", R::Throughput},
             {"danmaku.duplicates_suppressed", K::Counter, "1/s", "repeated comments a connection dropped", R::State},
@@ -624,7 +654,7 @@ public:
         lost.targetText = "target 0";
         d.tiles = {delivered, fanout, accept, lost};
         d.charts = {{"throughput", {"danmaku.posted", "danmaku.accepted"}},
-                    {"errors", {"danmaku.rejected.moderation_shed", "danmaku.lost"}},
+                    {"errors", {"danmaku.rejected.moderation_shed", "danmaku.rejected.moderation_unavailable", "danmaku.lost"}},
                     {"latency", {"danmaku.fanout_latency"}}};
         d.loadProfiles = {{"gala",
                            "viewers post at a rate per viewer, a share of the comments from a few heavy posters",

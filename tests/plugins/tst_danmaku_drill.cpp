@@ -135,6 +135,42 @@ private slots:
         QCOMPARE(topology->plugins(0).file_sha256(), withDanmaku().origin("danmaku")->fileSha256);
     }
 
+    void moderationOutageOpensTheBreaker()
+    {
+        // Moderation down from 2 s to 5 s: the plugin's breaker (the host's, through the
+        // SDK) opens on the failures and refuses comments at once; after the outage its
+        // probes pass and comments flow again. No accepted comment is lost.
+        std::string text = drillText();
+        const auto at = text.find("expectations:");
+        QVERIFY(at != std::string::npos);
+        text.insert(at, "  - name: moderation-down\n    at: 2s\n    for: 3s\n    kind: down\n"
+                        "    target: sh-a/danmaku/moderation\n");
+        auto spec = drills::loadDrill(text, "danmaku-gala.yaml", withDanmaku());
+        QVERIFY2(spec.ok(), std::string(spec.status().message()).c_str());
+        auto r = drills::DrillRun::create(*spec);
+        QVERIFY(r.ok());
+        int opened = 0;
+        int closed = 0;
+        (*r)->world().events().subscribe([&](const v1::Event& e) {
+            if (e.kind() == "breaker.transition" && e.component() == "sh-a/danmaku/moderation-breaker") {
+                opened += e.message().find("-> OPEN") != std::string::npos;
+                closed += e.message().find("-> CLOSED") != std::string::npos;
+            }
+        });
+        (*r)->runToEnd();
+        const telemetry::Counter* refused =
+            (*r)->telemetry().metrics().findCounter("danmaku.rejected.moderation_unavailable", "danmaku");
+        QVERIFY(refused);
+        qInfo("moderation outage: %.0f comments refused, breaker opened %d, closed %d", refused->total(), opened, closed);
+        QVERIFY(refused->total() > 0);
+        QVERIFY2(opened >= 1, "the breaker never opened");
+        QVERIFY2(closed >= 1, "the breaker never closed again");
+        const drills::DrillReport report = (*r)->report();
+        const drills::InvariantResult* once = invariant(report, "danmaku.exactly-once");
+        QVERIFY(once);
+        QVERIFY2(once->passed, once->detail.c_str());
+    }
+
     void legacyResumeLosesComments()
     {
         std::string text = drillText();

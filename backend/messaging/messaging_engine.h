@@ -224,6 +224,10 @@ public:
     std::int64_t groupUnread(std::uint32_t group, std::uint32_t member); // checks messaging.group_unread
     std::uint32_t groupCount() const { return static_cast<std::uint32_t>(m_groups.size()); }
 
+    // The canal's entry point: one binlog entry of a conversation shard (upgraded; what
+    // the shards' binlog subscriptions deliver; benchmarks feed it directly).
+    void canalEntry(std::uint32_t shard, const infra::BinlogEntry& entry) { onBinlog(shard, entry); }
+
     // Bulk campaigns (docs/MESSAGING.md "Bulk sends"): a task of `realUsers` recipients
     // fanned out into its channel at `bulkUsersPerSec`.
     void startCampaign(double realUsers);

@@ -122,7 +122,7 @@ void MessagingEngine::sampleReplicas()
 void MessagingEngine::onBinlog(std::uint32_t shard, const infra::BinlogEntry& entry)
 {
     (void)shard;
-    if (!entry.batch)
+    if (!entry.batch || !m_mirror)
         return;
     // The entry's row changes into the mirror; the users it touched, in order.
     std::vector<std::pair<std::int64_t, std::int64_t>> touched; // (user, mtime ms)

@@ -56,6 +56,7 @@ constexpr SabotageSwitch kSabotage[] = {
     {"drop-routes-without-control", &CdnSabotage::dropRoutesWithoutControl},
     {"no-connection-table", &CdnSabotage::noConnectionTable},
     {"no-ejection-cap", &CdnSabotage::noEjectionCap},
+    {"no-preheat", &CdnSabotage::noPreheat},
 };
 
 constexpr const char* kActionKeys[] = {"eject_node", "restore_node", "preheat", "drain_region", "restore", "update_object"};

@@ -109,6 +109,9 @@ struct ClientRequest {
     sim::Nanos started = 0;
     bool affected = false; // touched a failed node or failed
     bool live = false;
+    bool gatewayLost = false; // its gateway (L7) could not be reached: not a cache node's loss
+    int servingRegion = -1;    // new mode: the region and gateway that took it
+    int gateway = -1;
 };
 
 struct ClientGroup {
@@ -781,9 +784,12 @@ void CdnEngine::Impl::dispatch(std::uint64_t id, ClientRange range)
         it->second = gwIndex;
     }
     Gateway& gw = reg.gateways[static_cast<std::size_t>(gwIndex)];
+    req.servingRegion = sr;
+    req.gateway = gwIndex;
     const sim::Delivery d = world.network().send(home.clients, gw.component);
     if (!d.delivered()) {
         req.affected = true;
+        req.gatewayLost = true;
         failRequest(id, sim::strCat("connect to ", gw.path, ": ", d.reason()), config.connectTimeout);
         return;
     }
@@ -845,7 +851,11 @@ void CdnEngine::Impl::finish(std::uint64_t id, const SliceResult& result, sim::N
         totals.failed += req.weight;
         secondFailed += req.weight;
         failedCounter->add(req.weight);
-        if (config.mode == CdnMode::New && result.failure == SliceFailure::Upstream)
+        // A request in flight on a gateway that crashed is lost with the gateway (its
+        // client's connection broke), not to a cache node's failure.
+        const bool gatewayDown = req.gateway >= 0
+            && world.faults().isDown(regions[static_cast<std::size_t>(req.servingRegion)].gateways[static_cast<std::size_t>(req.gateway)].path);
+        if (config.mode == CdnMode::New && result.failure == SliceFailure::Upstream && !req.gatewayLost && !gatewayDown)
             ++totals.lostToNodeFailure;
     }
     secondWeight += req.weight;
@@ -1342,7 +1352,8 @@ void CdnEngine::Impl::second()
                     continue;
                 const double predicted = now + 2.0 * std::max(0.0, now - before);
                 for (Gateway& gw : reg.gateways) {
-                    if (predicted > now && gw.slots->width(s) * config.slotThreshold < predicted && !config.sabotage.infiniteSlotThreshold) {
+                    if (predicted > now && gw.slots->width(s) * config.slotThreshold < predicted && !config.sabotage.infiniteSlotThreshold
+                        && !config.sabotage.noPreheat) {
                         gw.slots->preheat(s, predicted);
                         ++totals.preheats;
                     }

@@ -61,6 +61,7 @@ struct CdnSabotage {
     bool dropRoutesWithoutControl = false; // a gateway drops its table when its poll fails
     bool noConnectionTable = false;
     bool noEjectionCap = false;
+    bool noPreheat = false;             // hot-flow detection does not widen slots ahead of the load
 };
 
 struct CdnLoad {

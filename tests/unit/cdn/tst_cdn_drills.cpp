@@ -6,6 +6,7 @@
 #include "backend/drills/builtin_drills.h"
 #include "backend/drills/drill_loader.h"
 #include "backend/drills/drill_run.h"
+#include "backend/sim/strings.h"
 #include "tests/common/engines.h"
 
 #include <QTest>
@@ -82,6 +83,47 @@ private slots:
         QVERIFY(!spec.ok());
         const std::string msg(spec.status().message());
         QVERIFY2(msg.find(where.toStdString()) != std::string::npos, msg.c_str());
+    }
+
+    // Legacy recovery moves with the scheduler's knobs (docs/CDN.md "Legacy recovery
+    // sweep"): cdn-recovery-legacy's setting (report interval R 60 s, K 3, plan period
+    // P 300 s, DNS TTL 600 s, fidelity 20) at one seed — the same report, plan and
+    // resolver phases, drawn as fractions of each period — with one knob changed at a
+    // time. A longer TTL, report interval or plan period makes the p99 recovery of the
+    // failed node's clients longer, a shorter one shorter. The plan period is swept at a
+    // 60 s TTL: at 600 s the resolvers' expiry, not the plan, is what the clients wait for.
+    void legacyRecoverySweep()
+    {
+        struct Knobs {
+            int report, plan, ttl;
+        };
+        auto recovery = [](Knobs k) {
+            const int duration = 60 + 5 * k.report + k.plan + k.ttl + 200;
+            const std::string text = sim::strCat(
+                "name: legacy-sweep\ndescription: legacy recovery sweep\nseed: 1\nduration: ", duration,
+                "s\nengines:\n  cdn:\n    mode: legacy\n    fidelity: 20\n    client_groups: 32\n"
+                "    warm_requests: 20000\n    report_interval: ",
+                k.report, "s\n    plan_period: ", k.plan, "s\n    dns_ttl: ", k.ttl,
+                "s\nfaults:\n  - {name: cache-down, at: 60s, kind: down, target: sh-a/cdn/edge-3}\n"
+                "expectations:\n  - {name: recovery, metric: cdn.recovery_p99_s, stat: last, expect: \">= 0\"}\n");
+            auto spec = loadDrill(text, "legacy-sweep.yaml");
+            if (!spec.ok())
+                qFatal("%s", std::string(spec.status().message()).c_str());
+            auto run = DrillRun::create(*spec);
+            if (!run.ok())
+                qFatal("%s", std::string(run.status().message()).c_str());
+            (*run)->runToEnd();
+            const DrillReport r = (*run)->report();
+            const double v = r.expectations.empty() || !r.expectations.front().observed ? -1.0 : *r.expectations.front().observed;
+            std::printf("legacy recovery p99, report %d s, plan %d s, TTL %d s: %.1f s\n", k.report, k.plan, k.ttl, v);
+            return v;
+        };
+        const double base = recovery({60, 300, 600});
+        QVERIFY2(base > 15 * 60.0 && base < 25 * 60.0, "the write-up's 15-25 min");
+        QVERIFY(recovery({60, 300, 300}) < base - 60.0);  // shorter TTL
+        QVERIFY(recovery({60, 300, 1200}) > base + 20.0); // longer TTL
+        QVERIFY(recovery({180, 300, 600}) > base + 20.0); // longer report interval (detection after K x R)
+        QVERIFY(recovery({60, 100, 60}) < recovery({60, 300, 60}) - 60.0); // plan period
     }
 
     void sameSeedSameTrace()

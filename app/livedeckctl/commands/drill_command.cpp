@@ -185,7 +185,7 @@ int sweepCommand(const Invocation& inv)
         options.shard = *shard;
     }
     options.swarm = inv.has("swarm");
-    for (const char* swarmOnly : {"shrink-dir", "no-shrink", "require-coverage"}) {
+    for (const char* swarmOnly : {"shrink-dir", "no-shrink", "max-shrink", "require-coverage"}) {
         if (inv.has(swarmOnly) && !options.swarm)
             return inv.usageError(std::string("--") + swarmOnly + " goes with --swarm");
     }

@@ -245,8 +245,9 @@ public:
     }
 
     // Messages cross the emulated network, which honours down (a service or a whole
-    // region), partitions between regions and added latency on a service. No budget:
-    // conservation must hold under any of them.
+    // region) and partitions between regions (a component latency fault without a peer
+    // does not touch it, so none is offered). No budget: conservation must hold under
+    // any of them.
     FaultSurface faultSurface(const EngineSettings&, const sim::World& world) const override
     {
         FaultSurface out;
@@ -254,7 +255,7 @@ public:
             out.targets.push_back(FaultTarget{r.name, {v1::FAULT_DOWN, v1::FAULT_PARTITION}});
         for (const sim::ComponentInfo& c : world.components().all()) {
             if (c.id != sim::kNoComponent && c.kind == "synthetic-service")
-                out.targets.push_back(FaultTarget{c.path, {v1::FAULT_DOWN, v1::FAULT_LATENCY}});
+                out.targets.push_back(FaultTarget{c.path, {v1::FAULT_DOWN}});
         }
         return out;
     }

@@ -195,6 +195,10 @@ absl::Status MessagingEngine::build()
     m_redisHitGauge = &metrics.gauge("messaging.cache.redis_hit_ratio", "messaging");
     m_taishanHitGauge = &metrics.gauge("messaging.cache.taishan_hit_ratio", "messaging");
     m_lastWrite.assign(m_users, -1);
+    m_appliedVersion.assign(m_users, 0);
+    m_canalVersion.assign(m_users, 0);
+    m_synced.assign(m_users, 0);
+    m_queryWeight.assign(m_users, 0.0);
 
     // Popularity: a seeded permutation of the users (Zipf rank → user).
     m_popularity.resize(m_users);
@@ -618,8 +622,11 @@ void MessagingEngine::queryConversations(std::uint32_t user, double weight)
 
 void MessagingEngine::noteQuery(std::uint32_t user, double weight)
 {
-    if (m_config.mode == MessagingMode::Upgraded)
-        m_queryWeight[user] += weight;
+    if (m_config.mode != MessagingMode::Upgraded)
+        return;
+    if (m_queryWeight[user] == 0.0)
+        m_queried.push_back(user);
+    m_queryWeight[user] += weight;
 }
 
 void MessagingEngine::queryRedis(std::shared_ptr<QueryOp> op)
@@ -814,9 +821,10 @@ absl::Status MessagingEngine::flushRegion(std::string_view region)
             continue;
         for (int i = 0; i < 2; ++i)
             r->redis->node(i).store().clear();
-        for (auto it = m_appliedVersion.begin(); it != m_appliedVersion.end();)
-            it = m_regions[it->first % m_regions.size()].get() == r.get() || region == "*" ? m_appliedVersion.erase(it)
-                                                                                         : std::next(it);
+        for (std::uint32_t u = 0; u < m_appliedVersion.size(); ++u) {
+            if (region == "*" || m_regions[u % m_regions.size()].get() == r.get())
+                m_appliedVersion[u] = 0;
+        }
         if (region != "*")
             return absl::OkStatus();
     }
@@ -915,13 +923,14 @@ void MessagingEngine::flushCaches()
 void MessagingEngine::regionSecond()
 {
     // Hot users: asked for more than the threshold in the last second → pre-warmed.
-    for (const auto& [user, weight] : m_queryWeight) {
-        if (weight >= m_config.hotUserQueriesPerSec && m_hotUsers.insert(user).second) {
+    for (std::uint32_t user : m_queried) {
+        if (m_queryWeight[user] >= m_config.hotUserQueriesPerSec && m_hotUsers.insert(user).second) {
             m_totals.hotPrewarms += 1.0;
             loadInto(user, !m_config.sabotage.noTaishanTier);
         }
+        m_queryWeight[user] = 0.0;
     }
-    m_queryWeight.clear();
+    m_queried.clear();
     {
         SecondStats& st = m_lastSecondStats;
         const Totals& t = m_totals;

@@ -60,6 +60,8 @@
 #include "backend/telemetry/histogram.h"
 #include "backend/telemetry/telemetry.h"
 
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
 #include <absl/status/statusor.h>
 
 #include <cstdint>
@@ -435,26 +437,27 @@ private:
     std::unique_ptr<Mirror> m_mirror;
     std::unique_ptr<infra::MqProducer> m_canal;
     std::vector<std::unique_ptr<infra::MqConsumer>> m_syncConsumers;
-    std::map<std::uint32_t, std::uint64_t> m_appliedVersion; // user → highest version applied in Redis
+    std::vector<std::uint64_t> m_appliedVersion; // user → highest version applied in Redis
     telemetry::Histogram m_syncLag;
     telemetry::Histogram m_highLatency;
-    std::map<std::int64_t, double> m_rowWeight; // msgkey → weight of its write, until the canal reads it
+    absl::flat_hash_map<std::int64_t, double> m_rowWeight; // msgkey → weight of its write (looked up, never iterated)
     telemetry::Histogram m_replicaDelay;
     telemetry::Histogram m_replicaSecond;
     telemetry::Histogram m_syncLagSecond;
     telemetry::Histogram m_highSecond;
     telemetry::Histogram m_bulkWorkSecond; // per campaign record: claim → sequence → row written
-    std::map<std::uint32_t, std::uint64_t> m_canalVersion; // user → last version the canal stamped
-    std::set<std::uint32_t> m_synced;           // users the sync has written
+    std::vector<std::uint64_t> m_canalVersion; // user → last version the canal stamped
+    std::vector<char> m_synced;                 // user → the sync has written it
     sim::EventKindId m_syncKind;
 
     // Query rates for hot users, drained regions.
-    std::map<std::uint32_t, double> m_queryWeight; // user → real queries in the current second
+    std::vector<double> m_queryWeight;          // user → real queries in the current second
+    std::vector<std::uint32_t> m_queried;       // users asked in the current second, in order
     std::set<std::uint32_t> m_hotUsers;
     std::set<int> m_drained;                    // home-region slots drained
     double m_hedgeTokens = 0.0;
     std::int64_t m_clockOffsetMs = 0;
-    std::set<std::uint64_t> m_msgkeys;
+    absl::flat_hash_set<std::uint64_t> m_msgkeys; // looked up, never iterated
     std::int64_t m_naiveMs = -1;   // the sabotaged generator's last millisecond
     std::uint64_t m_naiveSeq = 0;
 

@@ -6,6 +6,8 @@
 #include "backend/messaging/messaging_engine.h"
 #include "backend/sim/strings.h"
 
+#include <absl/strings/str_cat.h>
+
 #include <deque>
 
 namespace livedeck::messaging {
@@ -117,16 +119,19 @@ struct MessagingEngine::Mirror {
     // The first page and the total, as the upgraded list query answers them.
     std::string image(std::int64_t owner, std::int64_t pageSize) const
     {
-        std::vector<ConversationRow> rows;
+        // encodeConversationList's format, written straight into one string.
         auto it = users.find(owner);
         if (it == users.end())
-            return encodeConversationList(rows, 0);
+            return "0";
         const User& u = it->second;
-        for (auto o = u.order.rbegin(); o != u.order.rend() && static_cast<std::int64_t>(rows.size()) < pageSize; ++o) {
+        std::string out = std::to_string(u.total);
+        out.reserve(static_cast<std::size_t>(pageSize) * 48);
+        std::int64_t n = 0;
+        for (auto o = u.order.rbegin(); o != u.order.rend() && n < pageSize; ++o, ++n) {
             const Row& r = u.byPeer.at(o->second);
-            rows.push_back(ConversationRow{o->second, 0, r.msgKey, r.timeMs, r.unread});
+            absl::StrAppend(&out, ";", o->second, ",", r.msgKey, ",", r.timeMs, ",", r.unread);
         }
-        return encodeConversationList(rows, u.total);
+        return out;
     }
 };
 

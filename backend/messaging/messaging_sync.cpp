@@ -138,6 +138,8 @@ void MessagingEngine::onBinlog(std::uint32_t shard, const infra::BinlogEntry& en
             touched.emplace_back(u.owner, u.nowMs);
     }
     for (const auto& [owner, mtime] : touched) {
+        if (owner < 0 || owner >= static_cast<std::int64_t>(m_users))
+            continue;
         const auto user = static_cast<std::uint32_t>(owner);
         std::uint64_t& prev = m_canalVersion[user];
         const std::uint64_t version =
@@ -193,7 +195,7 @@ void MessagingEngine::applySync(std::shared_ptr<SyncBatch> state, std::size_t ch
         m_syncLagSecond.record(m_world.now() - rec.commitTime, rec.weight);
         if (reply.status == infra::KvStatus::Ok) {
             m_totals.syncApplied += rec.weight;
-            m_synced.insert(rec.user);
+            m_synced[rec.user] = 1;
             std::uint64_t& last = m_appliedVersion[rec.user];
             ++m_invariants[kSyncVersion].checked;
             if (rec.version < last)
@@ -223,7 +225,9 @@ void MessagingEngine::checkConvergence()
     // Every user the sync wrote: the Redis entry (when there is one) equals the list
     // the primary answers now.
     InvariantState& inv = m_invariants[kCacheConverges];
-    for (std::uint32_t user : m_synced) {
+    for (std::uint32_t user = 0; user < m_synced.size(); ++user) {
+        if (!m_synced[user])
+            continue;
         Region& h = home(user);
         infra::KvReply reply;
         if (h.redis->node(0).store().get(cacheKey(user), reply) != infra::KvStatus::Ok)

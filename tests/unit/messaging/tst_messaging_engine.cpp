@@ -4,7 +4,9 @@
 // the sabotaged reload (from the last write-back) is caught by the sequence invariant,
 // while the correct reload (from the durable ceiling) keeps it; a flushed Redis moves
 // upgraded queries to Taishan; each home region gets a RegionHealth row from the
-// engine's probes; a query for an unknown user is an error, not a crash.
+// engine's probes; a group's unread is its max sequence minus the member's read
+// sequence; operator actions refuse unknown targets; a query for an unknown user is an
+// error, not a crash.
 #include "backend/messaging/messaging_engine.h"
 #include "tests/common/multi_test.h"
 
@@ -134,6 +136,54 @@ private slots:
             QVERIFY(h.probes_answered() > 0);
             QVERIFY(h.rps() > 0.0);
         }
+    }
+
+    // Read diffusion: a group send writes once; each member's unread is the group's max
+    // sequence minus its read sequence, and reading brings it to zero.
+    void groupUnreadIsMaxMinusRead()
+    {
+        MessagingConfig c = drillConfig(MessagingMode::Upgraded);
+        c.groupSendsPerSec = 0.0; // only the sends below
+        Rig rig(c);
+        rig.runUntil(2 * sim::kSecond);
+        QVERIFY(rig.engine->groupCount() > 0);
+        // Two members of group 0: found by asking (a non-member answers -1).
+        std::vector<std::uint32_t> members;
+        for (std::uint32_t u = 0; u < rig.engine->userCount() && members.size() < 2; ++u)
+            if (rig.engine->groupUnread(0, u) >= 0)
+                members.push_back(u);
+        QCOMPARE(members.size(), std::size_t{2});
+        const double pushesBefore = rig.engine->totals().groupPushes;
+        for (int i = 0; i < 5; ++i)
+            rig.engine->sendGroup(0, members[0], 1.0);
+        rig.runUntil(3 * sim::kSecond);
+        QCOMPARE(rig.engine->groupUnread(0, members[1]), std::int64_t{5});
+        QVERIFY(rig.engine->totals().groupPushes > pushesBefore);
+        rig.engine->markGroupRead(0, members[1]);
+        QCOMPARE(rig.engine->groupUnread(0, members[1]), std::int64_t{0});
+        rig.engine->sendGroup(0, members[0], 1.0);
+        rig.runUntil(4 * sim::kSecond);
+        QCOMPARE(rig.engine->groupUnread(0, members[1]), std::int64_t{1});
+        QVERIFY(rig.invariant("messaging.group_unread"));
+        // A sender outside the group is refused.
+        const double failures = rig.engine->totals().sendFailures;
+        std::uint32_t outsider = 0;
+        while (rig.engine->groupUnread(0, outsider) >= 0)
+            ++outsider;
+        rig.engine->sendGroup(0, outsider, 1.0);
+        QCOMPARE(rig.engine->totals().sendFailures, failures + 1.0);
+    }
+
+    // Operator actions: an unknown region or user is a clear error.
+    void operatorActionsRefuseUnknownTargets()
+    {
+        Rig rig(drillConfig(MessagingMode::Upgraded));
+        QVERIFY(rig.engine->prewarmUser(3).ok());
+        QCOMPARE(rig.engine->prewarmUser(rig.engine->userCount()).code(), absl::StatusCode::kNotFound);
+        QVERIFY(!rig.engine->flushRegion("gz").ok());
+        QVERIFY(rig.engine->drainRegion("sh-a").ok());
+        QCOMPARE(rig.engine->drainRegion("sh-b").code(), absl::StatusCode::kFailedPrecondition); // the last one serving
+        QVERIFY(rig.engine->restoreRegion("sh-a").ok());
     }
 
     void unknownUserIsAnError()

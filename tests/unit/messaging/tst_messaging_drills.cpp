@@ -86,6 +86,7 @@ private slots:
             {"messaging-poison-bulk", "messaging-poison-bulk-no-dlq", "campaign keeps delivering (users/s)"},
             {"messaging-campaign-beside-high", "messaging-campaign-beside-high-one-channel",
              "high-priority notifications delivered (per second)"},
+            {"messaging-hot-creator", "messaging-hot-creator-legacy", "conversation query p99 under 50 ms (worst second)"},
             {"messaging-cache-flush", "messaging-cache-flush-no-taishan",
              "MySQL spared after the flush (share of queries reading it, worst second)"},
         };

@@ -224,6 +224,9 @@ struct CdnEngine::Impl {
         bool drained = false;
         // Legacy edge nodes: their own slice modules over their own caches.
         std::vector<std::unique_ptr<SliceModule>> edgeSlices;
+        // Its clients' request time this second (by client region) and its gauge.
+        telemetry::Histogram secondLatency;
+        telemetry::Gauge* p99 = nullptr;
         absl::flat_hash_map<std::uint64_t, int> flowBackend; // L4 affinity check, looked up only
     };
 
@@ -447,6 +450,7 @@ void CdnEngine::Impl::buildRegion(int r)
     reg.topo = world.topology().regionIndex(reg.name);
     const std::string base = sim::strCat(reg.name, "/cdn");
     reg.clients = world.components().mustAdd(sim::strCat(base, "/clients"), "cdn-clients");
+    reg.p99 = &telemetry.metrics().gauge("cdn.region.request_p99_ms", sim::strCat(base, "/clients"));
     const bool isNew = config.mode == CdnMode::New;
 
     // Back-origin nodes
@@ -845,6 +849,7 @@ void CdnEngine::Impl::finish(std::uint64_t id, const SliceResult& result, sim::N
         ++totals.completed;
         latency->record(took, req.weight);
         secondLatency.record(took, req.weight);
+        regions[static_cast<std::size_t>(req.region)].secondLatency.record(took, req.weight);
         bytesCounter->add(static_cast<double>(result.bytesDelivered) * req.weight);
         clientBytes += static_cast<double>(result.bytesDelivered);
     } else {
@@ -1388,6 +1393,10 @@ void CdnEngine::Impl::second()
     g.clientRps->set(static_cast<double>(secondDiscrete));
     g.subRps->set(static_cast<double>(secondSub));
     secondLatency.reset();
+    for (Region& reg : regions) {
+        reg.p99->set(reg.secondLatency.count() > 0 ? reg.secondLatency.quantile(0.99) / 1e6 : 0.0);
+        reg.secondLatency.reset();
+    }
     secondWeight = secondFailed = secondDelivered = 0.0;
     secondDiscrete = secondSub = 0;
     world.after(sim::kSecond, secondKind, engineComponent, [this] { second(); });

@@ -1,7 +1,8 @@
 // The gift engine's gala peak at default fidelity (the gift engine's floor: 2 000
 // discrete orders and 5 000 discrete panel requests per simulated second, at least), one
 // core, as fast as possible. Reports simulated seconds per wall second ("sim_x_realtime",
-// the goal is >= 100) and scheduler events per second.
+// the goal is >= 5; docs/BENCHMARKS.md also gives it per CPU second) and scheduler events
+// per second.
 //
 //   cmake --build build/dev --target bench_gifts
 //   build/dev/tests/bench/gifts/bench_gifts --benchmark_min_time=1

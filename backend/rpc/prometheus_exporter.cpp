@@ -11,6 +11,7 @@
 #include <future>
 #include <limits>
 #include <map>
+#include <string_view>
 #include <stdexcept>
 
 namespace livedeck::rpc {
@@ -97,6 +98,11 @@ ClientMetric::Histogram toPrometheus(const telemetry::Histogram& h, double scale
     out.sample_count = rounded(total);
     out.sample_sum = h.sum() * scale;
     return out;
+}
+
+bool endsWith(const std::string& s, std::string_view suffix)
+{
+    return s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 const char* breakerStateName(v1::BreakerStateKind k)
@@ -188,11 +194,18 @@ std::vector<MetricFamily> SnapshotCollectable::convert(const v1::Snapshot& snap,
             family(base + "_per_second", MetricType::Gauge, help + ", per second").metric.push_back(std::move(m));
             break;
         case v1::METRIC_TYPE_GAUGE:
-            // Base units: a gauge named in milliseconds ("…lag_ms") is exported in seconds.
-            if (base.size() > 3 && base.compare(base.size() - 3, 3, "_ms") == 0) {
+            // Base units and whole unit words (promtool): a gauge named in milliseconds
+            // ("…lag_ms") is exported in seconds; "…_s" and "…_per_sec" are spelled out.
+            if (endsWith(base, "_ms")) {
                 m.gauge.value = value / 1000.0;
                 family(base.substr(0, base.size() - 3) + "_seconds", MetricType::Gauge, def.name() + " (in seconds)")
                     .metric.push_back(std::move(m));
+            } else if (endsWith(base, "_s")) {
+                m.gauge.value = value;
+                family(base.substr(0, base.size() - 2) + "_seconds", MetricType::Gauge, help).metric.push_back(std::move(m));
+            } else if (endsWith(base, "_per_sec")) {
+                m.gauge.value = value;
+                family(base + "ond", MetricType::Gauge, help).metric.push_back(std::move(m));
             } else {
                 m.gauge.value = value;
                 family(base, MetricType::Gauge, help).metric.push_back(std::move(m));

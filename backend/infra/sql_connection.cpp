@@ -90,6 +90,14 @@ absl::StatusOr<std::unique_ptr<SqlConnection>> SqlConnection::open(const std::st
     c->m_begin = *begin;
     c->m_commit = *commit;
     c->m_rollback = *rollback;
+    // One empty transaction: what BEGIN and COMMIT cost in VM steps (charged per batch
+    // by applyGrouped, whose group runs them once).
+    sqlite3_step(c->m_begin);
+    sqlite3_reset(c->m_begin);
+    sqlite3_step(c->m_commit);
+    sqlite3_reset(c->m_commit);
+    c->m_txnVmSteps = static_cast<std::uint64_t>(sqlite3_stmt_status(c->m_begin, SQLITE_STMTSTATUS_VM_STEP, 1))
+        + static_cast<std::uint64_t>(sqlite3_stmt_status(c->m_commit, SQLITE_STMTSTATUS_VM_STEP, 1));
     c->discardPageCounts();
     return c;
 }
@@ -102,6 +110,7 @@ SqlConnection::SqlConnection(sqlite3* db, std::string location, SqlPageCache pag
 
 SqlConnection::~SqlConnection()
 {
+    (void)commitGroup();
     sqlite3_update_hook(m_db, nullptr, nullptr);
     for (auto& [sql, stmt] : m_cache)
         sqlite3_finalize(stmt);
@@ -116,6 +125,8 @@ absl::Status SqlConnection::error(std::string_view what, std::string_view sql) c
 
 absl::Status SqlConnection::exec(std::string_view sql)
 {
+    if (absl::Status st = commitGroup(); !st.ok())
+        return st;
     const std::string text(sql);
     char* err = nullptr;
     const int rc = sqlite3_exec(m_db, text.c_str(), nullptr, nullptr, &err);
@@ -212,6 +223,8 @@ void SqlConnection::discardPageCounts()
 
 absl::Status SqlConnection::runBatch(const SqlBatch& batch, SqlStats& stats, WriteOutcome& out)
 {
+    if (absl::Status st = commitGroup(); !st.ok())
+        return st;
     assert(sqlite3_get_autocommit(m_db) && "runBatch inside an open transaction");
     m_batchStatements.assign(batch.texts().size(), nullptr);
     for (std::size_t i = 0; i < batch.texts().size(); ++i) {
@@ -278,6 +291,94 @@ absl::Status SqlConnection::runBatch(const SqlBatch& batch, SqlStats& stats, Wri
     return status;
 }
 
+absl::Status SqlConnection::applyGrouped(const SqlBatch& batch, SqlStats& stats, WriteOutcome& out)
+{
+    if (countsPages())
+        return runBatch(batch, stats, out); // page misses are charged per transaction
+    m_batchStatements.assign(batch.texts().size(), nullptr);
+    for (std::size_t i = 0; i < batch.texts().size(); ++i) {
+        auto stmt = prepare(batch.texts()[i]);
+        if (!stmt.ok())
+            return stmt.status();
+        m_batchStatements[i] = *stmt;
+    }
+    if (m_groupEntries == 0) {
+        assert(sqlite3_get_autocommit(m_db) && "a group opened inside a transaction");
+        m_groupSavedRows.clear();
+        for (const TableRows& t : m_tables)
+            m_groupSavedRows.push_back(t.rows);
+        const int rc = sqlite3_step(m_begin);
+        sqlite3_reset(m_begin);
+        sqlite3_stmt_status(m_begin, SQLITE_STMTSTATUS_VM_STEP, 1);
+        if (rc != SQLITE_DONE)
+            return error("BEGIN failed", "BEGIN");
+    }
+    absl::Status status;
+    std::int64_t changes = 0;
+    for (const SqlBatch::Step& step : batch.steps()) {
+        sqlite3_stmt* stmt = m_batchStatements[step.sql];
+        status = bind(stmt, batch.params(step), batch.sql(step));
+        if (!status.ok())
+            break;
+        int rc;
+        while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+            ++stats.rowsReturned;
+        ++stats.statements;
+        if (rc != SQLITE_DONE) {
+            status = error("statement failed", batch.sql(step));
+            sqlite3_reset(stmt);
+            break;
+        }
+        changes += sqlite3_changes64(m_db);
+        sqlite3_reset(stmt);
+    }
+    for (sqlite3_stmt* s : m_batchStatements)
+        harvest(s, stats);
+    if (!status.ok()) {
+        // The whole open group goes: the caller re-provisions the replica.
+        if (!sqlite3_get_autocommit(m_db)) {
+            sqlite3_step(m_rollback);
+            sqlite3_reset(m_rollback);
+        }
+        sqlite3_stmt_status(m_rollback, SQLITE_STMTSTATUS_VM_STEP, 1);
+        for (std::size_t i = 0; i < m_groupSavedRows.size() && i < m_tables.size(); ++i)
+            m_tables[i].rows = m_groupSavedRows[i];
+        for (std::size_t i = m_groupSavedRows.size(); i < m_tables.size(); ++i)
+            m_tables[i].rows = 0;
+        m_groupEntries = 0;
+        out.changes = 0;
+        out.lastInsertRowid = sqlite3_last_insert_rowid(m_db);
+        return status;
+    }
+    stats.vmSteps += m_txnVmSteps; // as if in a transaction of its own
+    stats.rowsChanged += static_cast<std::uint64_t>(changes);
+    out.changes = changes;
+    out.lastInsertRowid = sqlite3_last_insert_rowid(m_db);
+    if (++m_groupEntries >= kGroupEntries)
+        return commitGroup();
+    return absl::OkStatus();
+}
+
+absl::Status SqlConnection::commitGroup()
+{
+    if (m_groupEntries == 0)
+        return absl::OkStatus();
+    m_groupEntries = 0;
+    const int rc = sqlite3_step(m_commit);
+    sqlite3_reset(m_commit);
+    sqlite3_stmt_status(m_commit, SQLITE_STMTSTATUS_VM_STEP, 1);
+    if (rc == SQLITE_DONE)
+        return absl::OkStatus();
+    absl::Status status = error("COMMIT failed", "COMMIT");
+    if (!sqlite3_get_autocommit(m_db)) {
+        sqlite3_step(m_rollback);
+        sqlite3_reset(m_rollback);
+    }
+    for (std::size_t i = 0; i < m_groupSavedRows.size() && i < m_tables.size(); ++i)
+        m_tables[i].rows = m_groupSavedRows[i];
+    return status;
+}
+
 absl::Status SqlConnection::runQuery(std::string_view sql, std::span<const SqlValue> params, bool readOnly,
                                      SqlResult& out, SqlStats& stats)
 {
@@ -334,6 +435,10 @@ absl::Status SqlConnection::runQuery(std::string_view sql, std::span<const SqlVa
 
 absl::Status SqlConnection::copyFrom(SqlConnection& source)
 {
+    if (absl::Status st = source.commitGroup(); !st.ok())
+        return st;
+    if (absl::Status st = commitGroup(); !st.ok())
+        return st;
     sqlite3_backup* backup = sqlite3_backup_init(m_db, "main", source.m_db, "main");
     if (!backup)
         return error("cannot start copy", source.m_location);

@@ -25,6 +25,15 @@
 //   (SQLite does not report those to the hook); recountRows() fixes the counts.
 // - copyFrom() replaces the whole database with another's (sqlite3_backup): used to
 //   re-provision a replica from the primary.
+// - applyGrouped() is a replica's applier (group commit, as a MySQL replica's applier
+//   commits a group of binlog transactions at once): it runs a batch inside a transaction
+//   it leaves open for the next ones, committed after kGroupEntries batches or before
+//   anything else uses the connection (runBatch, exec, copyFrom in either direction,
+//   commitGroup). The connection's own reads see every applied batch, as they would
+//   have one by one; SqlStats are those of the batch in its own transaction (BEGIN's and
+//   COMMIT's VM steps included), so the applier's virtual cost does not change. A failing
+//   batch rolls the whole open group back (the replica is then re-provisioned). A
+//   connection that counts page misses applies each batch in its own transaction.
 // Single-threaded (the world's thread). Not copyable.
 #pragma once
 
@@ -80,6 +89,11 @@ public:
     absl::StatusOr<sqlite3_stmt*> prepare(std::string_view sql);
 
     absl::Status runBatch(const SqlBatch& batch, SqlStats& stats, WriteOutcome& out);
+    // A replica's grouped apply and the group's commit (see the contract above).
+    static constexpr int kGroupEntries = 64;
+    absl::Status applyGrouped(const SqlBatch& batch, SqlStats& stats, WriteOutcome& out);
+    absl::Status commitGroup();
+    int groupEntries() const { return m_groupEntries; }
     // Appends the rows to out.values (setting out.columns); `readOnly` refuses a
     // statement that would write.
     absl::Status runQuery(std::string_view sql, std::span<const SqlValue> params, bool readOnly, SqlResult& out,
@@ -120,6 +134,9 @@ private:
     sqlite3_stmt* m_begin = nullptr;
     sqlite3_stmt* m_commit = nullptr;
     sqlite3_stmt* m_rollback = nullptr;
+    std::uint64_t m_txnVmSteps = 0; // VM steps of one BEGIN + COMMIT (constant)
+    int m_groupEntries = 0;         // batches applied in the open group transaction
+    std::vector<std::int64_t> m_groupSavedRows; // counts before the open group, restored on its rollback
     std::vector<sqlite3_stmt*> m_batchStatements; // scratch: one per distinct text of a batch
     std::vector<TableRows> m_tables;
     absl::flat_hash_map<std::string, std::size_t, sim::StringHash, sim::StringEq> m_tableIndex;

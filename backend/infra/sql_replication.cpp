@@ -221,7 +221,7 @@ void SqlReplication::apply(SqlInstance& r, const RelayItem& item, bool timed)
     SqlInstanceState& s = r.state();
     SqlStats stats;
     SqlConnection::WriteOutcome outcome;
-    const absl::Status st = r.connection().runBatch(*item.batch, stats, outcome);
+    const absl::Status st = r.connection().applyGrouped(*item.batch, stats, outcome);
     if (!st.ok()) {
         // Statement-based replication diverged: never expected with deterministic SQL.
         m_world.events().raise("sql.replication.error", r.id(), v1::SEVERITY_VIOLATION,

@@ -42,6 +42,8 @@ ROWS = [
      "cdn.peak_mean_load", "max", "6s", False),
     ("pre-heat", "peak/mean, gala", "cdn-gala-flash-crowd", {"sabotage": "[no-preheat]"},
      "cdn.peak_mean_load", "max", "2s", False),
+    ("pre-heat", "request p99, gala", "cdn-gala-flash-crowd", {"sabotage": "[no-preheat]"},
+     "cdn.request_p99_ms", "max", "2s", False),
     ("modern eviction (SIEVE → LRU)", "cdn.utilisation.byte-hit", "cdn-utilisation-new", {"policy": "lru"},
      "cdn.byte_hit_ratio", "mean", "2s", True),
     ("modern eviction (SIEVE → LRU), 2 GiB caches", "byte hit ratio", "cdn-utilisation-new",

@@ -362,6 +362,7 @@ private:
     void applySync(std::shared_ptr<SyncBatch> state, std::size_t chain, std::size_t at);
     void startSync();
     void sampleReplicas();
+    void flushCanal();
     void checkConvergence();
 
     void placeContent();
@@ -436,6 +437,8 @@ private:
     // Binlog sync.
     std::unique_ptr<Mirror> m_mirror;
     std::unique_ptr<infra::MqProducer> m_canal;
+    std::map<int, std::vector<infra::MqMessage>> m_canalBatch; // partition → records waiting for the flush
+    bool m_canalFlushArmed = false;
     std::vector<std::unique_ptr<infra::MqConsumer>> m_syncConsumers;
     std::vector<std::uint64_t> m_appliedVersion; // user → highest version applied in Redis
     telemetry::Histogram m_syncLag;

@@ -2,9 +2,9 @@
 // conversation shard's binlog, turns each entry into one record per user it changed —
 // the user's list as of that entry (row images kept in a mirror), stamped with a total
 // version `max(mtime_ms << 20, previous + 1)` — and produces it into the sync topic
-// keyed by user. Consumers apply each batch (users in parallel, one user's records in
-// order) into Redis with set-if-newer and into Taishan with the Raft KV's set-if-newer,
-// then commit. Duplicates, redeliveries and reordered records are refused by the
+// keyed by user, in per-partition batches gathered for 1 ms. Consumers apply each batch
+// (users in parallel, one user's records in order) into Redis with set-if-newer and into
+// Taishan with the Raft KV's set-if-newer, then commit. Duplicates, redeliveries and reordered records are refused by the
 // version; the sabotage switches apply with a plain SET or stamp the plain mtime.
 #include "backend/messaging/messaging_engine.h"
 #include "backend/messaging/messaging_internal.h"
@@ -18,6 +18,7 @@ namespace livedeck::messaging {
 namespace {
 
 constexpr sim::Nanos kReplicaSample = 50 * sim::kMillisecond;
+constexpr sim::Nanos kCanalLinger = 1 * sim::kMillisecond; // the canal's batch window (Kafka's linger.ms)
 
 struct SyncRecord {
     std::uint32_t user = 0;
@@ -150,8 +151,25 @@ void MessagingEngine::onBinlog(std::uint32_t shard, const infra::BinlogEntry& en
         m.value = sim::strCat(user, "|", version, "|", entry.commitTime, "|", m_mirror->image(owner, m_config.pageSize));
         m.weight = weight > 0.0 ? weight : 1.0;
         m_totals.syncRecords += m.weight;
-        m_canal->send(m_config.syncChannel.topic, std::move(m));
+        // Batched as Canal's client batches: records gather per partition for the linger
+        // time and go out as one produce request each.
+        const int partition = m_canal->partitionFor(m_config.syncChannel.topic, m.key);
+        m_canalBatch[partition].push_back(std::move(m));
+        if (!m_canalFlushArmed) {
+            m_canalFlushArmed = true;
+            m_world.after(kCanalLinger, m_syncKind, m_component, [this] { flushCanal(); });
+        }
     }
+}
+
+void MessagingEngine::flushCanal()
+{
+    m_canalFlushArmed = false;
+    for (auto& [partition, messages] : m_canalBatch) {
+        if (!messages.empty())
+            m_canal->sendBatch(m_config.syncChannel.topic, partition, std::move(messages));
+    }
+    m_canalBatch.clear();
 }
 
 void MessagingEngine::handleSyncBatch(const infra::MqBatch& batch, infra::MqAck ack)

@@ -136,7 +136,7 @@ std::string figureCheckText(const v1::FigureDescriptor& f)
 {
     switch (f.check()) {
     case v1::FIGURE_CHECK_RATIO:
-        return sim::strCat("ratio b/a in [", numberText(f.ratio_min()), ", ", numberText(f.ratio_max()), "]");
+        return sim::strCat("ratio b/a in [", numberText(f.ratio_min(), 4), ", ", numberText(f.ratio_max(), 4), "]");
     case v1::FIGURE_CHECK_BOUND:
         return sim::strCat("a ", f.bound_op(), " ", numberText(f.bound()));
     case v1::FIGURE_CHECK_DIRECTION:

@@ -295,7 +295,8 @@ void CompareWindow::finishLoading()
 {
     m_endS = std::max(m_sides[0].endS, m_sides[1].endS);
     for (Chart& c : m_charts) {
-        c.chart->setWindowSeconds(std::max(TimeChart::kMinSpanS, std::ceil(m_endS)));
+        c.chart->setMinSpanSeconds(std::max(1.0, std::ceil(m_endS)));
+        c.chart->setWindowSeconds(std::max(1.0, std::ceil(m_endS)));
         c.chart->refresh(std::ceil(m_endS));
     }
     m_kpis->setRowCount(static_cast<int>(m_tiles.size()));

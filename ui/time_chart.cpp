@@ -306,7 +306,7 @@ TimeChart::AxisRanges TimeChart::computeAxes(double nowSeconds)
         if (!l->ring.empty())
             firstT = std::min(firstT, l->ring.front().t);
     }
-    const double span = std::clamp(nowSeconds - firstT, kMinSpanS, m_windowS);
+    const double span = std::clamp(nowSeconds - firstT, std::min(m_minSpanS, m_windowS), m_windowS);
     a.xMax = std::max(nowSeconds, span);
     a.xMin = a.xMax - span;
     if (m_yMode == YMode::Fixed) {

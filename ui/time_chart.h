@@ -65,7 +65,7 @@ class TimeChart : public QChartView {
 public:
     static constexpr std::size_t kDefaultCapacity = 3600;  // one hour of 1 s points
     static constexpr double kDefaultWindowS = 600.0;        // 10 min
-    static constexpr double kMinSpanS = 60.0;               // the x axis never spans less
+    static constexpr double kMinSpanS = 60.0;               // the x axis spans at least this by default
     static constexpr std::size_t kDecimateAbove = 10'000;   // docs/UI.md: ~10 K points
     static constexpr std::size_t kMaxSpans = 256;           // fault markers kept
 
@@ -101,6 +101,8 @@ public:
     void clearData();
     void setWindowSeconds(double seconds) { m_windowS = seconds; }
     double windowSeconds() const { return m_windowS; }
+    // The shortest span the x axis shows (a finished short run fills the plot).
+    void setMinSpanSeconds(double seconds) { m_minSpanS = seconds; }
     void setYMode(YMode mode, double fixedMin = 0.0, double fixedMax = 1.0);
     void setValueScale(double scale) { m_scale = scale; } // shown value = stored × scale (ratio → %)
     // Bounds the automatic y range (in shown units), e.g. [0, 100] for percentages.
@@ -213,6 +215,7 @@ private:
     double m_scale = 1.0;
     double m_xMin = 0.0;
     double m_xMax = kMinSpanS;
+    double m_minSpanS = kMinSpanS;
     double m_yMin = 0.0;
     double m_yMax = 1.0;
     double m_now = 0.0;

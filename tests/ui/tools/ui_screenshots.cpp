@@ -3,6 +3,9 @@
 // drill source, the built-in engines) paused at a named simulated time, then the shard
 // panel once the run has ended. Usage:
 //   ui_screenshots <output dir> [--drill NAME] [--at SECONDS]
+//   ui_screenshots <output dir> --compare A.sqlite B.sqlite --name NAME [--at SECONDS]
+// (the second form: File → Compare recordings… over two recordings, 1600×1000, the
+// cursor at --at or half-way, saved as NAME.png).
 // (defaults: the gala drill at 8 s, two seconds after the midnight countdown).
 // Without QT_QPA_PLATFORM it uses the offscreen platform with a 1920×1080 screen.
 // Also writes two stress views from the scripted fixture (breakers_200.png,
@@ -12,6 +15,7 @@
 #include "ui/alerts_panel.h"
 #include "ui/breaker_panel.h"
 #include "ui/charts_panel.h"
+#include "ui/compare_window.h"
 #include "ui/dashboard_hub.h"
 #include "ui/developer_panel.h"
 #include "ui/drill_panel.h"
@@ -111,11 +115,40 @@ int main(int argc, char** argv)
     dir.mkpath(QStringLiteral("."));
     QString drill = QStringLiteral("gala");
     double at = 8.0;
+    bool atGiven = false;
+    QStringList compare;
+    QString name = QStringLiteral("compare");
     for (int i = 0; i + 1 < args.size(); i += 2) {
-        if (args[i] == QLatin1String("--drill"))
+        if (args[i] == QLatin1String("--drill")) {
             drill = args[i + 1];
-        else if (args[i] == QLatin1String("--at"))
+        } else if (args[i] == QLatin1String("--at")) {
             at = args[i + 1].toDouble();
+            atGiven = true;
+        } else if (args[i] == QLatin1String("--compare") && i + 2 < args.size()) {
+            compare = {args[i + 1], args[i + 2]};
+            ++i;
+        } else if (args[i] == QLatin1String("--name")) {
+            name = args[i + 1];
+        }
+    }
+    if (!compare.isEmpty()) {
+        QString error;
+        std::unique_ptr<ui::CompareWindow> w(ui::CompareWindow::open(compare[0], compare[1], &error));
+        if (!w) {
+            QTextStream(stderr) << "cannot compare: " << error << "\n";
+            return 1;
+        }
+        w->resize(1600, 1000);
+        w->show();
+        w->setCursorSeconds(atGiven ? at : w->endSeconds() / 2);
+        settle();
+        const QString path = dir.filePath(name + QStringLiteral(".png"));
+        if (!w->grab().save(path)) {
+            QTextStream(stderr) << "cannot write " << path << "\n";
+            return 1;
+        }
+        QTextStream(stdout) << path << "\n";
+        return 0;
     }
     bool ok = true;
 

@@ -5,7 +5,7 @@ both over seeds 1..5 and print a Markdown table. A change counts when the two me
 differ by more than the larger of the two spreads (max - min over the seeds) and goes
 the expected way.
 
-    scripts/cdn-mechanism-table.py [--ctl build/cdn/app/livedeckctl/livedeckctl]
+    scripts/cdn-mechanism-table.py [--ctl build/dev/app/livedeckctl/livedeckctl]
                                    [--seeds 5] [--only NAME]
     scripts/cdn-mechanism-table.py --policies   # LRU / SIEVE / S3-FIFO on the engine's trace
 

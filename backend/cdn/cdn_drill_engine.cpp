@@ -180,31 +180,25 @@ private:
 
 // ------------------------------------------------------------------ the factory
 
-struct Probe {
-    std::vector<MetricOffer> metrics;
-    std::vector<InvariantOffer> invariants;
-};
-
-const Probe& probe()
+// What one small engine registers: the metric and invariant names a drill may use.
+const engine::EngineOffers& probe()
 {
-    static const Probe p = [] {
-        Probe out;
-        sim::World world;
-        telemetry::Telemetry telemetry(world);
-        engine::SharedResources shared;
-        CdnConfig c;
-        c.vodObjects = 100;
-        c.warmRequests = 0;
-        auto engine = CdnEngine::create(world, telemetry, &shared, c);
-        if (!engine.ok())
-            return out;
-        out.metrics = engine::registeredMetrics(telemetry.metrics(), "cdn engine metric (docs/CDN.md)");
-        for (const CdnInvariant& i : (*engine)->invariants())
-            out.invariants.push_back(
-                InvariantOffer{i.name, sim::strCat(i.safety ? "safety: " : "liveness: ", i.detail)});
-        engine->reset();
-        return out;
-    }();
+    static const engine::EngineOffers p = engine::probeEngineOffers(
+        "cdn engine metric (docs/CDN.md)",
+        [](sim::World& world, telemetry::Telemetry& telemetry,
+           engine::SharedResources& shared) -> absl::StatusOr<std::vector<InvariantOffer>> {
+            CdnConfig c;
+            c.vodObjects = 100;
+            c.warmRequests = 0;
+            auto engine = CdnEngine::create(world, telemetry, &shared, c);
+            if (!engine.ok())
+                return engine.status();
+            std::vector<InvariantOffer> invariants;
+            for (const CdnInvariant& i : (*engine)->invariants())
+                invariants.push_back(
+                    InvariantOffer{i.name, sim::strCat(i.safety ? "safety: " : "liveness: ", i.detail)});
+            return invariants;
+        });
     return p;
 }
 

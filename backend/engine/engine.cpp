@@ -1,5 +1,6 @@
 #include "backend/engine/engine.h"
 
+#include "backend/engine/shared.h"
 #include "backend/engine/yaml_reader.h"
 #include "backend/sim/strings.h"
 
@@ -147,6 +148,20 @@ std::vector<MetricOffer> registeredMetrics(const telemetry::MetricsRegistry& met
         if (!seen)
             out.push_back(MetricOffer{m.name, m.kind, m.unit, std::string(description)});
     }
+    return out;
+}
+
+EngineOffers probeEngineOffers(std::string_view metricDescription, const EngineBuildProbe& build)
+{
+    EngineOffers out;
+    sim::World world;
+    telemetry::Telemetry telemetry(world);
+    SharedResources shared;
+    auto invariants = build(world, telemetry, shared);
+    if (!invariants.ok())
+        return out;
+    out.metrics = registeredMetrics(telemetry.metrics(), metricDescription);
+    out.invariants = std::move(*invariants);
     return out;
 }
 

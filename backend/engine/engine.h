@@ -42,6 +42,7 @@
 #include <absl/status/statusor.h>
 #include <yaml-cpp/yaml.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -215,6 +216,21 @@ private:
 // The metrics a registry holds, once per name, in registration order — how an adapter
 // lists what an engine built with its defaults registers (EngineFactory::metrics()).
 std::vector<MetricOffer> registeredMetrics(const telemetry::MetricsRegistry& metrics, std::string_view description);
+
+// What an engine offers drills by name: its metrics and its invariants.
+struct EngineOffers {
+    std::vector<MetricOffer> metrics;
+    std::vector<InvariantOffer> invariants;
+};
+
+// Builds an engine once in a world of its own to list what it registers: `build` makes
+// the engine in the given world (its telemetry and shared resources) and returns its
+// invariant offers; the metrics are what the registry then holds (registeredMetrics,
+// each described as `metricDescription`). An engine that cannot be built offers
+// nothing. How an adapter fills EngineFactory::metrics() and invariants().
+using EngineBuildProbe = std::function<absl::StatusOr<std::vector<InvariantOffer>>(
+    sim::World& world, telemetry::Telemetry& telemetry, SharedResources& shared)>;
+EngineOffers probeEngineOffers(std::string_view metricDescription, const EngineBuildProbe& build);
 
 // True when `action` is among the descriptor's actions.
 bool declaresAction(const v1::EngineDescriptor& descriptor, std::string_view action);

@@ -431,31 +431,30 @@ const std::vector<std::pair<std::string, GiftsDrillEngine::GaugeFn>>& GiftsDrill
 
 // ------------------------------------------------------------------ the factory
 
-struct Probe {
-    std::vector<MetricOffer> metrics;
-    std::vector<InvariantOffer> invariants;
-};
-
 // What one engine with the default configuration registers: the metric and invariant
 // names a drill may use (built once per process; a few milliseconds).
-const Probe& probe()
+const engine::EngineOffers& probe()
 {
-    static const Probe p = [] {
-        Probe out;
-        sim::World world;
-        telemetry::Telemetry telemetry(world);
-        auto engine = gifts::GiftsEngine::create(world, telemetry, gifts::GiftsConfig{});
-        if (!engine.ok())
+    static const engine::EngineOffers p = [] {
+        engine::EngineOffers out = engine::probeEngineOffers(
+            "gift engine metric",
+            [](sim::World& world, telemetry::Telemetry& telemetry,
+               engine::SharedResources&) -> absl::StatusOr<std::vector<InvariantOffer>> {
+                auto engine = gifts::GiftsEngine::create(world, telemetry, gifts::GiftsConfig{});
+                if (!engine.ok())
+                    return engine.status();
+                std::vector<InvariantOffer> invariants;
+                for (const gifts::InvariantResult& r : (*engine)->invariantStatus())
+                    // paid_unsettled speaks of what must eventually happen: judged at the end.
+                    invariants.push_back(InvariantOffer{r.name, r.detail, r.name == "gifts.paid_unsettled"});
+                return invariants;
+            });
+        if (out.metrics.empty())
             return out;
-        out.metrics = engine::registeredMetrics(telemetry.metrics(), "gift engine metric");
         for (const auto& [name, fn] : GiftsDrillEngine::gaugeTable()) {
             (void)fn;
             out.metrics.push_back(MetricOffer{name, telemetry::MetricKind::Gauge, "", "gift drill gauge (docs/DRILLS.md)"});
         }
-        for (const gifts::InvariantResult& r : (*engine)->invariantStatus())
-            // paid_unsettled speaks of what must eventually happen: judged at the end.
-            out.invariants.push_back(InvariantOffer{r.name, r.detail, r.name == "gifts.paid_unsettled"});
-        engine->reset();
         return out;
     }();
     return p;

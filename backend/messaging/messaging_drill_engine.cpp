@@ -261,31 +261,30 @@ private:
 
 // ------------------------------------------------------------------ the factory
 
-struct Probe {
-    std::vector<MetricOffer> metrics;
-    std::vector<InvariantOffer> invariants;
-};
-
 // What one small engine registers: the metric and invariant names a drill may use.
-const Probe& probe()
+const engine::EngineOffers& probe()
 {
-    static const Probe p = [] {
-        Probe out;
-        sim::World world;
-        telemetry::Telemetry telemetry(world);
-        MessagingConfig c;
-        c.dataScale = 0.005;
-        c.mode = MessagingMode::Upgraded;
-        auto engine = MessagingEngine::create(world, telemetry, c);
-        if (!engine.ok())
+    static const engine::EngineOffers p = [] {
+        engine::EngineOffers out = engine::probeEngineOffers(
+            "messaging engine metric",
+            [](sim::World& world, telemetry::Telemetry& telemetry,
+               engine::SharedResources&) -> absl::StatusOr<std::vector<InvariantOffer>> {
+                MessagingConfig c;
+                c.dataScale = 0.005;
+                c.mode = MessagingMode::Upgraded;
+                auto engine = MessagingEngine::create(world, telemetry, c);
+                if (!engine.ok())
+                    return engine.status();
+                std::vector<InvariantOffer> invariants;
+                for (const auto& s : (*engine)->invariantStatus())
+                    invariants.push_back(InvariantOffer{s.name, s.detail});
+                return invariants;
+            });
+        if (out.metrics.empty())
             return out;
-        out.metrics = engine::registeredMetrics(telemetry.metrics(), "messaging engine metric");
         for (const GaugeSpec& g : kGauges)
             out.metrics.push_back(
                 MetricOffer{g.name, telemetry::MetricKind::Gauge, "", "messaging drill gauge (docs/DRILLS.md)"});
-        for (const auto& s : (*engine)->invariantStatus())
-            out.invariants.push_back(InvariantOffer{s.name, s.detail});
-        engine->reset();
         return out;
     }();
     return p;

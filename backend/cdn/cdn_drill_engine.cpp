@@ -196,7 +196,7 @@ const engine::EngineOffers& probe()
             std::vector<InvariantOffer> invariants;
             for (const CdnInvariant& i : (*engine)->invariants())
                 invariants.push_back(
-                    InvariantOffer{i.name, sim::strCat(i.safety ? "safety: " : "liveness: ", i.detail)});
+                    InvariantOffer{i.name, sim::strCat(i.safety ? "safety: " : "liveness: ", i.detail), !i.safety});
             return invariants;
         });
     return p;

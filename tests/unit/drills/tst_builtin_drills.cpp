@@ -184,6 +184,34 @@ private slots:
         const std::string message(spec.status().message());
         QVERIFY2(message.starts_with("x.yaml:5:3: unknown engine 'teleport'"), message.c_str());
     }
+
+    // What an engine calls a liveness invariant is judged as one (at the end, after the
+    // recovery tail), not only described as one.
+    void livenessInvariantsAreFlagged()
+    {
+        const engine::EngineRegistry& engines = engine::processEngines();
+        int seen = 0;
+        for (const engine::EngineFactory* f : engines.all()) {
+            for (const engine::InvariantOffer& i : f->invariants()) {
+                if (i.description.starts_with("liveness")) {
+                    QVERIFY2(i.liveness, i.name.c_str());
+                    ++seen;
+                }
+                if (i.description.starts_with("safety"))
+                    QVERIFY2(!i.liveness, i.name.c_str());
+            }
+        }
+        if (const engine::EngineFactory* m = engines.find("messaging")) {
+            const auto offers = m->invariants();
+            const auto it = std::find_if(offers.begin(), offers.end(),
+                                         [](const engine::InvariantOffer& o) { return o.name == "messaging.cache_converges"; });
+            QVERIFY(it != offers.end());
+            QVERIFY(it->liveness);
+            ++seen;
+        }
+        if (engines.find("cdn") || engines.find("messaging"))
+            QVERIFY(seen > 0);
+    }
 };
 
 LIVEDECK_TEST_CLASS(TstBuiltinDrills)

@@ -98,6 +98,17 @@ absl::StatusOr<Opened> openSide(const std::string& path)
     return o;
 }
 
+TraceEvent traceEvent(const sim::World& world, const sim::EventMeta& m, std::uint64_t index)
+{
+    TraceEvent e;
+    e.index = index;
+    e.time = m.time;
+    e.kind = world.kindName(m.kind);
+    e.component = m.component == sim::kNoComponent ? std::string() : world.components().get(m.component).path;
+    e.traceHash = world.traceHash();
+    return e;
+}
+
 // Re-simulates one recording from the start and keeps every event with time >= from
 // until the run passes `to`.
 absl::StatusOr<std::vector<TraceEvent>> traceWindow(const std::string& path, sim::Nanos from, sim::Nanos to)
@@ -108,15 +119,8 @@ absl::StatusOr<std::vector<TraceEvent>> traceWindow(const std::string& path, sim
     options.keepGoing = [&](const sim::World& world, const sim::EventMeta& m) {
         if (m.time > to)
             return false;
-        if (m.time >= from) {
-            TraceEvent e;
-            e.index = world.scheduler().executed() - 1; // counted before the hook runs
-            e.time = m.time;
-            e.kind = world.kindName(m.kind);
-            e.component = m.component == sim::kNoComponent ? std::string() : world.components().get(m.component).path;
-            e.traceHash = world.traceHash();
-            events.push_back(std::move(e));
-        }
+        if (m.time >= from)
+            events.push_back(traceEvent(world, m, world.scheduler().executed() - 1)); // counted before the hook runs
         return true;
     };
     auto run = replayRecording(path, options);
@@ -204,13 +208,7 @@ absl::Status locateAcrossSeeds(const CompareResult& r, Divergence& d)
             const std::uint64_t i = index++;
             if (i < prints.size() && prints[i] == fingerprint(world, m))
                 return true;
-            TraceEvent e;
-            e.index = i;
-            e.time = m.time;
-            e.kind = world.kindName(m.kind);
-            e.component = m.component == sim::kNoComponent ? std::string() : world.components().get(m.component).path;
-            e.traceHash = world.traceHash();
-            atB = std::move(e);
+            atB = traceEvent(world, m, i);
             return false;
         };
         auto run = replayRecording(r.b.path, options);
@@ -232,13 +230,7 @@ absl::Status locateAcrossSeeds(const CompareResult& r, Divergence& d)
         options.keepGoing = [&](const sim::World& world, const sim::EventMeta& m) {
             if (k++ < at)
                 return true;
-            TraceEvent e;
-            e.index = at;
-            e.time = m.time;
-            e.kind = world.kindName(m.kind);
-            e.component = m.component == sim::kNoComponent ? std::string() : world.components().get(m.component).path;
-            e.traceHash = world.traceHash();
-            d.a = std::move(e);
+            d.a = traceEvent(world, m, at);
             return false;
         };
         auto run = replayRecording(r.a.path, options);

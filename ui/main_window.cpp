@@ -9,6 +9,8 @@
 #include "ui/developer_panel.h"
 #include "ui/drill_source.h"
 #include "ui/drill_panel.h"
+#include "ui/engine_descriptors.h"
+#include "ui/engine_views.h"
 #include "ui/event_log_panel.h"
 #include "ui/fault_dialog.h"
 #include "ui/faults_panel.h"
@@ -180,7 +182,31 @@ void MainWindow::buildDocks()
                                                                   m_breakers, m_shards, m_events, m_developer, m_drill,
                                                                   m_alerts})
         m_hub->addPanel(p);
+    for (EngineView& v : engineViews()) {
+        EngineViewPanel* panel = v.make(m_hub);
+        QDockWidget* d = addPanelDock(panel, v.title, v.objectName, Qt::BottomDockWidgetArea, v.tooltip);
+        d->toggleViewAction()->setVisible(false); // until a run of its engine
+        m_engineDocks.push_back(EngineDock{v.engine, d, false});
+        m_hub->addPanel(panel);
+    }
+    connect(m_hub, &DashboardHub::topologyApplied, this, &MainWindow::updateEngineDocks);
     applyDefaultLayout();
+}
+
+void MainWindow::updateEngineDocks()
+{
+    // A view is offered while its engine runs; a newly offered one shows once, so an
+    // operator who closed it keeps it closed for the rest of the run.
+    const v1::Topology& t = m_hub->topology();
+    for (EngineDock& e : m_engineDocks) {
+        const bool present = engineNamed(t, e.engine) != nullptr;
+        e.dock->toggleViewAction()->setVisible(present);
+        if (present && !e.offered)
+            e.dock->show();
+        else if (!present)
+            e.dock->hide();
+        e.offered = present;
+    }
 }
 
 QDockWidget* MainWindow::dock(const QString& objectName) const
@@ -217,6 +243,10 @@ void MainWindow::applyDefaultLayout()
         d->setFloating(false);
         d->show();
     }
+    for (EngineDock& e : m_engineDocks) {
+        addDockWidget(Qt::BottomDockWidgetArea, e.dock);
+        e.dock->setVisible(e.offered);
+    }
     const QRect avail = availableScreenGeometry();
     // Compact below 1600 × 1000 available pixels (a 1366 × 768 laptop): the side docks
     // become one tab stack each, so every panel still has room to be read.
@@ -237,6 +267,8 @@ void MainWindow::applyDefaultLayout()
     tabifyDockWidget(events, drill);
     tabifyDockWidget(events, alerts);
     tabifyDockWidget(events, developer);
+    for (EngineDock& e : m_engineDocks)
+        tabifyDockWidget(events, e.dock);
     if (m_compactLayout) {
         regions->raise();
         breakers->raise();

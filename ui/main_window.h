@@ -199,6 +199,14 @@ private:
     DrillPanel* m_drill = nullptr;
     AlertsPanel* m_alerts = nullptr;
     QList<QDockWidget*> m_docks;
+    // Engine views (ui/engine_views.h): their docks, by the engine they belong to.
+    struct EngineDock {
+        std::string engine;
+        QDockWidget* dock = nullptr;
+        bool offered = false; // the run's topology describes the engine
+    };
+    std::vector<EngineDock> m_engineDocks;
+    void updateEngineDocks();
     QByteArray m_defaultState;
     bool m_compactLayout = false;
     bool m_shownOnce = false;

@@ -1,0 +1,13 @@
+// The engine views the console offers (ui/engine_views.h): each engine with views adds
+// its entries here.
+#include "ui/engine_views.h"
+
+namespace livedeck::ui {
+
+std::vector<EngineView> engineViews()
+{
+    std::vector<EngineView> out;
+    return out;
+}
+
+} // namespace livedeck::ui

@@ -149,7 +149,12 @@ ProductCatalog::ProductCatalog(sim::World& world, telemetry::Telemetry& telemetr
                                                                   : sim::strCat(spec.name, "/gifts/redis/", dcName);
             m_pairOfDc[static_cast<std::size_t>(dcIndex)] = static_cast<int>(m_pairs.size());
             m_pairCity.push_back(cities[spec.city]);
-            m_pairs.push_back(std::make_unique<infra::KvPair>(world, path, dcName, m_config.kv, &metrics));
+            infra::KvPair* pair = m_config.sharedPair ? m_config.sharedPair(dcIndex) : nullptr;
+            if (!pair) {
+                m_ownedPairs.push_back(std::make_unique<infra::KvPair>(world, path, dcName, m_config.kv, &metrics));
+                pair = m_ownedPairs.back().get();
+            }
+            m_pairs.push_back(pair);
         }
     }
     m_totals.bind(metrics, {});
@@ -186,7 +191,7 @@ infra::KvPair* ProductCatalog::kvPairOfDataCentre(int dataCentre)
     if (dataCentre < 0 || static_cast<std::size_t>(dataCentre) >= m_pairOfDc.size())
         return nullptr;
     const int p = m_pairOfDc[static_cast<std::size_t>(dataCentre)];
-    return p < 0 ? nullptr : m_pairs[static_cast<std::size_t>(p)].get();
+    return p < 0 ? nullptr : m_pairs[static_cast<std::size_t>(p)];
 }
 
 infra::KvPair* ProductCatalog::kvPairOfRegion(int region)
@@ -251,7 +256,7 @@ std::uint32_t ProductCatalog::clientFor(sim::ComponentId caller, int region)
         c.localPair = own;
     } else if (const infra::KvPair* p = kvPairOfRegion(region)) {
         for (std::size_t i = 0; i < m_pairs.size(); ++i)
-            if (m_pairs[i].get() == p)
+            if (m_pairs[i] == p)
                 c.localPair = static_cast<int>(i);
     }
     std::map<std::string, int> cities;

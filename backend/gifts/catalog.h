@@ -71,6 +71,7 @@
 #include <absl/status/status.h>
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -94,6 +95,10 @@ struct CatalogConfig {
     resilience::HotKeyConfig hotKeys;
     resilience::LocalCacheConfig localCache;
     std::vector<std::string> regions; // empty: every region of the topology
+    // When set, the KV pair of a data centre (index) comes from here (a pair other engines
+    // share, docs/GALA.md) instead of one the catalog makes; it may return nullptr (then
+    // the catalog makes its own). The catalog does not own a pair it is given.
+    std::function<infra::KvPair*(int dataCentre)> sharedPair;
 
     absl::Status validate() const;
 };
@@ -161,7 +166,7 @@ public:
     // The KV pair of a data centre (nullptr when it has none) and of a region's first one.
     infra::KvPair* kvPairOfDataCentre(int dataCentre);
     infra::KvPair* kvPairOfRegion(int region);
-    const std::vector<std::unique_ptr<infra::KvPair>>& kvPairs() const { return m_pairs; }
+    const std::vector<infra::KvPair*>& kvPairs() const { return m_pairs; }
     CatalogService* service(int region);
     infra::ServiceDiscovery& discovery() { return *m_discovery; }
 
@@ -281,7 +286,8 @@ private:
     std::vector<int> m_regions;                                  // configured region indices
     std::vector<std::unique_ptr<CatalogService>> m_services;     // by region index (null: none)
     absl::flat_hash_map<sim::ComponentId, CatalogService*> m_serviceByComponent;
-    std::vector<std::unique_ptr<infra::KvPair>> m_pairs;
+    std::vector<infra::KvPair*> m_pairs;
+    std::vector<std::unique_ptr<infra::KvPair>> m_ownedPairs;    // the pairs the catalog made
     std::vector<int> m_pairOfDc;                                 // by data-centre index, -1 = none
     std::vector<int> m_pairCity;                                 // city id of each pair
     std::unique_ptr<infra::ServiceDiscovery> m_discovery;

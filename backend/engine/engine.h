@@ -122,6 +122,18 @@ struct FaultSurface {
     std::vector<FaultBudgetRule> budget;
 };
 
+// A setting of the engine's drill section that picks one of the engine's designs — a
+// write-up's before and after (`engines.<engine>.<setting>: <value>`, e.g. mode: legacy
+// or upgraded). The console re-runs a drill with another value at the same seed and
+// compares the two runs (docs/UI.md, "Comparing two runs"). parseSettings() accepts every
+// listed value on its own.
+struct ModeOffer {
+    std::string setting;              // "mode"
+    std::string description;          // what the values change
+    std::vector<std::string> values;  // every accepted value
+    std::string defaultValue;         // what a drill that sets none runs (one of values)
+};
+
 // An operator action routed to an engine that declares it.
 struct ActionRequest {
     std::string action;       // "drain-region"
@@ -168,6 +180,8 @@ public:
     virtual std::vector<InvariantOffer> invariants() const = 0;
     // Load profiles the engine accepts in `load:` (empty: it takes no load phases).
     virtual std::vector<std::string> loadProfiles() const { return {}; }
+    // The settings that switch between the engine's designs (empty: it has one design).
+    virtual std::vector<ModeOffer> modes() const { return {}; }
 
     // `engines.<name>`: the node may be null (an empty section: all defaults).
     virtual std::shared_ptr<const EngineSettings> parseSettings(const YAML::Node& node) const = 0;

@@ -213,6 +213,11 @@ public:
     std::vector<MetricOffer> metrics() const override { return probe().metrics; }
     std::vector<InvariantOffer> invariants() const override { return probe().invariants; }
     std::vector<std::string> loadProfiles() const override { return {"vod-evening", "gala", "hot-release"}; }
+    std::vector<engine::ModeOffer> modes() const override
+    {
+        return {{"mode", "the legacy DNS-scheduled edge, or the new clusters (docs/CDN.md)",
+                 {toString(CdnMode::Legacy), toString(CdnMode::New)}, toString(CdnConfig{}.mode)}};
+    }
 
     std::shared_ptr<const EngineSettings> parseSettings(const YAML::Node& node) const override
     {

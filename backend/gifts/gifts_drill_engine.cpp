@@ -470,6 +470,13 @@ public:
     std::vector<MetricOffer> metrics() const override { return probe().metrics; }
     std::vector<InvariantOffer> invariants() const override { return probe().invariants; }
     std::vector<std::string> loadProfiles() const override { return gifts::LoadProfile::names(); }
+    std::vector<engine::ModeOffer> modes() const override
+    {
+        return {{"mode", "multi-active: each region prefers its own resources, or any region's by weight (docs/GIFTS.md)",
+                 {std::string(gifts::toString(gifts::MultiActiveMode::LocalFirst)),
+                  std::string(gifts::toString(gifts::MultiActiveMode::CrossRegion))},
+                 std::string(gifts::toString(gifts::GiftsConfig{}.multiActive.mode))}};
+    }
 
     std::shared_ptr<const EngineSettings> parseSettings(const YAML::Node& node) const override
     {

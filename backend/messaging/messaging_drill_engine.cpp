@@ -303,6 +303,12 @@ public:
     std::vector<MetricOffer> metrics() const override { return probe().metrics; }
     std::vector<InvariantOffer> invariants() const override { return probe().invariants; }
     std::vector<std::string> loadProfiles() const override { return {"evening", "countdown", "hot-creator"}; }
+    std::vector<engine::ModeOffer> modes() const override
+    {
+        return {{"mode", "the legacy store and query path, or the upgraded tiers (docs/MESSAGING.md)",
+                 {toString(MessagingMode::Legacy), toString(MessagingMode::Upgraded)},
+                 toString(MessagingConfig{}.mode)}};
+    }
 
     std::shared_ptr<const EngineSettings> parseSettings(const YAML::Node& node) const override
     {

@@ -34,6 +34,13 @@ const char* toString(TabSource source)
     return "?";
 }
 
+resilience::HedgeConfig defaultCatalogKvHedge()
+{
+    resilience::HedgeConfig h;
+    h.fixedDelay = kCatalogKvHedgeDelay;
+    return h;
+}
+
 absl::Status CatalogConfig::validate() const
 {
     if (table.products == 0 || table.templates == 0 || table.generalTabSize == 0)
@@ -46,6 +53,12 @@ absl::Status CatalogConfig::validate() const
         return absl::InvalidArgumentError("catalog: the local cache needs a capacity and a TTL > 0");
     if (service.concurrency <= 0.0)
         return absl::InvalidArgumentError("catalog: the catalogue service needs concurrency > 0");
+    if (kvHedging && (kvHedge.fixedDelay <= 0 || kvHedge.fixedDelay >= kv.clientTimeout))
+        return absl::InvalidArgumentError(sim::strCat("catalog: the KV hedge delay ", sim::toMillis(kvHedge.fixedDelay),
+                                                      " ms must be > 0 and below the KV client timeout (",
+                                                      sim::toMillis(kv.clientTimeout), " ms)"));
+    if (kvAvoidFor < 0)
+        return absl::InvalidArgumentError("catalog: kvAvoidFor must be >= 0");
     return absl::OkStatus();
 }
 
@@ -59,6 +72,9 @@ void ProductCatalog::Metrics::bind(telemetry::MetricsRegistry& r, std::string_vi
     kvHits = &r.counter("gifts.catalog.kv_hits", component);
     kvMisses = &r.counter("gifts.catalog.kv_misses", component);
     kvErrors = &r.counter("gifts.catalog.kv_errors", component);
+    kvHedges = &r.counter("gifts.catalog.kv_hedges", component);
+    kvHedgeWins = &r.counter("gifts.catalog.kv_hedge_wins", component);
+    kvAvoids = &r.counter("gifts.catalog.kv_avoids", component);
     loads = &r.counter("gifts.catalog.loads", component);
     shared = &r.counter("gifts.catalog.shared", component);
     failed = &r.counter("gifts.catalog.failed", component);
@@ -93,7 +109,8 @@ ProductCatalog::ProductCatalog(sim::World& world, telemetry::Telemetry& telemetr
       m_rng(world.stream("gifts/catalog#ttl")),
       m_deliverKind(world.kind("gifts.catalog.deliver")),
       m_tickKind(world.kind("gifts.catalog.tick")),
-      m_hotKeyKind(world.kind("gifts.catalog.hot_key"))
+      m_hotKeyKind(world.kind("gifts.catalog.hot_key")),
+      m_hedgeKind(world.kind("gifts.catalog.kv_hedge"))
 {
     if (const absl::Status st = m_config.validate(); !st.ok()) {
         std::fprintf(stderr, "livedeck: %s\n", std::string(st.message()).c_str());
@@ -270,6 +287,11 @@ std::uint32_t ProductCatalog::clientFor(sim::ComponentId caller, int region)
     }
     if (c.cityPairs.empty())
         c.cityPairs.push_back(c.localPair);
+    c.avoidUntil.assign(m_pairs.size(), 0);
+    if (m_config.kvHedging && candidatePairs(c).size() >= 2) {
+        c.hedgePolicy = std::make_unique<resilience::HedgePolicy>(m_world.clock(), m_config.kvHedge);
+        c.hedged = std::make_unique<KvCalls>(m_world.scheduler(), *c.hedgePolicy, m_hedgeKind, c.component);
+    }
     c.detector = std::make_unique<resilience::HotKeyDetector>(m_world.clock(), m_config.hotKeys);
     c.detector->setEventCallback([this, index](const resilience::HotKeyEvent& e) { onHotKey(index, e); });
     c.local = std::make_unique<Local>(m_world.clock(), m_config.localCache);
@@ -454,12 +476,62 @@ void ProductCatalog::lookup(std::uint32_t client, std::uint32_t key, double weig
     }
 }
 
+const std::vector<int>& ProductCatalog::candidatePairs(const Client& c) const
+{
+    return m_config.crossRegionSameCity ? c.cityPairs : c.allPairs;
+}
+
 int ProductCatalog::pickPair(Client& c)
 {
     if (m_mode == MultiActiveMode::LocalFirst)
         return c.localPair;
-    const std::vector<int>& candidates = m_config.crossRegionSameCity ? c.cityPairs : c.allPairs;
-    return candidates[c.nextPair++ % candidates.size()];
+    const std::vector<int>& candidates = candidatePairs(c);
+    const sim::Nanos now = m_world.now();
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+        const int p = candidates[c.nextPair++ % candidates.size()];
+        if (c.avoidUntil[static_cast<std::size_t>(p)] <= now)
+            return p;
+    }
+    return candidates[c.nextPair++ % candidates.size()]; // every candidate avoided: plain round robin
+}
+
+int ProductCatalog::backupPair(const Client& c, int primary) const
+{
+    // The candidate after the primary in C's list that C does not avoid, else the next one.
+    const std::vector<int>& candidates = candidatePairs(c);
+    const auto it = std::find(candidates.begin(), candidates.end(), primary);
+    const std::size_t at = it == candidates.end() ? 0 : static_cast<std::size_t>(it - candidates.begin());
+    const sim::Nanos now = m_world.now();
+    int fallback = -1;
+    for (std::size_t i = 1; i <= candidates.size(); ++i) {
+        const int p = candidates[(at + i) % candidates.size()];
+        if (p == primary)
+            continue;
+        if (c.avoidUntil[static_cast<std::size_t>(p)] <= now)
+            return p;
+        if (fallback < 0)
+            fallback = p;
+    }
+    return fallback >= 0 ? fallback : primary;
+}
+
+void ProductCatalog::avoidPair(Client& c, int pair)
+{
+    sim::Nanos& until = c.avoidUntil[static_cast<std::size_t>(pair)];
+    if (until <= m_world.now()) {
+        c.metrics.kvAvoids->add(1.0);
+        m_totals.kvAvoids->add(1.0);
+    }
+    until = m_world.now() + m_config.kvAvoidFor;
+}
+
+ProductCatalog::KvAnswer ProductCatalog::decodeAnswer(const infra::KvReply& reply, int pair) const
+{
+    KvAnswer a;
+    a.status = reply.status;
+    a.pair = pair;
+    a.decoded = reply.ok() && CatalogTable::decode(reply.value, a.entry);
+    return a;
 }
 
 void ProductCatalog::startFetch(std::uint32_t client, std::uint32_t key, double weight,
@@ -486,33 +558,67 @@ void ProductCatalog::startFetch(std::uint32_t client, std::uint32_t key, double 
         c.metrics.hotKvReads->add(weight);
         m_totals.hotKvReads->add(weight);
     }
-    m_pairs[static_cast<std::size_t>(f.pair)]->get(c.caller, m_table->keyName(key), weight,
-                                                   [this, fi](const infra::KvReply& r) { onKvReply(fi, r); });
+    if (m_mode == MultiActiveMode::LocalFirst || !c.hedged) {
+        const int pair = f.pair;
+        m_pairs[static_cast<std::size_t>(pair)]->get(c.caller, m_table->keyName(key), weight,
+                                                     [this, fi, pair](const infra::KvReply& r) {
+                                                         onKvAnswer(fi, decodeAnswer(r, pair));
+                                                     });
+        return;
+    }
+    // Hedged: attempt 0 to the picked pair, attempt 1 (after the hedge delay) to the next.
+    c.hedged->call(
+        [this, fi](int attempt, KvCalls::AttemptDone done) -> KvCalls::Cancel {
+            Fetch& ft = m_fetches[fi];
+            Client& cl = m_clients[ft.client];
+            const int pair = attempt == 0 ? ft.pair : backupPair(cl, ft.pair);
+            if (attempt == 1) {
+                cl.metrics.kvHedges->add(ft.weight);
+                m_totals.kvHedges->add(ft.weight);
+            }
+            m_pairs[static_cast<std::size_t>(pair)]->get(cl.caller, m_table->keyName(ft.key), ft.weight,
+                                                         [this, done, pair](const infra::KvReply& r) {
+                                                             done(decodeAnswer(r, pair));
+                                                         });
+            return {}; // a KV GET cannot be called back: the loser's answer is dropped when it comes
+        },
+        [this, fi](const KvAnswer& answer, const KvCalls::Outcome& outcome) {
+            Fetch& ft = m_fetches[fi];
+            Client& cl = m_clients[ft.client];
+            if (outcome.winner == 1) {
+                cl.metrics.kvHedgeWins->add(ft.weight);
+                m_totals.kvHedgeWins->add(ft.weight);
+                avoidPair(cl, ft.pair); // the primary was slower than the hedge delay and the backup
+            }
+            onKvAnswer(fi, answer);
+        });
 }
 
-void ProductCatalog::onKvReply(std::uint32_t fi, const infra::KvReply& reply)
+void ProductCatalog::onKvAnswer(std::uint32_t fi, const KvAnswer& answer)
 {
     Fetch& f = m_fetches[fi];
     Client& c = m_clients[f.client];
+    f.pair = answer.pair; // a miss is written back to the pair that answered
     CatalogKeyStats& ks = stats(c, f.key);
-    if (reply.ok()) {
-        FetchResult r{true, {}, TabSource::Kv};
-        if (CatalogTable::decode(reply.value, r.entry)) {
-            ks.kvHits += f.weight;
-            c.metrics.kvHits->add(f.weight);
-            m_totals.kvHits->add(f.weight);
-            finish(fi, r);
-            return;
-        }
-        // A value that does not parse is treated like a miss: reload and overwrite it.
+    if (answer.decoded) {
+        FetchResult r{true, answer.entry, TabSource::Kv};
+        ks.kvHits += f.weight;
+        c.metrics.kvHits->add(f.weight);
+        m_totals.kvHits->add(f.weight);
+        finish(fi, r);
+        return;
     }
-    if (reply.status == infra::KvStatus::NotFound || reply.ok()) {
+    // A value that does not parse is treated like a miss: reload and overwrite it.
+    if (answer.status == infra::KvStatus::NotFound || answer.status == infra::KvStatus::Ok) {
         ks.kvMisses += f.weight;
         c.metrics.kvMisses->add(f.weight);
         m_totals.kvMisses->add(f.weight);
         loadFromCatalogue(fi, true);
         return;
     }
+    if (m_mode != MultiActiveMode::LocalFirst
+        && (answer.status == infra::KvStatus::Timeout || answer.status == infra::KvStatus::Unavailable))
+        avoidPair(c, answer.pair);
     ks.kvErrors += f.weight;
     c.metrics.kvErrors->add(f.weight);
     m_totals.kvErrors->add(f.weight);
@@ -646,6 +752,13 @@ void ProductCatalog::Client::inspect(sim::StateWriter& out) const
     out.add("kv_reads", metrics.kvReads->total());
     out.add("loads", metrics.loads->total());
     out.add("shared", metrics.shared->total());
+    out.add("kv_hedges", metrics.kvHedges->total());
+    out.add("kv_hedge_wins", metrics.kvHedgeWins->total());
+    std::string avoided;
+    for (std::size_t p = 0; p < avoidUntil.size(); ++p)
+        if (avoidUntil[p] > owner->m_world.now())
+            avoided = avoided.empty() ? owner->m_pairs[p]->path() : sim::strCat(avoided, " ", owner->m_pairs[p]->path());
+    out.add("avoided_pairs", avoided);
     out.add("local_cache_entries", static_cast<std::uint64_t>(local->size()));
     out.add("flights_in_flight", static_cast<std::uint64_t>(flights->flightsInFlight()));
     std::string hotKeys;

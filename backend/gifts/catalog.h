@@ -27,8 +27,22 @@
 //   5. the result goes into C's local cache when the key is hot, and to every waiter.
 // Which KV pair (setMode): LocalFirst → the pair of C's own data centre; CrossRegion →
 // round robin over the pairs of every data centre in C's city (same-city multi-active,
-// docs/GIFTS.md; crossRegionSameCity = false widens it to every data centre). Discovery
-// follows the mode (LocalFirst / CrossRegion).
+// docs/GIFTS.md; crossRegionSameCity = false widens it to every data centre), skipping a
+// pair C avoids (below) while another candidate is not avoided. Discovery follows the
+// mode (LocalFirst / CrossRegion).
+//
+// Hedged KV reads (CrossRegion with two or more candidate pairs; "The Tail at Scale",
+// resilience::HedgedCalls): a GET not answered after kvHedge.fixedDelay (50 ms) is sent
+// to the next candidate pair as well; the first answer wins and the other is dropped
+// when it comes (the call's slot generation has moved on). A pair behind a partition
+// never answers before the KV client timeout (250 ms), which is the panel's whole
+// general-tab budget (panel.h): without the backup, such a read leaves the panel
+// without its general tab (tests/ctl/drills/gifts-panel-cross-region-partition.yaml).
+// Hedges are capped by the HedgePolicy budget (5 % of C's reads over 10 s plus 1/s).
+// A pair whose read lost to the backup, or answered Timeout / Unavailable, is avoided
+// by C for kvAvoidFor (1 s) and then tried again: a lasting partition costs a few
+// hedges per second, not one per read. The avoidance is what C saw, not the network's
+// state. kvHedging = false (sabotage switch) reads one pair only, as before.
 //
 // Weights (docs/ARCHITECTURE.md, property 3): every counter, the detectors and the KV/catalogue
 // queues count a request by its weight. A fetch carries the weight of the lookup that
@@ -45,6 +59,8 @@
 //
 // Metrics (weighted counters; component = "<caller>/product-cache" and "" for totals):
 // gifts.catalog.lookups, .local_hits, .kv_reads, .kv_hits, .kv_misses, .kv_errors,
+// .kv_hedges (backup reads sent), .kv_hedge_wins (fetches the backup answered first),
+// .kv_avoids (pairs set aside after a lost hedge or a failed read, unweighted),
 // .loads (catalogue loads), .shared (lookups that joined a fetch), .failed,
 // .hot_key_kv_reads (KV reads of keys flagged hot when read), .latency (histogram);
 // gauges .local_hit_ratio and .kv_hit_ratio (last second), .hot_keys. Events
@@ -54,7 +70,11 @@
 // together); the KV is warmed with every key at start (a running system's cache is
 // warm; warmKv = false starts cold); hot-key detector and local cache use their
 // headers' defaults (1 % of traffic, 5 s half-life; 1 s TTL, 1 024 entries);
-// catalogue timeout for lost messages 250 ms (docs/GIFTS.md default cross-service timeout).
+// catalogue timeout for lost messages 250 ms (docs/GIFTS.md default cross-service timeout);
+// KV hedge delay 50 ms (kCatalogKvHedgeDelay: a fifth of the 250 ms cross-service timeout,
+// as resilience::HedgeConfig's initial delay; the same-city round trip is ~1 ms, so a
+// healthy read never waits that long), pair avoidance 1 s (ours: one GSLB probe period,
+// multi_active.h).
 #pragma once
 
 #include "backend/gifts/catalog_service.h"
@@ -62,6 +82,7 @@
 #include "backend/gifts/gift_types.h"
 #include "backend/infra/discovery.h"
 #include "backend/infra/kv_pair.h"
+#include "backend/resilience/hedging.h"
 #include "backend/resilience/hot_key_detector.h"
 #include "backend/resilience/local_cache.h"
 #include "backend/resilience/singleflight.h"
@@ -79,10 +100,19 @@
 
 namespace livedeck::gifts {
 
+// The delay after which a cross-region KV read asks the next pair too (see header).
+inline constexpr sim::Nanos kCatalogKvHedgeDelay = 50 * sim::kMillisecond;
+
+// HedgeConfig defaults with a fixed delay of kCatalogKvHedgeDelay.
+resilience::HedgeConfig defaultCatalogKvHedge();
+
 struct CatalogConfig {
     MultiActiveMode mode = MultiActiveMode::LocalFirst;
     bool singleflight = true;      // sabotage switch: false = every lookup fetches on its own
     bool hotKeyLocalCache = true;  // sabotage switch: false = hot keys still go to the KV
+    bool kvHedging = true;         // sabotage switch: false = a cross-region read asks one pair only
+    resilience::HedgeConfig kvHedge = defaultCatalogKvHedge();
+    sim::Nanos kvAvoidFor = 1 * sim::kSecond; // a pair that lost a hedge or failed a read is skipped this long
     bool crossRegionSameCity = true;
     bool warmKv = true;
     sim::Nanos kvTtl = 5 * sim::kMinute;
@@ -187,6 +217,14 @@ private:
         CatalogEntry entry;
         TabSource source = TabSource::None;
     };
+    // One pair's answer to a GET, decoded (what a hedged read carries).
+    struct KvAnswer {
+        infra::KvStatus status = infra::KvStatus::Ok;
+        bool decoded = false; // status Ok and the value parsed
+        int pair = 0;
+        CatalogEntry entry;
+    };
+    using KvCalls = resilience::HedgedCalls<KvAnswer, 48, 48>;
     using Flights = resilience::Singleflight<std::uint32_t, FetchResult, 16>;
     using Local = resilience::LocalCache<std::uint32_t, CatalogEntry>;
 
@@ -197,6 +235,9 @@ private:
         telemetry::Counter* kvHits = nullptr;
         telemetry::Counter* kvMisses = nullptr;
         telemetry::Counter* kvErrors = nullptr;
+        telemetry::Counter* kvHedges = nullptr;
+        telemetry::Counter* kvHedgeWins = nullptr;
+        telemetry::Counter* kvAvoids = nullptr;
         telemetry::Counter* loads = nullptr;
         telemetry::Counter* shared = nullptr;
         telemetry::Counter* failed = nullptr;
@@ -223,6 +264,9 @@ private:
         std::vector<int> cityPairs; // CrossRegion candidates
         std::vector<int> allPairs;
         std::uint32_t nextPair = 0;
+        std::vector<sim::Nanos> avoidUntil; // by pair index: skipped by pickPair until then
+        std::unique_ptr<resilience::HedgePolicy> hedgePolicy;
+        std::unique_ptr<KvCalls> hedged; // CrossRegion reads (null: fewer than two candidates)
         std::unique_ptr<resilience::HotKeyDetector> detector;
         std::unique_ptr<Local> local;
         std::unique_ptr<Flights> flights;
@@ -261,8 +305,12 @@ private:
     void lookup(std::uint32_t client, std::uint32_t key, double weight, std::uint32_t pending);
     void startFetch(std::uint32_t client, std::uint32_t key, double weight, const Flights::Completion* completion,
                     std::uint32_t pending);
+    const std::vector<int>& candidatePairs(const Client& c) const;
     int pickPair(Client& c);
-    void onKvReply(std::uint32_t fetch, const infra::KvReply& reply);
+    int backupPair(const Client& c, int primary) const;
+    void avoidPair(Client& c, int pair);
+    KvAnswer decodeAnswer(const infra::KvReply& reply, int pair) const;
+    void onKvAnswer(std::uint32_t fetch, const KvAnswer& answer);
     void loadFromCatalogue(std::uint32_t fetch, bool writeBack);
     void onCatalogueReply(std::uint32_t fetch, infra::InstanceId instance, bool writeBack,
                           const CatalogService::Reply& reply);
@@ -302,6 +350,7 @@ private:
     sim::EventKindId m_deliverKind;
     sim::EventKindId m_tickKind;
     sim::EventKindId m_hotKeyKind;
+    sim::EventKindId m_hedgeKind;
 };
 
 } // namespace livedeck::gifts

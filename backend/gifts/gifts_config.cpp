@@ -10,7 +10,7 @@ bool Sabotage::any() const
 {
     return consumerNotIdempotent || asyncReplication || noIdempotencyKey || noPaymentRecheck || noAudit
         || noDeadLetter || noRegionDrain || quotaFailClosed || noAutoscale || noBreaker || noSingleflight
-        || noHotKeyCache || noHotRoomCache;
+        || noHotKeyCache || noHotRoomCache || noKvHedge;
 }
 
 std::string Sabotage::describe() const
@@ -36,6 +36,7 @@ std::string Sabotage::describe() const
     add(noSingleflight, "no-singleflight");
     add(noHotKeyCache, "no-hot-key-cache");
     add(noHotRoomCache, "no-hot-room-cache");
+    add(noKvHedge, "no-kv-hedge");
     return out.empty() ? std::string("none") : out;
 }
 

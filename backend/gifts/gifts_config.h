@@ -71,6 +71,7 @@ struct Sabotage {
     bool noSingleflight = false;        // every product lookup fetches on its own (catalog)
     bool noHotKeyCache = false;         // hot keys are not served from the in-process cache
     bool noHotRoomCache = false;        // the gateway does not serve hot rooms' panels from memory
+    bool noKvHedge = false;             // cross-region catalog KV reads ask one pair only (no hedge)
 
     bool any() const;
     // Names of the switches that are on ("consumer-not-idempotent, async-replication").

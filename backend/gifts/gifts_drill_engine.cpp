@@ -76,6 +76,7 @@ constexpr SabotageSwitch kSabotage[] = {
     {"no-singleflight", &gifts::Sabotage::noSingleflight, "every product lookup fetches on its own"},
     {"no-hot-key-cache", &gifts::Sabotage::noHotKeyCache, "hot keys not served from the in-process cache"},
     {"no-hot-room-cache", &gifts::Sabotage::noHotRoomCache, "hot rooms' panels not served from memory"},
+    {"no-kv-hedge", &gifts::Sabotage::noKvHedge, "cross-region catalog KV reads ask one pair only"},
 };
 
 std::string sabotageNames()

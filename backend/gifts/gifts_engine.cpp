@@ -241,6 +241,8 @@ void GiftsEngine::build()
         cc.singleflight = false;
     if (sab.noHotKeyCache)
         cc.hotKeyLocalCache = false;
+    if (sab.noKvHedge)
+        cc.kvHedging = false;
     m_catalog = std::make_unique<ProductCatalog>(w, m_telemetry, cc);
     m_products = std::make_unique<Products>(*m_catalog);
 

@@ -467,6 +467,8 @@ void MessagingEngine::reserveSeq(std::uint64_t inbox, Region& r, std::function<v
         std::uint64_t& last = m_lastSeq[inbox];
         if (n.seq <= last)
             violation(kSeqMonotonic, sim::strCat("inbox ", inbox, " got sequence ", n.seq, " after ", last));
+        if (n.seq > last + 1)
+            m_trail.skipped(m_world.now(), inbox, last, n.seq);
         last = std::max(last, n.seq);
         done(true, n.seq);
         return;
@@ -479,6 +481,7 @@ void MessagingEngine::reserveSeq(std::uint64_t inbox, Region& r, std::function<v
                                  return;
                              }
                              m_seq.confirm(inbox, ceiling);
+                             m_trail.ceiling(inbox, ceiling);
                              reserveSeq(inbox, r, std::move(done));
                          });
         return;
@@ -491,6 +494,7 @@ void MessagingEngine::reserveSeq(std::uint64_t inbox, Region& r, std::function<v
             const std::uint64_t ceiling = res.found ? std::stoull(res.value) : 0;
             auto p = m_persistedSeq.find(inbox);
             m_seq.load(inbox, ceiling, p == m_persistedSeq.end() ? 0 : p->second);
+            m_trail.ceiling(inbox, ceiling);
             reserveSeq(inbox, r, std::move(done));
         });
         return;
@@ -557,6 +561,7 @@ void MessagingEngine::sendPartDone(std::shared_ptr<SendOp> op, bool ok, const ch
     if (op->pending > 0)
         return;
     --m_inflightSends;
+    m_trail.send(m_world.now(), op->sender, op->receiver, op->msgkey, op->seq, op->failure);
     Region& r = home(op->sender);
     if (op->failed) {
         m_totals.sendFailures += op->weight;
@@ -742,6 +747,7 @@ void MessagingEngine::finishQuery(std::shared_ptr<QueryOp> op, bool ok)
     if (op->done)
         return;
     op->done = true;
+    m_trail.query(m_world.now(), op->user, op->weight, op->tier, m_world.now() - op->startedAt, ok);
     if (!ok) {
         m_totals.queryFailures += op->weight;
         m_errorsMetric->add(op->weight);
@@ -1072,6 +1078,7 @@ void MessagingEngine::inspect(sim::StateWriter& out) const
     for (const InvariantState& s : m_invariants)
         ok = ok && s.passed;
     out.add("invariants", ok ? "hold" : "VIOLATED");
+    MessagingInspect::write(*this, out);
 }
 
 } // namespace livedeck::messaging

@@ -53,6 +53,7 @@
 #include "backend/infra/service_queue.h"
 #include "backend/infra/sql_cluster.h"
 #include "backend/messaging/content_router.h"
+#include "backend/messaging/messaging_inspect.h"
 #include "backend/messaging/conversation_schema.h"
 #include "backend/messaging/sequence_allocator.h"
 #include "backend/messaging/snowflake.h"
@@ -211,7 +212,11 @@ public:
     const SecondStats& lastSecond() const { return m_lastSecondStats; }
     void stopLoad();
     // The sequence cache loses everything (a Redis flush of the sequence keys).
-    void loseSequenceCache() { m_seq.loseCache(); }
+    void loseSequenceCache()
+    {
+        m_seq.loseCache();
+        m_trail.sequenceCacheLost();
+    }
     // Every region's Redis loses every key (mass expiry / FLUSHALL).
     void flushCaches();
 
@@ -305,6 +310,7 @@ public:
     void inspect(sim::StateWriter& out) const override;
 
 private:
+    friend struct MessagingInspect; // the console views' keys (messaging_inspect.h)
     struct Region;
     MessagingEngine(sim::World& world, telemetry::Telemetry& telemetry, MessagingConfig config);
     absl::Status build();
@@ -468,6 +474,7 @@ private:
     std::map<std::string, double> m_placed;      // table → real-equivalent rows
     std::map<std::string, double> m_contentReal; // table → real-equivalent rows acknowledged in the run
 
+    MessagingTrail m_trail; // what the console views show (messaging_inspect.h)
     Totals m_totals;
     telemetry::Histogram m_queryLatency;
     telemetry::Histogram m_tierLatency[3];

@@ -133,6 +133,7 @@ void MessagingEngine::onBinlog(std::uint32_t shard, const infra::BinlogEntry& en
         if (!ConversationSchema::parseSend(*entry.batch, step, u))
             continue;
         m_mirror->upsert(u);
+        m_trail.binlogRow(u.owner, u.msgKey, m_users);
         auto w = m_rowWeight.find(u.msgKey);
         weight = std::max(weight, w == m_rowWeight.end() ? 1.0 : w->second);
         if (std::find_if(touched.begin(), touched.end(), [&](const auto& t) { return t.first == u.owner; }) == touched.end())
@@ -146,6 +147,7 @@ void MessagingEngine::onBinlog(std::uint32_t shard, const infra::BinlogEntry& en
         const std::uint64_t version =
             m_config.sabotage.mtimeVersion ? static_cast<std::uint64_t>(mtime) << 20 : nextRowVersion(prev, mtime);
         prev = version;
+        m_trail.stamped(user, version);
         infra::MqMessage m;
         m.key = std::to_string(user);
         m.value = sim::strCat(user, "|", version, "|", entry.commitTime, "|", m_mirror->image(owner, m_config.pageSize));
@@ -217,11 +219,14 @@ void MessagingEngine::applySync(std::shared_ptr<SyncBatch> state, std::size_t ch
             std::uint64_t& last = m_appliedVersion[rec.user];
             ++m_invariants[kSyncVersion].checked;
             if (rec.version < last)
+                m_trail.syncLowered(rec.weight);
+            if (rec.version < last)
                 violation(kSyncVersion, sim::strCat("user ", rec.user, ": Redis took version ", rec.version, " after ",
                                                     last, " (record committed at ", sim::toMillis(rec.commitTime), " ms)"));
             last = std::max(last, rec.version);
         } else if (reply.status == infra::KvStatus::VersionConflict) {
             m_totals.syncRefused += rec.weight;
+            m_trail.syncRefused(rec.version, reply.version, rec.weight);
         }
         applySync(state, chain, at + 1);
     };

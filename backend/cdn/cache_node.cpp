@@ -21,6 +21,57 @@ CacheNode::CacheNode(sim::World& world, std::string_view path, CacheNodeConfig c
 {
     for (int i = 0; i < std::max(1, config.disks); ++i)
         m_disks.push_back(std::make_unique<Disk>(world, sim::strCat(path, "/disk-", i), config.disk, metrics));
+    world.components().setInspectable(m_component, this);
+}
+
+std::size_t CacheNode::collapsedWaiters() const
+{
+    std::size_t n = 0;
+    for (const auto& [key, pending] : m_pending) // a sum: order does not matter
+        n += pending->waiters.empty() ? 0 : pending->waiters.size() - 1;
+    return n;
+}
+
+double CacheNode::diskBusy() const
+{
+    double v = 0.0;
+    for (const auto& d : m_disks)
+        v += d->busy();
+    return v;
+}
+
+double CacheNode::diskQueued() const
+{
+    double v = 0.0;
+    for (const auto& d : m_disks)
+        v += d->queued();
+    return v;
+}
+
+void CacheNode::inspect(sim::StateWriter& out) const
+{
+    const CacheNodeStats& s = m_stats;
+    out.add("policy", toString(m_policy->kind()));
+    out.add("requests", s.requests);
+    out.add("hits", s.hits);
+    out.add("misses", s.misses);
+    out.add("hit_ratio", s.hits + s.misses > 0 ? static_cast<double>(s.hits) / static_cast<double>(s.hits + s.misses) : 0.0);
+    out.add("byte_hit_ratio", s.bytesServed > 0 ? static_cast<double>(s.bytesHit) / static_cast<double>(s.bytesServed) : 0.0);
+    out.add("bytes_served", s.bytesServed);
+    out.add("bytes_hit", s.bytesHit);
+    out.add("upstream_fetches", s.upstreamFetches);
+    out.add("fetches_in_flight", static_cast<std::uint64_t>(m_pending.size()));
+    out.add("collapsed", s.collapsed);
+    out.add("collapsed_waiters", static_cast<std::uint64_t>(collapsedWaiters()));
+    out.add("max_waiters", static_cast<std::uint64_t>(s.maxWaiters));
+    out.add("errors", s.errors);
+    out.add("used_bytes", m_policy->usedBytes());
+    out.add("capacity_bytes", m_policy->capacityBytes());
+    out.add("evictions", m_policy->evictions());
+    out.add("disks", static_cast<std::int64_t>(m_disks.size()));
+    out.add("disk_busy", diskBusy());
+    out.add("disk_queued", diskQueued());
+    out.add("disk_read_ms", s.readLatencyMs);
 }
 
 CacheKey CacheNode::keyOf(ObjectId object, std::uint64_t first) const

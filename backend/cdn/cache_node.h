@@ -17,12 +17,15 @@
 //   the background (the write occupies the disk).
 // - Requests travel on the world's network from `request.from` (if set) and back.
 // - Faults: this node down → 503; slow-disk faults on "<path>/disk-<i>" slow its reads.
+// - inspect(): its counters, what it holds, its disks' queues and the requests waiting
+//   on collapsed fetches right now (the console's cache table, docs/CDN.md "Console").
 // Single-threaded.
 #pragma once
 
 #include "backend/cdn/cache_policy.h"
 #include "backend/cdn/disk.h"
 #include "backend/cdn/slice_source.h"
+#include "backend/sim/components.h"
 
 #include <absl/container/flat_hash_map.h>
 
@@ -57,7 +60,7 @@ struct CacheNodeStats {
     double readLatencyMs = 0.0;       // disk reads (queue + service), moving average (1/8 per read)
 };
 
-class CacheNode final : public SliceSource {
+class CacheNode final : public SliceSource, public sim::Inspectable {
 public:
     CacheNode(sim::World& world, std::string_view path, CacheNodeConfig config, SliceSource& upstream,
               telemetry::MetricsRegistry* metrics = nullptr);
@@ -74,6 +77,12 @@ public:
     const CacheNodeStats& stats() const { return m_stats; }
     const std::vector<std::unique_ptr<Disk>>& disks() const { return m_disks; }
     std::size_t inFlightFetches() const { return m_pending.size(); }
+    // Requests waiting on another request's upstream fetch right now.
+    std::size_t collapsedWaiters() const;
+    // Disk requests in service and queued right now, over all disks.
+    double diskBusy() const;
+    double diskQueued() const;
+    void inspect(sim::StateWriter& out) const override;
     sim::ComponentId component() const { return m_component; }
     const std::string& path() const { return m_path; }
     const CacheNodeConfig& config() const { return m_config; }

@@ -171,6 +171,16 @@ struct CdnEngine::Impl {
         int m_gateway;
     };
 
+    // The console's view of a part: its inspect() writes what the mechanisms hold.
+    class Inspector final : public sim::Inspectable {
+    public:
+        explicit Inspector(std::function<void(sim::StateWriter&)> fn) : m_fn(std::move(fn)) {}
+        void inspect(sim::StateWriter& out) const override { m_fn(out); }
+
+    private:
+        std::function<void(sim::StateWriter&)> m_fn;
+    };
+
     struct Cache {
         std::string path;
         std::unique_ptr<Upstream> upstream;
@@ -179,6 +189,16 @@ struct CdnEngine::Impl {
         double secondWeight = 0.0;   // weighted sub-requests this second
         double lastSecondWeight = 0.0;
         sim::Nanos failedAt = -1;    // a down fault on it started
+        std::uint64_t ejections = 0;
+        std::string ejectReason;
+        // Its last recovery (the console's timeline): a fault on it, control's (or the
+        // scheduler's) verdict, its removal from the table (the plan), every gateway
+        // routing around it (legacy: no client group left on it), back in service.
+        sim::Nanos faultAt = -1, detectedAt = -1, ejectedAt = -1, routedAt = -1, restoredAt = -1;
+        // Hits and bytes at the last second (for the ratios over the last second).
+        std::uint64_t lastHits = 0, lastLookups = 0, lastBytesHit = 0, lastBytesServed = 0;
+        double hit1s = 0.0, byteHit1s = 0.0;
+        int groupsOn = 0;            // legacy: client groups connected to it at the last second
         // Legacy scheduler
         int missed = 0;
         bool schedulerDown = false;
@@ -196,6 +216,11 @@ struct CdnEngine::Impl {
         std::uint64_t tableVersion = 0;
         bool hasTable = true;
         std::unique_ptr<infra::RaftClient> kv;
+        // The slice module's integrals and sub-requests at the last second.
+        double lastActiveNs = 0.0, lastInFlightNs = 0.0;
+        std::uint64_t lastSub = 0;
+        double occupancy1s = 0.0;
+        double sub1s = 0.0;
     };
 
     struct Region {
@@ -261,6 +286,22 @@ struct CdnEngine::Impl {
     // Legacy control
     void report(int r, int node);
     void replan();
+    // Console state (docs/CDN.md "Console")
+    void installInspectors();
+    void inspectEngine(sim::StateWriter& out) const;
+    void inspectCache(int r, int n, sim::StateWriter& out) const;
+    void inspectGateway(int r, int g, sim::StateWriter& out) const;
+    void inspectControl(int r, sim::StateWriter& out) const;
+    void inspectScheduler(sim::StateWriter& out) const;
+    void routedCheck(int r);
+    void writeSlice(const SliceModule& m, sim::StateWriter& out) const;
+    void hotSecond();
+    std::vector<std::unique_ptr<Inspector>> inspectors;
+    // Hot objects and streams: weighted requests per VOD object / live stream this
+    // second, and the top ones of the last second.
+    absl::flat_hash_map<std::uint64_t, double> objectWeight, streamWeight;
+    std::vector<std::pair<std::uint64_t, double>> hotObjects, hotStreams;
+    sim::Nanos lastPlanAt = -1, nextPlanAt = -1;
     int planFor(int r, int group) const;
     int servingRegion(int r) const;
 
@@ -425,7 +466,17 @@ absl::Status CdnEngine::Impl::build()
         buildRegion(static_cast<int>(r));
 
     world.faults().addListener([this, alive = alive](const sim::Fault& f, bool active) {
-        if (!*alive || f.kind != v1::FAULT_DOWN)
+        if (!*alive)
+            return;
+        if (active) {
+            for (Region& reg : regions)
+                for (Cache& c : reg.caches)
+                    if (sim::pathMatches(f.target, c.path) || sim::pathMatches(c.path, f.target)) {
+                        c.faultAt = world.now();
+                        c.detectedAt = c.ejectedAt = c.routedAt = c.restoredAt = -1;
+                    }
+        }
+        if (f.kind != v1::FAULT_DOWN)
             return;
         for (Region& reg : regions) {
             for (Cache& c : reg.caches) {
@@ -441,6 +492,7 @@ absl::Status CdnEngine::Impl::build()
         }
     });
     warm();
+    installInspectors();
     return absl::OkStatus();
 }
 
@@ -631,6 +683,7 @@ void CdnEngine::Impl::start()
     if (config.mode == CdnMode::Legacy) {
         sim::RandomStream phase = world.stream("cdn/plan-phase");
         const auto at = static_cast<sim::Nanos>(phase.uniform(0.0, static_cast<double>(config.planPeriod)));
+        nextPlanAt = world.now() + at;
         world.after(at, planKind, scheduler, [this] { replan(); });
     }
     world.at(config.loadStart, tickKind, engineComponent, [this] {
@@ -713,6 +766,10 @@ void CdnEngine::Impl::issue()
     ++totals.discreteRequests;
     ++secondDiscrete;
     requestsCounter->add(weight);
+    if (req.live)
+        streamWeight[(range.object - kLiveBase) >> 20] += weight;
+    else
+        objectWeight[range.object] += weight;
     if (req.live) {
         Region& serving = regions[static_cast<std::size_t>(servingRegion(r))];
         serving.slotLoad[reduce(hashU64(range.object >> 20, 0x6c697665ull), kLiveSlots)] += weight;
@@ -1086,10 +1143,14 @@ void CdnEngine::Impl::GatewaySource::tryNext(const std::shared_ptr<Attempt>& a)
 
 void CdnEngine::Impl::onCacheHealth(int r, int node, bool healthy, const std::string& reason)
 {
-    if (healthy)
+    Cache& c = regions[static_cast<std::size_t>(r)].caches[static_cast<std::size_t>(node)];
+    if (healthy) {
         restoreNode(r, node, "health checks pass again");
-    else
+    } else {
+        c.detectedAt = world.now();
+        c.ejectedAt = c.routedAt = c.restoredAt = -1;
         ejectNode(r, node, reason, false);
+    }
 }
 
 bool CdnEngine::Impl::ejectNode(int r, int node, const std::string& reason, bool operatorAction)
@@ -1112,6 +1173,12 @@ bool CdnEngine::Impl::ejectNode(int r, int node, const std::string& reason, bool
     }
     c.ejected = true;
     ++totals.ejections;
+    ++c.ejections;
+    c.ejectReason = reason;
+    c.ejectedAt = world.now();
+    c.routedAt = c.restoredAt = -1;
+    if (c.detectedAt < 0)
+        c.detectedAt = world.now();
     maxEjectedSeen = std::max(maxEjectedSeen, ejected + 1);
     if (!operatorAction && ejected + 1 > cap && firstEjectViolation.empty())
         firstEjectViolation = sim::strCat(reg.name, ": ", ejected + 1, " cache nodes ejected, cap ", cap);
@@ -1129,6 +1196,7 @@ void CdnEngine::Impl::restoreNode(int r, int node, const std::string& reason)
         return;
     c.ejected = false;
     ++totals.restores;
+    c.restoredAt = world.now();
     world.events().raise("cdn.restore", c.node->component(), v1::SEVERITY_INFO, sim::strCat(c.path, " restored: ", reason));
     if (config.mode == CdnMode::New)
         commit(r);
@@ -1219,6 +1287,23 @@ void CdnEngine::Impl::applyTable(int r, int g, std::uint64_t version, const std:
             }
         }
     }
+    routedCheck(r);
+}
+
+// An ejected node is routed around once every gateway's table leaves it out.
+void CdnEngine::Impl::routedCheck(int r)
+{
+    Region& reg = regions[static_cast<std::size_t>(r)];
+    for (std::size_t n = 0; n < reg.caches.size(); ++n) {
+        Cache& c = reg.caches[n];
+        if (!c.ejected || c.routedAt >= 0)
+            continue;
+        bool all = true;
+        for (const Gateway& gw : reg.gateways)
+            all = all && !gw.members[n];
+        if (all)
+            c.routedAt = world.now();
+    }
 }
 
 void CdnEngine::Impl::poll(int r, int g)
@@ -1276,10 +1361,13 @@ void CdnEngine::Impl::report(int r, int n)
         c.missed = 0;
         if (c.schedulerDown) {
             c.schedulerDown = false;
+            c.restoredAt = world.now();
             world.events().raise("cdn.scheduler-up", c.node->component(), v1::SEVERITY_INFO, sim::strCat(c.path, " reports again"));
         }
     } else if (++c.missed >= config.reportsToDown && !c.schedulerDown) {
         c.schedulerDown = true;
+        c.detectedAt = world.now();
+        c.ejectedAt = c.routedAt = c.restoredAt = -1;
         world.events().raise("cdn.scheduler-down", c.node->component(), v1::SEVERITY_WARNING,
                              sim::strCat(c.path, " missed ", c.missed, " reports"));
     }
@@ -1292,7 +1380,12 @@ void CdnEngine::Impl::replan()
         Region& reg = regions[r];
         for (std::size_t gi = 0; gi < reg.groups.size(); ++gi)
             reg.plan[gi] = planFor(static_cast<int>(r), static_cast<int>(gi));
+        for (Cache& c : reg.caches)
+            if (c.schedulerDown && c.ejectedAt < 0)
+                c.ejectedAt = world.now(); // out of the published plan
     }
+    lastPlanAt = world.now();
+    nextPlanAt = world.now() + config.planPeriod;
     world.after(config.planPeriod, planKind, scheduler, [this] { replan(); });
 }
 
@@ -1345,6 +1438,34 @@ void CdnEngine::Impl::second()
         double sum = 0.0, peak = 0.0;
         int n = 0;
         for (Cache& c : reg.caches) {
+            const CacheNodeStats& s = c.node->stats();
+            const std::uint64_t lk = s.hits + s.misses - c.lastLookups, bs = s.bytesServed - c.lastBytesServed;
+            c.hit1s = lk > 0 ? static_cast<double>(s.hits - c.lastHits) / static_cast<double>(lk) : 0.0;
+            c.byteHit1s = bs > 0 ? static_cast<double>(s.bytesHit - c.lastBytesHit) / static_cast<double>(bs) : 0.0;
+            c.lastHits = s.hits;
+            c.lastLookups = s.hits + s.misses;
+            c.lastBytesHit = s.bytesHit;
+            c.lastBytesServed = s.bytesServed;
+            c.groupsOn = 0;
+        }
+        if (config.mode == CdnMode::Legacy) {
+            for (const ClientGroup& cg : reg.groups)
+                if (cg.node >= 0)
+                    ++reg.caches[static_cast<std::size_t>(cg.node)].groupsOn;
+            for (Cache& c : reg.caches)
+                if (c.schedulerDown && c.ejectedAt >= 0 && c.routedAt < 0 && c.groupsOn == 0)
+                    c.routedAt = world.now();
+        }
+        for (Gateway& gw : reg.gateways) {
+            const SliceModuleStats& st = gw.slice->stats();
+            const double active = st.activeNs - gw.lastActiveNs;
+            gw.occupancy1s = active > 0.0 ? (st.inFlightNs - gw.lastInFlightNs) / (active * config.effectiveWindow()) : 0.0;
+            gw.sub1s = static_cast<double>(st.subrequests - gw.lastSub);
+            gw.lastActiveNs = st.activeNs;
+            gw.lastInFlightNs = st.inFlightNs;
+            gw.lastSub = st.subrequests;
+        }
+        for (Cache& c : reg.caches) {
             const bool out = c.ejected || c.schedulerDown || world.faults().isDown(c.path);
             if (c.ejected || c.schedulerDown || c.failedAt >= 0)
                 ++recovering;
@@ -1384,6 +1505,7 @@ void CdnEngine::Impl::second()
     }
     g.peakMean->set(peakMean);
     g.recovering->set(recovering);
+    hotSecond();
     g.recovery->set(failureAt >= 0 ? [&] {
         std::vector<double> v;
         for (const Region& reg : regions)
@@ -1411,6 +1533,264 @@ void CdnEngine::Impl::second()
     secondWeight = secondFailed = secondDelivered = 0.0;
     secondDiscrete = secondSub = 0;
     world.after(sim::kSecond, secondKind, engineComponent, [this] { second(); });
+}
+
+// ------------------------------------------------------------------ console state
+
+namespace {
+
+double secondsOr(sim::Nanos t)
+{
+    return t < 0 ? -1.0 : sim::toSeconds(t);
+}
+
+// The `k` largest (weight desc, id asc) of a map: the same answer whatever the map's order.
+std::vector<std::pair<std::uint64_t, double>> topOf(const absl::flat_hash_map<std::uint64_t, double>& m, std::size_t k)
+{
+    std::vector<std::pair<std::uint64_t, double>> v(m.begin(), m.end());
+    auto better = [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; };
+    const std::size_t n = std::min(k, v.size());
+    std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n), v.end(), better);
+    v.resize(n);
+    return v;
+}
+
+constexpr std::size_t kHotShown = 8;
+constexpr std::uint32_t kSlotsShown = 16;
+
+} // namespace
+
+void CdnEngine::Impl::hotSecond()
+{
+    hotObjects = topOf(objectWeight, kHotShown);
+    hotStreams = topOf(streamWeight, kHotShown);
+    objectWeight.clear();
+    streamWeight.clear();
+}
+
+void CdnEngine::Impl::installInspectors()
+{
+    auto add = [this](sim::ComponentId id, std::function<void(sim::StateWriter&)> fn) {
+        inspectors.push_back(std::make_unique<Inspector>(std::move(fn)));
+        world.components().setInspectable(id, inspectors.back().get());
+    };
+    add(engineComponent, [this](sim::StateWriter& out) { inspectEngine(out); });
+    if (scheduler != sim::kNoComponent)
+        add(scheduler, [this](sim::StateWriter& out) { inspectScheduler(out); });
+    for (std::size_t r = 0; r < regions.size(); ++r) {
+        Region& reg = regions[r];
+        const int ri = static_cast<int>(r);
+        for (std::size_t n = 0; n < reg.caches.size(); ++n)
+            add(reg.caches[n].node->component(), [this, ri, n](sim::StateWriter& out) { inspectCache(ri, static_cast<int>(n), out); });
+        for (std::size_t g = 0; g < reg.gateways.size(); ++g)
+            add(reg.gateways[g].component, [this, ri, g](sim::StateWriter& out) { inspectGateway(ri, static_cast<int>(g), out); });
+        if (reg.control != sim::kNoComponent)
+            add(reg.control, [this, ri](sim::StateWriter& out) { inspectControl(ri, out); });
+    }
+}
+
+void CdnEngine::Impl::inspectEngine(sim::StateWriter& out) const
+{
+    out.add("mode", toString(config.mode));
+    out.add("window", config.effectiveWindow());
+    out.add("profile", toString(load.profile));
+    out.add("multiplier", multiplier);
+    out.add("requests", totals.requests);
+    out.add("failed", totals.failed);
+    out.add("ejections", totals.ejections);
+    out.add("ejections_refused", totals.ejectionsRefused);
+    out.add("restores", totals.restores);
+    out.add("preheats", totals.preheats);
+    out.add("retries", totals.retries);
+    out.add("failure_at_s", secondsOr(failureAt));
+    out.add("recovery_p99_s", g.recovery->value());
+    out.add("recovering_nodes", g.recovering->value());
+    // Hot objects and streams of the last second, by real requests/s.
+    for (std::size_t i = 0; i < hotObjects.size(); ++i)
+        out.add(sim::strCat("hot.vod.", i), sim::strCat("object=", hotObjects[i].first, " rps=", static_cast<std::int64_t>(hotObjects[i].second)));
+    for (std::size_t i = 0; i < hotStreams.size(); ++i) {
+        const std::uint64_t stream = hotStreams[i].first;
+        const std::uint32_t slot = reduce(hashU64(stream, 0x6c697665ull), kLiveSlots);
+        int width = 1;
+        if (!regions.empty() && !regions.front().gateways.empty())
+            width = regions.front().gateways.front().slots->width(slot);
+        out.add(sim::strCat("hot.live.", i), sim::strCat("stream=", stream, " rps=", static_cast<std::int64_t>(hotStreams[i].second),
+                                                         " slot=", slot, " width=", width));
+    }
+}
+
+void CdnEngine::Impl::inspectCache(int r, int n, sim::StateWriter& out) const
+{
+    const Region& reg = regions[static_cast<std::size_t>(r)];
+    const Cache& c = reg.caches[static_cast<std::size_t>(n)];
+    const bool down = world.faults().isDown(c.path);
+    const bool isNew = config.mode == CdnMode::New;
+    const bool out_ = isNew ? c.ejected : (c.schedulerDown || c.ejected);
+    out.add("state", down ? (out_ ? "down, out of service" : "down, still routed") : (out_ ? "out of service" : "in service"));
+    c.node->inspect(out);
+    out.add("hit_ratio_1s", c.hit1s);
+    out.add("byte_hit_ratio_1s", c.byteHit1s);
+    out.add("load_1s", c.lastSecondWeight);
+    out.add("overload_limit", config.overloadPerSec);
+    out.add("ejections", c.ejections);
+    const sim::Nanos now = world.now();
+    if (isNew && reg.cacheChecks) {
+        const TargetHealth& h = reg.cacheChecks->target(n);
+        const HealthCheckConfig& hc = reg.cacheChecks->config();
+        out.add("health", config.sabotage.noHealthChecks ? "unchecked" : (h.healthy ? "healthy" : "unhealthy"));
+        out.add("tripped", h.trippedReason.empty() ? (c.ejected ? c.ejectReason : std::string()) : h.trippedReason);
+        out.add("last_failure", h.lastReason);
+        out.add("last_check_s", secondsOr(h.lastCheck));
+        out.add("probes", h.probes);
+        out.add("probe_failures", h.failures);
+        out.add("consecutive_ok", h.consecutiveOk);
+        out.add("consecutive_fail", h.consecutiveFail);
+        // Checks until the next change of state and the time they take.
+        int left = 0;
+        std::string change;
+        if (h.healthy && h.consecutiveFail > 0) {
+            left = hc.fall - h.consecutiveFail;
+            change = "eject";
+        } else if (!h.healthy) {
+            left = hc.rise - h.consecutiveOk;
+            change = "restore";
+        }
+        out.add("next_change", change);
+        out.add("checks_left", left);
+        const sim::Nanos since = h.lastCheck >= 0 ? now - h.lastCheck : 0;
+        out.add("time_left_s", change.empty() ? -1.0 : std::max(0.0, sim::toSeconds(left * hc.interval - since)));
+    } else if (!isNew) {
+        out.add("health", c.schedulerDown ? "reported down" : (c.missed > 0 ? "missing reports" : "reporting"));
+        out.add("tripped", c.schedulerDown ? sim::strCat(c.missed, " missed reports") : std::string());
+        out.add("missed_reports", c.missed);
+        out.add("groups_on", c.groupsOn);
+        std::string change;
+        double left = -1.0;
+        if (!c.schedulerDown && c.missed > 0) {
+            change = "declared down";
+            left = sim::toSeconds((config.reportsToDown - c.missed) * config.reportInterval);
+        } else if (c.schedulerDown && c.ejectedAt < 0) {
+            change = "next plan";
+            left = nextPlanAt >= 0 ? std::max(0.0, sim::toSeconds(nextPlanAt - now)) : -1.0;
+        } else if (c.schedulerDown && c.routedAt < 0) {
+            // The clients still on it leave when their resolvers' answers expire.
+            sim::Nanos last = -1;
+            for (const ClientGroup& cg : reg.groups)
+                if (cg.node == n)
+                    last = std::max(last, cg.dnsExpiry);
+            change = "DNS TTL";
+            left = last >= 0 ? std::max(0.0, sim::toSeconds(last - now)) : 0.0;
+        }
+        out.add("next_change", change);
+        out.add("time_left_s", left);
+    }
+    out.add("fault_at_s", secondsOr(c.faultAt));
+    out.add("detected_at_s", secondsOr(c.detectedAt));
+    out.add("ejected_at_s", secondsOr(c.ejectedAt));
+    out.add("routed_at_s", secondsOr(c.routedAt));
+    out.add("restored_at_s", secondsOr(c.restoredAt));
+    if (!isNew)
+        writeSlice(*reg.edgeSlices[static_cast<std::size_t>(n)], out);
+}
+
+void CdnEngine::Impl::writeSlice(const SliceModule& m, sim::StateWriter& out) const
+{
+    const SliceModuleStats& st = m.stats();
+    const int w = m.config().window;
+    out.add("slice.window", w);
+    out.add("slice.requests", st.requests);
+    out.add("slice.completed", st.completed);
+    out.add("slice.aborted", st.aborted);
+    out.add("slice.upstream_errors", st.upstreamErrors);
+    out.add("slice.range_416", st.rangeNotSatisfiable);
+    out.add("slice.subrequests", st.subrequests);
+    out.add("slice.active", st.activeRequests);
+    out.add("slice.in_flight", st.inFlight);
+    out.add("slice.occupancy", st.activeNs > 0.0 ? st.inFlightNs / (st.activeNs * w) : 0.0);
+    out.add("slice.held_bytes", st.heldBytes);
+    out.add("slice.max_held_bytes", st.maxHeldBytes);
+    out.add("slice.held_cap_bytes", static_cast<std::uint64_t>(w - 1) * m.config().sliceBytes);
+    out.add("slice.bytes_fetched", st.bytesFetched);
+    out.add("slice.bytes_delivered", st.bytesDelivered);
+    out.add("slice.read_amplification", st.bytesDelivered > 0 ? static_cast<double>(st.bytesFetched) / static_cast<double>(st.bytesDelivered) : 0.0);
+}
+
+void CdnEngine::Impl::inspectGateway(int r, int g, sim::StateWriter& out) const
+{
+    const Region& reg = regions[static_cast<std::size_t>(r)];
+    const Gateway& gw = reg.gateways[static_cast<std::size_t>(g)];
+    out.add("l4", reg.l4->inService(g) ? "in service" : "out of service");
+    out.add("table_version", gw.tableVersion);
+    out.add("has_table", gw.hasTable);
+    std::string members;
+    for (bool m : gw.members)
+        members += m ? '1' : '0';
+    out.add("members", members);
+    writeSlice(*gw.slice, out);
+    out.add("slice.occupancy_1s", gw.occupancy1s);
+    out.add("slice.subrequests_1s", gw.sub1s);
+    // The live slot table: its busiest slots, each "load width members" (nearest owner first).
+    out.add("slot.threshold", config.sabotage.infiniteSlotThreshold ? -1.0 : config.slotThreshold);
+    out.add("slot.widenings", gw.slots->widenings());
+    out.add("slot.narrowings", gw.slots->narrowings());
+    std::vector<std::pair<std::uint32_t, double>> busy;
+    for (std::uint32_t s = 0; s < kLiveSlots; ++s)
+        if (gw.slots->load(s) > 0.0 || gw.slots->width(s) > 1)
+            busy.emplace_back(s, gw.slots->load(s));
+    const std::size_t k = std::min<std::size_t>(kSlotsShown, busy.size());
+    std::partial_sort(busy.begin(), busy.begin() + static_cast<std::ptrdiff_t>(k), busy.end(),
+                      [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+    busy.resize(k);
+    for (const auto& [slot, slotLoad] : busy) {
+        // members() caches the owners for the ring's generation (the same set nodeFor uses).
+        const std::vector<int>& set = gw.slots->members(slot);
+        std::string nodes;
+        for (int m : set)
+            nodes += sim::strCat(nodes.empty() ? "" : ",", m);
+        out.add(sim::strCat("slot.", slot), sim::strCat("load=", static_cast<std::int64_t>(slotLoad), " width=", gw.slots->width(slot),
+                                                     " nodes=", nodes));
+    }
+}
+
+void CdnEngine::Impl::inspectControl(int r, sim::StateWriter& out) const
+{
+    const Region& reg = regions[static_cast<std::size_t>(r)];
+    int ejected = 0;
+    std::string members;
+    for (const Cache& c : reg.caches) {
+        ejected += c.ejected ? 1 : 0;
+        members += c.ejected ? '0' : '1';
+    }
+    out.add("table_version", reg.version);
+    out.add("members", members);
+    out.add("ejected", ejected);
+    out.add("eject_cap", std::max(1, static_cast<int>(std::floor(config.maxEjectShare * static_cast<double>(reg.caches.size())))));
+    out.add("committing", reg.writing);
+    int healthyBo = 0, inServiceGw = 0;
+    for (bool b : reg.backOriginHealthy)
+        healthyBo += b ? 1 : 0;
+    for (std::size_t gi = 0; gi < reg.gateways.size(); ++gi)
+        inServiceGw += reg.l4->inService(static_cast<int>(gi)) ? 1 : 0;
+    out.add("back_origins_healthy", sim::strCat(healthyBo, "/", reg.backOrigins.size()));
+    out.add("gateways_in_service", sim::strCat(inServiceGw, "/", reg.gateways.size()));
+    out.add("health_interval_ms", sim::toMillis(config.health.interval));
+    out.add("rise", config.health.rise);
+    out.add("fall", config.health.fall);
+}
+
+void CdnEngine::Impl::inspectScheduler(sim::StateWriter& out) const
+{
+    out.add("report_interval_s", sim::toSeconds(config.reportInterval));
+    out.add("reports_to_down", config.reportsToDown);
+    out.add("plan_period_s", sim::toSeconds(config.planPeriod));
+    out.add("dns_ttl_s", sim::toSeconds(config.dnsTtl));
+    out.add("last_plan_at_s", secondsOr(lastPlanAt));
+    out.add("next_plan_at_s", secondsOr(nextPlanAt));
+    int down = 0;
+    for (const Region& reg : regions)
+        for (const Cache& c : reg.caches)
+            down += c.schedulerDown ? 1 : 0;
+    out.add("nodes_reported_down", down);
 }
 
 // ------------------------------------------------------------------ public surface

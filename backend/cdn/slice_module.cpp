@@ -62,9 +62,26 @@ SliceModule::SliceModule(sim::World& world, SliceSource& source, SliceConfig con
     assert(validate(config).ok());
 }
 
+void SliceModule::integrate() const
+{
+    const sim::Nanos now = m_world.now();
+    const auto dt = static_cast<double>(now - m_lastChange);
+    m_stats.activeNs += dt * m_stats.activeRequests;
+    m_stats.inFlightNs += dt * m_stats.inFlight;
+    m_lastChange = now;
+}
+
+const SliceModuleStats& SliceModule::stats() const
+{
+    integrate();
+    return m_stats;
+}
+
 void SliceModule::request(const ClientRange& range, Done done)
 {
     ++m_stats.requests;
+    integrate();
+    ++m_stats.activeRequests;
     auto st = std::make_shared<State>();
     st->range = range;
     st->done = std::move(done);
@@ -85,6 +102,8 @@ void SliceModule::createNext(const std::shared_ptr<State>& st)
     st->headerOk.push_back(false);
     st->bodyDone.push_back(false);
     ++st->inFlight;
+    integrate();
+    ++m_stats.inFlight;
     assert(st->inFlight <= m_config.window);
     st->result.maxInFlight = std::max(st->result.maxInFlight, st->inFlight);
     ++m_stats.subrequests;
@@ -166,11 +185,14 @@ void SliceModule::onDone(const std::shared_ptr<State>& st, std::size_t i, const 
     st->bodyDone[i] = true;
     const std::uint64_t bytes = bodyLength(reply.body);
     st->result.bytesFetched += bytes;
+    m_stats.bytesFetched += bytes;
     if (!m_config.orderedDelivery) {
         // The sabotaged twin: sent as soon as it completes, whatever came before.
         appendSlice(*st, i);
         st->result.subrequests[i].delivered = m_world.now();
         --st->inFlight;
+        integrate();
+        --m_stats.inFlight;
         ++st->nextDeliver;
         if (st->nextDeliver == st->slices) {
             finish(st);
@@ -183,7 +205,9 @@ void SliceModule::onDone(const std::shared_ptr<State>& st, std::size_t i, const 
         startDelivery(st, i);
     } else {
         st->held += bytes;
+        m_stats.heldBytes += bytes;
         st->result.maxHeldBytes = std::max(st->result.maxHeldBytes, st->held);
+        m_stats.maxHeldBytes = std::max(m_stats.maxHeldBytes, st->held);
         assert(st->held <= static_cast<std::uint64_t>(m_config.window - 1) * m_config.sliceBytes);
     }
 }
@@ -223,6 +247,8 @@ void SliceModule::delivered(const std::shared_ptr<State>& st, std::size_t i)
     appendSlice(*st, i);
     st->result.subrequests[i].delivered = m_world.now();
     --st->inFlight;
+    integrate();
+    --m_stats.inFlight;
     ++st->nextDeliver;
     if (st->nextDeliver == st->slices) {
         finish(st);
@@ -231,14 +257,26 @@ void SliceModule::delivered(const std::shared_ptr<State>& st, std::size_t i)
     const std::size_t next = st->nextDeliver;
     if (next < st->bodyDone.size() && st->bodyDone[next]) {
         st->held -= bodyLength(st->replies[next].body);
+        m_stats.heldBytes -= bodyLength(st->replies[next].body);
         startDelivery(st, next);
     }
     tryCreate(st);
 }
 
+void SliceModule::ended(State& st)
+{
+    // The request leaves: its sub-requests still in flight and its held bytes go with it.
+    integrate();
+    --m_stats.activeRequests;
+    m_stats.inFlight -= st.inFlight;
+    m_stats.heldBytes -= st.held;
+    m_stats.bytesDelivered += st.result.bytesDelivered;
+}
+
 void SliceModule::finish(const std::shared_ptr<State>& st)
 {
     st->finished = true;
+    ended(*st);
     st->result.completed = true;
     st->result.finished = m_world.now();
     ++m_stats.completed;
@@ -248,6 +286,7 @@ void SliceModule::finish(const std::shared_ptr<State>& st)
 void SliceModule::fail(const std::shared_ptr<State>& st, SliceFailure failure, int status, std::string reason)
 {
     st->finished = true;
+    ended(*st);
     st->result.failure = failure;
     st->result.reason = std::move(reason);
     st->result.finished = m_world.now();

@@ -92,6 +92,18 @@ struct SliceModuleStats {
     std::uint64_t aborted = 0; // ETag / Content-Range / status failures after the start
     std::uint64_t upstreamErrors = 0;
     std::uint64_t subrequests = 0;
+    // Right now, over the requests in progress.
+    int activeRequests = 0;
+    int inFlight = 0;               // sub-requests created and not yet delivered
+    std::uint64_t heldBytes = 0;    // completed out of order, waiting for a predecessor
+    std::uint64_t maxHeldBytes = 0; // most bytes held by one request
+    // Totals: slice bytes received and bytes delivered (read amplification), and the
+    // integrals over time (ns) of requests in progress and sub-requests in flight (the
+    // window's occupancy = inFlightNs ÷ (activeNs × window)).
+    std::uint64_t bytesFetched = 0;
+    std::uint64_t bytesDelivered = 0;
+    double activeNs = 0.0;
+    double inFlightNs = 0.0;
 };
 
 class SliceModule {
@@ -104,7 +116,8 @@ public:
     void request(const ClientRange& range, Done done);
 
     const SliceConfig& config() const { return m_config; }
-    const SliceModuleStats& stats() const { return m_stats; }
+    // The statistics with the time integrals brought up to now.
+    const SliceModuleStats& stats() const;
 
 private:
     struct State;
@@ -117,13 +130,16 @@ private:
     void appendSlice(State& st, std::size_t i);
     void finish(const std::shared_ptr<State>& st);
     void fail(const std::shared_ptr<State>& st, SliceFailure failure, int status, std::string reason);
+    void integrate() const;
+    void ended(State& st); // adds the time since the last change to the integrals
 
     sim::World& m_world;
     SliceSource& m_source;
     SliceConfig m_config;
     sim::ComponentId m_self;
     sim::EventKindId m_deliverKind;
-    SliceModuleStats m_stats;
+    mutable SliceModuleStats m_stats;
+    mutable sim::Nanos m_lastChange = 0;
 };
 
 } // namespace livedeck::cdn

@@ -1,12 +1,14 @@
 // The engine views the console offers (ui/engine_views.h): each engine with views adds
 // its entries here.
 #include "ui/engine_views.h"
+#include "ui/engines/cdn/cdn_views.h"
 
 namespace livedeck::ui {
 
 std::vector<EngineView> engineViews()
 {
     std::vector<EngineView> out;
+    appendCdnViews(out);
     return out;
 }
 

@@ -4,6 +4,7 @@
 #include "backend/engine/descriptor.h"
 #include "backend/engine/shared.h"
 #include "backend/engine/yaml_reader.h"
+#include "backend/gala/gala.h"
 #include "backend/sim/strings.h"
 
 namespace livedeck::cdn {
@@ -35,6 +36,7 @@ struct CdnAction {
 struct CdnSettings final : EngineSettings {
     CdnConfig config;
     std::vector<CdnAction> actions;
+    bool followAudience = false; // `gala: {audience: true}` (docs/GALA.md)
 };
 
 struct CdnLoadSettings final : EngineSettings {
@@ -102,8 +104,18 @@ public:
                                            std::string(st.message()));
             });
         }
+        if (m_audience) {
+            // The gala's viewers are the live stream's flash crowd (docs/GALA.md): the
+            // request rate scales with the run's audience.
+            m_audience->listen("cdn", [this](const gala::Audience::Reading& r) {
+                m_audienceRatio = r.ratio();
+                m_engine->setMultiplier(m_phaseMultiplier * m_audienceRatio);
+            });
+        }
         m_engine->start();
     }
+
+    void setAudience(gala::Audience* audience) { m_audience = audience; }
 
     absl::Status applyLoad(const LoadRequest& phase) override
     {
@@ -115,7 +127,8 @@ public:
         else
             l = CdnLoad::forProfile(l.profile);
         m_engine->setLoad(l);
-        m_engine->setMultiplier(phase.multiplier);
+        m_phaseMultiplier = phase.multiplier;
+        m_engine->setMultiplier(phase.multiplier * m_audienceRatio);
         return absl::OkStatus();
     }
 
@@ -176,6 +189,9 @@ private:
     const CdnSettings& m_settings;
     std::unique_ptr<CdnEngine> m_engine;
     sim::EventKindId m_actionKind;
+    gala::Audience* m_audience = nullptr;
+    double m_phaseMultiplier = 1.0;
+    double m_audienceRatio = 1.0;
 };
 
 // ------------------------------------------------------------------ the factory
@@ -230,8 +246,12 @@ public:
                          "connect_timeout", "retries", "report_interval", "reports_to_down", "plan_period", "dns_ttl",
                          "reconnect_delay", "client_groups", "fidelity", "vod_objects", "zipf", "live_streams",
                          "warm_requests", "load_start", "stop_load_at", "profile", "profile_params", "sabotage",
-                         "actions"});
+                         "actions", "gala"});
         CdnConfig& c = s->config;
+        if (m.has("gala")) {
+            const YamlMap g(m.get("gala"), "engines.cdn.gala", {"audience"});
+            s->followAudience = g.boolean("audience", false);
+        }
         if (m.has("mode")) {
             const std::string t = scalarText(m.get("mode"), "engines.cdn.mode");
             if (t == "legacy")
@@ -358,7 +378,14 @@ public:
         auto engine = CdnEngine::create(context.world, context.telemetry, &context.shared, s->config);
         if (!engine.ok())
             return engine.status();
-        return std::unique_ptr<Engine>(std::make_unique<CdnDrillEngine>(context.world, *s, std::move(*engine)));
+        auto drill = std::make_unique<CdnDrillEngine>(context.world, *s, std::move(*engine));
+        if (s->followAudience) {
+            auto audience = gala::audience(context.shared, "cdn");
+            if (!audience.ok())
+                return audience.status();
+            drill->setAudience(*audience);
+        }
+        return std::unique_ptr<Engine>(std::move(drill));
     }
 };
 

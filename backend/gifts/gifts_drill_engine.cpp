@@ -51,6 +51,7 @@ struct GiftsSettings final : EngineSettings {
     int minPods = 0; // 0: the config's
     sim::Nanos stopLoadAt = sim::kNever;
     std::vector<GiftsAction> actions;
+    gifts::GiftsCoupling coupling; // `gala:` (docs/GALA.md); `shared` is set at build
 };
 
 struct GiftsLoad final : EngineSettings {
@@ -484,7 +485,7 @@ public:
         auto s = std::make_shared<GiftsSettings>();
         const YamlMap m(node, "engines.gifts",
                         {"mode", "scale", "profile", "profile_params", "stop_load_at", "timers", "min_pods", "sabotage",
-                         "actions"});
+                         "actions", "gala"});
         gifts::GiftsConfig& c = s->config;
         if (m.has("mode"))
             c.multiActive.mode = readMode(m.get("mode"), "engines.gifts.mode");
@@ -555,6 +556,20 @@ public:
                 s->actions.push_back(std::move(action));
             }
         }
+        if (m.has("gala")) {
+            // The couplings of a gala run (docs/GALA.md).
+            const YamlMap g(m.get("gala"), "engines.gifts.gala", {"shared_infra", "notices", "audience", "sabotage"});
+            s->coupling.sharedInfra = g.boolean("shared_infra", false);
+            s->coupling.notices = g.boolean("notices", false);
+            s->coupling.publishAudience = g.boolean("audience", false);
+            for (const YAML::Node& n : listOf(g.get("sabotage"), "engines.gifts.gala.sabotage")) {
+                const std::string name = scalarText(n, "engines.gifts.gala.sabotage");
+                if (name != "notice-fire-and-forget")
+                    fail(n, sim::strCat("engines.gifts.gala.sabotage: unknown switch '", name,
+                                        "': expected notice-fire-and-forget"));
+                s->coupling.noticeRetry = false;
+            }
+        }
         if (absl::Status st = c.validate(); !st.ok())
             fail(posOf(node), sim::strCat("engines.gifts: ", std::string(st.message())));
         return s;
@@ -581,7 +596,9 @@ public:
                 return absl::InvalidArgumentError(sim::strCat("actions: poison names region '", a.region,
                                                               "', which is not in this drill's topology"));
         }
-        auto engine = gifts::GiftsEngine::create(world, telemetry, s->config);
+        gifts::GiftsCoupling coupling = s->coupling;
+        coupling.shared = &context.shared;
+        auto engine = gifts::GiftsEngine::create(world, telemetry, s->config, coupling);
         if (!engine.ok())
             return engine.status();
         return std::unique_ptr<Engine>(std::make_unique<GiftsDrillEngine>(world, telemetry, *s, std::move(*engine)));
@@ -633,11 +650,19 @@ engine::FaultSurface GiftsEngineFactory::faultSurface(const EngineSettings&, con
             continue;
         const bool gifts = c.path.find("/gifts/") != std::string::npos;
         const bool lockService = c.kind == "raft-node" && c.path.find("/infra/taishan/") != std::string::npos;
-        if (!gifts && !lockService)
+        // Coupled (docs/GALA.md): the shared Redis pairs and the notification broker are
+        // the gift engine's too.
+        const bool sharedInfra = (c.kind == "kv-pair" && c.path.find("/infra/redis") != std::string::npos)
+            || (c.kind == "mq-broker" && c.path.find("/infra/notice-mq") != std::string::npos);
+        if (!gifts && !lockService && !sharedInfra)
             continue;
         for (const ByKind& b : table) {
             if (b.componentKind == c.kind) {
                 out.targets.push_back(engine::FaultTarget{c.path, b.kinds});
+                // The notifications have no reconciliation behind them: a broker that
+                // acknowledges and then loses a record is outside their design (docs/GALA.md).
+                if (c.path.find("/infra/notice-mq") != std::string::npos)
+                    std::erase(out.targets.back().kinds, v1::FAULT_MQ_LOSS);
                 break;
             }
         }

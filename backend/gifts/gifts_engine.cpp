@@ -1,5 +1,6 @@
 #include "backend/gifts/gifts_engine.h"
 
+#include "backend/gala/gala.h"
 
 #include <absl/container/flat_hash_map.h>
 
@@ -120,20 +121,41 @@ absl::Status GiftsEngine::validate(const sim::World& world, const GiftsConfig& c
 }
 
 absl::StatusOr<std::unique_ptr<GiftsEngine>> GiftsEngine::create(sim::World& world, telemetry::Telemetry& telemetry,
-                                                                 GiftsConfig config)
+                                                                 GiftsConfig config, GiftsCoupling coupling)
 {
     if (absl::Status s = validate(world, config); !s.ok())
         return s;
-    return std::make_unique<GiftsEngine>(world, telemetry, std::move(config));
+    if ((coupling.sharedInfra || coupling.notices || coupling.publishAudience) && !coupling.shared)
+        return absl::InvalidArgumentError("gifts: coupling to other engines needs the run's shared resources");
+    return std::make_unique<GiftsEngine>(world, telemetry, std::move(config), coupling);
 }
 
-GiftsEngine::GiftsEngine(sim::World& world, telemetry::Telemetry& telemetry, GiftsConfig config)
+// Hears every settlement (duplicates included) and publishes each gift's notification
+// once, after the settlement DB acknowledged it (docs/GALA.md).
+class GiftsEngine::NoticeSink final : public SettlementSink {
+public:
+    explicit NoticeSink(GiftsEngine& engine) : m_engine(engine) {}
+    void onSettled(const PaidOrder& order) override
+    {
+        if (!m_engine.m_notices->settled(order.order, order.key.uid, order.room, order.weight, m_engine.m_world.now()))
+            return; // a redelivered record: its notification is already on its way
+        const int regions = static_cast<int>(m_engine.m_regions.size());
+        const int region = order.region >= 0 && order.region < regions ? order.region : 0;
+        m_engine.publishNotice(Notice{order.order, order.key.uid, order.room, order.weight, region});
+    }
+
+private:
+    GiftsEngine& m_engine;
+};
+
+GiftsEngine::GiftsEngine(sim::World& world, telemetry::Telemetry& telemetry, GiftsConfig config, GiftsCoupling coupling)
     : m_world(world),
       m_telemetry(telemetry),
       m_config(std::move(config)),
       m_component(world.components().mustAdd("gifts", "gifts-engine", {}, this)),
       m_loadKind(world.kind("gifts.load.change")),
-      m_readyKind(world.kind("gifts.ready.check"))
+      m_readyKind(world.kind("gifts.ready.check")),
+      m_coupling(coupling)
 {
     if (const absl::Status s = validate(world, m_config); !s.ok()) {
         std::fprintf(stderr, "GiftsEngine: invalid configuration: %s\n", std::string(s.message()).c_str());
@@ -188,7 +210,17 @@ void GiftsEngine::build()
     dc.mode = discoveryMode(c.multiActive.mode);
     m_discovery = std::make_unique<infra::ServiceDiscovery>(w, "gifts/discovery/orders", dc, &metrics);
     m_directory = std::make_unique<Directory>(*m_discovery);
-    m_raft = std::make_unique<infra::RaftCluster>(w, infra::RaftClusterConfig::fiveNodes(), &metrics);
+    if (m_coupling.sharedInfra) {
+        auto raft = gala::sharedTaishan(*m_coupling.shared, w, &metrics, "gifts");
+        if (!raft.ok()) {
+            std::fprintf(stderr, "GiftsEngine: shared Taishan: %s\n", std::string(raft.status().message()).c_str());
+            std::abort();
+        }
+        m_raft = *raft;
+    } else {
+        m_ownRaft = std::make_unique<infra::RaftCluster>(w, infra::RaftClusterConfig::fiveNodes(), &metrics);
+        m_raft = m_ownRaft.get();
+    }
     if (c.quota.enabled) {
         m_quotaServer = std::make_unique<resilience::QuotaServer>(w, sim::strCat(c.quota.serverRegion, "/gifts/quota"));
         resilience::QuotaResourceConfig q;
@@ -243,6 +275,12 @@ void GiftsEngine::build()
         cc.hotKeyLocalCache = false;
     if (sab.noKvHedge)
         cc.kvHedging = false;
+    if (m_coupling.sharedInfra) {
+        cc.sharedPair = [this, &metrics](int dataCentre) -> infra::KvPair* {
+            auto pair = gala::sharedRedis(*m_coupling.shared, m_world, dataCentre, &metrics, "gifts");
+            return pair.ok() ? *pair : nullptr;
+        };
+    }
     m_catalog = std::make_unique<ProductCatalog>(w, m_telemetry, cc);
     m_products = std::make_unique<Products>(*m_catalog);
 
@@ -274,7 +312,7 @@ void GiftsEngine::build()
         OrderServiceDeps deps;
         deps.store = m_orderStore.get();
         deps.products = m_products.get();
-        deps.raft = m_raft.get();
+        deps.raft = m_raft;
         deps.payments = m_directory.get();
         deps.localBroker = r.broker.get();
         deps.sharedBroker = &shared;
@@ -362,7 +400,88 @@ void GiftsEngine::build()
                                                           [this](int region) { return !m_multiActive->drained(region); });
     }
     m_violationsGauge = &metrics.gauge("gifts.invariants.violations");
+    if (absl::Status s = buildCoupling(); !s.ok()) {
+        std::fprintf(stderr, "GiftsEngine: coupling: %s\n", std::string(s.message()).c_str());
+        std::abort();
+    }
     m_telemetry.addContributor(this);
+}
+
+absl::Status GiftsEngine::buildCoupling()
+{
+    telemetry::MetricsRegistry& metrics = m_telemetry.metrics();
+    if (m_coupling.notices) {
+        auto ledger = gala::noticeLedger(*m_coupling.shared, "gifts");
+        if (!ledger.ok())
+            return ledger.status();
+        m_notices = *ledger;
+        auto broker = gala::noticeBroker(*m_coupling.shared, m_world, &metrics, "gifts");
+        if (!broker.ok())
+            return broker.status();
+        // One producer per region: a gift's notification leaves from the region whose
+        // order service recorded it.
+        for (const Region& r : m_regions) {
+            const sim::RegionSpec& spec = m_world.topology().regions()[static_cast<std::size_t>(r.index)];
+            const std::string dc = spec.dataCentres.empty()
+                ? std::string()
+                : m_world.topology().dataCentres()[static_cast<std::size_t>(spec.dataCentres.front())].name;
+            m_noticeProducers.push_back(std::make_unique<infra::MqProducer>(
+                m_world, **broker, sim::strCat(r.name, "/gifts/notice-producer"), infra::MqProducerConfig{}, &metrics,
+                dc));
+        }
+        m_noticeSink = std::make_unique<NoticeSink>(*this);
+        for (const auto& consumer : m_consumers)
+            consumer->addSink(m_noticeSink.get());
+        m_noticeCounter = &metrics.counter("gifts.notices.published", "gifts");
+        m_noticeKind = m_world.kind("gifts.notice.publish");
+    }
+    if (m_coupling.publishAudience) {
+        auto a = gala::audience(*m_coupling.shared, "gifts");
+        if (!a.ok())
+            return a.status();
+        m_audience = *a;
+        m_audienceKind = m_world.kind("gifts.audience");
+    }
+    return absl::OkStatus();
+}
+
+void GiftsEngine::publishNotice(Notice n)
+{
+    infra::MqMessage m;
+    m.key = std::to_string(n.order);
+    m.value = gala::noticeValue(n.order, n.sender, n.room);
+    m.weight = n.weight;
+    m_noticeProducers[static_cast<std::size_t>(n.region)]->send(
+        gala::kNoticeTopic, std::move(m), [this, n](const infra::MqProduceResult& res) {
+            if (res.error == infra::MqError::Ok) {
+                ++m_noticeStats.published;
+                m_noticeCounter->add(n.weight);
+                return;
+            }
+            ++m_noticeStats.failed;
+            if (!m_coupling.noticeRetry) {
+                ++m_noticeStats.dropped;
+                return;
+            }
+            // At least once: the notification is published again until the broker has it.
+            m_world.after(200 * sim::kMillisecond, m_noticeKind, m_component, [this, n] { publishNotice(n); });
+        });
+}
+
+void GiftsEngine::publishAudience()
+{
+    const LoadProfile& p = m_load->profile();
+    gala::Audience::Reading r;
+    r.at = m_world.now();
+    r.viewers = p.at(r.at).viewers;
+    r.referenceViewers = p.at(0).viewers;
+    if (p.countdownFactor != 1.0) {
+        r.countdownAt = p.countdownAt;
+        r.countdownLead = p.countdownLead;
+        r.countdownTail = p.countdownTail;
+    }
+    m_audience->publish(r);
+    m_world.after(gala::kAudiencePeriod, m_audienceKind, m_component, [this] { publishAudience(); });
 }
 
 void GiftsEngine::start()
@@ -391,6 +510,8 @@ void GiftsEngine::start()
         m_audit->start();
     m_multiActive->start();
     m_prober->start();
+    if (m_audience)
+        publishAudience();
     awaitReady();
 }
 

@@ -69,6 +69,7 @@
 #include "backend/infra/discovery.h"
 #include "backend/infra/mq_broker.h"
 #include "backend/infra/mq_mirror.h"
+#include "backend/infra/mq_producer.h"
 #include "backend/infra/raft_cluster.h"
 #include "backend/resilience/quota_server.h"
 #include "backend/telemetry/telemetry.h"
@@ -79,8 +80,26 @@
 #include <string>
 #include <vector>
 
+namespace livedeck::engine {
+class SharedResources;
+}
+namespace livedeck::gala {
+class NoticeLedger;
+class Audience;
+}
+
 namespace livedeck::gifts {
 
+// How the gift engine couples to the other engines of its run (docs/GALA.md). Off by
+// default: an engine alone builds exactly what it always built.
+struct GiftsCoupling {
+    engine::SharedResources* shared = nullptr; // required by every switch below
+    bool sharedInfra = false;     // the order locks' Raft KV is the shared "taishan", each
+                                  // data centre's catalogue KV pair the shared "redis/<dc>"
+    bool notices = false;         // each settled gift publishes an interaction notification
+    bool noticeRetry = true;      // off (sabotage): a failed publish is dropped, not retried
+    bool publishAudience = false; // the load profile is the run's audience (viewers, countdown)
+};
 
 // One invariant's verdict (drills, tests, reports).
 struct InvariantResult {
@@ -93,14 +112,14 @@ class GiftsEngine final : public GiftTrafficSink,
                           public telemetry::SnapshotContributor,
                           public sim::Inspectable {
 public:
-    GiftsEngine(sim::World& world, telemetry::Telemetry& telemetry, GiftsConfig config);
+    GiftsEngine(sim::World& world, telemetry::Telemetry& telemetry, GiftsConfig config, GiftsCoupling coupling = {});
     ~GiftsEngine() override;
     GiftsEngine(const GiftsEngine&) = delete;
     GiftsEngine& operator=(const GiftsEngine&) = delete;
 
     // Validates `config` against the world's topology first.
     static absl::StatusOr<std::unique_ptr<GiftsEngine>> create(sim::World& world, telemetry::Telemetry& telemetry,
-                                                               GiftsConfig config);
+                                                               GiftsConfig config, GiftsCoupling coupling = {});
     static absl::Status validate(const sim::World& world, const GiftsConfig& config);
 
     void start();
@@ -170,6 +189,15 @@ public:
     sim::ComponentId component() const { return m_component; }
     int regionIndex(std::string_view name) const { return m_world.topology().regionIndex(name); }
 
+    // Coupling (docs/GALA.md): notifications published for settled gifts.
+    const GiftsCoupling& coupling() const { return m_coupling; }
+    struct NoticeStats {
+        std::uint64_t published = 0; // acknowledged by the notification broker
+        std::uint64_t failed = 0;    // publish attempts that failed
+        std::uint64_t dropped = 0;   // given up (only without retry)
+    };
+    const NoticeStats& noticeStats() const { return m_noticeStats; }
+
     // Totals across consumers.
     std::uint64_t deadLettered() const;
     std::uint64_t settledRecords() const;
@@ -207,6 +235,17 @@ private:
     void onRollup();
     void repair(const PaidOrder& order);
     void awaitReady();
+    class NoticeSink;
+    struct Notice {
+        std::uint64_t order = 0;
+        std::uint64_t sender = 0;
+        std::uint64_t room = 0;
+        double weight = 1.0;
+        int region = 0;
+    };
+    absl::Status buildCoupling();
+    void publishNotice(Notice n);
+    void publishAudience();
 
     sim::World& m_world;
     telemetry::Telemetry& m_telemetry;
@@ -219,7 +258,8 @@ private:
     std::unique_ptr<Directory> m_directory;
     std::unique_ptr<Products> m_products;
     std::unique_ptr<infra::ServiceDiscovery> m_discovery;
-    std::unique_ptr<infra::RaftCluster> m_raft;
+    std::unique_ptr<infra::RaftCluster> m_ownRaft; // alone: the engine's own lock service
+    infra::RaftCluster* m_raft = nullptr;          // m_ownRaft, or the shared "taishan"
     std::unique_ptr<resilience::QuotaServer> m_quotaServer;
     std::unique_ptr<OrderStore> m_orderStore;
     std::unique_ptr<SettlementDb> m_settlementDb;
@@ -241,6 +281,16 @@ private:
     sim::EventKindId m_readyKind;
     int m_rollupToken = 0;
     telemetry::Gauge* m_violationsGauge = nullptr;
+
+    GiftsCoupling m_coupling;
+    gala::NoticeLedger* m_notices = nullptr;
+    gala::Audience* m_audience = nullptr;
+    std::unique_ptr<NoticeSink> m_noticeSink;
+    std::vector<std::unique_ptr<infra::MqProducer>> m_noticeProducers; // by region index
+    NoticeStats m_noticeStats;
+    telemetry::Counter* m_noticeCounter = nullptr;
+    sim::EventKindId m_noticeKind = 0;
+    sim::EventKindId m_audienceKind = 0;
 };
 
 } // namespace livedeck::gifts

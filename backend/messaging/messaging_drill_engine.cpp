@@ -2,6 +2,7 @@
 
 #include "backend/engine/descriptor.h"
 #include "backend/engine/yaml_reader.h"
+#include "backend/gala/gala.h"
 #include "backend/messaging/messaging_engine.h"
 #include "backend/sim/strings.h"
 
@@ -57,10 +58,18 @@ constexpr ActionKey kActionKeys[] = {
     {"start_campaign", MessagingAction::Kind::StartCampaign, true},
 };
 
+// `gala:` (docs/GALA.md): the couplings of a gala run.
+struct MessagingGala {
+    MessagingCoupling coupling;       // `shared` is set at build
+    bool followAudience = false;      // rates follow the run's audience; the countdown's burst
+    double countdownCampaignUsers = 10e6; // the "Happy New Year" campaign at the countdown
+};
+
 struct MessagingSettings final : EngineSettings {
     MessagingConfig config;
     sim::Nanos stopLoadAt = sim::kNever;
     std::vector<MessagingAction> actions;
+    MessagingGala gala;
 };
 
 struct MessagingLoad final : EngineSettings {
@@ -129,6 +138,13 @@ const GaugeSpec kGauges[] = {
     {"messaging.drill.hedges", [](const MessagingEngine& e, double, double) { return e.totals().hedges; }},
     {"messaging.drill.send_errors", [](const MessagingEngine& e, double, double) { return e.totals().sendFailures; }},
 };
+// Interaction notifications of settled gifts (docs/GALA.md): registered only in a run that
+// delivers them, so an engine alone rolls up (and hashes) exactly the series it always did.
+const GaugeSpec kNoticeGauges[] = {
+    {"messaging.drill.notices_delivered", [](const MessagingEngine& e, double, double) { return e.noticeStats().delivered; }},
+    {"messaging.drill.notices_pending", [](const MessagingEngine& e, double, double) { return static_cast<double>(e.noticesPending()); }},
+    {"messaging.drill.notice_p99_ms", [](const MessagingEngine& e, double, double) { return e.noticeStats().latency.count() > 0 ? e.noticeStats().latency.quantile(0.99) / 1e6 : 0.0; }},
+};
 
 // ------------------------------------------------------------------ the engine in a drill
 
@@ -144,6 +160,10 @@ public:
     {
         for (const GaugeSpec& g : kGauges)
             m_gauges.push_back(&telemetry.metrics().gauge(g.name, "messaging"));
+        if (m_engine->coupling().giftNotices) {
+            for (const GaugeSpec& g : kNoticeGauges)
+                m_noticeGauges.push_back(&telemetry.metrics().gauge(g.name, "messaging"));
+        }
     }
     ~MessagingDrillEngine() override { m_engine.reset(); }
 
@@ -165,12 +185,17 @@ public:
         }
         if (m_settings.stopLoadAt != sim::kNever)
             m_world.at(m_settings.stopLoadAt, m_actionKind, m_engine->component(), [this] { m_engine->stopLoad(); });
+        if (m_audience)
+            m_audience->listen("messaging", [this](const gala::Audience::Reading& r) { followAudience(r); });
         m_engine->start();
         m_world.after(sim::kSecond, m_tickKind, m_engine->component(), [this] { tick(); });
     }
 
+    void setAudience(gala::Audience* audience) { m_audience = audience; }
+
     absl::Status applyLoad(const LoadRequest& phase) override
     {
+        m_phaseMultiplier = phase.multiplier; // × the audience's ratio when following it
         const auto* load = dynamic_cast<const MessagingLoad*>(phase.params.get());
         if (load) {
             m_engine->setRates(load->sendsPerSec, load->queriesPerSec);
@@ -178,7 +203,7 @@ public:
             if (load->campaignUsers > 0.0)
                 m_engine->startCampaign(load->campaignUsers);
         }
-        m_engine->setLoadMultiplier(phase.multiplier);
+        m_engine->setLoadMultiplier(phase.multiplier * (m_audience ? m_audienceRatio : 1.0));
         return absl::OkStatus();
     }
 
@@ -230,6 +255,31 @@ public:
     }
 
 private:
+    // The run's audience (docs/GALA.md): the rates scale with the gala's viewers; inside
+    // the countdown window the greetings triple, group chat and high-priority
+    // notifications surge, and the "Happy New Year" campaign starts (once).
+    void followAudience(const gala::Audience::Reading& r)
+    {
+        m_audienceRatio = r.ratio();
+        m_engine->setLoadMultiplier(m_phaseMultiplier * m_audienceRatio);
+        const bool in = r.inCountdown();
+        if (in == m_inCountdown)
+            return;
+        m_inCountdown = in;
+        const MessagingConfig defaults;
+        if (in) {
+            m_engine->setRates(3 * defaults.sendsPerSec, defaults.queriesPerSec);
+            m_engine->setExtraRates(10'000.0, 2'000.0, 0.0);
+            if (!m_campaignStarted && m_settings.gala.countdownCampaignUsers > 0.0) {
+                m_campaignStarted = true;
+                m_engine->startCampaign(m_settings.gala.countdownCampaignUsers);
+            }
+        } else {
+            m_engine->setRates(defaults.sendsPerSec, defaults.queriesPerSec);
+            m_engine->setExtraRates(defaults.groupSendsPerSec, 0.0, 0.0);
+        }
+    }
+
     void tick()
     {
         // Over the last second: the queries answered in it.
@@ -243,6 +293,8 @@ private:
         const double ratio = lookups > 0.0 ? hits / lookups : 0.0;
         for (std::size_t i = 0; i < m_gauges.size(); ++i)
             m_gauges[i]->set(kGauges[i].read(*m_engine, mean, ratio));
+        for (std::size_t i = 0; i < m_noticeGauges.size(); ++i)
+            m_noticeGauges[i]->set(kNoticeGauges[i].read(*m_engine, mean, ratio));
         m_lastCount = h.count();
         m_lastSum = h.sum();
         m_lastHits = t.redisHits;
@@ -256,6 +308,12 @@ private:
     sim::EventKindId m_tickKind;
     sim::EventKindId m_actionKind;
     std::vector<telemetry::Gauge*> m_gauges;
+    std::vector<telemetry::Gauge*> m_noticeGauges;
+    gala::Audience* m_audience = nullptr;
+    double m_phaseMultiplier = 1.0;
+    double m_audienceRatio = 1.0;
+    bool m_inCountdown = false;
+    bool m_campaignStarted = false;
     double m_lastCount = 0.0, m_lastSum = 0.0, m_lastHits = 0.0, m_lastMisses = 0.0;
 };
 
@@ -280,6 +338,8 @@ const engine::EngineOffers& probe()
                     invariants.push_back(InvariantOffer{s.name, s.detail});
                 // The caches equal the database only once the load has stopped: judged at the end.
                 invariants[MessagingEngine::kCacheConverges].liveness = true;
+                // Every settled gift's notification is delivered: judged at the end (docs/GALA.md).
+                invariants[MessagingEngine::kGiftNoticeDelivered].liveness = true;
                 return invariants;
             });
         if (out.metrics.empty())
@@ -287,6 +347,9 @@ const engine::EngineOffers& probe()
         for (const GaugeSpec& g : kGauges)
             out.metrics.push_back(
                 MetricOffer{g.name, telemetry::MetricKind::Gauge, "", "messaging drill gauge (docs/DRILLS.md)"});
+        for (const GaugeSpec& g : kNoticeGauges)
+            out.metrics.push_back(MetricOffer{g.name, telemetry::MetricKind::Gauge, "",
+                                              "gift notifications, in a coupled run (docs/GALA.md)"});
         return out;
     }();
     return p;
@@ -317,7 +380,8 @@ public:
                         {"mode", "scale", "data_scale", "sends_per_sec", "queries_per_sec", "load_start", "stop_load_at",
                          "page_cache_pages", "legacy_ttl", "prewarm_share", "sabotage", "actions", "campaign_users",
                          "campaign_start", "bulk_users_per_sec", "high_priority_per_sec", "group_sends_per_sec",
-                         "poison_share", "channels", "hedge_delay", "hot_user_queries_per_sec", "hot_receiver_share"});
+                         "poison_share", "channels", "hedge_delay", "hot_user_queries_per_sec", "hot_receiver_share",
+                         "gala"});
         MessagingConfig& c = s->config;
         if (m.has("mode")) {
             const std::string t = scalarText(m.get("mode"), "engines.messaging.mode");
@@ -352,6 +416,24 @@ public:
             readChannel(ch, "daily", c.dailyChannel);
             readChannel(ch, "high", c.highChannel);
             readChannel(ch, "sync", c.syncChannel);
+        }
+        if (m.has("gala")) {
+            const YamlMap g(m.get("gala"), "engines.messaging.gala",
+                            {"shared_infra", "notices", "notice_consumers", "audience", "countdown_campaign_users",
+                             "sabotage"});
+            MessagingGala& ga = s->gala;
+            ga.coupling.sharedInfra = g.boolean("shared_infra", false);
+            ga.coupling.giftNotices = g.boolean("notices", false);
+            ga.coupling.noticeConsumers = static_cast<int>(g.integer("notice_consumers", 4, 1, 256));
+            ga.followAudience = g.boolean("audience", false);
+            ga.countdownCampaignUsers = g.number("countdown_campaign_users", ga.countdownCampaignUsers, 0.0, 1e10);
+            for (const YAML::Node& n : listOf(g.get("sabotage"), "engines.messaging.gala.sabotage")) {
+                const std::string name = scalarText(n, "engines.messaging.gala.sabotage");
+                if (name != "notice-no-claim")
+                    fail(n, sim::strCat("engines.messaging.gala.sabotage: unknown switch '", name,
+                                        "': expected notice-no-claim"));
+                ga.coupling.noticeClaim = false;
+            }
         }
         for (const YAML::Node& n : listOf(m.get("sabotage"), "engines.messaging.sabotage")) {
             const std::string name = scalarText(n, "engines.messaging.sabotage");
@@ -430,11 +512,19 @@ public:
         const auto* s = dynamic_cast<const MessagingSettings*>(&settings);
         if (!s)
             return absl::InvalidArgumentError("engine messaging: settings of another engine");
-        auto engine = MessagingEngine::create(context.world, context.telemetry, s->config);
+        MessagingCoupling coupling = s->gala.coupling;
+        coupling.shared = &context.shared;
+        auto engine = MessagingEngine::create(context.world, context.telemetry, s->config, coupling);
         if (!engine.ok())
             return engine.status();
-        return std::unique_ptr<Engine>(
-            std::make_unique<MessagingDrillEngine>(context.world, context.telemetry, *s, std::move(*engine)));
+        auto drill = std::make_unique<MessagingDrillEngine>(context.world, context.telemetry, *s, std::move(*engine));
+        if (s->gala.followAudience) {
+            auto audience = gala::audience(context.shared, "messaging");
+            if (!audience.ok())
+                return audience.status();
+            drill->setAudience(*audience);
+        }
+        return std::unique_ptr<Engine>(std::move(drill));
     }
 };
 

@@ -1,6 +1,7 @@
 #include "backend/messaging/messaging_engine.h"
 #include "backend/messaging/messaging_internal.h"
 
+#include "backend/gala/gala.h"
 #include "backend/messaging/row_version.h"
 #include "backend/sim/strings.h"
 
@@ -30,7 +31,8 @@ std::string contentDdl(const std::string& table)
 
 const char* toString(MessagingMode mode) { return mode == MessagingMode::Legacy ? "legacy" : "upgraded"; }
 
-MessagingEngine::MessagingEngine(sim::World& world, telemetry::Telemetry& telemetry, MessagingConfig config)
+MessagingEngine::MessagingEngine(sim::World& world, telemetry::Telemetry& telemetry, MessagingConfig config,
+                                 MessagingCoupling coupling)
     : m_world(world),
       m_telemetry(telemetry),
       m_config(std::move(config)),
@@ -50,7 +52,8 @@ MessagingEngine::MessagingEngine(sim::World& world, telemetry::Telemetry& teleme
       m_bulkRng(world.stream("messaging/bulk")),
       m_bulkKind(world.kind("messaging.bulk")),
       m_groupKind(world.kind("messaging.group")),
-      m_syncKind(world.kind("messaging.sync"))
+      m_syncKind(world.kind("messaging.sync")),
+      m_coupling(coupling)
 {
     m_invariants.push_back({"messaging.no_lost_send", true, 0, "every acknowledged send wrote its content row and both "
                                                                "conversation rows"});
@@ -67,6 +70,10 @@ MessagingEngine::MessagingEngine(sim::World& world, telemetry::Telemetry& teleme
     m_invariants.push_back({"messaging.msgkey_unique", true, 0, "msgkeys unique and in their month's table"});
     m_invariants.push_back({"messaging.cache_converges", true, 0,
                             "after the load stops, every synced Redis entry equals the database's list (liveness)"});
+    m_invariants.push_back({"messaging.gift_notice_once", true, 0,
+                            "no settled gift's interaction notification delivered twice, none without a settled gift"});
+    m_invariants.push_back({"messaging.gift_notice_delivered", true, 0,
+                            "every settled gift's interaction notification delivered (liveness)"});
 }
 
 MessagingEngine::~MessagingEngine()
@@ -76,13 +83,16 @@ MessagingEngine::~MessagingEngine()
 
 absl::StatusOr<std::unique_ptr<MessagingEngine>> MessagingEngine::create(sim::World& world,
                                                                          telemetry::Telemetry& telemetry,
-                                                                         MessagingConfig config)
+                                                                         MessagingConfig config,
+                                                                         MessagingCoupling coupling)
 {
     if (!(config.scale > 0.0) || !(config.dataScale > 0.0))
         return absl::InvalidArgumentError("messaging: scale and data_scale must be > 0");
     if (world.topology().regions().empty())
         return absl::InvalidArgumentError("messaging: the world has no region");
-    std::unique_ptr<MessagingEngine> e(new MessagingEngine(world, telemetry, std::move(config)));
+    if ((coupling.sharedInfra || coupling.giftNotices) && !coupling.shared)
+        return absl::InvalidArgumentError("messaging: coupling to other engines needs the run's shared resources");
+    std::unique_ptr<MessagingEngine> e(new MessagingEngine(world, telemetry, std::move(config), coupling));
     if (absl::Status st = e->build(); !st.ok())
         return st;
     return e;
@@ -129,7 +139,9 @@ absl::Status MessagingEngine::build()
         c.shards = 1;
         c.placement = placement;
         const std::int64_t startMs = w.calendar().unixMs(0);
-        for (std::int64_t dayMs : {std::int64_t{0}, 32 * kDay}) {
+        // This month, the next day's (a drill that starts on a month's last day crosses into
+        // the next month at midnight: the gala's countdown) and the one after 32 days.
+        for (std::int64_t dayMs : {std::int64_t{0}, kDay, 32 * kDay}) {
             const std::uint64_t probeKey = static_cast<std::uint64_t>(startMs + dayMs - m_router.config().epochUnixMs)
                 << SnowflakeGenerator::kTimestampShift;
             const ContentRoute base = m_router.route(probeKey);
@@ -154,7 +166,16 @@ absl::Status MessagingEngine::build()
         c.regions.clear();
         // Two nodes in the first home region, one in the second: a quorum within the city.
         c.regions = {topo.regions()[0].name, topo.regions()[0].name, topo.regions()[homes - 1].name};
-        m_raft = std::make_unique<infra::RaftCluster>(w, c, &metrics);
+        if (m_coupling.sharedInfra) {
+            // One Taishan with the gift engine's order locks (docs/GALA.md).
+            auto raft = gala::sharedTaishan(*m_coupling.shared, w, &metrics, "messaging");
+            if (!raft.ok())
+                return raft.status();
+            m_raft = *raft;
+        } else {
+            m_ownRaft = std::make_unique<infra::RaftCluster>(w, c, &metrics);
+            m_raft = m_ownRaft.get();
+        }
     }
     for (std::size_t i = 0; i < homes; ++i) {
         auto r = std::make_unique<Region>();
@@ -167,8 +188,18 @@ absl::Status MessagingEngine::build()
         sc.maxQueue = 100'000.0;
         r->queue = std::make_unique<infra::ServiceQueue>(w, r->bff, sc, &metrics, "messaging.bff");
         infra::KvPairConfig kc;
-        r->redis = std::make_unique<infra::KvPair>(w, sim::strCat(r->name, "/messaging/redis"), r->dataCentre, kc,
-                                                   &metrics);
+        if (m_coupling.sharedInfra) {
+            // The data centre's one Redis pair, shared with the gift catalogue (docs/GALA.md).
+            auto pair = gala::sharedRedis(*m_coupling.shared, w, topo.dataCentreIndex(r->dataCentre), &metrics,
+                                          "messaging");
+            if (!pair.ok())
+                return pair.status();
+            r->redis = *pair;
+        } else {
+            r->ownRedis = std::make_unique<infra::KvPair>(w, sim::strCat(r->name, "/messaging/redis"), r->dataCentre,
+                                                          kc, &metrics);
+            r->redis = r->ownRedis.get();
+        }
         r->seqClient = std::make_unique<infra::RaftClient>(*m_raft, sim::strCat(r->name, "/messaging/seq-client"));
         if (m_config.mode == MessagingMode::Upgraded) {
             infra::RaftClientConfig rc;
@@ -215,6 +246,10 @@ absl::Status MessagingEngine::build()
     if (m_config.mode == MessagingMode::Upgraded)
         buildSync();
     placeContent();
+    if (m_coupling.giftNotices) {
+        if (absl::Status st = buildNotices(); !st.ok())
+            return st;
+    }
     // The users with the most conversations are the most active (big accounts): the
     // popularity ranks follow the conversation counts (the permutation breaks ties).
     std::stable_sort(m_popularity.begin(), m_popularity.end(),
@@ -285,6 +320,8 @@ void MessagingEngine::start()
     m_world.at(m_config.loadStart / 4, m_bulkKind, m_component, [this] {
         startChannels();
         startSync();
+        if (m_coupling.giftNotices)
+            startNotices();
     });
     if (!m_bootstrap.empty()) {
         // After the election: one Raft put per user, spread over the second quarter of
@@ -1028,6 +1065,8 @@ void MessagingEngine::stopLoad()
 
 std::vector<MessagingEngine::InvariantState> MessagingEngine::finalInvariants()
 {
+    if (m_coupling.giftNotices)
+        checkNotices(true);
     // Liveness: once the load has stopped for a while, the caches equal the database.
     InvariantState& conv = m_invariants[kCacheConverges];
     if (m_config.mode == MessagingMode::Legacy)

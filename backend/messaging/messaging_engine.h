@@ -73,6 +73,13 @@
 #include <string>
 #include <vector>
 
+namespace livedeck::engine {
+class SharedResources;
+}
+namespace livedeck::gala {
+class NoticeLedger;
+}
+
 namespace livedeck::messaging {
 
 enum class MessagingMode : std::uint8_t { Legacy, Upgraded };
@@ -163,6 +170,18 @@ struct MessagingConfig {
     double contentSampleIds = 1'000'000.0; // × dataScale ids routed through the ContentTableRouter
 };
 
+// How the messaging engine couples to the other engines of its run (docs/GALA.md). Off
+// by default: an engine alone builds exactly what it always built.
+struct MessagingCoupling {
+    engine::SharedResources* shared = nullptr; // required by every switch below
+    bool sharedInfra = false;  // Taishan is the shared "taishan", each home data centre's
+                               // Redis the shared "redis/<dc>"
+    bool giftNotices = false;  // consume the gifts' interaction notifications and deliver them
+    bool noticeClaim = true;   // off (sabotage): a notification is delivered without its
+                               // idempotency claim (a redelivered record is delivered again)
+    int noticeConsumers = 4;   // the consumer group on the notification topic
+};
+
 class MessagingEngine final : public telemetry::SnapshotContributor, public sim::Inspectable {
 public:
     // The invariants, in invariantStatus() order.
@@ -175,9 +194,12 @@ public:
         kNoBlankPage,       // safety
         kMsgkeyUnique,      // safety
         kCacheConverges,    // liveness (after the load stops)
+        kGiftNoticeOnce,    // safety: no settled gift's notification delivered twice (docs/GALA.md)
+        kGiftNoticeDelivered, // liveness: every settled gift's notification delivered
     };
     static absl::StatusOr<std::unique_ptr<MessagingEngine>> create(sim::World& world, telemetry::Telemetry& telemetry,
-                                                                   MessagingConfig config);
+                                                                   MessagingConfig config,
+                                                                   MessagingCoupling coupling = {});
     ~MessagingEngine() override;
     MessagingEngine(const MessagingEngine&) = delete;
     MessagingEngine& operator=(const MessagingEngine&) = delete;
@@ -269,6 +291,18 @@ public:
         std::uint64_t discreteSends = 0, discreteQueries = 0, discreteBulk = 0;
     };
     const Totals& totals() const { return m_totals; }
+    // Interaction notifications of settled gifts (coupled runs, docs/GALA.md).
+    struct NoticeStats {
+        double delivered = 0.0;       // weighted, first deliveries
+        double redelivered = 0.0;     // weighted, refused by the idempotency claim
+        std::uint64_t discreteDelivered = 0;
+        std::uint64_t retries = 0;    // a store step failed; tried again
+        telemetry::Histogram latency; // settled → delivered (weighted)
+    };
+    const NoticeStats& noticeStats() const { return m_notices; }
+    // Settled gifts whose notification is not delivered yet (0 when not coupled).
+    std::uint64_t noticesPending() const;
+    const MessagingCoupling& coupling() const { return m_coupling; }
     // Query latency of every answered discrete query (weighted), from the start.
     const telemetry::Histogram& queryLatency() const { return m_queryLatency; }
     // Starts the query-latency histograms afresh (a measurement window after warm-up).
@@ -312,7 +346,18 @@ public:
 private:
     friend struct MessagingInspect; // the console views' keys (messaging_inspect.h)
     struct Region;
-    MessagingEngine(sim::World& world, telemetry::Telemetry& telemetry, MessagingConfig config);
+    MessagingEngine(sim::World& world, telemetry::Telemetry& telemetry, MessagingConfig config,
+                    MessagingCoupling coupling);
+    // Notifications of settled gifts (messaging_notices.cpp).
+    struct NoticeJob;
+    absl::Status buildNotices();
+    void startNotices();
+    void handleNoticeBatch(int consumer, const infra::MqBatch& batch, infra::MqAck ack);
+    void deliverNotice(std::shared_ptr<NoticeJob> job);
+    void writeNotice(std::shared_ptr<NoticeJob> job);
+    void finishNotice(std::shared_ptr<NoticeJob> job);
+    void retryNotice(std::shared_ptr<NoticeJob> job, bool claimed);
+    void checkNotices(bool final);
     absl::Status build();
     absl::Status preload();
 
@@ -391,7 +436,8 @@ private:
 
     std::unique_ptr<infra::SqlCluster> m_convDb;
     std::unique_ptr<infra::SqlCluster> m_contentDb;
-    std::unique_ptr<infra::RaftCluster> m_raft;
+    std::unique_ptr<infra::RaftCluster> m_ownRaft; // alone: the engine's own Taishan
+    infra::RaftCluster* m_raft = nullptr;          // m_ownRaft, or the shared "taishan"
     std::vector<std::unique_ptr<Region>> m_regions; // home regions only
     std::vector<int> m_regionOfSlot;                // world region index of each home region
     std::unique_ptr<engine::RegionProber> m_prober;
@@ -485,6 +531,15 @@ private:
     sim::Nanos m_loadStoppedAt = -1;
     std::vector<InvariantState> m_invariants;
     std::uint64_t m_inflightSends = 0;
+
+    // Coupling (docs/GALA.md).
+    MessagingCoupling m_coupling;
+    gala::NoticeLedger* m_ledger = nullptr;
+    infra::MqBroker* m_noticeBroker = nullptr;
+    std::vector<std::unique_ptr<infra::MqConsumer>> m_noticeConsumers;
+    NoticeStats m_notices;
+    sim::EventKindId m_noticeKind{};
+    telemetry::Counter* m_noticeMetric = nullptr;
 
     telemetry::Counter* m_sendsMetric = nullptr;
     telemetry::Counter* m_queriesMetric = nullptr;

@@ -21,7 +21,8 @@ struct MessagingEngine::Region {
     std::string dataCentre;
     sim::ComponentId bff = sim::kNoComponent;
     std::unique_ptr<infra::ServiceQueue> queue;
-    std::unique_ptr<infra::KvPair> redis;
+    std::unique_ptr<infra::KvPair> ownRedis;          // alone: the region's own pair
+    infra::KvPair* redis = nullptr;                   // ownRedis, or the shared "redis/<dc>"
     std::unique_ptr<infra::RaftClient> seqClient;     // sequence ceilings (leader reads)
     std::unique_ptr<infra::RaftClient> taishanClient; // upgraded tier (RANDOM reads)
     // The last completed second, for RegionHealth.

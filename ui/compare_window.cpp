@@ -1,21 +1,43 @@
 #include "ui/compare_window.h"
 
+#include "backend/drills/builtin_drills.h"
+#include "backend/drills/drill_loader.h"
+#include "backend/drills/drill_run.h"
 #include "ui/charts_panel.h"
+#include "ui/embedded_cluster.h"
 #include "ui/engine_descriptors.h"
 #include "ui/format.h"
 #include "ui/palette.h"
+#include "ui/region_map.h"
 #include "ui/replay_cluster.h"
+#include "ui/shard_heatmap.h"
 #include "ui/time_chart.h"
 
+#include <yaml-cpp/yaml.h>
+
+#include <QButtonGroup>
+#include <QComboBox>
+#include <QDialogButtonBox>
 #include <QFileInfo>
 #include <QGridLayout>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QKeyEvent>
 #include <QLabel>
+#include <QListWidget>
+#include <QMessageBox>
+#include <QPointer>
+#include <QProgressDialog>
+#include <QPushButton>
+#include <QScreen>
 #include <QScrollArea>
 #include <QSlider>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QTableWidget>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -67,7 +89,8 @@ QString ratioText(double a, double b)
 
 } // namespace
 
-CompareWindow* CompareWindow::open(const QString& pathA, const QString& pathB, QString* error, QWidget* parent)
+CompareWindow* CompareWindow::open(const QString& pathA, const QString& pathB, QString* error, QWidget* parent,
+                                   const QString& labelA, const QString& labelB)
 {
     ReplayOptions options;
     options.historyWindowNs = std::numeric_limits<std::int64_t>::max() / 4; // the whole run, no reset
@@ -84,8 +107,8 @@ CompareWindow* CompareWindow::open(const QString& pathA, const QString& pathB, Q
             .arg(QFileInfo(path).fileName(), QString::fromStdString(m.drillName))
             .arg(m.seed);
     };
-    const QString la = label(*a, pathA);
-    const QString lb = label(*b, pathB);
+    const QString la = labelA.isEmpty() ? label(*a, pathA) : labelA;
+    const QString lb = labelB.isEmpty() ? label(*b, pathB) : labelB;
     return new CompareWindow(std::move(a), std::move(b), la, lb, parent);
 }
 
@@ -120,12 +143,15 @@ CompareWindow::CompareWindow(std::unique_ptr<ClusterSource> a, std::unique_ptr<C
     layout->addLayout(cursorRow);
 
     auto* split = new QSplitter(Qt::Horizontal, this);
-    auto* scroll = new QScrollArea(split);
+    m_tabs = new QTabWidget(split);
+    m_tabs->setObjectName(QStringLiteral("compare.tabs"));
+    auto* scroll = new QScrollArea(m_tabs);
     scroll->setWidgetResizable(true);
     m_chartArea = new QWidget(scroll);
     new QGridLayout(m_chartArea);
     scroll->setWidget(m_chartArea);
-    split->addWidget(scroll);
+    m_tabs->addTab(scroll, tr("Charts"));
+    split->addWidget(m_tabs);
 
     auto* right = new QSplitter(Qt::Vertical, split);
     m_kpis = new QTableWidget(0, 4, right);
@@ -157,6 +183,11 @@ CompareWindow::CompareWindow(std::unique_ptr<ClusterSource> a, std::unique_ptr<C
         if (QTableWidgetItem* item = m_events->item(row, 0))
             setCursorSeconds(item->data(Qt::UserRole).toDouble());
     });
+
+    m_tabs->addTab(buildShardTab(), tr("Shards A | B"));
+    m_tabs->setTabToolTip(1, tr("Each run's shard load at the cursor, on one colour scale"));
+    m_tabs->addTab(buildRegionTab(), tr("Regions A | B"));
+    m_tabs->setTabToolTip(2, tr("Each run's region health and links at the cursor"));
 
     for (int i = 0; i < 2; ++i)
         connectSide(i);
@@ -195,6 +226,135 @@ void CompareWindow::connectSide(int side)
         r.catalog.clear();
         r.events.clear();
     });
+}
+
+void CompareWindow::keepFiles(std::unique_ptr<QTemporaryDir> files)
+{
+    m_files = std::move(files);
+}
+
+QWidget* CompareWindow::sideViewSwitch(QWidget* parent)
+{
+    auto* box = new QWidget(parent);
+    auto* row = new QHBoxLayout(box);
+    row->setContentsMargins(0, 0, 0, 0);
+    row->setSpacing(0);
+    auto* group = new QButtonGroup(box);
+    group->setExclusive(true);
+    const std::array<std::pair<SideView, QString>, 3> choices{{{SideView::Both, tr("A | B")},
+                                                                {SideView::A, tr("A")},
+                                                                {SideView::B, tr("B")}}};
+    for (const auto& [view, text] : choices) {
+        auto* b = new QToolButton(box);
+        b->setText(text);
+        b->setCheckable(true);
+        b->setChecked(view == m_sideView);
+        b->setToolTip(view == SideView::Both ? tr("Both runs side by side")
+                                             : tr("Only run %1, full width").arg(text));
+        group->addButton(b, static_cast<int>(view));
+        row->addWidget(b);
+    }
+    connect(group, &QButtonGroup::idClicked, this, [this](int id) { setSideView(static_cast<SideView>(id)); });
+    m_viewSwitches.push_back(group);
+    return box;
+}
+
+QWidget* CompareWindow::buildShardTab()
+{
+    auto* tab = new QWidget(m_tabs);
+    auto* layout = new QVBoxLayout(tab);
+    auto* bar = new QHBoxLayout;
+    bar->addWidget(new QLabel(tr("Show:"), tab));
+    bar->addWidget(sideViewSwitch(tab));
+    bar->addSpacing(16);
+    bar->addWidget(new QLabel(tr("Colour by:"), tab));
+    m_shardMetric = new QComboBox(tab);
+    m_shardMetric->addItem(tr("QPS"), static_cast<int>(ShardTable::Metric::Qps));
+    m_shardMetric->addItem(tr("rows"), static_cast<int>(ShardTable::Metric::Rows));
+    m_shardMetric->addItem(tr("p99 latency"), static_cast<int>(ShardTable::Metric::P99));
+    m_shardMetric->setToolTip(tr("What a cell's colour shows, in both runs on one scale (the higher run peak)"));
+    bar->addWidget(m_shardMetric);
+    bar->addStretch(1);
+    layout->addLayout(bar);
+    auto* columns = new QHBoxLayout;
+    for (std::size_t i = 0; i < 2; ++i) {
+        Side& s = m_sides[i];
+        s.shardColumn = new QWidget(tab);
+        auto* col = new QVBoxLayout(s.shardColumn);
+        col->setContentsMargins(0, 0, 0, 0);
+        s.shardHeader = new QLabel(s.shardColumn);
+        s.shardHeader->setTextFormat(Qt::RichText);
+        s.shardHeader->setWordWrap(true);
+        s.shardHeader->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+        col->addWidget(s.shardHeader);
+        s.heatmap = new ShardHeatmap(s.shardColumn);
+        s.heatmap->setObjectName(i == 0 ? QStringLiteral("compare.heatmapA") : QStringLiteral("compare.heatmapB"));
+        col->addWidget(s.heatmap, 1);
+        columns->addWidget(s.shardColumn, 1);
+    }
+    layout->addLayout(columns, 1);
+    connect(m_shardMetric, &QComboBox::currentIndexChanged, this, [this](int) {
+        const auto m = static_cast<ShardTable::Metric>(m_shardMetric->currentData().toInt());
+        for (Side& s : m_sides)
+            s.heatmap->setMetric(m);
+    });
+    return tab;
+}
+
+QWidget* CompareWindow::buildRegionTab()
+{
+    auto* tab = new QWidget(m_tabs);
+    auto* layout = new QVBoxLayout(tab);
+    auto* bar = new QHBoxLayout;
+    bar->addWidget(new QLabel(tr("Show:"), tab));
+    bar->addWidget(sideViewSwitch(tab));
+    bar->addSpacing(16);
+    bar->addWidget(new QLabel(tr("Colour by:"), tab));
+    m_regionMeasure = new QComboBox(tab);
+    m_regionMeasure->addItem(tr("availability"), static_cast<int>(RegionMap::Measure::Availability));
+    m_regionMeasure->addItem(tr("p99 latency"), static_cast<int>(RegionMap::Measure::P99));
+    m_regionMeasure->addItem(tr("error rate"), static_cast<int>(RegionMap::Measure::Errors));
+    m_regionMeasure->setToolTip(tr("Green: ≥ 99.99 % / ≤ 50 ms / ≤ 0.01 %; amber in between; red: ≤ 99 % / ≥ 1 s / ≥ 1 %"));
+    bar->addWidget(m_regionMeasure);
+    bar->addStretch(1);
+    layout->addLayout(bar);
+    auto* columns = new QHBoxLayout;
+    for (std::size_t i = 0; i < 2; ++i) {
+        Side& s = m_sides[i];
+        s.regionColumn = new QWidget(tab);
+        auto* col = new QVBoxLayout(s.regionColumn);
+        col->setContentsMargins(0, 0, 0, 0);
+        s.regionHeader = new QLabel(s.regionColumn);
+        s.regionHeader->setTextFormat(Qt::RichText);
+        s.regionHeader->setWordWrap(true);
+        s.regionHeader->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+        col->addWidget(s.regionHeader);
+        s.map = new RegionMap(s.regionColumn);
+        s.map->setObjectName(i == 0 ? QStringLiteral("compare.regionsA") : QStringLiteral("compare.regionsB"));
+        col->addWidget(s.map, 1);
+        columns->addWidget(s.regionColumn, 1);
+    }
+    layout->addLayout(columns, 1);
+    connect(m_regionMeasure, &QComboBox::currentIndexChanged, this, [this](int) {
+        const auto m = static_cast<RegionMap::Measure>(m_regionMeasure->currentData().toInt());
+        for (Side& s : m_sides)
+            s.map->setMeasure(m);
+    });
+    return tab;
+}
+
+void CompareWindow::setSideView(SideView view)
+{
+    m_sideView = view;
+    for (QButtonGroup* g : m_viewSwitches) {
+        if (QAbstractButton* b = g->button(static_cast<int>(view)))
+            b->setChecked(true);
+    }
+    for (std::size_t i = 0; i < 2; ++i) {
+        const bool visible = view == SideView::Both || (view == SideView::A) == (i == 0);
+        m_sides[i].shardColumn->setVisible(visible);
+        m_sides[i].regionColumn->setVisible(visible);
+    }
 }
 
 void CompareWindow::buildFromDescriptors()
@@ -259,6 +419,10 @@ void CompareWindow::buildFromDescriptors()
     }
     if (m_charts.empty())
         grid->addWidget(new QLabel(tr("The runs' engines describe no charts."), m_chartArea), 0, 0);
+    for (Side& s : m_sides) {
+        if (s.topology)
+            s.map->setTopology(*s.topology);
+    }
     m_built = true;
     // The first snapshots arrived before the charts existed.
     for (int side = 0; side < 2; ++side) {
@@ -283,11 +447,14 @@ void CompareWindow::onSnapshot(int side, const v1::Snapshot& snapshot)
     values.reserve(m_tiles.size());
     for (const v1::KpiTile& tile : m_tiles)
         values.push_back(tileValue(tile, s.catalog));
+    auto kept = std::make_shared<const v1::Snapshot>(snapshot);
     if (!s.times.empty() && s.times.back() == t) {
         s.kpis.back() = std::move(values);
+        s.snapshots.back() = std::move(kept);
     } else {
         s.times.push_back(t);
         s.kpis.push_back(std::move(values));
+        s.snapshots.push_back(std::move(kept));
     }
 }
 
@@ -308,6 +475,23 @@ void CompareWindow::finishLoading()
             m_kpis->setItem(static_cast<int>(i), col, new QTableWidgetItem);
     }
     fillEvents();
+    // One heatmap scale for both runs: each metric's peak over both runs.
+    std::array<double, 3> peaks{};
+    bool anyShards = false;
+    for (const Side& s : m_sides) {
+        for (const SnapshotPtr& snap : s.snapshots) {
+            for (const v1::ShardLoad& l : snap->shards()) {
+                anyShards = true;
+                peaks[0] = std::max(peaks[0], l.qps());
+                peaks[1] = std::max(peaks[1], static_cast<double>(l.rows()));
+                peaks[2] = std::max(peaks[2], l.p99_ms());
+            }
+        }
+    }
+    for (Side& s : m_sides)
+        s.heatmap->raisePeaks(peaks);
+    if (!anyShards)
+        m_tabs->setTabToolTip(1, tr("Neither run reports shard load"));
     m_slider->setRange(0, static_cast<int>(std::ceil(m_endS * kSliderSteps)));
     m_slider->setValue(m_slider->maximum());
     setCursorSeconds(m_endS);
@@ -363,7 +547,83 @@ void CompareWindow::setCursorSeconds(double t)
     for (Chart& c : m_charts)
         c.chart->setCursorTime(t);
     updateKpis();
+    updateSideViews();
     selectEventNear(t);
+}
+
+std::ptrdiff_t CompareWindow::snapshotIndexAt(int side, double t) const
+{
+    const Side& s = m_sides[static_cast<std::size_t>(side)];
+    if (s.times.empty())
+        return -1;
+    const auto it = std::upper_bound(s.times.begin(), s.times.end(), t);
+    return it == s.times.begin() ? 0 : std::distance(s.times.begin(), it) - 1;
+}
+
+SnapshotPtr CompareWindow::shownSnapshot(int side) const
+{
+    const Side& s = m_sides[static_cast<std::size_t>(side)];
+    return s.shown < 0 ? nullptr : s.snapshots[static_cast<std::size_t>(s.shown)];
+}
+
+void CompareWindow::updateSideViews()
+{
+    for (int side = 0; side < 2; ++side) {
+        Side& s = m_sides[static_cast<std::size_t>(side)];
+        const std::ptrdiff_t at = snapshotIndexAt(side, m_cursorS);
+        if (at == s.shown)
+            continue;
+        s.shown = at;
+        if (at >= 0) {
+            const v1::Snapshot& snap = *s.snapshots[static_cast<std::size_t>(at)];
+            s.heatmap->applySnapshot(snap);
+            s.heatmap->update();
+            s.map->applySnapshot(snap);
+        }
+        updateSideHeaders(side);
+    }
+}
+
+void CompareWindow::updateSideHeaders(int side)
+{
+    Side& s = m_sides[static_cast<std::size_t>(side)];
+    const QString mark = side == 0 ? QStringLiteral("A") : QStringLiteral("B");
+    const SnapshotPtr snap = shownSnapshot(side);
+    const QString when = snap ? tr("t = %1 s").arg(static_cast<double>(snap->sim_time_ns()) / 1e9, 0, 'f', 1) : tr("no data");
+    const QString head = QStringLiteral("<b>%1</b> %2 · %3").arg(mark, s.label.toHtmlEscaped(), when);
+    // Shards: the worst cluster's skew.
+    QString shards;
+    if (!snap || snap->shards_size() == 0) {
+        shards = tr("no shard load reported");
+    } else if (const ClusterSkew* k = s.heatmap->table().worstSkew()) {
+        shards = tr("%1 shards · skew max/mean %2× (%3, shard %4)")
+                     .arg(s.heatmap->table().rowCount())
+                     .arg(k->skew, 0, 'f', 2)
+                     .arg(QString::fromStdString(k->cluster).toHtmlEscaped())
+                     .arg(k->hottestShard);
+    }
+    s.shardHeader->setText(head + QStringLiteral("<br>") + shards);
+    // Regions: which are down, how many links are cut.
+    QString regions;
+    if (!snap) {
+        regions = tr("no region health reported");
+    } else {
+        const std::vector<v1::RegionHealth> health = regionHealthFor(*snap, {});
+        QStringList down;
+        for (const v1::RegionHealth& r : health) {
+            if (!r.up())
+                down << QString::fromStdString(r.region()).toHtmlEscaped();
+        }
+        int cut = 0;
+        for (const v1::LinkHealth& l : snap->links())
+            cut += (l.partitioned_ab() || l.partitioned_ba()) ? 1 : 0;
+        regions = health.empty() ? tr("no region health reported")
+                                 : tr("%1 regions · down: %2 · links cut: %3")
+                                       .arg(health.size())
+                                       .arg(down.isEmpty() ? tr("none") : down.join(QStringLiteral(", ")))
+                                       .arg(cut);
+    }
+    s.regionHeader->setText(head + QStringLiteral("<br>") + regions);
 }
 
 void CompareWindow::updateKpis()
@@ -442,6 +702,370 @@ void CompareWindow::keyPressEvent(QKeyEvent* event)
     default:
         QWidget::keyPressEvent(event);
     }
+}
+
+// ------------------------------------------------------------------ re-running in another mode
+
+namespace {
+
+QString qs(const std::string& s)
+{
+    return QString::fromStdString(s);
+}
+
+// engines.<engine>.<setting> as the drill's text writes it; empty when it does not.
+std::string writtenSetting(const std::string& text, const std::string& engine, const std::string& setting)
+{
+    try {
+        const YAML::Node root = YAML::Load(text);
+        const YAML::Node engines = root["engines"];
+        if (!engines || !engines.IsMap())
+            return {};
+        const YAML::Node section = engines[engine];
+        if (!section || !section.IsMap())
+            return {};
+        const YAML::Node value = section[setting];
+        return value && value.IsScalar() ? value.Scalar() : std::string();
+    } catch (const YAML::Exception&) {
+        return {};
+    }
+}
+
+} // namespace
+
+absl::StatusOr<DrillToCompare> drillOf(const ClusterSource& source)
+{
+    if (const auto* replay = qobject_cast<const ReplayCluster*>(&source)) {
+        const telemetry::RecordingMetadata& meta = replay->metadata();
+        if (meta.drillText.empty())
+            return absl::FailedPreconditionError("this recording stores no drill (it is not a drill's run)");
+        absl::StatusOr<drills::DrillSpec> spec =
+            drills::loadDrill(meta.drillText, meta.drillName.empty() ? std::string("recorded drill") : meta.drillName);
+        if (!spec.ok())
+            return spec.status();
+        return DrillToCompare{std::move(*spec), meta.seed};
+    }
+    if (qobject_cast<const EmbeddedCluster*>(&source)) {
+        const SourceInfo info = source.info();
+        if (info.location.isEmpty() || !info.seedKnown)
+            return absl::FailedPreconditionError("the live world runs no drill");
+        absl::StatusOr<drills::DrillSpec> spec = drills::resolveDrill(info.location.toStdString());
+        if (!spec.ok())
+            return spec.status();
+        return DrillToCompare{std::move(*spec), info.seed};
+    }
+    return absl::FailedPreconditionError("the console shows a remote cluster, not a drill it can re-run");
+}
+
+QString ModeSwitch::text() const
+{
+    return QObject::tr("Re-run this drill with %1 in %2 %3 (it runs %4)").arg(qs(engine), qs(setting), qs(to), qs(from));
+}
+
+std::vector<ModeSwitch> modeSwitches(const drills::DrillSpec& spec)
+{
+    std::vector<ModeSwitch> out;
+    for (const drills::EngineEntry& e : spec.engines) {
+        if (!e.factory)
+            continue;
+        for (const engine::ModeOffer& m : e.factory->modes()) {
+            std::string current = writtenSetting(spec.text, e.name, m.setting);
+            if (current.empty())
+                current = m.defaultValue;
+            for (const std::string& v : m.values) {
+                if (v != current)
+                    out.push_back(ModeSwitch{e.name, m.setting, current, v, m.description});
+            }
+        }
+    }
+    return out;
+}
+
+QString noModeSwitchReason(const drills::DrillSpec& spec)
+{
+    if (!modeSwitches(spec).empty())
+        return {};
+    QStringList names;
+    for (const drills::EngineEntry& e : spec.engines)
+        names << qs(e.name);
+    if (names.isEmpty())
+        return QObject::tr("The drill %1 runs no engine: there is no mode to switch.").arg(qs(spec.name));
+    return QObject::tr("The drill %1's engines (%2) describe no mode to switch: it can only be compared with a recording.")
+        .arg(qs(spec.name), names.join(QStringLiteral(", ")));
+}
+
+absl::StatusOr<std::string> drillTextWith(const drills::DrillSpec& spec, const ModeSwitch& change)
+{
+    YAML::Node root;
+    try {
+        root = YAML::Load(spec.text);
+    } catch (const YAML::Exception& e) {
+        return absl::InvalidArgumentError(std::string("the drill's text does not parse: ") + e.what());
+    }
+    const YAML::Node& croot = root;
+    if (!croot["engines"] || !croot["engines"].IsMap() || !croot["engines"][change.engine])
+        return absl::InvalidArgumentError("the drill has no section engines." + change.engine);
+    const YAML::Node section = croot["engines"][change.engine];
+    if (section.IsMap()) {
+        const YAML::Node& csection = section;
+        const YAML::Node value = csection[change.setting];
+        if (value && value.IsScalar()) {
+            // Replace the written value where it stands: comments and positions stay.
+            const YAML::Mark mark = value.Mark();
+            const std::string& written = value.Scalar();
+            if (mark.pos >= 0 && spec.text.compare(static_cast<std::size_t>(mark.pos), written.size(), written) == 0) {
+                std::string text = spec.text;
+                text.replace(static_cast<std::size_t>(mark.pos), written.size(), change.to);
+                return text;
+            }
+        } else if (value) {
+            return absl::InvalidArgumentError("engines." + change.engine + "." + change.setting + " is not a plain value");
+        }
+    } else if (!section.IsNull()) {
+        return absl::InvalidArgumentError("engines." + change.engine + " is not a map");
+    }
+    // Not written (or quoted): set it and write the drill out again.
+    YAML::Node engines = root["engines"];
+    if (!section.IsMap())
+        engines[change.engine] = YAML::Node(YAML::NodeType::Map);
+    YAML::Node target = engines[change.engine];
+    target[change.setting] = change.to;
+    YAML::Emitter out;
+    out << root;
+    if (!out.good())
+        return absl::InternalError("cannot write the drill again: " + out.GetLastError());
+    return std::string(out.c_str());
+}
+
+ModeComparison::ModeComparison(DrillToCompare drill, ModeSwitch change, QObject* parent)
+    : QObject(parent), m_drill(std::move(drill)), m_change(std::move(change))
+{
+    const QString base = QStringLiteral("%1, %2 %3 ").arg(qs(m_drill.spec.name), qs(m_change.engine), qs(m_change.setting));
+    m_labels[0] = base + QStringLiteral("%1 (seed %2)").arg(qs(m_change.from)).arg(m_drill.seed);
+    m_labels[1] = base + QStringLiteral("%1 (seed %2)").arg(qs(m_change.to)).arg(m_drill.seed);
+    m_tick = new QTimer(this);
+    m_tick->setInterval(100);
+    connect(m_tick, &QTimer::timeout, this, [this] { emit progressed(progress()); });
+}
+
+ModeComparison::~ModeComparison()
+{
+    m_cancel = true;
+    for (Job& j : m_jobs) {
+        if (j.worker.joinable())
+            j.worker.join();
+    }
+}
+
+bool ModeComparison::start(QString* error)
+{
+    const auto fail = [error](const QString& why) {
+        if (error)
+            *error = why;
+        return false;
+    };
+    if (m_running > 0 || m_jobs[0].run)
+        return fail(tr("the comparison has already started"));
+    absl::StatusOr<std::string> textB = drillTextWith(m_drill.spec, m_change);
+    if (!textB.ok())
+        return fail(qs(std::string(textB.status().message())));
+    const std::string nameB = m_drill.spec.fileName + " (" + m_change.engine + " " + m_change.setting + " " + m_change.to + ")";
+    absl::StatusOr<drills::DrillSpec> specB = drills::loadDrill(*textB, nameB);
+    if (!specB.ok())
+        return fail(qs(std::string(specB.status().message())));
+    m_dir = std::make_unique<QTemporaryDir>();
+    if (!m_dir->isValid())
+        return fail(tr("cannot make a temporary directory for the recordings: %1").arg(m_dir->errorString()));
+    drills::DrillRunOptions options;
+    options.seed = m_drill.seed;
+    const std::array<const drills::DrillSpec*, 2> specs{&m_drill.spec, &*specB};
+    for (std::size_t i = 0; i < 2; ++i) {
+        absl::StatusOr<std::unique_ptr<drills::DrillRun>> run = drills::DrillRun::create(*specs[i], options);
+        if (!run.ok())
+            return fail(qs(std::string(run.status().message())));
+        m_jobs[i].path = m_dir->filePath(i == 0 ? QStringLiteral("a.sqlite") : QStringLiteral("b.sqlite"));
+        if (absl::Status st = (*run)->startRecording(m_jobs[i].path.toStdString()); !st.ok())
+            return fail(qs(std::string(st.message())));
+        m_jobs[i].run = std::move(*run);
+    }
+    m_running = 2;
+    for (int i = 0; i < 2; ++i)
+        m_jobs[static_cast<std::size_t>(i)].worker = std::thread([this, i] { work(i); });
+    m_tick->start();
+    return true;
+}
+
+void ModeComparison::work(int side)
+{
+    Job& job = m_jobs[static_cast<std::size_t>(side)];
+    drills::DrillRun& run = *job.run;
+    sim::Scheduler& scheduler = run.world().scheduler();
+    const double stop = std::max<double>(1.0, static_cast<double>(run.stopTime()));
+    std::uint64_t steps = 0;
+    while (!run.done() && !m_cancel.load(std::memory_order_relaxed)) {
+        if (!scheduler.step())
+            break;
+        if ((++steps & 1023u) == 0)
+            job.fraction.store(std::min(1.0, static_cast<double>(run.world().now()) / stop), std::memory_order_relaxed);
+    }
+    if (!m_cancel.load()) {
+        if (!run.done())
+            job.error = "the run ran out of events before its end";
+        else if (!run.recordingStatus().ok())
+            job.error = std::string(run.recordingStatus().message());
+    }
+    job.run.reset(); // closes the recording, on the thread that ran it
+    job.fraction.store(1.0);
+    QMetaObject::invokeMethod(this, [this] { onJobEnded(); }, Qt::QueuedConnection);
+}
+
+void ModeComparison::onJobEnded()
+{
+    if (--m_running > 0)
+        return;
+    m_tick->stop();
+    for (Job& j : m_jobs) {
+        if (j.worker.joinable())
+            j.worker.join();
+    }
+    emit progressed(1.0);
+    if (m_cancel.load()) {
+        emit finished(false, tr("cancelled"));
+        return;
+    }
+    for (std::size_t i = 0; i < 2; ++i) {
+        if (!m_jobs[i].error.empty()) {
+            m_failed = true;
+            emit finished(false, tr("run %1 (%2): %3").arg(i == 0 ? QStringLiteral("A") : QStringLiteral("B"), m_labels[i],
+                                                            qs(m_jobs[i].error)));
+            return;
+        }
+    }
+    emit finished(true, {});
+}
+
+void ModeComparison::cancel()
+{
+    m_cancel = true;
+}
+
+double ModeComparison::progress() const
+{
+    return (m_jobs[0].fraction.load() + m_jobs[1].fraction.load()) / 2.0;
+}
+
+CompareWindow* ModeComparison::openWindow(QString* error, QWidget* parent)
+{
+    if (m_running > 0 || m_cancel.load() || m_failed || !m_dir) {
+        if (error)
+            *error = tr("the runs have not both finished");
+        return nullptr;
+    }
+    CompareWindow* w = CompareWindow::open(m_jobs[0].path, m_jobs[1].path, error, parent, m_labels[0], m_labels[1]);
+    if (w)
+        w->keepFiles(std::move(m_dir));
+    return w;
+}
+
+ModeComparison* ModeComparison::runWithProgress(DrillToCompare drill, ModeSwitch change, QWidget* parent, QString* error)
+{
+    auto* comparison = new ModeComparison(std::move(drill), std::move(change), parent);
+    if (!comparison->start(error)) {
+        delete comparison;
+        return nullptr;
+    }
+    auto* dialog = new QProgressDialog(tr("Simulating A: %1\nand B: %2…").arg(comparison->labelA(), comparison->labelB()),
+                                       tr("Cancel"), 0, 1000, parent);
+    dialog->setObjectName(QStringLiteral("compare.progress"));
+    dialog->setWindowTitle(tr("Compare modes"));
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setMinimumDuration(0);
+    dialog->setAutoClose(false);
+    dialog->setAutoReset(false);
+    dialog->setValue(0);
+    connect(dialog, &QProgressDialog::canceled, comparison, &ModeComparison::cancel);
+    connect(comparison, &ModeComparison::progressed, dialog,
+            [dialog](double f) { dialog->setValue(static_cast<int>(std::lround(f * 1000.0))); });
+    const QPointer<QWidget> owner(parent);
+    connect(comparison, &ModeComparison::finished, comparison, [comparison, dialog, owner](bool ok, const QString& why) {
+        dialog->close();
+        comparison->deleteLater();
+        if (!ok) {
+            if (!comparison->cancelled() && owner)
+                QMessageBox::warning(owner, tr("Cannot compare"), why);
+            return;
+        }
+        QString error;
+        CompareWindow* w = comparison->openWindow(&error, owner);
+        if (!w) {
+            if (owner)
+                QMessageBox::warning(owner, tr("Cannot compare"), error);
+            return;
+        }
+        const QScreen* screen = owner ? owner->screen() : nullptr;
+        w->resize(std::min(1600, screen ? screen->availableGeometry().width() : 1600),
+                  std::min(1000, screen ? screen->availableGeometry().height() : 1000));
+        w->show();
+        emit comparison->windowOpened(w);
+    });
+    dialog->show();
+    return comparison;
+}
+
+CompareChooser::CompareChooser(const ClusterSource* source, QWidget* parent) : QDialog(parent)
+{
+    setWindowTitle(tr("Compare"));
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(new QLabel(tr("Compare two runs on one time axis:"), this));
+    m_list = new QListWidget(this);
+    m_list->setObjectName(QStringLiteral("compare.choices"));
+    auto* recordings = new QListWidgetItem(tr("Two recordings…"), m_list);
+    recordings->setData(Qt::UserRole, -1);
+    recordings->setToolTip(tr("Pick recording A (solid), then B (dashed)"));
+    QString note;
+    absl::StatusOr<DrillToCompare> drill =
+        source ? drillOf(*source) : absl::StatusOr<DrillToCompare>(absl::FailedPreconditionError("no source"));
+    if (!drill.ok()) {
+        note = tr("No drill to re-run in another mode: %1.").arg(qs(std::string(drill.status().message())));
+    } else {
+        m_drill = std::move(*drill);
+        m_switches = livedeck::ui::modeSwitches(m_drill.spec);
+        note = noModeSwitchReason(m_drill.spec);
+        for (std::size_t i = 0; i < m_switches.size(); ++i) {
+            const ModeSwitch& s = m_switches[i];
+            auto* item = new QListWidgetItem(s.text(), m_list);
+            item->setData(Qt::UserRole, static_cast<int>(i));
+            item->setToolTip(tr("%1 at seed %2: A as it is (%3), B with %4 %5 — %6. Both are simulated now.")
+                                 .arg(qs(m_drill.spec.name))
+                                 .arg(m_drill.seed)
+                                 .arg(qs(s.from), qs(s.setting), qs(s.to), qs(s.description)));
+        }
+    }
+    m_list->setCurrentRow(m_switches.empty() ? 0 : 1);
+    layout->addWidget(m_list, 1);
+    m_note = new QLabel(note, this);
+    m_note->setObjectName(QStringLiteral("compare.note"));
+    m_note->setWordWrap(true);
+    m_note->setVisible(!note.isEmpty());
+    layout->addWidget(m_note);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
+    buttons->button(QDialogButtonBox::Ok)->setText(tr("Compare"));
+    connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    connect(m_list, &QListWidget::itemDoubleClicked, this, &QDialog::accept);
+    layout->addWidget(buttons);
+    resize(560, 300);
+}
+
+QString CompareChooser::note() const
+{
+    return m_note->text();
+}
+
+int CompareChooser::chosen() const
+{
+    const QListWidgetItem* item = m_list->currentItem();
+    return item ? item->data(Qt::UserRole).toInt() : -1;
 }
 
 } // namespace livedeck::ui

@@ -306,8 +306,9 @@ void MainWindow::buildActions()
     m_openRecording = makeAction(this, tr("&Open recording…"), tr("Replay a run recording (.ldrec)"), {QKeySequence::Open});
     connect(m_openRecording, &QAction::triggered, this, &MainWindow::openRecordingDialog);
     file->addAction(m_openRecording);
-    QAction* compare = makeAction(this, tr("&Compare recordings…"),
-                                  tr("Two recordings on one time axis: charts overlaid, KPIs side by side, events merged"),
+    QAction* compare = makeAction(this, tr("&Compare…"),
+                                  tr("Two runs on one time axis — two recordings, or this drill re-run in another mode "
+                                     "of one of its engines: charts overlaid, KPIs side by side, events merged"),
                                   {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O)});
     connect(compare, &QAction::triggered, this, &MainWindow::compareDialog);
     file->addAction(compare);
@@ -622,6 +623,15 @@ void MainWindow::openRecordingDialog()
 
 void MainWindow::compareDialog()
 {
+    CompareChooser chooser(m_source.get(), this);
+    if (chooser.exec() != QDialog::Accepted)
+        return;
+    if (const int i = chooser.chosen(); i >= 0) {
+        QString error;
+        if (!ModeComparison::runWithProgress(chooser.drill(), chooser.modeSwitches()[static_cast<std::size_t>(i)], this, &error))
+            QMessageBox::warning(this, tr("Cannot compare"), error);
+        return;
+    }
     const QString filter = tr("Run recordings (*.ldrec *.sqlite *.db);;All files (*)");
     const QString a = QFileDialog::getOpenFileName(this, tr("Compare: recording A (solid)"), QString(), filter);
     if (a.isEmpty())

@@ -79,6 +79,14 @@ void ShardHeatmap::applySnapshot(const v1::Snapshot& snapshot)
         relayout();
 }
 
+void ShardHeatmap::raisePeaks(const std::array<double, 3>& peaks)
+{
+    for (std::size_t i = 0; i < m_peak.size(); ++i)
+        m_peak[i] = std::max(m_peak[i], peaks[i]);
+    m_scale = scaleFor(m_metric);
+    update();
+}
+
 void ShardHeatmap::setMetric(ShardTable::Metric metric)
 {
     m_metric = metric;

@@ -31,6 +31,11 @@ public:
     ShardTable::Metric metric() const { return m_metric; }
     const ShardTable& table() const { return m_table; }
     double scaleMax() const { return m_scale; }
+    // The run's peak of each metric (by ShardTable::Metric), which sets the scale, and a
+    // way to raise them: heatmaps of two runs shown side by side share one scale
+    // (ui/compare_window.h), so equal colours mean equal load.
+    const std::array<double, 3>& peaks() const { return m_peak; }
+    void raisePeaks(const std::array<double, 3>& peaks);
     // Heat intensity in [0, 1] of a value under the scale maximum (square-root ramp).
     static double intensity(double value, double scale);
     // The lowest scale maximum of a metric (an idle cluster's legend).

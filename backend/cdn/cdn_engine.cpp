@@ -1610,7 +1610,7 @@ void CdnEngine::Impl::inspectEngine(sim::StateWriter& out) const
         out.add(sim::strCat("hot.vod.", i), sim::strCat("object=", hotObjects[i].first, " rps=", static_cast<std::int64_t>(hotObjects[i].second)));
     for (std::size_t i = 0; i < hotStreams.size(); ++i) {
         const std::uint64_t stream = hotStreams[i].first;
-        const std::uint32_t slot = reduce(hashU64(stream, 0x6c697665ull), kLiveSlots);
+        const std::uint32_t slot = reduce(hashU64((kLiveBase >> 20) + stream, 0x6c697665ull), kLiveSlots);
         int width = 1;
         if (!regions.empty() && !regions.front().gateways.empty())
             width = regions.front().gateways.front().slots->width(slot);
@@ -1915,7 +1915,8 @@ absl::Status CdnEngine::preheat(std::string_view target, double value)
         id = id * 10 + static_cast<std::uint64_t>(ch - '0');
     }
     if (live) {
-        const std::uint32_t slot = reduce(hashU64(id << 20 >> 20, 0x6c697665ull), kLiveSlots);
+        // The stream's slot as the gateways key it (a segment id without its segment bits).
+        const std::uint32_t slot = reduce(hashU64((kLiveBase >> 20) + id, 0x6c697665ull), kLiveSlots);
         for (auto& reg : im.regions)
             for (auto& gw : reg.gateways)
                 gw.slots->preheat(slot, value > 0 ? value : 4 * im.config.slotThreshold);

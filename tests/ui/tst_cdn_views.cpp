@@ -195,7 +195,10 @@ private slots:
         }
         auto* slicing = window->findChild<SlicingView*>();
         slicing->rebuildNow();
-        QVERIFY(slicing->hot()->item(0, 0)->text() == QStringLiteral("live stream 0"));
+        QCOMPARE(slicing->hot()->item(0, 0)->text(), QStringLiteral("live stream 0"));
+        // The hot stream's slot is the heatmap's busiest, as wide as the heatmap shows it.
+        QCOMPARE(slicing->hot()->item(0, 2)->text(),
+                 QStringLiteral("%1 · ×%2").arg(sd.columns.front().slot).arg(sd.columns.front().width));
     }
 
     // LIVEDECK_CDN_SHOTS=<dir> [LIVEDECK_CDN_SHOTS_DRILL=<name> LIVEDECK_CDN_SHOTS_AT=<s>]:
@@ -216,12 +219,12 @@ private slots:
         QDir().mkpath(dir);
         const std::pair<const char*, CdnPanel*> views[] = {
             {"caches", window->findChild<CacheTableView*>()},   {"health", window->findChild<HealthTableView*>()},
-            {"slotView", window->findChild<SlotHeatmapView*>()},   {"recovery", window->findChild<RecoveryTimelineView*>()},
+            {"slots", window->findChild<SlotHeatmapView*>()},   {"recovery", window->findChild<RecoveryTimelineView*>()},
             {"slicing", window->findChild<SlicingView*>()},
         };
         for (const auto& [name, view] : views) {
             QVERIFY(view);
-            if (QString::fromLatin1(name) == QLatin1String("slotView"))
+            if (QString::fromLatin1(name) == QLatin1String("slots"))
                 view->setRegionFilter(QStringLiteral("sh-a"));
             dockOf(view)->raise();
             for (int i = 0; i < 5; ++i)
@@ -230,7 +233,16 @@ private slots:
             QApplication::processEvents();
             const QString base = QStringLiteral("%1/cdn_%2%3").arg(dir, QString::fromLatin1(name), suffix);
             QVERIFY(window->grab().save(base + QStringLiteral("_window.png")));
+            // The view alone, floated at a size an operator gives it.
+            QDockWidget* dock = dockOf(view);
+            dock->setFloating(true);
+            dock->resize(std::min(1400, window->width() - 40), 360);
+            for (int i = 0; i < 5; ++i)
+                QApplication::processEvents();
+            view->rebuildNow();
+            QApplication::processEvents();
             QVERIFY(view->grab().save(base + QStringLiteral(".png")));
+            dock->setFloating(false);
         }
     }
 };

@@ -94,10 +94,17 @@ void setCell(QTableWidget* t, int row, int col, const QString& text, bool left =
 
 void fitColumnsOnce(QTableWidget* t)
 {
-    // Sized to their contents the first time there are rows; the operator's widths stay.
-    if (t->rowCount() > 0 && !t->property("fitted").toBool()) {
-        t->resizeColumnsToContents();
-        t->setProperty("fitted", true);
+    // A column grows to its widest cell (a node going down writes a longer state), never
+    // shrinks: the operator's wider columns stay.
+    QHeaderView* h = t->horizontalHeader();
+    const QFontMetrics fm = t->fontMetrics();
+    for (int c = 0; c < t->columnCount() - 1; ++c) {
+        int want = h->sectionSizeHint(c);
+        for (int r = 0; r < t->rowCount(); ++r)
+            if (const QTableWidgetItem* item = t->item(r, c))
+                want = std::max(want, fm.horizontalAdvance(item->text()) + 14);
+        if (want > t->columnWidth(c))
+            t->setColumnWidth(c, want);
     }
 }
 
@@ -218,7 +225,7 @@ CacheTableView::CacheTableView(DashboardHub* hub, QWidget* parent) : CdnPanel(hu
     m_table->setObjectName(QStringLiteral("cdn.caches"));
     m_table->horizontalHeaderItem(6)->setToolTip(tr("Weighted sub-requests the node took in the last second (real requests/s)"));
     m_table->horizontalHeaderItem(9)->setToolTip(tr("Requests waiting right now on another request's origin fetch of the same slice"));
-    layout()->addWidget(m_table);
+    static_cast<QVBoxLayout*>(layout())->addWidget(m_table, 1);
 }
 
 void CacheTableView::rebuild(const v1::Snapshot& snapshot)
@@ -276,7 +283,7 @@ HealthTableView::HealthTableView(DashboardHub* hub, QWidget* parent) : CdnPanel(
                          tr("In a row (ok · fail)"), tr("Ejections"), tr("Next"), tr("Time left")},
                         this);
     m_table->setObjectName(QStringLiteral("cdn.health"));
-    layout()->addWidget(m_table);
+    static_cast<QVBoxLayout*>(layout())->addWidget(m_table, 1);
 }
 
 void HealthTableView::rebuild(const v1::Snapshot& snapshot)
@@ -324,9 +331,11 @@ void HealthTableView::rebuild(const v1::Snapshot& snapshot)
         const QString next = p.text("next_change");
         const double checks = p.num("checks_left");
         setCell(m_table, r, 8,
-                next.isEmpty() ? QStringLiteral("—") : (legacy || checks <= 0 ? next : tr("%1 after %2 more checks").arg(next).arg(checks)),
+                next.isEmpty() ? QStringLiteral("—") : (legacy || checks <= 0 ? next : tr("%1 after %2 more %3 checks").arg(next).arg(checks).arg(next == QLatin1String("restore") ? tr("passing") : tr("failed"))),
                 true);
-        setCell(m_table, r, 9, secondsText(p.num("time_left_s", -1)));
+        // Restoring needs passing checks: the time left is the least it can take.
+        const QString left = secondsText(p.num("time_left_s", -1));
+        setCell(m_table, r, 9, next == QLatin1String("restore") && left != QStringLiteral("—") ? QStringLiteral("≥ ") + left : left);
     }
     fitColumnsOnce(m_table);
     m_summary->setText(parts.empty() ? tr("No cache nodes reported yet")
@@ -402,7 +411,7 @@ void SlotHeatmap::paintEvent(QPaintEvent*)
         p.drawText(hr, Qt::AlignHCenter | Qt::AlignTop, top);
         p.drawText(hr, Qt::AlignHCenter | Qt::AlignBottom, QStringLiteral("×%1").arg(s.nodes.size()));
     }
-    p.drawText(QRect(width() - kSumW - 2, 2, kSumW, kHeaderH - 4), Qt::AlignCenter, tr("node Σ"));
+    p.drawText(QRect(width() - kSumW - 2, 2, kSumW, kHeaderH - 4), Qt::AlignCenter, tr("Σ shown"));
     const bool text = cellRect(0, 0).width() >= fm.horizontalAdvance(QStringLiteral("100%")) + 4 && cellRect(0, 0).height() >= fm.height();
     for (int n = 0; n < rows; ++n) {
         const QRect first = cellRect(n, 0);
@@ -484,7 +493,7 @@ bool SlotHeatmap::event(QEvent* e)
 SlotHeatmapView::SlotHeatmapView(DashboardHub* hub, QWidget* parent) : CdnPanel(hub, parent)
 {
     m_map = new SlotHeatmap(this);
-    layout()->addWidget(m_map);
+    static_cast<QVBoxLayout*>(layout())->addWidget(m_map, 1);
 }
 
 void SlotHeatmapView::rebuild(const v1::Snapshot& snapshot)
@@ -562,7 +571,7 @@ void RecoveryTimeline::paintEvent(QPaintEvent*)
     const int labelW = 150, legendH = fm.height() + 6, axisH = fm.height() + 6;
     const int plotW = std::max(50, width() - labelW - 12);
     auto x = [&](double t) { return labelW + static_cast<int>((t - t0) / (t1 - t0) * plotW); };
-    const int rowH = std::clamp((height() - legendH - axisH) / static_cast<int>(m_data.rows.size()), fm.height() + 4, 2 * fm.height() + 8);
+    const int rowH = std::clamp((height() - legendH - axisH) / static_cast<int>(m_data.rows.size()), fm.height() + 12, 2 * fm.height() + 16);
     // Legend
     struct Phase {
         QString name;
@@ -592,8 +601,8 @@ void RecoveryTimeline::paintEvent(QPaintEvent*)
         const int y = legendH + i * rowH;
         p.setPen(palette().color(QPalette::Text));
         p.drawText(QRect(2, y, labelW - 8, rowH), Qt::AlignRight | Qt::AlignVCenter, r.node);
-        const int bh = std::max(6, rowH - 8);
-        const int by = y + (rowH - bh) / 2;
+        const int bh = std::max(6, rowH - fm.height() - 6);
+        const int by = y + 2;
         const double stops[] = {r.fault >= 0 ? r.fault : r.detected, r.detected, r.ejected, r.routed,
                                 r.restored >= 0 ? r.restored : m_data.now};
         for (int k = 0; k < 4; ++k) {
@@ -610,29 +619,27 @@ void RecoveryTimeline::paintEvent(QPaintEvent*)
                 b = m_data.now; // this phase is still going on
             if (b < a)
                 continue;
-            p.fillRect(QRect(x(a), by, std::max(2, x(b) - x(a)), bh), phases[k].color);
+            p.fillRect(QRect(x(a), by, std::max(3, x(b) - x(a)), bh), phases[k].color);
             if (k < 3 && stops[k + 1] < 0)
                 break;
         }
-        // Step times relative to the start, where they fit.
+        // Step times after the start (milliseconds matter in the new mode), under the bar.
         const double start = stops[0];
+        const int prec = m_data.legacy ? 0 : 3;
         QString steps;
         if (r.detected >= 0 && r.fault >= 0)
-            steps += tr("detected +%1 s").arg(r.detected - start, 0, 'f', 1);
+            steps += tr("detected +%1 s").arg(r.detected - start, 0, 'f', prec);
         if (r.ejected >= 0)
-            steps += (steps.isEmpty() ? QString() : QStringLiteral(" · ")) + tr("out +%1 s").arg(r.ejected - start, 0, 'f', 1);
+            steps += (steps.isEmpty() ? QString() : QStringLiteral(" · ")) + tr("out +%1 s").arg(r.ejected - start, 0, 'f', prec);
         if (r.routed >= 0)
-            steps += QStringLiteral(" · ") + tr("routed around +%1 s").arg(r.routed - start, 0, 'f', 1);
+            steps += QStringLiteral(" · ") + tr("routed around +%1 s").arg(r.routed - start, 0, 'f', prec);
         if (r.restored >= 0)
-            steps += QStringLiteral(" · ") + tr("back +%1 s").arg(r.restored - start, 0, 'f', 1);
+            steps += QStringLiteral(" · ") + tr("back +%1 s").arg(r.restored - start, 0, 'f', prec);
         if (!r.reason.isEmpty())
             steps += QStringLiteral(" — ") + r.reason;
         p.setPen(palette().color(QPalette::Text));
-        const int tx = std::min(x(start) + 4, width() - fm.horizontalAdvance(steps) - 4);
-        const QRect tr_(std::max(labelW, tx), by, width() - std::max(labelW, tx), bh);
-        // On a light band, dark text; the bands are all light enough for black.
-        p.setPen(Qt::black);
-        p.drawText(tr_, Qt::AlignLeft | Qt::AlignVCenter, fm.elidedText(steps, Qt::ElideRight, tr_.width()));
+        const QRect textRect(x(start), by + bh, width() - x(start) - 4, fm.height() + 2);
+        p.drawText(textRect, Qt::AlignLeft | Qt::AlignVCenter, fm.elidedText(steps, Qt::ElideRight, textRect.width()));
     }
     const int plotBottom = legendH + static_cast<int>(m_data.rows.size()) * rowH;
     // Clients served again.
@@ -640,8 +647,9 @@ void RecoveryTimeline::paintEvent(QPaintEvent*)
         const double t = m_data.failureAt + m_data.recoveryP99;
         p.setPen(QPen(served, 2));
         p.drawLine(x(t), legendH, x(t), plotBottom);
-        p.drawText(QRect(x(t) + 4, plotBottom, 300, axisH), Qt::AlignLeft | Qt::AlignVCenter,
-                   tr("+%1 s").arg(m_data.recoveryP99, 0, 'f', 1));
+        const QString label = tr("clients +%1 s").arg(m_data.recoveryP99, 0, 'f', 1);
+        p.fillRect(QRect(x(t) + 3, legendH, fm.horizontalAdvance(label) + 4, fm.height()), palette().base());
+        p.drawText(QRect(x(t) + 5, legendH, fm.horizontalAdvance(label) + 4, fm.height()), Qt::AlignLeft | Qt::AlignVCenter, label);
     }
     // Axis: a few round ticks.
     p.setPen(palette().color(QPalette::Mid));
@@ -663,7 +671,7 @@ void RecoveryTimeline::paintEvent(QPaintEvent*)
 RecoveryTimelineView::RecoveryTimelineView(DashboardHub* hub, QWidget* parent) : CdnPanel(hub, parent)
 {
     m_timeline = new RecoveryTimeline(this);
-    layout()->addWidget(m_timeline);
+    static_cast<QVBoxLayout*>(layout())->addWidget(m_timeline, 1);
 }
 
 void RecoveryTimelineView::rebuild(const v1::Snapshot& snapshot)
@@ -718,7 +726,7 @@ SlicingView::SlicingView(DashboardHub* hub, QWidget* parent) : CdnPanel(hub, par
     split->addWidget(m_hot);
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 1);
-    layout()->addWidget(split);
+    static_cast<QVBoxLayout*>(layout())->addWidget(split, 1);
 }
 
 void SlicingView::rebuild(const v1::Snapshot& snapshot)

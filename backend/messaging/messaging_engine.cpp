@@ -495,7 +495,6 @@ bool MessagingEngine::issueMsgkey(std::int64_t unixMs, std::uint64_t& id)
 void MessagingEngine::reserveSeq(std::uint64_t inbox, Region& r, std::function<void(bool ok, std::uint64_t seq)> done)
 {
     const SequenceAllocator::Next n = m_seq.next(inbox);
-    const std::string key = sim::strCat("seq:", inbox);
     switch (n.status) {
     case SequenceAllocator::Status::Ok: {
         // Acceptance: the inbox's sequence must be above every one handed out before.
@@ -511,7 +510,7 @@ void MessagingEngine::reserveSeq(std::uint64_t inbox, Region& r, std::function<v
         return;
     }
     case SequenceAllocator::Status::NeedsReservation:
-        r.seqClient->put(key, std::to_string(n.ceiling),
+        r.seqClient->put(sim::strCat("seq:", inbox), std::to_string(n.ceiling),
                          [this, inbox, &r, done = std::move(done), ceiling = n.ceiling](const infra::RaftResult& res) mutable {
                              if (res.status != infra::RaftStatus::Ok) {
                                  done(false, 0);
@@ -523,7 +522,7 @@ void MessagingEngine::reserveSeq(std::uint64_t inbox, Region& r, std::function<v
                          });
         return;
     case SequenceAllocator::Status::NeedsLoad:
-        r.seqClient->get(key, [this, inbox, &r, done = std::move(done)](const infra::RaftResult& res) mutable {
+        r.seqClient->get(sim::strCat("seq:", inbox), [this, inbox, &r, done = std::move(done)](const infra::RaftResult& res) mutable {
             if (res.status != infra::RaftStatus::Ok) {
                 done(false, 0);
                 return;

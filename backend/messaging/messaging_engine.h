@@ -444,8 +444,8 @@ private:
 
     SnowflakeGenerator m_snowflake;
     SequenceAllocator m_seq;
-    std::map<std::uint64_t, std::uint64_t> m_lastSeq;       // inbox → last sequence handed out
-    std::map<std::uint64_t, std::uint64_t> m_persistedSeq;  // inbox → last sequence written back
+    absl::flat_hash_map<std::uint64_t, std::uint64_t> m_lastSeq;      // inbox → last sequence handed out (looked up only)
+    absl::flat_hash_map<std::uint64_t, std::uint64_t> m_persistedSeq; // inbox → last sequence written back (looked up only)
     std::vector<std::string> m_bootstrap;                    // upgraded: Taishan's entries at start
     std::map<std::uint32_t, std::uint64_t> m_syncVersion;   // user → last sync version
     std::map<std::string, std::uint64_t> m_contentRows;     // "database.table" → acknowledged rows

@@ -6,9 +6,12 @@
 #include "backend/messaging/messaging_engine.h"
 #include "backend/sim/strings.h"
 
+#include <absl/container/btree_map.h>
+#include <absl/container/flat_hash_map.h>
 #include <absl/strings/str_cat.h>
 
 #include <deque>
+#include <vector>
 
 namespace livedeck::messaging {
 
@@ -91,47 +94,73 @@ struct MessagingEngine::Channel {
 
 // The canal's row images: each user's conversations as the binlog has them, so each
 // record carries the list as of its own entry (a row-based binlog's after-images).
+// Rows are kept newest last in a B-tree keyed (last ms, peer), the order of the upgraded
+// list query, so a page is the tree's last entries; each row keeps its page entry
+// (";peer,msgkey,time,unread") formatted from the time it is first shown until it
+// changes, so an image re-formats only the row its entry changed.
 struct MessagingEngine::Mirror {
     struct Row {
         std::int64_t msgKey = 0;
-        std::int64_t timeMs = 0;
         std::int64_t unread = 0;
+        mutable std::string text; // the page entry; empty until formatted
     };
     struct User {
-        std::map<std::int64_t, Row> byPeer;
-        std::set<std::pair<std::int64_t, std::int64_t>> order; // (last ms, peer)
+        absl::flat_hash_map<std::int64_t, std::int64_t> timeOf;            // peer → last ms (looked up only)
+        absl::btree_map<std::pair<std::int64_t, std::int64_t>, Row> order; // (last ms, peer) → row
         std::int64_t total = 0;
     };
-    std::map<std::int64_t, User> users;
+    std::vector<User> users; // by owner id
+
+    explicit Mirror(std::uint32_t userCount) : users(userCount) {}
 
     void upsert(const ConversationUpdate& u)
     {
-        User& user = users[u.owner];
-        auto [it, inserted] = user.byPeer.try_emplace(u.peer, Row{u.msgKey, u.msgTimeMs, 0});
-        if (!inserted)
-            user.order.erase({it->second.timeMs, u.peer});
-        Row& r = it->second;
-        r.msgKey = std::max(r.msgKey, u.msgKey);
-        r.timeMs = std::max(r.timeMs, u.msgTimeMs);
-        r.unread += u.unreadDelta;
+        if (u.owner < 0 || u.owner >= static_cast<std::int64_t>(users.size()))
+            return;
+        User& user = users[static_cast<std::size_t>(u.owner)];
+        auto [t, inserted] = user.timeOf.try_emplace(u.peer, u.msgTimeMs);
+        Row row{u.msgKey, 0, {}};
+        if (!inserted) {
+            auto it = user.order.find(std::pair{t->second, u.peer});
+            row.msgKey = std::max(it->second.msgKey, u.msgKey);
+            row.unread = it->second.unread;
+            if (u.msgTimeMs <= t->second) {
+                // Same place in the order: the row changes in place.
+                it->second.msgKey = row.msgKey;
+                it->second.unread += u.unreadDelta;
+                it->second.text.clear();
+                user.total += u.unreadDelta;
+                return;
+            }
+            user.order.erase(it);
+            t->second = u.msgTimeMs;
+        }
+        row.unread += u.unreadDelta;
         user.total += u.unreadDelta;
-        user.order.insert({r.timeMs, u.peer});
+        user.order.emplace(std::pair{t->second, u.peer}, std::move(row));
     }
-    // The first page and the total, as the upgraded list query answers them.
-    std::string image(std::int64_t owner, std::int64_t pageSize) const
+    // Appends the first page and the total, as the upgraded list query answers them
+    // (encodeConversationList's format).
+    void appendImage(std::string& out, std::int64_t owner, std::int64_t pageSize) const
     {
-        // encodeConversationList's format, written straight into one string.
-        auto it = users.find(owner);
-        if (it == users.end())
-            return "0";
-        const User& u = it->second;
-        std::string out = std::to_string(u.total);
-        out.reserve(static_cast<std::size_t>(pageSize) * 48);
+        if (owner < 0 || owner >= static_cast<std::int64_t>(users.size())) {
+            out += '0';
+            return;
+        }
+        const User& u = users[static_cast<std::size_t>(owner)];
+        absl::StrAppend(&out, u.total);
         std::int64_t n = 0;
         for (auto o = u.order.rbegin(); o != u.order.rend() && n < pageSize; ++o, ++n) {
-            const Row& r = u.byPeer.at(o->second);
-            absl::StrAppend(&out, ";", o->second, ",", r.msgKey, ",", r.timeMs, ",", r.unread);
+            const Row& r = o->second;
+            if (r.text.empty())
+                r.text = sim::strCat(";", o->first.second, ",", r.msgKey, ",", o->first.first, ",", r.unread);
+            out += r.text;
         }
+    }
+    std::string image(std::int64_t owner, std::int64_t pageSize) const
+    {
+        std::string out;
+        appendImage(out, owner, pageSize);
         return out;
     }
 };

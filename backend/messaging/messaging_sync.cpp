@@ -10,8 +10,10 @@
 #include "backend/messaging/messaging_internal.h"
 #include "backend/messaging/row_version.h"
 
+#include <absl/container/flat_hash_map.h>
+
 #include <algorithm>
-#include <cstdlib>
+#include <charconv>
 
 namespace livedeck::messaging {
 
@@ -28,6 +30,12 @@ struct SyncRecord {
     double weight = 1.0;
 };
 
+bool parseNumber(std::string_view v, std::uint64_t& out)
+{
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+    return ec == std::errc() && end == v.data() + v.size();
+}
+
 bool parseSync(std::string_view v, SyncRecord& out)
 {
     // "<user>|<version>|<commit ns>|<image>"
@@ -36,9 +44,13 @@ bool parseSync(std::string_view v, SyncRecord& out)
     const std::size_t c = b == std::string_view::npos ? b : v.find('|', b + 1);
     if (c == std::string_view::npos)
         return false;
-    out.user = static_cast<std::uint32_t>(std::strtoul(std::string(v.substr(0, a)).c_str(), nullptr, 10));
-    out.version = std::strtoull(std::string(v.substr(a + 1, b - a - 1)).c_str(), nullptr, 10);
-    out.commitTime = std::strtoll(std::string(v.substr(b + 1, c - b - 1)).c_str(), nullptr, 10);
+    std::uint64_t user = 0;
+    std::uint64_t commit = 0;
+    if (!parseNumber(v.substr(0, a), user) || !parseNumber(v.substr(a + 1, b - a - 1), out.version)
+        || !parseNumber(v.substr(b + 1, c - b - 1), commit))
+        return false;
+    out.user = static_cast<std::uint32_t>(user);
+    out.commitTime = static_cast<sim::Nanos>(commit);
     out.image = v.substr(c + 1);
     return true;
 }
@@ -56,7 +68,7 @@ struct MessagingEngine::SyncBatch {
 void MessagingEngine::buildSync()
 {
     // The mirror starts from what the shards hold (the preloaded rows).
-    m_mirror = std::make_unique<Mirror>();
+    m_mirror = std::make_unique<Mirror>(m_users);
     for (std::uint32_t s = 0; s < m_convDb->shardCount(); ++s) {
         infra::SqlConnection& db = m_convDb->shard(s).primary().connection();
         infra::SqlResult r;
@@ -150,7 +162,9 @@ void MessagingEngine::onBinlog(std::uint32_t shard, const infra::BinlogEntry& en
         m_trail.stamped(user, version);
         infra::MqMessage m;
         m.key = std::to_string(user);
-        m.value = sim::strCat(user, "|", version, "|", entry.commitTime, "|", m_mirror->image(owner, m_config.pageSize));
+        m.value.reserve(64 + 48 * static_cast<std::size_t>(std::max<std::int64_t>(0, m_config.pageSize)));
+        absl::StrAppend(&m.value, user, "|", version, "|", entry.commitTime, "|");
+        m_mirror->appendImage(m.value, owner, m_config.pageSize);
         m.weight = weight > 0.0 ? weight : 1.0;
         m_totals.syncRecords += m.weight;
         // Batched as Canal's client batches: records gather per partition for the linger
@@ -178,7 +192,8 @@ void MessagingEngine::handleSyncBatch(const infra::MqBatch& batch, infra::MqAck 
 {
     auto state = std::make_shared<SyncBatch>(SyncBatch{{}, 0, ack, {}});
     state->values.reserve(batch.records.size());
-    std::map<std::uint32_t, std::size_t> chainOf;
+    absl::flat_hash_map<std::uint32_t, std::size_t> chainOf; // looked up only; chains keep arrival order
+    chainOf.reserve(batch.records.size());
     for (const infra::MqConsumerRecord& r : batch.records) {
         state->values.push_back(r.record.value);
         SyncRecord rec;

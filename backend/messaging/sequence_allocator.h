@@ -19,8 +19,9 @@
 // Deterministic (ordered map). Single-threaded.
 #pragma once
 
+#include <absl/container/flat_hash_map.h>
+
 #include <cstdint>
-#include <map>
 
 namespace livedeck::messaging {
 
@@ -61,7 +62,7 @@ private:
         std::uint64_t ceiling = 0;
     };
     SequenceAllocatorConfig m_config;
-    std::map<std::uint64_t, State> m_keys;
+    absl::flat_hash_map<std::uint64_t, State> m_keys; // looked up only, never iterated
     std::uint64_t m_reservations = 0;
     std::uint64_t m_loads = 0;
 };

@@ -114,6 +114,11 @@ void ServiceQueue::run(Job job)
         Done done = std::move(m_slots[slot]);
         m_freeSlots.push_back(slot);
         m_inflight -= weight;
+        // Weights that are not multiples of a power of two leave a rounding residue when
+        // every job has left; snapped to zero, so "idle" (the heavy-job rule in fits())
+        // is reached again — else a job heavier than the concurrency waits for ever.
+        if (m_inflight < 1e-6)
+            m_inflight = 0.0;
         if (m_inflightGauge)
             m_inflightGauge->set(m_inflight);
         finish(weight, enqueued, outcome, std::move(done));
@@ -153,6 +158,8 @@ void ServiceQueue::pump()
         Job job = std::move(m_queue.front());
         m_queue.pop_front();
         m_queued -= job.weight;
+        if (m_queued < 1e-6)
+            m_queued = 0.0; // the same rounding residue (submit's heavy-job rule)
         if (m_queueGauge)
             m_queueGauge->set(m_queued);
         if (m_world.faults().isDown(m_path)) {

@@ -8,6 +8,10 @@
 // shared NoticeLedger. A failed step releases the claim and tries again; the batch is
 // committed when every record of it is done (at least once from the MQ, exactly once
 // by the claim). The receiver is the room's streamer: user (room × 2654435761) mod users.
+// A record weighs what its gift order weighs (the real orders it stands for, thousands
+// at drill scale); the delivery workers pipeline up to kCallWeight real notifications per
+// store call, so each call is charged min(weight, kCallWeight) — charged whole, a heavy
+// record would be refused by a busy Redis node's queue for ever.
 #include "backend/gala/gala.h"
 #include "backend/messaging/messaging_engine.h"
 #include "backend/messaging/messaging_internal.h"
@@ -19,6 +23,7 @@ namespace livedeck::messaging {
 namespace {
 
 constexpr sim::Nanos kNoticeRetry = 100 * sim::kMillisecond;
+constexpr double kCallWeight = 64.0;
 
 struct NoticeBatch {
     int remaining = 0;
@@ -34,6 +39,7 @@ struct MessagingEngine::NoticeJob {
     double weight = 1.0;
     sim::Nanos startedAt = 0;
     std::shared_ptr<NoticeBatch> batch;
+    double callWeight() const { return std::min(weight, kCallWeight); }
 };
 
 absl::Status MessagingEngine::buildNotices()
@@ -115,7 +121,7 @@ void MessagingEngine::deliverNotice(std::shared_ptr<NoticeJob> job)
         return;
     }
     Region& r = home(job->receiver);
-    r.redis->incrBy(r.bff, sim::strCat("notice:", job->order), 1, job->weight, [this, job](const infra::KvReply& reply) {
+    r.redis->incrBy(r.bff, sim::strCat("notice:", job->order), 1, job->callWeight(), [this, job](const infra::KvReply& reply) {
         if (reply.status != infra::KvStatus::Ok) {
             retryNotice(job, false);
             return;
@@ -152,7 +158,7 @@ void MessagingEngine::writeNotice(std::shared_ptr<NoticeJob> job)
                                             static_cast<std::int64_t>(msgkey), nowMs, 1, nowMs});
     if (m_mirror)
         m_rowWeight[static_cast<std::int64_t>(msgkey)] = job->weight;
-    const infra::SqlCall call{r.bff, job->weight, 0};
+    const infra::SqlCall call{r.bff, job->callWeight(), 0};
     m_convDb->write(m_convDb->shardOf(job->receiver), std::move(b), call, [this, job](infra::SqlResult& res) {
         if (!res.ok() || res.changes == 0) {
             retryNotice(job, m_coupling.noticeClaim);
@@ -189,7 +195,7 @@ void MessagingEngine::retryNotice(std::shared_ptr<NoticeJob> job, bool claimed)
     ++m_notices.retries;
     if (claimed) {
         Region& r = home(job->receiver);
-        r.redis->del(r.bff, sim::strCat("notice:", job->order), job->weight, [](const infra::KvReply&) {});
+        r.redis->del(r.bff, sim::strCat("notice:", job->order), job->callWeight(), [](const infra::KvReply&) {});
     }
     m_world.after(kNoticeRetry, m_noticeKind, m_component, [this, job] { deliverNotice(job); });
 }

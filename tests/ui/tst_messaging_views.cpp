@@ -20,6 +20,7 @@
 #include <QDir>
 #include <QDockWidget>
 #include <QElapsedTimer>
+#include <QScreen>
 #include <QTableWidget>
 #include <QTest>
 #include <QThread>
@@ -39,7 +40,9 @@ duration: 6s
 engines:
   messaging:
     mode: %1
-    scale: 0.05
+    scale: 1
+    sends_per_sec: 200
+    queries_per_sec: 500
     hot_receiver_share: 0.2
     campaign_users: 2e6
     campaign_start: 1s
@@ -84,6 +87,14 @@ T* viewIn(ui::MainWindow& w, const char* dockName)
     return d ? d->findChild<T*>() : nullptr; // the dock holds the view in a scroll area
 }
 
+void raise(ui::MainWindow& w, const char* name)
+{
+    w.dock(QStringLiteral("dock.engine.messaging.%1").arg(QLatin1String(name)))->raise();
+    settle();
+    w.hub()->tick();
+    settle();
+}
+
 int rowsWith(QTableWidget* t, int column, const QString& text)
 {
     int n = 0;
@@ -101,14 +112,13 @@ void grabAll(ui::MainWindow& w, const QString& mode)
         return;
     QDir dir(dirName);
     dir.mkpath(QStringLiteral("."));
-    for (const char* name : {"dock.engine.messaging.conversations", "dock.engine.messaging.tiers", "dock.engine.messaging.bulk"}) {
-        QDockWidget* d = w.dock(QLatin1String(name));
+    for (const char* name : {"timeline", "hot", "tiers", "sync", "bulk", "content"}) {
+        QDockWidget* d = w.dock(QStringLiteral("dock.engine.messaging.%1").arg(QLatin1String(name)));
         d->raise();
         settle();
-        const QString shortName = QString::fromLatin1(name).section(QLatin1Char('.'), -1);
-        if (std::string_view(name) == "dock.engine.messaging.conversations")
+        if (std::string_view(name) == "tiers")
             QVERIFY(w.grab().save(dir.filePath(QStringLiteral("messaging_%1_window.png").arg(mode))));
-        QVERIFY(d->grab().save(dir.filePath(QStringLiteral("messaging_%1_%2.png").arg(mode, shortName))));
+        QVERIFY(d->grab().save(dir.filePath(QStringLiteral("messaging_%1_%2.png").arg(mode, QLatin1String(name)))));
     }
 }
 
@@ -129,7 +139,7 @@ private slots:
         QFETCH(QString, mode);
         const bool upgraded = mode == QLatin1String("upgraded");
         ui::MainWindow window(ui::MainWindowOptions{false});
-        window.resize(1920, 1080);
+        window.resize(window.screen()->availableGeometry().size());
         window.setDrillFactory([mode](const QString&, QString* error) -> std::unique_ptr<ui::ClusterSource> {
             ui::EmbeddedOptions options;
             options.speed = 0.0;
@@ -143,14 +153,15 @@ private slots:
         QVERIFY2(window.openDrill(QStringLiteral("messaging-console"), &error), qPrintable(error));
         QVERIFY(runTo(window, 2'800'000'000));
 
-        auto* conv = viewIn<MessagingConversationsView>(window, "dock.engine.messaging.conversations");
+        auto* conv = viewIn<MessagingTimelineView>(window, "dock.engine.messaging.timeline");
+        auto* hotView = viewIn<MessagingHotUsersView>(window, "dock.engine.messaging.hot");
         auto* tiers = viewIn<MessagingTiersView>(window, "dock.engine.messaging.tiers");
+        auto* sync = viewIn<MessagingSyncView>(window, "dock.engine.messaging.sync");
         auto* bulk = viewIn<MessagingBulkView>(window, "dock.engine.messaging.bulk");
-        QVERIFY(conv && tiers && bulk);
-        QVERIFY(window.dock(QStringLiteral("dock.engine.messaging.conversations"))->toggleViewAction()->isVisible());
-        window.dock(QStringLiteral("dock.engine.messaging.conversations"))->raise();
-        window.hub()->tick();
-        settle();
+        auto* content = viewIn<MessagingContentView>(window, "dock.engine.messaging.content");
+        QVERIFY(conv && hotView && tiers && sync && bulk && content);
+        QVERIFY(window.dock(QStringLiteral("dock.engine.messaging.timeline"))->toggleViewAction()->isVisible());
+        raise(window, "timeline");
 
         // Timeline: published inboxes, entries with both inboxes' sequences and a msgkey.
         QVERIFY(conv->userBox()->count() >= 3);
@@ -190,52 +201,55 @@ private slots:
         conv->peerBox()->setCurrentIndex(0);
 
         // Hot users: the last second's most asked-for lists, by queries, answered by tiers.
-        QTableWidget* hot = conv->hotBoard();
+        raise(window, "hot");
+        QTableWidget* hot = hotView->board();
         QVERIFY(hot->rowCount() > 0);
-        QVERIFY(s.hot.size() == static_cast<std::size_t>(hot->rowCount()));
-        for (std::size_t i = 0; i < s.hot.size(); ++i) {
-            const HotRow& h = s.hot[i];
+        const std::vector<HotRow>& board = hotView->state().hot;
+        QVERIFY(board.size() == static_cast<std::size_t>(hot->rowCount()));
+        for (std::size_t i = 0; i < board.size(); ++i) {
+            const HotRow& h = board[i];
             QVERIFY(h.queries > 0);
             QVERIFY(h.redis + h.taishan + h.mysql + h.failed <= h.queries * 1.0001);
             if (i > 0)
-                QVERIFY(h.queries <= s.hot[i - 1].queries);
+                QVERIFY(h.queries <= board[i - 1].queries);
             if (!upgraded)
                 QCOMPARE(h.taishan, 0.0);
         }
 
         // Tiers over the last second: Redis answers most; legacy has no Taishan tier.
-        window.dock(QStringLiteral("dock.engine.messaging.tiers"))->raise();
-        settle();
+        raise(window, "tiers");
         const TierCounts& w = tiers->window();
         QVERIFY(w.queries > 0);
         QVERIFY(w.redisHits > 0);
-        QVERIFY(w.redisHits + w.redisMisses <= w.queries * 1.0001);
+        // A Redis hit answers its query at once; a miss may still be on its way to MySQL.
+        QVERIFY(w.redisHits <= w.queries * 1.0001);
+        raise(window, "sync");
         if (upgraded) {
             QVERIFY(tiers->state().taishanTier);
             QVERIFY(w.taishanHits > 0);
-            QVERIFY(tiers->state().syncEnabled);
+            QVERIFY(sync->state().syncEnabled);
             double lagged = 0;
-            for (double b : tiers->state().lagHist)
+            for (double b : sync->state().lagHist)
                 lagged += b;
             QVERIFY2(lagged > 0, "the sync lag histogram holds the applied records");
         } else {
             QVERIFY(!tiers->state().taishanTier);
             QCOMPARE(w.taishanHits + w.taishanMisses, 0.0);
-            QVERIFY(!tiers->state().syncEnabled);
+            QVERIFY(!sync->state().syncEnabled);
         }
 
         // Bulk channels and content tables.
+        raise(window, "bulk");
+        raise(window, "content");
         const MessagingState& b = bulk->state();
         QCOMPARE(b.channels.size(), std::size_t(upgraded ? 2 : 1));
         QVERIFY(b.campaignDelivered > 0);
         QVERIFY(b.campaignProduced + b.campaignLeft >= 2e6 * 0.999);
-        QCOMPARE(b.contentRows.size(), std::size_t(upgraded ? 100 : 1));
+        QCOMPARE(content->state().contentRows.size(), std::size_t(upgraded ? 100 : 1));
 
         // After the sequence cache is lost at 3 s, inboxes skip to their durable ceilings.
         QVERIFY(runTo(window, 3'600'000'000));
-        window.dock(QStringLiteral("dock.engine.messaging.conversations"))->raise();
-        window.hub()->tick();
-        settle();
+        raise(window, "timeline");
         std::uint64_t skipped = 0;
         int gapRows = 0;
         for (const Inbox& box : conv->state().inboxes) {

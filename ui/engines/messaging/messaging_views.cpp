@@ -2,7 +2,6 @@
 
 #include "ui/dashboard_hub.h"
 #include "ui/format.h"
-#include "ui/palette.h"
 
 #include <QComboBox>
 #include <QHBoxLayout>
@@ -91,7 +90,7 @@ void drawText(QPainter& p, const QRect& r, const QString& text, const QColor& co
 
 class TierWaterfall final : public QWidget {
 public:
-    explicit TierWaterfall(QWidget* parent) : QWidget(parent) { setMinimumHeight(150); }
+    explicit TierWaterfall(QWidget* parent) : QWidget(parent) { setMinimumHeight(6 * (fontMetrics().height() + 1) + 6); }
     void set(const TierCounts& w, double seconds, bool taishanTier, const TierLatency (&lat)[3], bool present)
     {
         m_w = w;
@@ -110,7 +109,7 @@ protected:
         QPainter p(this);
         p.fillRect(rect(), palette().base());
         const QFontMetrics fm = p.fontMetrics();
-        const int line = fm.height() + 6;
+        const int line = std::clamp((height() - 4) / 7, fm.height() + 1, fm.height() + 6);
         QFont bold = font();
         bold.setBold(true);
         p.setFont(bold);
@@ -124,7 +123,7 @@ protected:
             return;
         }
         const int labelW = fm.horizontalAdvance(QStringLiteral("Taishan (Raft KV) ")) + 8;
-        const int textW = std::min(300, std::max(200, width() / 3));
+        const int textW = std::max(220, width() * 2 / 5);
         const int x0 = 8 + labelW;
         const int barW = std::max(40, width() - x0 - textW - 16);
         const double total = m_w.queries;
@@ -168,10 +167,11 @@ protected:
         }
         const int afterTaishan = afterRedis + (m_taishan ? px(m_w.taishanHits) : 0);
         row(QStringLiteral("MySQL"), afterTaishan, {{m_w.mysqlPrimary, kMysql}, {m_w.mysqlReads - m_w.mysqlPrimary, QColor(0xef, 0x9a, 0x9a)}},
-            QStringLiteral("%1 of queries · primary %2 · p50 %3 p99 %4")
-                .arg(formatPercent(m_w.mysqlReads / total, 1),
-                     formatPercent(m_w.mysqlReads > 0 ? m_w.mysqlPrimary / m_w.mysqlReads : 0.0, 0),
-                     formatMillis(m_lat[2].p50), formatMillis(m_lat[2].p99)));
+            m_w.mysqlReads > 0
+                ? QStringLiteral("%1 of queries · primary %2 · p50 %3 p99 %4")
+                      .arg(formatPercent(m_w.mysqlReads / total, 1), formatPercent(m_w.mysqlPrimary / m_w.mysqlReads, 0),
+                           formatMillis(m_lat[2].p50), formatMillis(m_lat[2].p99))
+                : QStringLiteral("no reads"));
         const QString hedges = m_taishan
             ? QStringLiteral("Hedges fired %1 (%2 of Taishan reads) · won by MySQL %3 · hot users pre-warmed %4 in all")
                   .arg(formatCompact(m_w.hedges), formatPercent(taishan > 0 ? m_w.hedges / taishan : 0.0, 1),
@@ -180,8 +180,8 @@ protected:
         drawText(p, QRect(8, y + 2, width() - 16, line), hedges, kInk);
         y += line;
         drawText(p, QRect(8, y, width() - 16, line),
-                 QStringLiteral("Bars: share of the queries. Green Redis hit, blue Taishan hit, red MySQL primary, "
-                                "pink MySQL replica, grey passed on. Latency p50/p99 since the start."),
+                 QStringLiteral("Share of the queries: green Redis hit, blue Taishan hit, red MySQL primary, pink "
+                                "replica, grey passed on; latency since the start"),
                  kDim);
     }
 
@@ -195,7 +195,7 @@ private:
 
 class SyncHistogram final : public QWidget {
 public:
-    explicit SyncHistogram(QWidget* parent) : QWidget(parent) { setMinimumHeight(150); }
+    explicit SyncHistogram(QWidget* parent) : QWidget(parent) { setMinimumHeight(6 * (fontMetrics().height() + 1) + 6); }
     void set(const MessagingState& s)
     {
         m_s = s;
@@ -209,12 +209,12 @@ protected:
         QPainter p(this);
         p.fillRect(rect(), palette().base());
         const QFontMetrics fm = p.fontMetrics();
-        const int line = fm.height() + 6;
+        const int line = std::clamp((height() - 4) / 6, fm.height() + 1, fm.height() + 6);
         QFont bold = font();
         bold.setBold(true);
         p.setFont(bold);
         drawText(p, QRect(8, 2, width() - 16, line),
-                 QStringLiteral("Binlog sync — lag from commit to applied in Redis (real records since the start)"), kInk);
+                 QStringLiteral("Binlog sync — lag from commit to applied in Redis, ms (real records since the start)"), kInk);
         p.setFont(font());
         if (!m_s.present)
             return;
@@ -227,27 +227,40 @@ protected:
             return;
         }
         const int textW = std::min(290, std::max(220, width() * 2 / 5));
-        const QRect chart(8, 2 + line + 4, std::max(80, width() - textW - 24), height() - line - 8 - line);
+        const QRect chart(12, 2 + 2 * line, std::max(80, width() - textW - 28), height() - 3 * line - 4);
         const int n = static_cast<int>(m_s.lagHist.size());
         double most = 0.0;
         for (double v : m_s.lagHist)
             most = std::max(most, v);
         if (n > 0) {
             const int slot = chart.width() / n;
-            const int bw = std::max(3, slot - 4);
+            const int bw = std::max(3, slot - 6);
+            // Labels: each bin's range in ms; every other one when they do not fit.
+            QStringList labels;
+            for (int i = 0; i < n; ++i) {
+                if (i == 0)
+                    labels << QStringLiteral("<%1").arg(kLagBinEdgesMs[0]);
+                else if (i == n - 1)
+                    labels << QStringLiteral("≥%1").arg(kLagBinEdgesMs[n - 2]);
+                else
+                    labels << QStringLiteral("%1–%2").arg(kLagBinEdgesMs[i - 1]).arg(kLagBinEdgesMs[i]);
+            }
+            int widest = 0;
+            for (const QString& l : labels)
+                widest = std::max(widest, fm.horizontalAdvance(l));
+            const int every = widest + 4 <= slot ? 1 : 2;
             for (int i = 0; i < n; ++i) {
                 const double v = m_s.lagHist[static_cast<std::size_t>(i)];
                 const int h = most > 0 ? static_cast<int>(std::round((chart.height() - line) * v / most)) : 0;
                 const QColor c = i >= 9 ? kMysql : (i >= 6 ? QColor(0xef, 0x6c, 0x00) : kTaishan);
-                const int x = chart.left() + i * slot + 2;
+                const int x = chart.left() + i * slot + 3;
                 p.fillRect(QRect(x, chart.bottom() - h, bw, h), c);
-                if (v > 0 && h + line < chart.height())
-                    drawText(p, QRect(x - 6, chart.bottom() - h - line, bw + 12, line), formatCompact(v, 2), kDim,
-                             Qt::AlignHCenter);
-                const QString label = i == 0 ? QStringLiteral("<1")
-                                    : i == n - 1 ? QStringLiteral("≥%1").arg(kLagBinEdgesMs[n - 2])
-                                                 : QStringLiteral("%1").arg(kLagBinEdgesMs[i - 1]);
-                drawText(p, QRect(x - 6, chart.bottom() + 1, bw + 12, line), label, kDim, Qt::AlignHCenter);
+                if (v > 0)
+                    drawText(p, QRect(chart.left() + i * slot - 4, chart.bottom() - h - line, slot + 8, line),
+                             formatCompact(v), kDim, Qt::AlignHCenter);
+                if (i % every == 0 || i == n - 1)
+                    drawText(p, QRect(chart.left() + i * slot - slot / 2, chart.bottom() + 1, 2 * slot, line),
+                             labels[i], kDim, Qt::AlignHCenter);
             }
             p.setPen(QColor(0x9e, 0x9e, 0x9e));
             p.drawLine(chart.left(), chart.bottom(), chart.right(), chart.bottom());
@@ -258,15 +271,12 @@ protected:
             drawText(p, QRect(tx, y, width() - tx - 6, line), s, c);
             y += line;
         };
-        text(QStringLiteral("apply: %1, version %2").arg(m_s.syncApply, m_s.syncVersion));
+        text(QStringLiteral("%1 apply, %2 version").arg(m_s.syncApply, m_s.syncVersion));
         text(QStringLiteral("%1 records/s · lag p99 %2").arg(formatCompact(m_s.syncRecordsPerSec), formatMillis(m_s.syncLagP99Ms)));
-        text(QStringLiteral("replica delay p99 %1").arg(formatMillis(m_s.replicaDelayP99Ms)));
-        text(QStringLiteral("applied %1").arg(formatCompact(m_s.syncApplied)));
-        text(QStringLiteral("CAS refused — same version (duplicate): %1").arg(formatCompact(m_s.refusedDuplicate)));
-        text(QStringLiteral("CAS refused — older version (stale): %1").arg(formatCompact(m_s.refusedStale)));
+        text(QStringLiteral("applied %1 · replica delay p99 %2").arg(formatCompact(m_s.syncApplied), formatMillis(m_s.replicaDelayP99Ms)));
+        text(QStringLiteral("CAS refused: duplicate %1 · stale %2").arg(formatCompact(m_s.refusedDuplicate), formatCompact(m_s.refusedStale)));
         text(QStringLiteral("applied below a newer version: %1").arg(formatCompact(m_s.lowered)),
              m_s.lowered > 0 ? kMysql : kInk);
-        drawText(p, QRect(8, height() - line, chart.width(), line), QStringLiteral("lag bins in ms"), kDim);
     }
 
 private:
@@ -275,7 +285,7 @@ private:
 
 class ChannelBoard final : public QWidget {
 public:
-    explicit ChannelBoard(QWidget* parent) : QWidget(parent) { setMinimumHeight(150); }
+    explicit ChannelBoard(QWidget* parent) : QWidget(parent) { setMinimumHeight(6 * (fontMetrics().height() + 1) + 6); }
     void set(const MessagingState& s)
     {
         m_s = s;
@@ -289,7 +299,7 @@ protected:
         QPainter p(this);
         p.fillRect(rect(), palette().base());
         const QFontMetrics fm = p.fontMetrics();
-        const int line = fm.height() + 5;
+        const int line = std::clamp((height() - 16) / 7, fm.height() + 1, fm.height() + 5);
         QFont bold = font();
         bold.setBold(true);
         p.setFont(bold);
@@ -300,7 +310,7 @@ protected:
         const int n = std::max<int>(1, static_cast<int>(m_s.channels.size()));
         const int gap = 8;
         const int cardW = (width() - 16 - gap * (n - 1)) / n;
-        const int cardH = 5 * line + 6;
+        const int cardH = 4 * line + 6;
         for (int i = 0; i < static_cast<int>(m_s.channels.size()); ++i) {
             const BulkChannel& c = m_s.channels[static_cast<std::size_t>(i)];
             const QRect card(8 + i * (cardW + gap), 2 + line + 2, cardW, cardH);
@@ -319,11 +329,12 @@ protected:
             y += line;
             const int parallel = std::min(c.partitions, c.consumers) * c.workers;
             drawText(p, QRect(x, y, w, line),
-                     QStringLiteral("%1 partitions × %2 consumers × %3 workers → %4 at once")
+                     QStringLiteral("%1 partitions × %2 consumers × %3 worker%5 → %4 at once")
                          .arg(c.partitions)
                          .arg(c.consumers)
                          .arg(c.workers)
-                         .arg(parallel),
+                         .arg(parallel)
+                         .arg(c.workers == 1 ? QString() : QStringLiteral("s")),
                      kInk);
             y += line;
             const int total = std::max(1, c.consumers * c.workers);
@@ -338,7 +349,7 @@ protected:
             drawText(p, QRect(x, y, w, line),
                      QStringLiteral("MQ lag %1 users · at workers %2 records").arg(formatCompact(c.lag)).arg(c.inHand), kInk);
         }
-        int y = 2 + line + 2 + cardH + 6;
+        int y = 2 + line + 2 + cardH + 4;
         // The campaign and the high-priority notifications, measured over the last second.
         const double total = m_s.campaignProduced + m_s.campaignLeft;
         const double done = m_s.campaignDelivered + m_s.deadLettered;
@@ -375,7 +386,7 @@ private:
 
 class ContentBalance final : public QWidget {
 public:
-    explicit ContentBalance(QWidget* parent) : QWidget(parent) { setMinimumHeight(150); }
+    explicit ContentBalance(QWidget* parent) : QWidget(parent) { setMinimumHeight(6 * (fontMetrics().height() + 1) + 6); }
     void set(const MessagingState& s)
     {
         m_s = s;
@@ -426,7 +437,8 @@ protected:
             const int h = most > 0 ? static_cast<int>(std::round(chart.height() * v / most)) : 0;
             const int w = std::min(bw, maxBarW);
             const int x = chart.left() + static_cast<int>(i * slot) + (static_cast<int>(slot) - w) / 2;
-            p.fillRect(QRect(x, chart.bottom() - h + 1, w, h), palette::heatColor(std::sqrt(mean > 0 ? std::min(1.0, v / most) : 0.0)));
+            // Blue within 10 % of the mean, red above it (a table filling faster than the rest).
+            p.fillRect(QRect(x, chart.bottom() - h + 1, w, h), v > 1.1 * mean ? kMysql : kTaishan);
         }
         if (mean > 0 && most > 0) {
             const int ym = chart.bottom() - static_cast<int>(std::round(chart.height() * mean / most));
@@ -457,7 +469,8 @@ void MessagingViewBase::applySnapshot(const v1::Snapshot&, const SeriesCatalog&)
 
 void MessagingViewBase::refreshView()
 {
-    if (!m_dirty)
+    // A view in a dock tabbed away is refreshed when it is shown again.
+    if (!m_dirty || !isVisible())
         return;
     m_dirty = false;
     if (m_hub && m_hub->latestSnapshot())
@@ -465,70 +478,81 @@ void MessagingViewBase::refreshView()
     showState();
 }
 
-MessagingConversationsView::MessagingConversationsView(DashboardHub* hub, QWidget* parent)
-    : MessagingViewBase(hub, parent)
+void MessagingViewBase::showEvent(QShowEvent* event)
 {
-    auto* split = new QSplitter(Qt::Horizontal, this);
-    auto* left = new QWidget(split);
-    auto* lv = new QVBoxLayout(left);
+    EngineViewPanel::showEvent(event);
+    refreshView();
+}
+
+namespace {
+// A view made of one child widget filling it.
+void fill(QWidget* view, QWidget* child)
+{
+    auto* v = new QVBoxLayout(view);
+    v->setContentsMargins(0, 0, 0, 0);
+    v->addWidget(child);
+}
+} // namespace
+
+MessagingTimelineView::MessagingTimelineView(DashboardHub* hub, QWidget* parent) : MessagingViewBase(hub, parent)
+{
+    auto* lv = new QVBoxLayout(this);
     lv->setContentsMargins(4, 2, 4, 2);
     lv->setSpacing(2);
     auto* pick = new QHBoxLayout;
-    pick->addWidget(title(QStringLiteral("Conversation timeline"), left));
-    pick->addSpacing(8);
-    pick->addWidget(new QLabel(QStringLiteral("user"), left));
-    m_user = new QComboBox(left);
+    pick->addWidget(new QLabel(QStringLiteral("user"), this));
+    m_user = new QComboBox(this);
     m_user->setObjectName(QStringLiteral("messaging.timeline.user"));
     m_user->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     m_user->setToolTip(QStringLiteral("Inboxes the engine publishes: its most active users, then the recent pairs' users"));
     pick->addWidget(m_user);
-    pick->addWidget(new QLabel(QStringLiteral("peer"), left));
-    m_peer = new QComboBox(left);
+    pick->addWidget(new QLabel(QStringLiteral("peer"), this));
+    m_peer = new QComboBox(this);
     m_peer->setObjectName(QStringLiteral("messaging.timeline.peer"));
     m_peer->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     pick->addWidget(m_peer);
-    pick->addStretch(1);
-    lv->addLayout(pick);
-    m_inbox = new QLabel(left);
+    pick->addSpacing(8);
+    m_inbox = new QLabel(this);
     m_inbox->setTextFormat(Qt::PlainText);
-    lv->addWidget(m_inbox);
+    m_inbox->setMinimumWidth(80);
+    m_inbox->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_inbox->setToolTip(QStringLiteral(
+        "The inbox's sequence counter: the last sequence handed out (the counter in the sequence cache), the durable "
+        "ceiling reserved in the Raft KV, the last sequence written back by the slow path, whether the cache still holds "
+        "the counter, and how many sequences were skipped (a lost cache restarts at the durable ceiling)."));
+    pick->addWidget(m_inbox, 1);
+    lv->addLayout(pick);
     m_timeline = makeTable({QStringLiteral("time"), QStringLiteral("peer"), QStringLiteral("seq"), QStringLiteral("peer seq"),
                             QStringLiteral("msgkey"), QStringLiteral("persisted"), QStringLiteral("pushed (sync → Redis)")},
-                           left);
+                           this);
     m_timeline->setObjectName(QStringLiteral("messaging.timeline"));
+    {
+        // Fixed widths from the font (contents would widen a column for one long failure).
+        const QFontMetrics fm = m_timeline->fontMetrics();
+        QHeaderView* h = m_timeline->horizontalHeader();
+        h->setSectionResizeMode(QHeaderView::Interactive);
+        h->setStretchLastSection(true);
+        const char* widest[] = {"T+00:00:00.000", "→ 000000", "000000", "peer seq", "0000000000000000000", "content + 2 rows"};
+        for (int c = 0; c < 6; ++c)
+            h->resizeSection(c, fm.horizontalAdvance(QLatin1String(widest[c])) + 14);
+    }
+    m_timeline->setToolTip(QStringLiteral(
+        "Newest first. seq: the entry's sequence in this inbox; peer seq: in the peer's inbox. persisted: the content row "
+        "and both conversation rows acknowledged. pushed: the binlog sync applied a version carrying it into Redis."));
     lv->addWidget(m_timeline, 1);
-
-    auto* right = new QWidget(split);
-    auto* rv = new QVBoxLayout(right);
-    rv->setContentsMargins(4, 2, 4, 2);
-    rv->setSpacing(2);
-    m_hotTitle = title(QStringLiteral("Hot users"), right);
-    rv->addWidget(m_hotTitle);
-    m_hot = makeTable({QStringLiteral("user"), QStringLiteral("queries/s"), QStringLiteral("Redis"), QStringLiteral("Taishan"),
-                       QStringLiteral("MySQL"), QStringLiteral("failed"), QStringLiteral("mean"), QStringLiteral("max"),
-                       QStringLiteral("conv."), QStringLiteral("shard"), QStringLiteral("region"), QStringLiteral("pre-warmed")},
-                      right);
-    m_hot->setObjectName(QStringLiteral("messaging.hot"));
-    rv->addWidget(m_hot, 1);
-    split->setStretchFactor(0, 5);
-    split->setStretchFactor(1, 4);
-    auto* v = new QVBoxLayout(this);
-    v->setContentsMargins(0, 0, 0, 0);
-    v->addWidget(split);
     connect(m_user, &QComboBox::currentIndexChanged, this, [this] { showTimeline(); });
     connect(m_peer, &QComboBox::currentIndexChanged, this, [this] { showTimeline(); });
 }
 
-void MessagingConversationsView::resetRun()
+void MessagingTimelineView::resetRun()
 {
     MessagingViewBase::resetRun();
     m_user->clear();
     m_peer->clear();
     m_timeline->setRowCount(0);
-    m_hot->setRowCount(0);
 }
 
-void MessagingConversationsView::showState()
+void MessagingTimelineView::showState()
 {
     // The user list follows the engine's; the selection stays on its user while published.
     const QVariant selected = m_user->currentData();
@@ -552,34 +576,9 @@ void MessagingConversationsView::showState()
         }
     }
     showTimeline();
-
-    // Hot users.
-    m_hotTitle->setText(m_state.hotSecond >= 0
-                            ? QStringLiteral("Hot users — the most asked-for lists in second %1 (real queries by the tier that answered)")
-                                  .arg(m_state.hotSecond)
-                            : QStringLiteral("Hot users — no queries yet"));
-    m_hot->setRowCount(static_cast<int>(m_state.hot.size()));
-    for (int r = 0; r < static_cast<int>(m_state.hot.size()); ++r) {
-        const HotRow& h = m_state.hot[static_cast<std::size_t>(r)];
-        const double answered = h.redis + h.taishan + h.mysql;
-        auto share = [&](double v) { return answered > 0 ? formatPercent(v / answered, 0) : QStringLiteral("—"); };
-        const Qt::Alignment right = Qt::AlignRight | Qt::AlignVCenter;
-        setCell(m_hot, r, 0, QString::number(h.user));
-        setCell(m_hot, r, 1, formatCompact(h.queries), QColor(), right);
-        setCell(m_hot, r, 2, share(h.redis), kRedis, right);
-        setCell(m_hot, r, 3, share(h.taishan), kTaishan, right);
-        setCell(m_hot, r, 4, share(h.mysql), h.mysql > 0 ? kMysql : QColor(), right);
-        setCell(m_hot, r, 5, h.failed > 0 ? formatCompact(h.failed) : QStringLiteral("0"), h.failed > 0 ? kMysql : QColor(), right);
-        setCell(m_hot, r, 6, formatMillis(h.meanMs), QColor(), right);
-        setCell(m_hot, r, 7, formatMillis(h.maxMs), h.maxMs >= 100 ? kMysql : QColor(), right);
-        setCell(m_hot, r, 8, formatCompact(static_cast<double>(h.conversations)), QColor(), right);
-        setCell(m_hot, r, 9, QString::number(h.shard), QColor(), right);
-        setCell(m_hot, r, 10, h.region);
-        setCell(m_hot, r, 11, h.prewarmed ? QStringLiteral("hot → loaded") : QString());
-    }
 }
 
-void MessagingConversationsView::showTimeline()
+void MessagingTimelineView::showTimeline()
 {
     const Inbox* box = nullptr;
     const QVariant user = m_user->currentData();
@@ -617,13 +616,11 @@ void MessagingConversationsView::showTimeline()
         m_timeline->setRowCount(0);
         return;
     }
-    m_inbox->setText(QStringLiteral("inbox %1: last sequence handed %2 · durable ceiling %3 · written back %4 · counter %5 · "
-                                    "skipped %6")
-                         .arg(box->user)
+    m_inbox->setText(QStringLiteral("last handed %1 · durable ceiling %2 · written back %3 · counter %4 · skipped %5")
                          .arg(box->handed)
                          .arg(box->ceiling)
                          .arg(box->writtenBack)
-                         .arg(box->cached ? QStringLiteral("cached") : QStringLiteral("lost (reloads from the ceiling)"))
+                         .arg(box->cached ? QStringLiteral("cached") : QStringLiteral("lost (reloads at the ceiling)"))
                          .arg(box->skipped));
     const QVariant peerSel = m_peer->currentData();
     std::vector<const TimelineEntry*> shown;
@@ -641,8 +638,8 @@ void MessagingConversationsView::showTimeline()
             setCell(m_timeline, r, 2, QStringLiteral("%1–%2").arg(e.seq).arg(e.peerSeq), kMysql, right);
             setCell(m_timeline, r, 3, QString());
             setCell(m_timeline, r, 4, QStringLiteral("%1 skipped").arg(e.peerSeq - e.seq + 1), kMysql);
-            setCell(m_timeline, r, 5, e.failure, kMysql);
-            setCell(m_timeline, r, 6, QString());
+            setCell(m_timeline, r, 5, QStringLiteral("cache lost"), kMysql);
+            setCell(m_timeline, r, 6, e.failure, kMysql);
             continue;
         }
         setCell(m_timeline, r, 1, QStringLiteral("%1 %2").arg(e.outgoing ? QStringLiteral("→") : QStringLiteral("←")).arg(e.peer));
@@ -663,18 +660,63 @@ void MessagingConversationsView::showTimeline()
     }
 }
 
+MessagingHotUsersView::MessagingHotUsersView(DashboardHub* hub, QWidget* parent) : MessagingViewBase(hub, parent)
+{
+    auto* rv = new QVBoxLayout(this);
+    rv->setContentsMargins(4, 2, 4, 2);
+    rv->setSpacing(2);
+    m_title = new QLabel(this);
+    m_title->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    rv->addWidget(m_title);
+    m_hot = makeTable({QStringLiteral("user"), QStringLiteral("queries/s"), QStringLiteral("Redis"), QStringLiteral("Taishan"),
+                       QStringLiteral("MySQL"), QStringLiteral("failed"), QStringLiteral("mean"), QStringLiteral("max"),
+                       QStringLiteral("conversations"), QStringLiteral("shard"), QStringLiteral("region"),
+                       QStringLiteral("pre-warmed")},
+                      this);
+    m_hot->setObjectName(QStringLiteral("messaging.hot"));
+    m_hot->setToolTip(QStringLiteral("Real queries per second of each user's conversation list and the share each tier "
+                                     "answered; conversations: the user's rows; pre-warmed: detected hot and loaded"));
+    rv->addWidget(m_hot, 1);
+}
+
+void MessagingHotUsersView::resetRun()
+{
+    MessagingViewBase::resetRun();
+    m_hot->setRowCount(0);
+}
+
+void MessagingHotUsersView::showState()
+{
+    m_title->setText(m_state.hotSecond >= 0
+                         ? QStringLiteral("The most asked-for conversation lists in simulated second %1, by the tier that answered")
+                               .arg(m_state.hotSecond)
+                         : QStringLiteral("No conversation queries yet"));
+    m_hot->setRowCount(static_cast<int>(m_state.hot.size()));
+    for (int r = 0; r < static_cast<int>(m_state.hot.size()); ++r) {
+        const HotRow& h = m_state.hot[static_cast<std::size_t>(r)];
+        const double answered = h.redis + h.taishan + h.mysql;
+        auto share = [&](double v) { return answered > 0 ? formatPercent(v / answered, 0) : QStringLiteral("—"); };
+        const Qt::Alignment right = Qt::AlignRight | Qt::AlignVCenter;
+        setCell(m_hot, r, 0, QString::number(h.user));
+        setCell(m_hot, r, 1, formatCompact(h.queries), QColor(), right);
+        setCell(m_hot, r, 2, share(h.redis), kRedis, right);
+        setCell(m_hot, r, 3, m_state.taishanTier ? share(h.taishan) : QStringLiteral("—"), kTaishan, right);
+        setCell(m_hot, r, 4, share(h.mysql), h.mysql > 0 ? kMysql : QColor(), right);
+        setCell(m_hot, r, 5, h.failed > 0 ? formatCompact(h.failed) : QStringLiteral("0"), h.failed > 0 ? kMysql : QColor(), right);
+        setCell(m_hot, r, 6, formatMillis(h.meanMs), QColor(), right);
+        setCell(m_hot, r, 7, formatMillis(h.maxMs), h.maxMs >= 100 ? kMysql : QColor(), right);
+        setCell(m_hot, r, 8, formatCompact(static_cast<double>(h.conversations)), QColor(), right);
+        setCell(m_hot, r, 9, QString::number(h.shard), QColor(), right);
+        setCell(m_hot, r, 10, h.region);
+        setCell(m_hot, r, 11, h.prewarmed ? QStringLiteral("hot → loaded") : QString());
+    }
+}
+
 MessagingTiersView::MessagingTiersView(DashboardHub* hub, QWidget* parent) : MessagingViewBase(hub, parent)
 {
-    auto* split = new QSplitter(Qt::Horizontal, this);
-    m_waterfall = new TierWaterfall(split);
+    m_waterfall = new TierWaterfall(this);
     m_waterfall->setObjectName(QStringLiteral("messaging.tiers"));
-    m_sync = new SyncHistogram(split);
-    m_sync->setObjectName(QStringLiteral("messaging.sync"));
-    split->setStretchFactor(0, 1);
-    split->setStretchFactor(1, 1);
-    auto* v = new QVBoxLayout(this);
-    v->setContentsMargins(0, 0, 0, 0);
-    v->addWidget(split);
+    fill(this, m_waterfall);
 }
 
 void MessagingTiersView::resetRun()
@@ -716,40 +758,59 @@ void MessagingTiersView::showState()
         }
     }
     m_waterfall->set(m_window, seconds, m_state.taishanTier, m_state.latency, m_state.present);
-    m_sync->set(m_state);
 }
+
+MessagingSyncView::MessagingSyncView(DashboardHub* hub, QWidget* parent) : MessagingViewBase(hub, parent)
+{
+    m_sync = new SyncHistogram(this);
+    m_sync->setObjectName(QStringLiteral("messaging.sync"));
+    fill(this, m_sync);
+}
+
+void MessagingSyncView::showState() { m_sync->set(m_state); }
 
 MessagingBulkView::MessagingBulkView(DashboardHub* hub, QWidget* parent) : MessagingViewBase(hub, parent)
 {
-    auto* split = new QSplitter(Qt::Horizontal, this);
-    m_channels = new ChannelBoard(split);
+    m_channels = new ChannelBoard(this);
     m_channels->setObjectName(QStringLiteral("messaging.bulk"));
-    m_content = new ContentBalance(split);
-    m_content->setObjectName(QStringLiteral("messaging.content"));
-    split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 2);
-    auto* v = new QVBoxLayout(this);
-    v->setContentsMargins(0, 0, 0, 0);
-    v->addWidget(split);
+    fill(this, m_channels);
 }
 
-void MessagingBulkView::showState()
+void MessagingBulkView::showState() { m_channels->set(m_state); }
+
+MessagingContentView::MessagingContentView(DashboardHub* hub, QWidget* parent) : MessagingViewBase(hub, parent)
 {
-    m_channels->set(m_state);
-    m_content->set(m_state);
+    m_content = new ContentBalance(this);
+    m_content->setObjectName(QStringLiteral("messaging.content"));
+    fill(this, m_content);
 }
+
+void MessagingContentView::showState() { m_content->set(m_state); }
 
 void appendMessagingViews(std::vector<EngineView>& out)
 {
-    out.push_back(EngineView{"messaging", QStringLiteral("Conversations"), QStringLiteral("dock.engine.messaging.conversations"),
-                             QStringLiteral("Messaging: conversation timeline inspector and hot users"),
-                             [](DashboardHub* hub) -> EngineViewPanel* { return new MessagingConversationsView(hub); }});
-    out.push_back(EngineView{"messaging", QStringLiteral("Tiers & sync"), QStringLiteral("dock.engine.messaging.tiers"),
-                             QStringLiteral("Messaging: Redis → Taishan → MySQL waterfall, hedges, binlog sync lag and refusals"),
-                             [](DashboardHub* hub) -> EngineViewPanel* { return new MessagingTiersView(hub); }});
-    out.push_back(EngineView{"messaging", QStringLiteral("Bulk & content"), QStringLiteral("dock.engine.messaging.bulk"),
-                             QStringLiteral("Messaging: bulk channels side by side and content table balance"),
-                             [](DashboardHub* hub) -> EngineViewPanel* { return new MessagingBulkView(hub); }});
+    const auto view = [&out](const char* name, const QString& title, const QString& tooltip, auto make) {
+        out.push_back(EngineView{"messaging", title, QStringLiteral("dock.engine.messaging.%1").arg(QLatin1String(name)),
+                                 tooltip, make});
+    };
+    view("timeline", QStringLiteral("Msg timeline"),
+         QStringLiteral("Messaging: a user's inbox with a peer — sequences, persisted, pushed by the sync, gaps"),
+         [](DashboardHub* hub) -> EngineViewPanel* { return new MessagingTimelineView(hub); });
+    view("hot", QStringLiteral("Msg hot users"),
+         QStringLiteral("Messaging: the most asked-for conversation lists and the tiers that answered them"),
+         [](DashboardHub* hub) -> EngineViewPanel* { return new MessagingHotUsersView(hub); });
+    view("tiers", QStringLiteral("Msg tiers"),
+         QStringLiteral("Messaging: Redis → Taishan → MySQL waterfall, hedges fired and won"),
+         [](DashboardHub* hub) -> EngineViewPanel* { return new MessagingTiersView(hub); });
+    view("sync", QStringLiteral("Msg sync"),
+         QStringLiteral("Messaging: binlog sync lag histogram and compare-and-set refusals by reason"),
+         [](DashboardHub* hub) -> EngineViewPanel* { return new MessagingSyncView(hub); });
+    view("bulk", QStringLiteral("Msg bulk"),
+         QStringLiteral("Messaging: bulk channels side by side, the campaign's progress and ETA"),
+         [](DashboardHub* hub) -> EngineViewPanel* { return new MessagingBulkView(hub); });
+    view("content", QStringLiteral("Msg content"),
+         QStringLiteral("Messaging: rows per content table of the month"),
+         [](DashboardHub* hub) -> EngineViewPanel* { return new MessagingContentView(hub); });
 }
 
 } // namespace livedeck::ui::messaging

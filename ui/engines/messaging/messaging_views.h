@@ -1,19 +1,20 @@
-// The messaging engine's console views (docs/MESSAGING.md "Console views"), three docks
-// fed by the DashboardHub from the `messaging` component's inspector state
+// The messaging engine's console views (docs/MESSAGING.md "Console views"), one dock
+// each, fed by the DashboardHub from the `messaging` component's inspector state
 // (messaging_state.h):
 //
-// - MessagingConversationsView: the conversation timeline inspector (pick one of the
-//   inboxes the engine publishes — its most active and the recent pairs' users — and a
+// - MessagingTimelineView: the conversation timeline inspector — pick one of the
+//   inboxes the engine publishes (its most active and the recent pairs' users) and a
 //   peer: each entry's sequences in both inboxes, msgkey, persisted or failed, pushed by
 //   the binlog sync; gaps where the inbox's sequence skipped after a lost sequence
-//   cache; the inbox's counter, durable ceiling and write-back) beside the hot-user
-//   board (the last completed second's most asked-for users, by the tier that answered).
+//   cache; the inbox's counter, durable ceiling and write-back.
+// - MessagingHotUsersView: the last completed second's most asked-for lists, by the
+//   tier that answered.
 // - MessagingTiersView: the tier waterfall (Redis → Taishan → MySQL over the last
-//   simulated second: hit ratios, hedges fired and won, each tier's latency) beside the
-//   sync panel (lag histogram, CAS refusals by reason).
+//   simulated second: hit ratios, hedges fired and won, each tier's latency).
+// - MessagingSyncView: the binlog sync's lag histogram and CAS refusals by reason.
 // - MessagingBulkView: the bulk channels side by side (P × C × W, MQ lag, busy
-//   workers, the campaign's progress and ETA, high-priority rate and p99) beside the
-//   content table balance (rows per content table of the month).
+//   workers), the campaign's progress and ETA, high-priority rate and p99.
+// - MessagingContentView: rows per content table of the month.
 //
 // Each view parses the hub's latest snapshot once per UI tick in refreshView() and
 // repaints only then. GUI thread.
@@ -52,19 +53,19 @@ public:
     const MessagingState& state() const { return m_state; }
 
 protected:
+    void showEvent(QShowEvent* event) override;
     virtual void showState() = 0;
     DashboardHub* m_hub;
     MessagingState m_state;
     bool m_dirty = false;
 };
 
-class MessagingConversationsView final : public MessagingViewBase {
+class MessagingTimelineView final : public MessagingViewBase {
     Q_OBJECT
 public:
-    explicit MessagingConversationsView(DashboardHub* hub, QWidget* parent = nullptr);
+    explicit MessagingTimelineView(DashboardHub* hub, QWidget* parent = nullptr);
     void resetRun() override;
     QTableWidget* timeline() const { return m_timeline; }
-    QTableWidget* hotBoard() const { return m_hot; }
     QComboBox* userBox() const { return m_user; }
     QComboBox* peerBox() const { return m_peer; }
 
@@ -77,7 +78,20 @@ private:
     QComboBox* m_peer = nullptr;
     QLabel* m_inbox = nullptr;
     QTableWidget* m_timeline = nullptr;
-    QLabel* m_hotTitle = nullptr;
+};
+
+class MessagingHotUsersView final : public MessagingViewBase {
+    Q_OBJECT
+public:
+    explicit MessagingHotUsersView(DashboardHub* hub, QWidget* parent = nullptr);
+    void resetRun() override;
+    QTableWidget* board() const { return m_hot; }
+
+protected:
+    void showState() override;
+
+private:
+    QLabel* m_title = nullptr;
     QTableWidget* m_hot = nullptr;
 };
 
@@ -95,9 +109,20 @@ protected:
 
 private:
     TierWaterfall* m_waterfall = nullptr;
-    SyncHistogram* m_sync = nullptr;
     std::deque<std::pair<std::int64_t, TierCounts>> m_history;
     TierCounts m_window;
+};
+
+class MessagingSyncView final : public MessagingViewBase {
+    Q_OBJECT
+public:
+    explicit MessagingSyncView(DashboardHub* hub, QWidget* parent = nullptr);
+
+protected:
+    void showState() override;
+
+private:
+    SyncHistogram* m_sync = nullptr;
 };
 
 class MessagingBulkView final : public MessagingViewBase {
@@ -110,6 +135,17 @@ protected:
 
 private:
     ChannelBoard* m_channels = nullptr;
+};
+
+class MessagingContentView final : public MessagingViewBase {
+    Q_OBJECT
+public:
+    explicit MessagingContentView(DashboardHub* hub, QWidget* parent = nullptr);
+
+protected:
+    void showState() override;
+
+private:
     ContentBalance* m_content = nullptr;
 };
 

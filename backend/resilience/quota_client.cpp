@@ -180,20 +180,45 @@ bool QuotaClient::tryAcquire(double weight)
             m_stats.used += weight;
             if (m_allowedCounter)
                 m_allowedCounter->add(weight);
+            if (m_config.topUpEarly)
+                topUpEarly(*l, p, now);
             return true;
         }
-        m_stats.deniedQuota += weight;
-        if (m_deniedCounter)
-            m_deniedCounter->add(weight);
         if (m_running && !m_inFlight && now - m_lastTopUp >= m_config.topUpInterval) {
             m_lastTopUp = now;
             sendRequest(p, std::max(wantFor(p), l->granted + weight));
         }
+        if (m_config.fallbackWhenDry && m_unreachable && !l->capped) {
+            const bool ok = admitFallback(weight);
+            if (ok)
+                m_stats.allowedDry += weight;
+            return ok;
+        }
+        m_stats.deniedQuota += weight;
+        if (m_deniedCounter)
+            m_deniedCounter->add(weight);
         return false;
     }
     if (m_mode != QuotaClientMode::Fallback)
         updateMode();
     return admitFallback(weight);
+}
+
+void QuotaClient::topUpEarly(Lease& l, std::int64_t period, sim::Nanos now)
+{
+    if (!m_running || m_inFlight || now - m_lastTopUp < m_config.topUpInterval)
+        return;
+    const sim::Nanos periodStart = period * m_period;
+    const sim::Nanos left = periodStart + m_period - now;
+    // This period's demand rate so far (over at least a tenth of the period, as wantFor).
+    const double elapsed = std::max(static_cast<double>(now - periodStart), 0.1 * static_cast<double>(m_period));
+    const double ratePerNs = demandSlot(period).weight / elapsed;
+    const double need = ratePerNs * static_cast<double>(left);
+    if (l.granted - l.used >= need)
+        return; // the lease lasts the period at this rate
+    m_lastTopUp = now;
+    ++m_stats.earlyTopUps;
+    sendRequest(period, std::max(wantFor(period), l.used + need * (1.0 + m_config.headroom)));
 }
 
 bool QuotaClient::admitFallback(double weight)
@@ -297,12 +322,15 @@ void QuotaClient::onArrival(std::uint64_t seq, std::int64_t period, double want)
     }
     const double tokens = g.tokens;
     const LeaseGrant::Status status = g.status;
-    trackPending(m_world.after(d.latency, m_kindReply, m_id,
-                               [this, seq, period, tokens, status] { onReply(seq, period, tokens, status); }));
+    trackPending(m_world.after(d.latency, m_kindReply, m_id, [this, seq, period, want, tokens, status] {
+        onReply(seq, period, want, tokens, status);
+    }));
 }
 
-void QuotaClient::onReply(std::uint64_t seq, std::int64_t period, double tokens, LeaseGrant::Status status)
+void QuotaClient::onReply(std::uint64_t seq, std::int64_t period, double want, double tokens,
+                          LeaseGrant::Status status)
 {
+    m_unreachable = false;
     if (m_inFlight && seq == m_seq) {
         m_inFlight = false;
         if (m_timeout.valid())
@@ -324,6 +352,8 @@ void QuotaClient::onReply(std::uint64_t seq, std::int64_t period, double tokens,
                 l = Lease{period, 0.0, 0.0};
             }
             l.granted += tokens;
+            // Capped: the server gave less than asked (its fair share), not our estimate.
+            l.capped = l.granted < want * (1.0 - 1e-9);
             updateMode();
         }
     }
@@ -356,6 +386,7 @@ void QuotaClient::onTimeout(std::uint64_t seq)
     if (!m_inFlight || seq != m_seq)
         return;
     m_inFlight = false;
+    m_unreachable = true;
     ++m_stats.requestsFailed;
     m_lastFailure = m_inFlightFailure;
     scheduleRetry();
@@ -440,6 +471,9 @@ void QuotaClient::inspect(sim::StateWriter& out) const
     out.add("denied_quota", m_stats.deniedQuota);
     out.add("allowed_fallback", m_stats.allowedFallback);
     out.add("denied_fallback", m_stats.deniedFallback);
+    out.add("allowed_dry", m_stats.allowedDry);
+    out.add("early_top_ups", m_stats.earlyTopUps);
+    out.add("server_unreachable", m_unreachable);
     out.add("fallback_entries", m_stats.fallbackEntries);
     out.add("requests", m_stats.requestsSent);
     out.add("failed_requests", m_stats.requestsFailed);

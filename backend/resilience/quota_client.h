@@ -14,6 +14,17 @@
 // - When the lease of the current period is spent, it asks for a top-up of the current
 //   period (at most every `topUpInterval`); the server grants more only up to the
 //   client's fair share.
+// - Early top-up (topUpEarly, off by default): after each spend the client checks the
+//   lease's runway — the tokens left against the demand rate of this period so far
+//   times the time left in it. When the lease would run dry before the period ends it
+//   asks at once (at most every `topUpInterval`) for the period's demand at that rate
+//   plus the headroom, so a step in demand is met before a request is refused rather
+//   than after.
+// - Fallback when dry (fallbackWhenDry, off by default): a lease the server granted in
+//   full (it was the client's own estimate, not the server's cap) that runs dry while the
+//   server cannot be reached (the last request failed and nothing has answered since)
+//   admits the overflow by the fallback policy, as if the lease had ended: the server
+//   never refused, and it cannot be asked. A lease the server capped stays authoritative.
 // - Messages go through world.network().send(...) (latency, partitions, endpoints down,
 //   loss); a request reaching a server whose component is down (world.faults()) is
 //   lost. A request without an answer after `requestTimeout` fails; the client retries
@@ -86,6 +97,8 @@ struct QuotaClientConfig {
     sim::Nanos requestTimeout = 100 * sim::kMillisecond;
     sim::Nanos retryInterval = 100 * sim::kMillisecond; // ours
     sim::Nanos topUpInterval = 100 * sim::kMillisecond; // ours
+    bool topUpEarly = false;                   // ask for a top-up when the lease will not last the period (header)
+    bool fallbackWhenDry = false;              // a full lease run dry with the server unreachable: fallback (header)
     absl::Status validate() const;
 };
 
@@ -99,6 +112,8 @@ struct QuotaClientStats {
     double deniedQuota = 0.0;           // weight denied while leased (quota exhausted)
     double allowedFallback = 0.0;       // weight admitted under the fallback policy
     double deniedFallback = 0.0;        // weight denied under the fallback policy
+    double allowedDry = 0.0;            // of allowedFallback: admitted past a dry lease (fallbackWhenDry)
+    std::uint64_t earlyTopUps = 0;      // top-ups asked before the lease ran dry (topUpEarly)
     std::uint64_t fallbackEntries = 0;  // Leased → Fallback transitions
     sim::Nanos fallbackNs = 0;          // time spent in fallback after the first lease (closed spells)
 };
@@ -140,6 +155,7 @@ private:
         std::int64_t period = -1;
         double granted = 0.0;
         double used = 0.0;
+        bool capped = false; // the server granted less than asked
     };
     struct Demand {
         std::int64_t period = -1;
@@ -152,7 +168,8 @@ private:
     double wantFor(std::int64_t period) const;
     void sendRequest(std::int64_t period, double want);
     void onArrival(std::uint64_t seq, std::int64_t period, double want);
-    void onReply(std::uint64_t seq, std::int64_t period, double tokens, LeaseGrant::Status status);
+    void onReply(std::uint64_t seq, std::int64_t period, double want, double tokens, LeaseGrant::Status status);
+    void topUpEarly(Lease& l, std::int64_t period, sim::Nanos now);
     void onTimeout(std::uint64_t seq);
     void onTick();
     void onBoundary();
@@ -188,6 +205,7 @@ private:
 
     // The one request in flight.
     bool m_inFlight = false;
+    bool m_unreachable = false; // the last request failed and no reply has come since
     std::uint64_t m_seq = 0;
     sim::EventHandle m_timeout;
     std::vector<sim::EventHandle> m_pending; // arrivals and replies on the wire

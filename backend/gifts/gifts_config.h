@@ -133,6 +133,16 @@ struct QuotaConfig {
     // (~100 discrete sends of up to 6 000 real each), so 10 % ran dry every few periods
     // and, with the server unreachable, shed orders until the fallback began.
     double headroom = 0.5;
+    // Each entry asks for a top-up as soon as its lease would not last the period at the
+    // period's demand rate so far (ours; resilience::QuotaClientConfig::topUpEarly): the
+    // countdown's x4 step emptied a lease sized on the demand before it about 0.4 s into
+    // the period, and the send that found it empty was shed before the top-up came back.
+    bool topUpEarly = true;
+    // A lease granted in full that runs dry while the quota server cannot be reached
+    // admits the overflow at the local fallback rate (ours; QuotaClientConfig::
+    // fallbackWhenDry): the server never refused it, and a region's demand per period
+    // varies by more than the headroom at drill scale (a send weighs up to 6 000 real).
+    bool fallbackWhenDry = true;
 };
 
 struct SettlementConfig {

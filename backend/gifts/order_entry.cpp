@@ -25,6 +25,8 @@ OrderEntry::OrderEntry(sim::World& world, std::string_view region, const GiftsCo
         q.localRatePerSec = config.quota.limitPerSec / serving;
         q.initialWantPerSec = q.localRatePerSec;
         q.headroom = config.quota.headroom;
+        q.topUpEarly = config.quota.topUpEarly;
+        q.fallbackWhenDry = config.quota.fallbackWhenDry;
         m_quota = std::make_unique<resilience::QuotaClient>(world, sim::strCat(m_path, "/quota"), *quotaServer, q);
         m_quota->attachMetrics(telemetry.metrics());
     }

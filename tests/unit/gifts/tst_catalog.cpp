@@ -17,6 +17,21 @@ v1::FaultSpec fault(v1::FaultKind kind, const std::string& target, sim::Nanos st
     return f;
 }
 
+v1::FaultSpec partition(const std::string& a, const std::string& b, sim::Nanos start, sim::Nanos end)
+{
+    v1::FaultSpec f = fault(v1::FAULT_PARTITION, a, start, end);
+    v1::FaultParam* p = f.add_params();
+    p->set_name("peer");
+    p->set_text(b);
+    return f;
+}
+
+double total(const telemetry::MetricsRegistry& m, std::string_view name)
+{
+    const telemetry::Counter* c = m.findCounter(name);
+    return c ? c->total() : -1.0;
+}
+
 } // namespace
 
 class TstCatalog : public QObject {
@@ -170,6 +185,59 @@ private slots:
             QVERIFY(b.kvErrors > 0.0);
         QCOMPARE(rig.panel().totals().generalFailed, 0.0);
         QVERIFY(rig.panel().totals(shA).withinBudget > 0.999 * rig.panel().totals(shA).answers);
+    }
+
+    // Cross-region mode, sh-a partitioned from sh-b: a read sent across the partition
+    // never answers before the KV client timeout (250 ms), the panel's whole general-tab
+    // budget. With the hedge a read not answered after 50 ms asks the other pair, and the
+    // pair that lost is skipped for a second: every panel gets its general tab, and the
+    // hedges are a small share of the reads. Without it (kvHedging = false) panels answer
+    // without the general tab.
+    void crossRegionPartitionIsHedged_data()
+    {
+        QTest::addColumn<bool>("hedging");
+        QTest::newRow("hedged") << true;
+        QTest::newRow("one pair per read") << false;
+    }
+    void crossRegionPartitionIsHedged()
+    {
+        QFETCH(bool, hedging);
+        PanelRigConfig c;
+        c.catalog.mode = MultiActiveMode::CrossRegion;
+        c.catalog.kvHedging = hedging;
+        PanelRig rig(c);
+        rig.inject({partition("sh-a", "sh-b", sim::kSecond, 4 * sim::kSecond)});
+        rig.start();
+        rig.runUntil(5 * sim::kSecond);
+        const telemetry::MetricsRegistry& m = rig.telemetry().metrics();
+        const double reads = total(m, "gifts.catalog.kv_reads");
+        const double hedges = total(m, "gifts.catalog.kv_hedges");
+        const double wins = total(m, "gifts.catalog.kv_hedge_wins");
+        QVERIFY(reads > 0.0);
+        if (!hedging) {
+            QCOMPARE(hedges, 0.0);
+            QVERIFY2(rig.panel().totals().generalFailed > 0.0, "the partition should cost general tabs unhedged");
+            return;
+        }
+        QCOMPARE(rig.panel().totals().generalFailed, 0.0);
+        QVERIFY(wins > 0.0);
+        QVERIFY(wins <= hedges);
+        QVERIFY2(hedges < 0.05 * reads, qPrintable(QStringLiteral("hedges %1 of %2 reads").arg(hedges).arg(reads)));
+        QVERIFY(total(m, "gifts.catalog.kv_avoids") > 0.0);
+    }
+
+    // A healthy cross-region run never waits 50 ms for a KV read: no hedges.
+    void healthyCrossRegionDoesNotHedge()
+    {
+        PanelRigConfig c;
+        c.catalog.mode = MultiActiveMode::CrossRegion;
+        PanelRig rig(c);
+        rig.start();
+        rig.runUntil(3 * sim::kSecond);
+        const telemetry::MetricsRegistry& m = rig.telemetry().metrics();
+        QVERIFY(total(m, "gifts.catalog.kv_reads") > 0.0);
+        QCOMPARE(total(m, "gifts.catalog.kv_hedges"), 0.0);
+        QCOMPARE(rig.panel().totals().generalFailed, 0.0);
     }
 
     // setMode switches where the reads go.

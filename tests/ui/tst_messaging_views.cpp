@@ -105,6 +105,17 @@ int rowsWith(QTableWidget* t, int column, const QString& text)
     return n;
 }
 
+void grab(ui::MainWindow& w, const char* dockName, const QString& file)
+{
+    const QString dirName = qEnvironmentVariable("LIVEDECK_MESSAGING_SCREENSHOTS");
+    if (dirName.isEmpty())
+        return;
+    QDir dir(dirName);
+    dir.mkpath(QStringLiteral("."));
+    QDockWidget* d = w.dock(QStringLiteral("dock.engine.messaging.%1").arg(QLatin1String(dockName)));
+    QVERIFY(d->grab().save(dir.filePath(file)));
+}
+
 void grabAll(ui::MainWindow& w, const QString& mode)
 {
     const QString dirName = qEnvironmentVariable("LIVEDECK_MESSAGING_SCREENSHOTS");
@@ -269,6 +280,7 @@ private slots:
                 break;
         }
         QVERIFY(rowsWith(conv->timeline(), 1, QStringLiteral("gap")) > 0);
+        grab(window, "timeline", QStringLiteral("messaging_%1_timeline_gap.png").arg(mode));
 
         QVERIFY(runTo(window, 4'500'000'000));
         grabAll(window, mode);

@@ -168,7 +168,7 @@ protected:
         const int afterTaishan = afterRedis + (m_taishan ? px(m_w.taishanHits) : 0);
         row(QStringLiteral("MySQL"), afterTaishan, {{m_w.mysqlPrimary, kMysql}, {m_w.mysqlReads - m_w.mysqlPrimary, QColor(0xef, 0x9a, 0x9a)}},
             m_w.mysqlReads > 0
-                ? QStringLiteral("%1 of queries · primary %2 · p50 %3 p99 %4")
+                ? QStringLiteral("%1 · primary %2 · p50 %3 p99 %4")
                       .arg(formatPercent(m_w.mysqlReads / total, 1), formatPercent(m_w.mysqlPrimary / m_w.mysqlReads, 0),
                            formatMillis(m_lat[2].p50), formatMillis(m_lat[2].p99))
                 : QStringLiteral("no reads"));

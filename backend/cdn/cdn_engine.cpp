@@ -221,6 +221,15 @@ struct CdnEngine::Impl {
         std::uint64_t lastSub = 0;
         double occupancy1s = 0.0;
         double sub1s = 0.0;
+        // Passive outlier detection per cache node: connection failures in a row, the
+        // moment it may be tried again, how often it was set aside.
+        std::vector<int> connectFails;
+        std::vector<sim::Nanos> outUntil;
+        std::vector<int> outCount;
+        bool usable(int node, sim::Nanos now) const
+        {
+            return outUntil.empty() || outUntil[static_cast<std::size_t>(node)] <= now;
+        }
     };
 
     struct Region {
@@ -294,6 +303,7 @@ struct CdnEngine::Impl {
     void inspectControl(int r, sim::StateWriter& out) const;
     void inspectScheduler(sim::StateWriter& out) const;
     void routedCheck(int r);
+    void connectFailed(int r, int g, int node);
     void writeSlice(const SliceModule& m, sim::StateWriter& out) const;
     void hotSecond();
     std::vector<std::unique_ptr<Inspector>> inspectors;
@@ -356,7 +366,7 @@ struct CdnEngine::Impl {
     struct Gauges {
         telemetry::Gauge *p99, *mean, *hit, *byteHit, *offload, *errors, *peakMean, *recovering, *recovery, *spliced,
             *misordered, *etagAborts, *originFetches, *maxFetches, *widenings, *ejections, *clientRps, *subRps,
-            *preheats;
+            *preheats, *gatewayOutliers;
     } g{};
 };
 
@@ -456,6 +466,7 @@ absl::Status CdnEngine::Impl::build()
     g.clientRps = &m.gauge("cdn.client_rps");
     g.subRps = &m.gauge("cdn.subrequest_rps");
     g.preheats = &m.gauge("cdn.preheats");
+    g.gatewayOutliers = &m.gauge("cdn.gateway_outliers");
 
     sim::RandomStream keys = world.stream("cdn/ring-sample");
     for (int i = 0; i < kRingSampleKeys; ++i)
@@ -583,6 +594,9 @@ void CdnEngine::Impl::buildRegion(int r)
         gw.bounded = std::make_unique<BoundedLoad>(*gw.ring, config.boundedLoadFactor);
         gw.slots = std::make_unique<LiveSlotTable>(*gw.ring, slotConfig);
         gw.members.assign(reg.caches.size(), true);
+        gw.connectFails.assign(reg.caches.size(), 0);
+        gw.outUntil.assign(reg.caches.size(), 0);
+        gw.outCount.assign(reg.caches.size(), 0);
         gw.kv = std::make_unique<infra::RaftClient>(*raft, sim::strCat(gw.path, "/kv"));
     }
     L4Config lc;
@@ -1076,10 +1090,28 @@ void CdnEngine::Impl::GatewaySource::tryNext(const std::shared_ptr<Attempt>& a)
             }
         }
     } else {
-        // Retry on the next owner clockwise that was not tried yet.
+        // Retry on the next owner clockwise that was not tried yet (one this gateway has
+        // not set aside, when there is one).
         node = gw.ring->firstOwner(a->keyHash, [&](int n) {
-            return std::find(a->tried.begin(), a->tried.end(), n) == a->tried.end();
+            return std::find(a->tried.begin(), a->tried.end(), n) == a->tried.end() && gw.usable(n, im.world.now());
         });
+        if (node < 0)
+            node = gw.ring->firstOwner(a->keyHash, [&](int n) {
+                return std::find(a->tried.begin(), a->tried.end(), n) == a->tried.end();
+            });
+    }
+    if (node >= 0 && !gw.usable(node, im.world.now())) {
+        // Set aside by this gateway's outlier detection: the next owner it can use.
+        const int other = gw.ring->firstOwner(a->keyHash, [&](int n) {
+            return std::find(a->tried.begin(), a->tried.end(), n) == a->tried.end() && gw.usable(n, im.world.now());
+        });
+        if (other >= 0) {
+            if (a->boundedNode == node) {
+                gw.bounded->release(node, a->weight);
+                a->boundedNode = -1;
+            }
+            node = other;
+        }
     }
     if (node < 0) {
         failAll(a, kHttpUnavailable, sim::strCat(gw.path, ": no cache node left to try"));
@@ -1107,7 +1139,9 @@ void CdnEngine::Impl::GatewaySource::tryNext(const std::shared_ptr<Attempt>& a)
         const int nodeIndex = node;
         Impl* impl = &im;
         const int region = m_region;
-        im.world.after(im.config.connectTimeout, im.requestKind, gw.component, [retryOrFail, impl, region, nodeIndex] {
+        const int gwIndex = m_gateway;
+        im.world.after(im.config.connectTimeout, im.requestKind, gw.component, [retryOrFail, impl, region, nodeIndex, gwIndex] {
+            impl->connectFailed(region, gwIndex, nodeIndex);
             (*retryOrFail)(kHttpGatewayTimeout,
                            sim::strCat("connect to ", impl->regions[static_cast<std::size_t>(region)].caches[static_cast<std::size_t>(nodeIndex)].path, " timed out"));
         });
@@ -1118,7 +1152,11 @@ void CdnEngine::Impl::GatewaySource::tryNext(const std::shared_ptr<Attempt>& a)
     auto released = std::make_shared<bool>(false);
     cache.node->fetch(
         f,
-        [this, a, attemptNo, retryOrFail](const SliceHeader& h) {
+        [this, a, attemptNo, retryOrFail, node](const SliceHeader& h) {
+            if (h.status < 500) {
+                auto& fails = m_impl.regions[static_cast<std::size_t>(m_region)].gateways[static_cast<std::size_t>(m_gateway)].connectFails;
+                fails[static_cast<std::size_t>(node)] = 0;
+            }
             if (a->attempt != attemptNo)
                 return;
             if (h.status >= 500 && a->attempt <= m_impl.config.retries) {
@@ -1288,6 +1326,33 @@ void CdnEngine::Impl::applyTable(int r, int g, std::uint64_t version, const std:
         }
     }
     routedCheck(r);
+}
+
+// A gateway could not connect to a cache node: after outlierFailures in a row it sets the
+// node aside on its own (within the ejection cap), control's table notwithstanding.
+void CdnEngine::Impl::connectFailed(int r, int g, int node)
+{
+    Region& reg = regions[static_cast<std::size_t>(r)];
+    Gateway& gw = reg.gateways[static_cast<std::size_t>(g)];
+    const auto n = static_cast<std::size_t>(node);
+    ++gw.connectFails[n];
+    const sim::Nanos now = world.now();
+    if (config.outlierFailures <= 0 || config.sabotage.noGatewayOutlier || gw.connectFails[n] < config.outlierFailures || !gw.usable(node, now))
+        return;
+    int out = 0;
+    for (std::size_t i = 0; i < gw.outUntil.size(); ++i)
+        out += gw.usable(static_cast<int>(i), now) ? 0 : 1;
+    const int cap = std::max(1, static_cast<int>(std::floor(config.maxEjectShare * static_cast<double>(reg.caches.size()))));
+    if (out + 1 > cap && !config.sabotage.noEjectionCap)
+        return;
+    const sim::Nanos span = config.outlierEjection << std::min(gw.outCount[n], 4);
+    gw.outUntil[n] = now + span;
+    ++gw.outCount[n];
+    gw.connectFails[n] = 0;
+    ++totals.gatewayOutliers;
+    world.events().raise("cdn.gateway-outlier", gw.component, v1::SEVERITY_WARNING,
+                         sim::strCat(gw.path, " routes around ", reg.caches[n].path, " for ", sim::toSeconds(span), " s: ",
+                                     config.outlierFailures, " connection failures in a row"));
 }
 
 // An ejected node is routed around once every gateway's table leaves it out.
@@ -1523,6 +1588,7 @@ void CdnEngine::Impl::second()
     g.etagAborts->set(static_cast<double>(totals.etagAborts));
     g.ejections->set(static_cast<double>(totals.ejections));
     g.preheats->set(static_cast<double>(totals.preheats));
+    g.gatewayOutliers->set(static_cast<double>(totals.gatewayOutliers));
     g.clientRps->set(static_cast<double>(secondDiscrete));
     g.subRps->set(static_cast<double>(secondSub));
     secondLatency.reset();
@@ -1726,6 +1792,12 @@ void CdnEngine::Impl::inspectGateway(int r, int g, sim::StateWriter& out) const
     for (bool m : gw.members)
         members += m ? '1' : '0';
     out.add("members", members);
+    std::string aside;
+    for (std::size_t n = 0; n < gw.outUntil.size(); ++n)
+        if (!gw.usable(static_cast<int>(n), world.now()))
+            aside += sim::strCat(aside.empty() ? "" : ", ", reg.caches[n].node->path().substr(reg.name.size() + 5), " until ",
+                                 sim::toSeconds(gw.outUntil[n]), " s");
+    out.add("routed_around", aside);
     writeSlice(*gw.slice, out);
     out.add("slice.occupancy_1s", gw.occupancy1s);
     out.add("slice.subrequests_1s", gw.sub1s);

@@ -62,6 +62,7 @@ struct CdnSabotage {
     bool noConnectionTable = false;
     bool noEjectionCap = false;
     bool noPreheat = false;             // hot-flow detection does not widen slots ahead of the load
+    bool noGatewayOutlier = false;      // gateways never set an unreachable cache node aside on their own
 };
 
 struct CdnLoad {
@@ -96,6 +97,12 @@ struct CdnConfig {
     double overloadPerSec = 150'000.0;   // control: real sub-requests/s a node takes before it is overloaded (ours)
     sim::Nanos connectTimeout = 300 * sim::kMillisecond; // ours
     int retries = 2;                    // further owners tried after a failed sub-request
+    // Gateways' passive outlier detection (Envoy's consecutive gateway failures): after
+    // this many connection failures in a row to one cache node a gateway routes around it
+    // on its own for outlierEjection (doubling on each repeat, at most 16×), within the
+    // ejection cap; 0 = off (the default, so the figures measure control's path alone).
+    int outlierFailures = 0;
+    sim::Nanos outlierEjection = 5 * sim::kSecond;
     // Legacy scheduler (docs/CDN.md "Legacy": ours, after Apache Traffic Control)
     sim::Nanos reportInterval = 60 * sim::kSecond;
     int reportsToDown = 3;
@@ -149,6 +156,7 @@ struct CdnTotals {
     std::uint64_t boundedViolations = 0;
     std::uint64_t affinityViolations = 0;
     std::uint64_t tablesDropped = 0;
+    std::uint64_t gatewayOutliers = 0;   // a gateway routed around a cache node on its own
     int maxInFlight = 0;
     std::uint64_t maxHeldBytes = 0;
 };

@@ -7,6 +7,7 @@
 #include "ui/embedded_cluster.h"
 #include "ui/engine_descriptors.h"
 #include "ui/format.h"
+#include "ui/logging.h"
 #include "ui/palette.h"
 #include "ui/region_map.h"
 #include "ui/replay_cluster.h"
@@ -987,19 +988,29 @@ ModeComparison* ModeComparison::runWithProgress(DrillToCompare drill, ModeSwitch
     connect(comparison, &ModeComparison::progressed, dialog,
             [dialog](double f) { dialog->setValue(static_cast<int>(std::lround(f * 1000.0))); });
     const QPointer<QWidget> owner(parent);
-    connect(comparison, &ModeComparison::finished, comparison, [comparison, dialog, owner](bool ok, const QString& why) {
+    // Not modal: the message must not hold up the event loop inside this slot.
+    const auto warn = [owner](const QString& why) {
+        qCWarning(lcWindow) << "cannot compare:" << why;
+        if (!owner)
+            return;
+        auto* box = new QMessageBox(QMessageBox::Warning, tr("Cannot compare"), why, QMessageBox::Ok, owner);
+        box->setObjectName(QStringLiteral("compare.error"));
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open();
+    };
+    connect(comparison, &ModeComparison::finished, comparison, [comparison, dialog, owner, warn](bool ok, const QString& why) {
+        dialog->disconnect(comparison); // closing a progress dialog emits canceled()
         dialog->close();
         comparison->deleteLater();
         if (!ok) {
-            if (!comparison->cancelled() && owner)
-                QMessageBox::warning(owner, tr("Cannot compare"), why);
+            if (!comparison->cancelled())
+                warn(why);
             return;
         }
         QString error;
         CompareWindow* w = comparison->openWindow(&error, owner);
         if (!w) {
-            if (owner)
-                QMessageBox::warning(owner, tr("Cannot compare"), error);
+            warn(error);
             return;
         }
         const QScreen* screen = owner ? owner->screen() : nullptr;

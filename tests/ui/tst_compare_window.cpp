@@ -409,11 +409,14 @@ private slots:
         ui::ModeComparison* run = ui::ModeComparison::runWithProgress(chooser.drill(), change, &parent, &error);
         QVERIFY2(run, qPrintable(error));
         QSignalSpy opened(run, &ui::ModeComparison::windowOpened);
+        QSignalSpy finished(run, &ui::ModeComparison::finished);
         QSignalSpy progressed(run, &ui::ModeComparison::progressed);
         QVERIFY(parent.findChild<QProgressDialog*>(QStringLiteral("compare.progress")));
-        QVERIFY(opened.wait(240'000));
+        QVERIFY(finished.wait(240'000));
+        QVERIFY2(finished.front().at(0).toBool(), qPrintable(finished.front().at(1).toString()));
+        QVERIFY(!opened.isEmpty());
         QVERIFY(!progressed.isEmpty());
-        QVERIFY(!parent.findChild<QProgressDialog*>(QStringLiteral("compare.progress")));
+        QTRY_VERIFY(!parent.findChild<QProgressDialog*>(QStringLiteral("compare.progress")));
         auto* w = opened.front().front().value<ui::CompareWindow*>();
         QVERIFY(w);
         QCOMPARE(w->parentWidget(), &parent);

@@ -4,12 +4,15 @@
 // 100, two month partitions) and 8 charts already holding 10 minutes of 1 s data.
 // Goal: <= 16 ms per tick (one frame at 60 Hz). Runs offscreen on a 1920×1080 screen
 // when QT_QPA_PLATFORM is unset (leave it unset: plain "offscreen" has an 800×600 screen).
+// BM_UiTick_Compare is the same goal in the comparison window with two runs on screen.
 #include "tests/ui/fixtures/scripted_cluster.h"
 #include "backend/drills/builtin_drills.h"
 #include "ui/dashboard_hub.h"
 #include "ui/drill_source.h"
 #include "app/common/builtin_engines.h"
+#include "ui/compare_window.h"
 #include "ui/main_window.h"
+#include "ui/shard_heatmap.h"
 #include "ui/time_chart.h"
 
 #include <benchmark/benchmark.h>
@@ -20,6 +23,7 @@
 #include <QLineSeries>
 #include <QValueAxis>
 #include <QPixmap>
+#include <QTabWidget>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
@@ -102,6 +106,94 @@ void BM_UiTick(benchmark::State& state)
     state.counters["shards"] = 1000;
 }
 BENCHMARK(BM_UiTick)->Unit(benchmark::kMillisecond)->MinTime(3.0);
+
+// The UI tick with both runs on screen in the comparison window (File → Compare…, the
+// console's drill re-run in its other mode): the built-in gala drill at seed 1, A as
+// shipped and B in the gift engine's other multi-active mode (EngineFactory::modes()),
+// simulated by ModeComparison like the console does, then a 1920×1080 CompareWindow
+// over both recordings. One iteration = the cursor stepped one simulated second (the
+// → key; wrapping at the end) and the whole window repainted. Arg: the tab on screen —
+// 0 the overlaid charts, KPI table and merged events; 1 both runs' shard heatmaps side
+// by side; 2 both runs' region maps side by side. Goal: <= 16 ms like BM_UiTick.
+struct CompareFixture {
+    std::unique_ptr<ui::CompareWindow> window;
+    std::string error;
+
+    static std::unique_ptr<CompareFixture>& instance()
+    {
+        static std::unique_ptr<CompareFixture> f;
+        return f;
+    }
+    static CompareFixture& get()
+    {
+        auto& f = instance();
+        if (f)
+            return *f;
+        f = std::make_unique<CompareFixture>();
+        auto spec = drills::resolveDrill(ui::kDefaultDrill);
+        if (!spec.ok()) {
+            f->error = std::string(spec.status().message());
+            return *f;
+        }
+        const std::vector<ui::ModeSwitch> switches = ui::modeSwitches(*spec);
+        if (switches.empty()) {
+            f->error = ui::noModeSwitchReason(*spec).toStdString();
+            return *f;
+        }
+        ui::ModeComparison runs(ui::DrillToCompare{*spec, spec->seed}, switches.front());
+        QString why;
+        if (!runs.start(&why)) {
+            f->error = why.toStdString();
+            return *f;
+        }
+        QEventLoop loop;
+        bool ok = false;
+        QObject::connect(&runs, &ui::ModeComparison::finished, &loop, [&](bool done, const QString& message) {
+            ok = done;
+            why = message;
+            loop.quit();
+        });
+        loop.exec();
+        if (!ok) {
+            f->error = why.toStdString();
+            return *f;
+        }
+        f->window.reset(runs.openWindow(&why));
+        if (!f->window) {
+            f->error = why.toStdString();
+            return *f;
+        }
+        f->window->resize(1920, 1080);
+        f->window->show();
+        QApplication::processEvents();
+        return *f;
+    }
+};
+
+void BM_UiTick_Compare(benchmark::State& state)
+{
+    CompareFixture& f = CompareFixture::get();
+    if (!f.window) {
+        state.SkipWithError(f.error.c_str());
+        return;
+    }
+    ui::CompareWindow& w = *f.window;
+    w.tabs()->setCurrentIndex(static_cast<int>(state.range(0)));
+    w.setSideView(ui::CompareWindow::SideView::Both);
+    w.setCursorSeconds(0.0);
+    QApplication::processEvents();
+    const double end = std::floor(w.endSeconds());
+    for (auto _ : state) {
+        w.setCursorSeconds(w.cursorSeconds() + 1.0 > end ? 0.0 : w.cursorSeconds() + 1.0);
+        QPixmap frame = w.grab();
+        benchmark::DoNotOptimize(frame);
+    }
+    state.counters["charts"] = w.chartCount();
+    state.counters["shards_per_run"] = w.heatmap(0)->table().rowCount() * w.heatmap(0)->table().columnCount();
+    state.counters["run_s"] = w.endSeconds();
+    state.SetLabel(state.range(0) == 0 ? "charts" : state.range(0) == 1 ? "shards A|B" : "regions A|B");
+}
+BENCHMARK(BM_UiTick_Compare)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
 // The two halves of a tick, for finding where the time goes.
 void BM_ApplySnapshotOnly(benchmark::State& state)
@@ -397,5 +489,6 @@ int main(int argc, char** argv)
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     Fixture::instance().reset();
+    CompareFixture::instance().reset();
     return 0;
 }

@@ -3,14 +3,18 @@
 // drill source, the built-in engines) paused at a named simulated time, then the shard
 // panel once the run has ended. Usage:
 //   ui_screenshots <output dir> [--drill NAME] [--at SECONDS]
-//   ui_screenshots <output dir> --compare A.sqlite B.sqlite --name NAME [--at SECONDS]
-// (the second form: File → Compare recordings… over two recordings, 1600×1000, the
-// cursor at --at or half-way, saved as NAME.png).
+//   ui_screenshots <output dir> --compare A.sqlite B.sqlite --name NAME [--at SECONDS] [--tab N]
+//   ui_screenshots <output dir> --rerun DRILL --name NAME [--at SECONDS] [--tab N]
+// (the second form: File → Compare… over two recordings; the third: File → Compare…
+// re-running a built-in drill in its first other mode (ui::modeSwitches) at its seed;
+// both 1600×1000, the cursor at --at or half-way, the tab N on screen (0 charts, 1
+// shards A | B, 2 regions A | B), saved as NAME.png).
 // (defaults: the gala drill at 8 s, two seconds after the midnight countdown).
 // Without QT_QPA_PLATFORM it uses the offscreen platform with a 1920×1080 screen.
 // Also writes two stress views from the scripted fixture (breakers_200.png,
 // shards_1000.png: 200 breakers, 1 000 shards), which no drill has.
 #include "app/common/builtin_engines.h"
+#include "backend/drills/builtin_drills.h"
 #include "tests/ui/fixtures/gala_scenario.h"
 #include "ui/alerts_panel.h"
 #include "ui/breaker_panel.h"
@@ -33,7 +37,9 @@
 #include <QDir>
 #include <QDockWidget>
 #include <QElapsedTimer>
+#include <QEventLoop>
 #include <QStyleFactory>
+#include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTextStream>
 #include <QThread>
@@ -117,6 +123,8 @@ int main(int argc, char** argv)
     double at = 8.0;
     bool atGiven = false;
     QStringList compare;
+    QString rerun;
+    int tab = 0;
     QString name = QStringLiteral("compare");
     for (int i = 0; i + 1 < args.size(); i += 2) {
         if (args[i] == QLatin1String("--drill")) {
@@ -129,17 +137,48 @@ int main(int argc, char** argv)
             ++i;
         } else if (args[i] == QLatin1String("--name")) {
             name = args[i + 1];
+        } else if (args[i] == QLatin1String("--rerun")) {
+            rerun = args[i + 1];
+        } else if (args[i] == QLatin1String("--tab")) {
+            tab = args[i + 1].toInt();
         }
     }
-    if (!compare.isEmpty()) {
+    if (!compare.isEmpty() || !rerun.isEmpty()) {
         QString error;
-        std::unique_ptr<ui::CompareWindow> w(ui::CompareWindow::open(compare[0], compare[1], &error));
+        std::unique_ptr<ui::CompareWindow> w;
+        if (!rerun.isEmpty()) {
+            auto spec = drills::resolveDrill(rerun.toStdString());
+            const std::vector<ui::ModeSwitch> switches = spec.ok() ? ui::modeSwitches(*spec) : std::vector<ui::ModeSwitch>{};
+            if (switches.empty()) {
+                QTextStream(stderr) << "cannot re-run " << rerun << ": "
+                                    << (spec.ok() ? ui::noModeSwitchReason(*spec)
+                                                  : QString::fromStdString(std::string(spec.status().message())))
+                                    << "\n";
+                return 1;
+            }
+            ui::ModeComparison runs(ui::DrillToCompare{*spec, spec->seed}, switches.front());
+            bool ok = false;
+            QEventLoop loop;
+            QObject::connect(&runs, &ui::ModeComparison::finished, &loop, [&](bool done, const QString& why) {
+                ok = done;
+                error = why;
+                loop.quit();
+            });
+            if (runs.start(&error)) {
+                loop.exec();
+                if (ok)
+                    w.reset(runs.openWindow(&error));
+            }
+        } else {
+            w.reset(ui::CompareWindow::open(compare[0], compare[1], &error));
+        }
         if (!w) {
             QTextStream(stderr) << "cannot compare: " << error << "\n";
             return 1;
         }
         w->resize(1600, 1000);
         w->show();
+        w->tabs()->setCurrentIndex(tab);
         w->setCursorSeconds(atGiven ? at : w->endSeconds() / 2);
         settle();
         const QString path = dir.filePath(name + QStringLiteral(".png"));

@@ -8,7 +8,6 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QPainter>
-#include <QSplitter>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
@@ -25,8 +24,6 @@ const QColor kMysql(0xc6, 0x28, 0x28);    // read from MySQL
 const QColor kMiss(0xbd, 0xbd, 0xbd);     // went on to the next tier
 const QColor kInk(0x26, 0x29, 0x30);
 const QColor kDim(0x5f, 0x63, 0x6b);
-
-QString rate(double perSecond) { return formatRate(perSecond); }
 
 QString eta(double seconds)
 {
@@ -66,15 +63,6 @@ QTableWidget* makeTable(const QStringList& headers, QWidget* parent)
     t->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     t->horizontalHeader()->setStretchLastSection(true);
     return t;
-}
-
-QLabel* title(const QString& text, QWidget* parent)
-{
-    auto* l = new QLabel(text, parent);
-    QFont f = l->font();
-    f.setBold(true);
-    l->setFont(f);
-    return l;
 }
 
 void drawText(QPainter& p, const QRect& r, const QString& text, const QColor& color, int flags = Qt::AlignLeft)
@@ -146,7 +134,7 @@ protected:
         const double failed = m_w.failed;
         row(QStringLiteral("Queries"), 0, {{total - failed, QColor(0x78, 0x90, 0x9c)}, {failed, kMysql}},
             QStringLiteral("%1 · failed %2")
-                .arg(m_seconds > 0 ? rate(total / m_seconds) : QStringLiteral("%1 real").arg(formatCompact(total)),
+                .arg(m_seconds > 0 ? formatRate(total / m_seconds) : QStringLiteral("%1 real").arg(formatCompact(total)),
                      formatPercent(failed / total, 2)));
         const double redis = m_w.redisHits + m_w.redisMisses;
         row(QStringLiteral("Redis"), 0, {{m_w.redisHits, kRedis}, {m_w.redisMisses, kMiss}},
@@ -198,7 +186,7 @@ public:
     explicit SyncHistogram(QWidget* parent) : QWidget(parent) { setMinimumHeight(6 * (fontMetrics().height() + 1) + 6); }
     void set(const MessagingState& s)
     {
-        m_s = s;
+        m_state = &s;
         update();
     }
     QSize sizeHint() const override { return QSize(520, 190); }
@@ -206,6 +194,9 @@ public:
 protected:
     void paintEvent(QPaintEvent*) override
     {
+        if (!m_state)
+            return;
+        const MessagingState& st = *m_state;
         QPainter p(this);
         p.fillRect(rect(), palette().base());
         const QFontMetrics fm = p.fontMetrics();
@@ -216,11 +207,11 @@ protected:
         drawText(p, QRect(8, 2, width() - 16, line),
                  QStringLiteral("Binlog sync — lag from commit to applied in Redis, ms (real records since the start)"), kInk);
         p.setFont(font());
-        if (!m_s.present)
+        if (!st.present)
             return;
-        if (!m_s.syncEnabled) {
+        if (!st.syncEnabled) {
             drawText(p, QRect(8, 2 + line, width() - 16, line),
-                     QStringLiteral("No binlog sync in %1 mode: a send deletes both cached lists (cache-aside),").arg(m_s.mode),
+                     QStringLiteral("No binlog sync in %1 mode: a send deletes both cached lists (cache-aside),").arg(st.mode),
                      kDim);
             drawText(p, QRect(8, 2 + 2 * line, width() - 16, line),
                      QStringLiteral("the next query rebuilds them from MySQL."), kDim);
@@ -228,9 +219,9 @@ protected:
         }
         const int textW = std::min(290, std::max(220, width() * 2 / 5));
         const QRect chart(12, 2 + 2 * line, std::max(80, width() - textW - 28), height() - 3 * line - 4);
-        const int n = static_cast<int>(m_s.lagHist.size());
+        const int n = static_cast<int>(st.lagHist.size());
         double most = 0.0;
-        for (double v : m_s.lagHist)
+        for (double v : st.lagHist)
             most = std::max(most, v);
         if (n > 0) {
             const int slot = chart.width() / n;
@@ -250,7 +241,7 @@ protected:
                 widest = std::max(widest, fm.horizontalAdvance(l));
             const int every = widest + 4 <= slot ? 1 : 2;
             for (int i = 0; i < n; ++i) {
-                const double v = m_s.lagHist[static_cast<std::size_t>(i)];
+                const double v = st.lagHist[static_cast<std::size_t>(i)];
                 const int h = most > 0 ? static_cast<int>(std::round((chart.height() - line) * v / most)) : 0;
                 const QColor c = i >= 9 ? kMysql : (i >= 6 ? QColor(0xef, 0x6c, 0x00) : kTaishan);
                 const int x = chart.left() + i * slot + 3;
@@ -271,16 +262,16 @@ protected:
             drawText(p, QRect(tx, y, width() - tx - 6, line), s, c);
             y += line;
         };
-        text(QStringLiteral("%1 apply, %2 version").arg(m_s.syncApply, m_s.syncVersion));
-        text(QStringLiteral("%1 records/s · lag p99 %2").arg(formatCompact(m_s.syncRecordsPerSec), formatMillis(m_s.syncLagP99Ms)));
-        text(QStringLiteral("applied %1 · replica delay p99 %2").arg(formatCompact(m_s.syncApplied), formatMillis(m_s.replicaDelayP99Ms)));
-        text(QStringLiteral("CAS refused: duplicate %1 · stale %2").arg(formatCompact(m_s.refusedDuplicate), formatCompact(m_s.refusedStale)));
-        text(QStringLiteral("applied below a newer version: %1").arg(formatCompact(m_s.lowered)),
-             m_s.lowered > 0 ? kMysql : kInk);
+        text(QStringLiteral("%1 apply, %2 version").arg(st.syncApply, st.syncVersion));
+        text(QStringLiteral("%1 records/s · lag p99 %2").arg(formatCompact(st.syncRecordsPerSec), formatMillis(st.syncLagP99Ms)));
+        text(QStringLiteral("applied %1 · replica delay p99 %2").arg(formatCompact(st.syncApplied), formatMillis(st.replicaDelayP99Ms)));
+        text(QStringLiteral("CAS refused: duplicate %1 · stale %2").arg(formatCompact(st.refusedDuplicate), formatCompact(st.refusedStale)));
+        text(QStringLiteral("applied below a newer version: %1").arg(formatCompact(st.lowered)),
+             st.lowered > 0 ? kMysql : kInk);
     }
 
 private:
-    MessagingState m_s;
+    const MessagingState* m_state = nullptr; // the view's, which outlives this widget
 };
 
 class ChannelBoard final : public QWidget {
@@ -288,7 +279,7 @@ public:
     explicit ChannelBoard(QWidget* parent) : QWidget(parent) { setMinimumHeight(6 * (fontMetrics().height() + 1) + 6); }
     void set(const MessagingState& s)
     {
-        m_s = s;
+        m_state = &s;
         update();
     }
     QSize sizeHint() const override { return QSize(620, 190); }
@@ -296,6 +287,9 @@ public:
 protected:
     void paintEvent(QPaintEvent*) override
     {
+        if (!m_state)
+            return;
+        const MessagingState& st = *m_state;
         QPainter p(this);
         p.fillRect(rect(), palette().base());
         const QFontMetrics fm = p.fontMetrics();
@@ -305,14 +299,14 @@ protected:
         p.setFont(bold);
         drawText(p, QRect(8, 2, width() - 16, line), QStringLiteral("Bulk channels — MQ topics, consumers and workers"), kInk);
         p.setFont(font());
-        if (!m_s.present)
+        if (!st.present)
             return;
-        const int n = std::max<int>(1, static_cast<int>(m_s.channels.size()));
+        const int n = std::max<int>(1, static_cast<int>(st.channels.size()));
         const int gap = 8;
         const int cardW = (width() - 16 - gap * (n - 1)) / n;
         const int cardH = 4 * line + 6;
-        for (int i = 0; i < static_cast<int>(m_s.channels.size()); ++i) {
-            const BulkChannel& c = m_s.channels[static_cast<std::size_t>(i)];
+        for (int i = 0; i < static_cast<int>(st.channels.size()); ++i) {
+            const BulkChannel& c = st.channels[static_cast<std::size_t>(i)];
             const QRect card(8 + i * (cardW + gap), 2 + line + 2, cardW, cardH);
             p.setPen(QColor(0xc5, 0xc8, 0xce));
             p.setBrush(QColor(0xf7, 0xf8, 0xfa));
@@ -351,8 +345,8 @@ protected:
         }
         int y = 2 + line + 2 + cardH + 4;
         // The campaign and the high-priority notifications, measured over the last second.
-        const double total = m_s.campaignProduced + m_s.campaignLeft;
-        const double done = m_s.campaignDelivered + m_s.deadLettered;
+        const double total = st.campaignProduced + st.campaignLeft;
+        const double done = st.campaignDelivered + st.deadLettered;
         const int labelW = fm.horizontalAdvance(QStringLiteral("campaign ")) + 4;
         drawText(p, QRect(8, y, labelW, line), QStringLiteral("campaign"), kInk);
         const QRect bar(8 + labelW, y + 4, std::max(60, width() / 3), line - 8);
@@ -367,21 +361,21 @@ protected:
             const double left = std::max(0.0, total - done);
             campaign = QStringLiteral("%1 of %2 users (%3) · %4 users/s · ETA %5%6")
                            .arg(formatCompact(done), formatCompact(total), formatPercent(done / total, 1),
-                                formatCompact(m_s.campaignRate),
-                                left <= 0 ? QStringLiteral("done") : (m_s.campaignRate > 0 ? eta(left / m_s.campaignRate) : QStringLiteral("—")),
-                                m_s.campaignPaused ? QStringLiteral(" · PAUSED") : QString());
+                                formatCompact(st.campaignRate),
+                                left <= 0 ? QStringLiteral("done") : (st.campaignRate > 0 ? eta(left / st.campaignRate) : QStringLiteral("—")),
+                                st.campaignPaused ? QStringLiteral(" · PAUSED") : QString());
         }
         drawText(p, QRect(bar.right() + 8, y, width() - bar.right() - 16, line), campaign, kInk);
         y += line;
         drawText(p, QRect(8, y, width() - 16, line),
                  QStringLiteral("high priority: %1/s delivered, produce → inbox p99 %2 · dead-lettered %3 · redelivered %4")
-                     .arg(formatCompact(m_s.highRate), formatMillis(m_s.highP99Ms), formatCompact(m_s.deadLettered),
-                          formatCompact(m_s.redelivered)),
+                     .arg(formatCompact(st.highRate), formatMillis(st.highP99Ms), formatCompact(st.deadLettered),
+                          formatCompact(st.redelivered)),
                  kInk);
     }
 
 private:
-    MessagingState m_s;
+    const MessagingState* m_state = nullptr; // the view's, which outlives this widget
 };
 
 class ContentBalance final : public QWidget {
@@ -389,7 +383,7 @@ public:
     explicit ContentBalance(QWidget* parent) : QWidget(parent) { setMinimumHeight(6 * (fontMetrics().height() + 1) + 6); }
     void set(const MessagingState& s)
     {
-        m_s = s;
+        m_state = &s;
         update();
     }
     QSize sizeHint() const override { return QSize(460, 190); }
@@ -397,6 +391,9 @@ public:
 protected:
     void paintEvent(QPaintEvent*) override
     {
+        if (!m_state)
+            return;
+        const MessagingState& st = *m_state;
         QPainter p(this);
         p.fillRect(rect(), palette().base());
         const QFontMetrics fm = p.fontMetrics();
@@ -406,7 +403,7 @@ protected:
         p.setFont(bold);
         drawText(p, QRect(8, 2, width() - 16, line), QStringLiteral("Content tables of the month — rows per table"), kInk);
         p.setFont(font());
-        const auto& rows = m_s.contentRows;
+        const auto& rows = st.contentRows;
         if (rows.empty())
             return;
         double sum = 0.0, most = 0.0, least = rows.front().second;
@@ -419,7 +416,7 @@ protected:
         drawText(p, QRect(8, 2 + line, width() - 16, line),
                  QStringLiteral("%1 table%2 (%3) · mean %4 rows · fullest ÷ mean %5 · emptiest ÷ mean %6")
                      .arg(rows.size())
-                     .arg(rows.size() == 1 ? QString() : QStringLiteral("s"), m_s.contentLayout, formatCompact(mean))
+                     .arg(rows.size() == 1 ? QString() : QStringLiteral("s"), st.contentLayout, formatCompact(mean))
                      .arg(mean > 0 ? most / mean : 0.0, 0, 'f', 3)
                      .arg(mean > 0 ? least / mean : 0.0, 0, 'f', 3),
                  kInk);
@@ -452,7 +449,7 @@ protected:
     }
 
 private:
-    MessagingState m_s;
+    const MessagingState* m_state = nullptr; // the view's, which outlives this widget
 };
 
 // ------------------------------------------------------------------ views

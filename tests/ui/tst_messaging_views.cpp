@@ -286,6 +286,53 @@ private slots:
         grabAll(window, mode);
         window.setSource(nullptr);
     }
+
+    // The sync panel's refusals by reason come from the apply's compare-and-set replies:
+    // MQ duplicates and retried records are refused (same or older version) with
+    // set-if-newer; the plain-SET twin refuses nothing and writes some below a newer one.
+    void syncPanelCountsRefusalsByReason_data()
+    {
+        QTest::addColumn<QString>("drill");
+        QTest::addColumn<bool>("guarded");
+        QTest::newRow("set-if-newer") << QStringLiteral("messaging-mq-duplicates") << true;
+        QTest::newRow("plain SET") << QStringLiteral("messaging-mq-duplicates-plain-set") << false;
+    }
+
+    void syncPanelCountsRefusalsByReason()
+    {
+        QFETCH(QString, drill);
+        QFETCH(bool, guarded);
+        ui::MainWindow window(ui::MainWindowOptions{false});
+        window.resize(window.screen()->availableGeometry().size());
+        window.setDrillFactory([](const QString& name, QString* error) -> std::unique_ptr<ui::ClusterSource> {
+            ui::EmbeddedOptions options;
+            options.speed = 0.0;
+            options.startPaused = true;
+            return ui::makeDrillCluster(name, std::nullopt, options, error);
+        });
+        window.show();
+        settle();
+        QString error;
+        QVERIFY2(window.openDrill(drill, &error), qPrintable(error));
+        QVERIFY(runTo(window, 6'000'000'000));
+        raise(window, "sync");
+        auto* sync = viewIn<MessagingSyncView>(window, "dock.engine.messaging.sync");
+        QVERIFY(sync);
+        const MessagingState& s = sync->state();
+        QVERIFY(s.syncEnabled);
+        QVERIFY(s.syncApplied > 0);
+        QCOMPARE(s.syncApply, guarded ? QStringLiteral("set-if-newer") : QStringLiteral("plain SET"));
+        if (guarded) {
+            QVERIFY2(s.refusedDuplicate + s.refusedStale > 0, "duplicates and retried records are refused");
+            QCOMPARE(s.lowered, 0.0);
+        } else {
+            QCOMPARE(s.refusedDuplicate + s.refusedStale, 0.0);
+            QVERIFY2(s.lowered > 0, "a plain SET writes a stale record over a newer one");
+        }
+        grab(window, "sync", QStringLiteral("messaging_sync_%1.png").arg(guarded ? QStringLiteral("duplicates")
+                                                                                  : QStringLiteral("duplicates_plain_set")));
+        window.setSource(nullptr);
+    }
 };
 
 LIVEDECK_TEST_CLASS(TstMessagingViews)

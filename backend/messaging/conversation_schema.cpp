@@ -157,7 +157,8 @@ std::int64_t ConversationSchema::total(const infra::SqlResult& r)
 bool ConversationSchema::parseSend(const infra::SqlBatch& batch, const infra::SqlBatch::Step& step,
                                    ConversationUpdate& out)
 {
-    if (batch.sql(step) != kUpsert)
+    static constexpr std::string_view kUpsertText = kUpsert; // length known: no strlen per step
+    if (batch.sql(step) != kUpsertText)
         return false;
     const auto p = batch.params(step);
     if (p.size() != 7)

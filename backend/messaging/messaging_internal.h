@@ -124,6 +124,8 @@ struct MessagingEngine::Mirror {
             auto it = user.order.find(std::pair{t->second, u.peer});
             row.msgKey = std::max(it->second.msgKey, u.msgKey);
             row.unread = it->second.unread;
+            row.text = std::move(it->second.text); // its buffer, re-formatted when shown
+            row.text.clear();
             if (u.msgTimeMs <= t->second) {
                 // Same place in the order: the row changes in place.
                 it->second.msgKey = row.msgKey;
@@ -153,7 +155,7 @@ struct MessagingEngine::Mirror {
         for (auto o = u.order.rbegin(); o != u.order.rend() && n < pageSize; ++o, ++n) {
             const Row& r = o->second;
             if (r.text.empty())
-                r.text = sim::strCat(";", o->first.second, ",", r.msgKey, ",", o->first.first, ",", r.unread);
+                absl::StrAppend(&r.text, ";", o->first.second, ",", r.msgKey, ",", o->first.first, ",", r.unread);
             out += r.text;
         }
     }

@@ -58,11 +58,14 @@ bool parseSync(std::string_view v, SyncRecord& out)
 } // namespace
 
 // A consumer's batch being applied: one chain per user, committed when all are done.
+// The records' values sit one after another in `text` (the images point into it); chain
+// i is records[begin[i], begin[i + 1]), in arrival order.
 struct MessagingEngine::SyncBatch {
-    std::vector<std::vector<SyncRecord>> chains;
+    std::string text;
+    std::vector<SyncRecord> records;
+    std::vector<std::uint32_t> begin;
     int pending = 0;
     infra::MqAck ack;
-    std::vector<std::string> values; // the records' values (the images point into them)
 };
 
 void MessagingEngine::buildSync()
@@ -190,42 +193,57 @@ void MessagingEngine::flushCanal()
 
 void MessagingEngine::handleSyncBatch(const infra::MqBatch& batch, infra::MqAck ack)
 {
-    auto state = std::make_shared<SyncBatch>(SyncBatch{{}, 0, ack, {}});
-    state->values.reserve(batch.records.size());
-    absl::flat_hash_map<std::uint32_t, std::size_t> chainOf; // looked up only; chains keep arrival order
+    auto state = std::make_shared<SyncBatch>(SyncBatch{{}, {}, {}, 0, ack});
+    std::size_t bytes = 0;
+    for (const infra::MqConsumerRecord& r : batch.records)
+        bytes += r.record.value.size();
+    state->text.reserve(bytes); // no reallocation below: the views stay valid
+    absl::flat_hash_map<std::uint32_t, std::uint32_t> chainOf; // looked up only; chains keep arrival order
     chainOf.reserve(batch.records.size());
+    std::vector<std::pair<std::uint32_t, SyncRecord>> parsed; // (chain, record) in arrival order
+    parsed.reserve(batch.records.size());
+    std::vector<std::uint32_t> counts;
     for (const infra::MqConsumerRecord& r : batch.records) {
-        state->values.push_back(r.record.value);
+        const std::size_t at = state->text.size();
+        state->text += r.record.value;
         SyncRecord rec;
-        if (!parseSync(state->values.back(), rec))
+        if (!parseSync(std::string_view(state->text).substr(at), rec))
             continue;
         rec.weight = r.record.weight;
-        auto [it, inserted] = chainOf.try_emplace(rec.user, state->chains.size());
+        auto [it, inserted] = chainOf.try_emplace(rec.user, static_cast<std::uint32_t>(counts.size()));
         if (inserted)
-            state->chains.emplace_back();
-        state->chains[it->second].push_back(rec);
+            counts.push_back(0);
+        ++counts[it->second];
+        parsed.emplace_back(it->second, rec);
     }
-    if (state->chains.empty()) {
+    if (counts.empty()) {
         ack.commit();
         return;
     }
-    state->pending = static_cast<int>(state->chains.size());
-    for (std::size_t i = 0; i < state->chains.size(); ++i)
+    state->begin.resize(counts.size() + 1, 0);
+    for (std::size_t i = 0; i < counts.size(); ++i)
+        state->begin[i + 1] = state->begin[i] + counts[i];
+    state->records.resize(parsed.size());
+    std::vector<std::uint32_t> next(state->begin.begin(), state->begin.end() - 1);
+    for (const auto& [chain, rec] : parsed)
+        state->records[next[chain]++] = rec;
+    state->pending = static_cast<int>(counts.size());
+    for (std::size_t i = 0; i < counts.size(); ++i)
         applySync(state, i, 0);
 }
 
 void MessagingEngine::applySync(std::shared_ptr<SyncBatch> state, std::size_t chain, std::size_t at)
 {
-    const std::vector<SyncRecord>& recs = state->chains[chain];
-    if (at >= recs.size()) {
+    const std::size_t index = state->begin[chain] + at;
+    if (index >= state->begin[chain + 1]) {
         if (--state->pending == 0)
             state->ack.commit();
         return;
     }
-    const SyncRecord& rec = recs[at];
+    const SyncRecord& rec = state->records[index];
     Region& h = home(rec.user);
     auto applied = [this, state, chain, at](const infra::KvReply& reply) {
-        const SyncRecord& rec = state->chains[chain][at];
+        const SyncRecord& rec = state->records[state->begin[chain] + at];
         m_syncLag.record(m_world.now() - rec.commitTime, rec.weight);
         m_syncLagSecond.record(m_world.now() - rec.commitTime, rec.weight);
         if (reply.status == infra::KvStatus::Ok) {

@@ -260,6 +260,14 @@ void MessagingEngine::applySync(std::shared_ptr<SyncBatch> state, std::size_t ch
         } else if (reply.status == infra::KvStatus::VersionConflict) {
             m_totals.syncRefused += rec.weight;
             m_trail.syncRefused(rec.version, reply.version, rec.weight);
+        } else if (infra::isTransportError(reply.status)) {
+            // The node refused or did not answer (overload, failover, a partition): the
+            // record is applied again after a pause; dropped, it would leave the cache
+            // behind the database for good (docs/GALA.md: a Redis pair shared with the
+            // gift catalogue refuses more under the countdown's load).
+            m_world.after(50 * sim::kMillisecond, m_syncKind, m_component,
+                          [this, state, chain, at] { applySync(state, chain, at); });
+            return;
         }
         applySync(state, chain, at + 1);
     };

@@ -75,8 +75,9 @@ public:
         p->setFont(s);
         if (!m_down)
             p->drawText(QRectF(-r, r * 0.33, 2 * r, r * 0.4), Qt::AlignCenter, m_secondText);
-        if (!m_unreachable.isEmpty()) {
+        if (!m_unreachable.isEmpty() && !m_down) {
             // Partitioned, not down: some regions' probes time out, others' are answered.
+            // (A region that is down is unreachable from everyone: its cross says so.)
             QFont u = p->font();
             u.setBold(true);
             p->setFont(u);

@@ -333,6 +333,39 @@ private slots:
                                                                                   : QStringLiteral("duplicates_plain_set")));
         window.setSource(nullptr);
     }
+
+    // The tier waterfall's hedges: with Taishan's quorum down (3–5 s) Taishan reads are
+    // hedged to MySQL after the hedge delay, within the budget, and MySQL wins them.
+    void tierWaterfallShowsHedges()
+    {
+        ui::MainWindow window(ui::MainWindowOptions{false});
+        window.resize(window.screen()->availableGeometry().size());
+        window.setDrillFactory([](const QString& name, QString* error) -> std::unique_ptr<ui::ClusterSource> {
+            ui::EmbeddedOptions options;
+            options.speed = 0.0;
+            options.startPaused = true;
+            return ui::makeDrillCluster(name, std::nullopt, options, error);
+        });
+        window.show();
+        settle();
+        QString error;
+        QVERIFY2(window.openDrill(QStringLiteral("messaging-taishan-quorum-lost"), &error), qPrintable(error));
+        QVERIFY(runTo(window, 2'500'000'000));
+        raise(window, "tiers");
+        auto* tiers = viewIn<MessagingTiersView>(window, "dock.engine.messaging.tiers");
+        QVERIFY(tiers);
+        QCOMPARE(tiers->window().hedges, 0.0); // Taishan answers within the hedge delay
+        QVERIFY(runTo(window, 4'500'000'000));
+        const TierCounts& w = tiers->window();
+        QVERIFY(w.queries > 0);
+        QVERIFY2(w.hedges > 0, "Taishan reads hedged to MySQL while its quorum is down");
+        QVERIFY(w.hedgesWon > 0);
+        // A hedge is won after it fired (within a window a win may be of an earlier hedge).
+        QVERIFY(tiers->state().tier.hedgesWon <= tiers->state().tier.hedges);
+        QVERIFY(w.mysqlReads >= w.hedgesWon);
+        grab(window, "tiers", QStringLiteral("messaging_tiers_taishan_quorum_lost.png"));
+        window.setSource(nullptr);
+    }
 };
 
 LIVEDECK_TEST_CLASS(TstMessagingViews)

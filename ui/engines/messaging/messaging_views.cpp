@@ -111,7 +111,7 @@ protected:
             return;
         }
         const int labelW = fm.horizontalAdvance(QStringLiteral("Taishan (Raft KV) ")) + 8;
-        const int textW = std::max(220, width() * 2 / 5);
+        const int textW = std::max(220, width() * 9 / 20);
         const int x0 = 8 + labelW;
         const int barW = std::max(40, width() - x0 - textW - 16);
         const double total = m_w.queries;
@@ -147,9 +147,10 @@ protected:
             const double unanswered = std::max(0.0, m_w.redisMisses - taishan);
             row(QStringLiteral("Taishan (Raft KV)"), afterRedis,
                 {{m_w.taishanHits, kTaishan}, {m_w.taishanMisses, kMiss}, {unanswered, QColor(0xe0, 0xe0, 0xe0)}},
-                QStringLiteral("hit %1 · p50 %2 p99 %3")
-                    .arg(formatPercent(taishan > 0 ? m_w.taishanHits / taishan : 0.0, 1), formatMillis(m_lat[1].p50),
-                         formatMillis(m_lat[1].p99)));
+                QStringLiteral("hit %1%2 · p50 %3 p99 %4")
+                    .arg(taishan > 0 ? formatPercent(m_w.taishanHits / taishan, 1) : QStringLiteral("—"),
+                         unanswered >= 1.0 ? QStringLiteral(" · %1 unanswered").arg(formatCompact(unanswered)) : QString(),
+                         formatMillis(m_lat[1].p50), formatMillis(m_lat[1].p99)));
         } else {
             row(QStringLiteral("Taishan (Raft KV)"), afterRedis, {}, QStringLiteral("no tier: a Redis miss reads MySQL"));
         }
@@ -161,9 +162,8 @@ protected:
                            formatMillis(m_lat[2].p50), formatMillis(m_lat[2].p99))
                 : QStringLiteral("no reads"));
         const QString hedges = m_taishan
-            ? QStringLiteral("Hedges fired %1 (%2 of Taishan reads) · won by MySQL %3 · hot users pre-warmed %4 in all")
-                  .arg(formatCompact(m_w.hedges), formatPercent(taishan > 0 ? m_w.hedges / taishan : 0.0, 1),
-                       formatCompact(m_w.hedgesWon), formatCompact(m_w.hotPrewarms))
+            ? QStringLiteral("Hedges to MySQL fired %1 · won %2 · hot users pre-warmed %3 in all")
+                  .arg(formatCompact(m_w.hedges), formatCompact(m_w.hedgesWon), formatCompact(m_w.hotPrewarms))
             : QStringLiteral("Hedges: none (no Taishan tier to hedge)");
         drawText(p, QRect(8, y + 2, width() - 16, line), hedges, kInk);
         y += line;

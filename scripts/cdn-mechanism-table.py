@@ -32,6 +32,11 @@ ROWS = [
      "cdn.recovery_p99_s", "last", None, False),
     ("bounded load", "cdn.utilisation.peak-mean", "cdn-utilisation-new", {"bounded_load_factor": "100"},
      "cdn.peak_mean_load", "mean", "2s", False),
+    # A slow disk control does not see (latency ignored): only bounded load, which counts a
+    # node's in-flight weight, steers new slices past the slow node.
+    ("bounded load", "sh-a request p99, slow disk unseen by control", "cdn-slow-disk",
+     {"sabotage": "[ignore-latency]", "bounded_load_factor": "100", "@on": {"sabotage": "[ignore-latency]"},
+      "@component": "sh-a/cdn/clients"}, "cdn.region.request_p99_ms", "mean", "4s", False),
     ("collapsed forwarding", "cdn.utilisation.origin-offload", "cdn-utilisation-new",
      {"sabotage": "[no-collapsed-forwarding]"}, "cdn.origin_offload", "mean", "2s", True),
     ("collapsed forwarding", "origin offload, hot release", "cdn-origin-stampede",
@@ -44,6 +49,8 @@ ROWS = [
      "cdn.peak_mean_load", "max", "2s", False),
     ("pre-heat", "request p99, gala", "cdn-gala-flash-crowd", {"sabotage": "[no-preheat]"},
      "cdn.request_p99_ms", "max", "2s", False),
+    ("pre-heat", "peak/mean 2–6 s, gala ramping in 1 s", "cdn-gala-flash-crowd",
+     {"sabotage": "[no-preheat]", "@params": "ramp: 1s", "@to": "6s"}, "cdn.peak_mean_load", "mean", "2s", False),
     ("modern eviction (SIEVE → LRU)", "cdn.utilisation.byte-hit", "cdn-utilisation-new", {"policy": "lru"},
      "cdn.byte_hit_ratio", "mean", "2s", True),
     ("modern eviction (SIEVE → LRU), 2 GiB caches", "byte hit ratio", "cdn-utilisation-new",
@@ -52,14 +59,24 @@ ROWS = [
 
 
 def drill_text(drill, keys, metric, stat, frm):
+    # "@component", "@to": the expectation's component and end; "@params": the load
+    # profile's parameters (both runs of a row get them).
+    keys = dict(keys)
+    component, to, params = keys.pop("@component", None), keys.pop("@to", None), keys.pop("@params", None)
     text = open(os.path.join(ROOT, "resources", "drills", drill + ".yaml")).read()
     text = re.sub(r"^sabotage_of:.*\n", "", text, flags=re.M)
     text = text[: text.index("\nexpectations:")] + "\n"
     lines = "".join(f"    {k}: {v}\n" for k, v in keys.items())
     for k in keys:
         text = re.sub(rf"^    {k}:.*\n", "", text, flags=re.M)
+    if params:
+        lines += f"    profile_params: {{{params}}}\n"
     text = text.replace("  cdn:\n", "  cdn:\n" + lines, 1)
     exp = f"  - {{name: probe, metric: {metric}, stat: {stat}, expect: \">= -1e18\""
+    if component:
+        exp += f", component: {component}"
+    if to:
+        exp += f", to: {to}"
     exp += f", from: {frm}}}\n" if frm else "}\n"
     return text + "expectations:\n" + exp
 
@@ -112,6 +129,9 @@ def main():
             continue
         keys = dict(keys)
         on_keys = keys.pop("@on", {})
+        for shared in ("@component", "@to", "@params"):
+            if shared in keys:
+                on_keys[shared] = keys[shared]
         on = series(a.ctl, drill, on_keys, metric, stat, frm, a.seeds)
         off = series(a.ctl, drill, keys, metric, stat, frm, a.seeds)
         mon, moff = statistics.mean(on), statistics.mean(off)

@@ -1554,12 +1554,15 @@ void CdnEngine::Impl::second()
                     continue;
                 const double predicted = now + 2.0 * std::max(0.0, now - before);
                 for (Gateway& gw : reg.gateways) {
+                    // The measured load first, then the prediction: setLoad() may narrow
+                    // (with hysteresis), preheat() only widens, so a widening ahead of the
+                    // load holds for the second it was made for.
+                    gw.slots->setLoad(s, now);
                     if (predicted > now && gw.slots->width(s) * config.slotThreshold < predicted && !config.sabotage.infiniteSlotThreshold
                         && !config.sabotage.noPreheat) {
                         gw.slots->preheat(s, predicted);
                         ++totals.preheats;
                     }
-                    gw.slots->setLoad(s, now);
                 }
                 reg.lastSlotLoad[s] = now;
                 reg.slotLoad[s] = 0.0;

@@ -260,7 +260,7 @@ QWidget* CompareWindow::sideViewSwitch(QWidget* parent)
     return box;
 }
 
-QWidget* CompareWindow::buildShardTab()
+QWidget* CompareWindow::buildSideTab(SideTab which, QComboBox* colourBy, const std::function<QWidget*(std::size_t)>& makeView)
 {
     auto* tab = new QWidget(m_tabs);
     auto* layout = new QVBoxLayout(tab);
@@ -269,79 +269,67 @@ QWidget* CompareWindow::buildShardTab()
     bar->addWidget(sideViewSwitch(tab));
     bar->addSpacing(16);
     bar->addWidget(new QLabel(tr("Colour by:"), tab));
-    m_shardMetric = new QComboBox(tab);
-    m_shardMetric->addItem(tr("QPS"), static_cast<int>(ShardTable::Metric::Qps));
-    m_shardMetric->addItem(tr("rows"), static_cast<int>(ShardTable::Metric::Rows));
-    m_shardMetric->addItem(tr("p99 latency"), static_cast<int>(ShardTable::Metric::P99));
-    m_shardMetric->setToolTip(tr("What a cell's colour shows, in both runs on one scale (the higher run peak)"));
-    bar->addWidget(m_shardMetric);
+    colourBy->setParent(tab);
+    bar->addWidget(colourBy);
     bar->addStretch(1);
     layout->addLayout(bar);
     auto* columns = new QHBoxLayout;
     for (std::size_t i = 0; i < 2; ++i) {
-        Side& s = m_sides[i];
-        s.shardColumn = new QWidget(tab);
-        auto* col = new QVBoxLayout(s.shardColumn);
+        auto* column = new QWidget(tab);
+        auto* col = new QVBoxLayout(column);
         col->setContentsMargins(0, 0, 0, 0);
-        s.shardHeader = new QLabel(s.shardColumn);
-        s.shardHeader->setTextFormat(Qt::RichText);
-        s.shardHeader->setWordWrap(true);
-        s.shardHeader->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
-        col->addWidget(s.shardHeader);
-        s.heatmap = new ShardHeatmap(s.shardColumn);
-        s.heatmap->setObjectName(i == 0 ? QStringLiteral("compare.heatmapA") : QStringLiteral("compare.heatmapB"));
-        col->addWidget(s.heatmap, 1);
-        columns->addWidget(s.shardColumn, 1);
+        auto* header = new QLabel(column);
+        header->setTextFormat(Qt::RichText);
+        header->setWordWrap(true);
+        header->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+        col->addWidget(header);
+        QWidget* view = makeView(i);
+        view->setParent(column);
+        col->addWidget(view, 1);
+        columns->addWidget(column, 1);
+        m_sides[i].columns[static_cast<std::size_t>(which)] = column;
+        m_sides[i].headers[static_cast<std::size_t>(which)] = header;
     }
     layout->addLayout(columns, 1);
+    return tab;
+}
+
+QWidget* CompareWindow::buildShardTab()
+{
+    m_shardMetric = new QComboBox;
+    m_shardMetric->addItem(tr("QPS"), static_cast<int>(ShardTable::Metric::Qps));
+    m_shardMetric->addItem(tr("rows"), static_cast<int>(ShardTable::Metric::Rows));
+    m_shardMetric->addItem(tr("p99 latency"), static_cast<int>(ShardTable::Metric::P99));
+    m_shardMetric->setToolTip(tr("What a cell's colour shows, in both runs on one scale (the higher run peak)"));
     connect(m_shardMetric, &QComboBox::currentIndexChanged, this, [this](int) {
         const auto m = static_cast<ShardTable::Metric>(m_shardMetric->currentData().toInt());
         for (Side& s : m_sides)
             s.heatmap->setMetric(m);
     });
-    return tab;
+    return buildSideTab(SideTab::Shards, m_shardMetric, [this](std::size_t i) {
+        m_sides[i].heatmap = new ShardHeatmap;
+        m_sides[i].heatmap->setObjectName(i == 0 ? QStringLiteral("compare.heatmapA") : QStringLiteral("compare.heatmapB"));
+        return m_sides[i].heatmap;
+    });
 }
 
 QWidget* CompareWindow::buildRegionTab()
 {
-    auto* tab = new QWidget(m_tabs);
-    auto* layout = new QVBoxLayout(tab);
-    auto* bar = new QHBoxLayout;
-    bar->addWidget(new QLabel(tr("Show:"), tab));
-    bar->addWidget(sideViewSwitch(tab));
-    bar->addSpacing(16);
-    bar->addWidget(new QLabel(tr("Colour by:"), tab));
-    m_regionMeasure = new QComboBox(tab);
+    m_regionMeasure = new QComboBox;
     m_regionMeasure->addItem(tr("availability"), static_cast<int>(RegionMap::Measure::Availability));
     m_regionMeasure->addItem(tr("p99 latency"), static_cast<int>(RegionMap::Measure::P99));
     m_regionMeasure->addItem(tr("error rate"), static_cast<int>(RegionMap::Measure::Errors));
     m_regionMeasure->setToolTip(tr("Green: ≥ 99.99 % / ≤ 50 ms / ≤ 0.01 %; amber in between; red: ≤ 99 % / ≥ 1 s / ≥ 1 %"));
-    bar->addWidget(m_regionMeasure);
-    bar->addStretch(1);
-    layout->addLayout(bar);
-    auto* columns = new QHBoxLayout;
-    for (std::size_t i = 0; i < 2; ++i) {
-        Side& s = m_sides[i];
-        s.regionColumn = new QWidget(tab);
-        auto* col = new QVBoxLayout(s.regionColumn);
-        col->setContentsMargins(0, 0, 0, 0);
-        s.regionHeader = new QLabel(s.regionColumn);
-        s.regionHeader->setTextFormat(Qt::RichText);
-        s.regionHeader->setWordWrap(true);
-        s.regionHeader->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
-        col->addWidget(s.regionHeader);
-        s.map = new RegionMap(s.regionColumn);
-        s.map->setObjectName(i == 0 ? QStringLiteral("compare.regionsA") : QStringLiteral("compare.regionsB"));
-        col->addWidget(s.map, 1);
-        columns->addWidget(s.regionColumn, 1);
-    }
-    layout->addLayout(columns, 1);
     connect(m_regionMeasure, &QComboBox::currentIndexChanged, this, [this](int) {
         const auto m = static_cast<RegionMap::Measure>(m_regionMeasure->currentData().toInt());
         for (Side& s : m_sides)
             s.map->setMeasure(m);
     });
-    return tab;
+    return buildSideTab(SideTab::Regions, m_regionMeasure, [this](std::size_t i) {
+        m_sides[i].map = new RegionMap;
+        m_sides[i].map->setObjectName(i == 0 ? QStringLiteral("compare.regionsA") : QStringLiteral("compare.regionsB"));
+        return m_sides[i].map;
+    });
 }
 
 void CompareWindow::setSideView(SideView view)
@@ -353,8 +341,8 @@ void CompareWindow::setSideView(SideView view)
     }
     for (std::size_t i = 0; i < 2; ++i) {
         const bool visible = view == SideView::Both || (view == SideView::A) == (i == 0);
-        m_sides[i].shardColumn->setVisible(visible);
-        m_sides[i].regionColumn->setVisible(visible);
+        for (QWidget* column : m_sides[i].columns)
+            column->setVisible(visible);
     }
 }
 
@@ -603,7 +591,7 @@ void CompareWindow::updateSideHeaders(int side)
                      .arg(QString::fromStdString(k->cluster).toHtmlEscaped())
                      .arg(k->hottestShard);
     }
-    s.shardHeader->setText(head + QStringLiteral("<br>") + shards);
+    s.headers[static_cast<std::size_t>(SideTab::Shards)]->setText(head + QStringLiteral("<br>") + shards);
     // Regions: which are down, how many links are cut.
     QString regions;
     if (!snap) {
@@ -624,7 +612,7 @@ void CompareWindow::updateSideHeaders(int side)
                                        .arg(down.isEmpty() ? tr("none") : down.join(QStringLiteral(", ")))
                                        .arg(cut);
     }
-    s.regionHeader->setText(head + QStringLiteral("<br>") + regions);
+    s.headers[static_cast<std::size_t>(SideTab::Regions)]->setText(head + QStringLiteral("<br>") + regions);
 }
 
 void CompareWindow::updateKpis()

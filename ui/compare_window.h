@@ -31,6 +31,7 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -110,10 +111,8 @@ private:
         double endS = 0.0;
         ShardHeatmap* heatmap = nullptr;
         RegionMap* map = nullptr;
-        QWidget* shardColumn = nullptr;
-        QWidget* regionColumn = nullptr;
-        QLabel* shardHeader = nullptr;
-        QLabel* regionHeader = nullptr;
+        std::array<QWidget*, 2> columns{}; // by SideTab: the header and view of this run
+        std::array<QLabel*, 2> headers{};
         std::ptrdiff_t shown = -1;                 // index of the snapshot the heatmap and map show
     };
     struct ChartLine {
@@ -132,6 +131,10 @@ private:
     // Draws one snapshot (whose catalogue the side has already applied).
     void onSnapshot(int side, const v1::Snapshot& snapshot);
     void buildFromDescriptors();
+    enum class SideTab { Shards, Regions };
+    // A tab of one view per run: the A | B switch, a "Colour by" selector, and per run a
+    // header over the view `makeView(side)` makes.
+    QWidget* buildSideTab(SideTab which, QComboBox* colourBy, const std::function<QWidget*(std::size_t)>& makeView);
     QWidget* buildShardTab();
     QWidget* buildRegionTab();
     QWidget* sideViewSwitch(QWidget* parent);

@@ -1,6 +1,7 @@
 // livedeck — the console. Parses the command line, builds the data source (an
-// embedded drill run — the built-in gala drill by default —, a recording with
+// embedded drill run — the built-in gala night by default —, a recording with
 // --replay, or a remote cluster with --attach) and the main window, runs.
+#include "backend/drills/builtin_drills.h"
 #include "backend/host/synthetic_run.h"
 #include "ui/dashboard_hub.h"
 #include "ui/drill_source.h"
@@ -90,13 +91,22 @@ std::unique_ptr<livedeck::ui::ClusterSource> makeRemote(QWidget* window, const Q
 
 // The console's command line. Built before any QApplication exists, so --help and
 // --version answer without a display.
+
+// The console's default run: the gala night (docs/GALA.md: every engine coupled in one
+// world) when this build has it, else the ui's default drill.
+QString consoleDefaultDrill()
+{
+    return livedeck::drills::defaultBuiltinDrill("gala-night") == "gala-night" ? QStringLiteral("gala-night")
+                                                                              : livedeck::ui::defaultDrillName();
+}
+
 struct ConsoleOptions {
     QCommandLineOption replay{QStringList{QStringLiteral("replay")}, QStringLiteral("Replay a run recording."),
                               QStringLiteral("FILE")};
     QCommandLineOption drill{QStringList{QStringLiteral("drill")},
                              QStringLiteral("Run a drill file, or a built-in drill by name (default: %1).")
-                                 .arg(livedeck::ui::defaultDrillName().isEmpty() ? QStringLiteral("none built in")
-                                                                                 : livedeck::ui::defaultDrillName()),
+                                 .arg(consoleDefaultDrill().isEmpty() ? QStringLiteral("none built in")
+                                                                      : consoleDefaultDrill()),
                              QStringLiteral("FILE")};
     QCommandLineOption seed{QStringList{QStringLiteral("seed")},
                             QStringLiteral("Master seed of the run (default: the drill file's seed)."), QStringLiteral("N")};
@@ -123,7 +133,7 @@ struct ConsoleOptions {
     {
         parser.setApplicationDescription(QStringLiteral(
             "Control console for the live-streaming backend emulator. With no argument it runs the\n"
-            "built-in gala drill in an embedded world at real time ×1."));
+            "built-in gala night (gifts, messaging and CDN coupled) in an embedded world at real time ×1."));
         parser.addHelpOption();
         parser.addVersionOption();
         parser.addOptions({drill, replay, seed, speed, synthetic, attach, token, pluginDir, noPlugins, listPlugins});
@@ -256,7 +266,7 @@ int main(int argc, char** argv)
         options.speed = speed;
         return std::unique_ptr<livedeck::ui::ClusterSource>(livedeck::ui::makeDrillCluster(fileOrName, seed, options, error));
     };
-    const QString drill = parser.isSet(drillOption) ? parser.value(drillOption) : livedeck::ui::defaultDrillName();
+    const QString drill = parser.isSet(drillOption) ? parser.value(drillOption) : consoleDefaultDrill();
     window.setDrillFactory(drillFactory, livedeck::ui::builtinDrillNames(), drill);
 #ifdef LIVEDECK_REMOTE
     window.setAttachFactory([&window](const QString& address, const QString& tokenFile, QString* error) {

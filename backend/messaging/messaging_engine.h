@@ -414,6 +414,7 @@ private:
     void startSync();
     void sampleReplicas();
     void flushCanal();
+    void produceCanal(int partition, std::vector<infra::MqMessage> messages);
     void checkConvergence();
 
     void placeContent();

@@ -186,9 +186,25 @@ void MessagingEngine::flushCanal()
     m_canalFlushArmed = false;
     for (auto& [partition, messages] : m_canalBatch) {
         if (!messages.empty())
-            m_canal->sendBatch(m_config.syncChannel.topic, partition, std::move(messages));
+            produceCanal(partition, std::move(messages));
     }
     m_canalBatch.clear();
+}
+
+void MessagingEngine::produceCanal(int partition, std::vector<infra::MqMessage> messages)
+{
+    // The canal holds its binlog position until the broker has the batch: a produce that
+    // failed (broker down, retries used up) is sent again after 100 ms — dropped, its
+    // users' caches would stay behind the database for good (docs/GALA.md). A batch sent
+    // again may land after later ones; the version guard refuses what is older.
+    auto keep = std::make_shared<const std::vector<infra::MqMessage>>(messages);
+    m_canal->sendBatch(m_config.syncChannel.topic, partition, std::move(messages),
+                       [this, partition, keep](const infra::MqProduceResult& r) {
+                           if (r.error == infra::MqError::Ok)
+                               return;
+                           m_world.after(100 * sim::kMillisecond, m_syncKind, m_component,
+                                         [this, partition, keep] { produceCanal(partition, *keep); });
+                       });
 }
 
 void MessagingEngine::handleSyncBatch(const infra::MqBatch& batch, infra::MqAck ack)

@@ -30,6 +30,7 @@ RaftCluster::RaftCluster(sim::World& world, RaftClusterConfig config, telemetry:
         const std::string path = sim::strCat(m_config.regions[i], "/infra/", m_config.name, "/", i);
         const sim::ComponentId id = m_world.components().mustAdd(path, "raft-node");
         m_components.push_back(id);
+        m_preferred.push_back(!m_config.affinity.region.empty() && m_config.regions[i] == m_config.affinity.region);
     }
     for (std::size_t i = 0; i < m_components.size(); ++i) {
         m_nodes.push_back(std::make_unique<RaftNode>(*this, static_cast<int>(i), m_components[i]));

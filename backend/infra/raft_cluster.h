@@ -13,6 +13,13 @@
 // (leadersByTerm); a second leader in one term is a broken invariant, counted and
 // raised as a "raft.violation" event (it never happens; tests assert it).
 //
+// Leader affinity (opt-in, RaftClusterConfig::affinity; off by default): the nodes of
+// one region are preferred leaders — TiKV's leader placement by label (PD's leader
+// scheduling, docs/MESSAGING.md), etcd's leadership transfer. A leader outside that
+// region hands its role to a preferred follower that answers it and is caught up
+// (RaftNode: TimeoutNow); a preferred node that is down or lagging leaves
+// leadership where it is.
+//
 // Metrics (optional registry; labels "cluster=<name>"): raft.commits (entries
 // committed, cluster-wide), raft.elections (elections started), raft.leader_changes,
 // raft.term and raft.commit_index gauges. Single-threaded (the world's thread).
@@ -31,11 +38,32 @@
 
 namespace livedeck::infra {
 
+// Where the group wants its leader. Off while `region` is empty. Sources:
+// - maxLogLag 128: TiKV raftstore's leader-transfer-max-log-lag (a transfer to a
+//   follower more than 128 entries behind the leader's last index is refused: it would
+//   block writes while the follower catches up);
+// - the transfer itself is etcd raft's (MsgTransferLeader / MsgTimeoutNow): the leader
+//   stops taking writes, brings the target's log to its last index, sends it
+//   TimeoutNow; the target campaigns at once (no pre-vote) and voters set aside their
+//   leader lease for that vote; the attempt is abandoned after an election timeout
+//   (electionTimeoutMin) and writes resume;
+// - retryAfter 1 s (ours): a leader whose transfer was abandoned waits this long
+//   before it tries again, so a target that keeps failing does not keep blocking writes;
+// - contactWithin 100 ms (ours, two heartbeat intervals): a target must have answered
+//   the leader this recently — a node that is down or cut off is never chosen.
+struct RaftLeaderAffinity {
+    std::string region; // preferred leaders: the nodes placed in this region; "" = off
+    std::uint64_t maxLogLag = 128;
+    sim::Nanos retryAfter = sim::kSecond;
+    sim::Nanos contactWithin = 100 * sim::kMillisecond;
+};
+
 struct RaftClusterConfig {
     std::string name = "taishan";
     // One node per entry, placed in that region: node i is "<regions[i]>/infra/<name>/<i>".
     std::vector<std::string> regions = {"sh-a", "sh-b", "gz"};
     RaftConfig raft;
+    RaftLeaderAffinity affinity;
 
     // The default topology's five-node layout: two in each Shanghai region, one in gz.
     static RaftClusterConfig fiveNodes();
@@ -61,6 +89,14 @@ public:
     // Node index of a component, -1 when it is not a node of this cluster.
     int indexOf(sim::ComponentId component) const;
 
+    // Leader affinity: on, and whether node `i` is a preferred leader.
+    bool affinityOn() const { return !m_config.affinity.region.empty(); }
+    bool preferredLeader(int i) const { return m_preferred[static_cast<std::size_t>(i)] != 0; }
+    const RaftLeaderAffinity& affinity() const { return m_config.affinity; }
+    // Leadership transfers started (TimeoutNow sent) and completed (the target won).
+    std::uint64_t transfersStarted() const { return m_transfersStarted; }
+    std::uint64_t transfersCompleted() const { return m_transfersCompleted; }
+
     // The node that is leader in the highest term among live nodes, -1 when none.
     int leader() const;
     std::uint64_t maxTerm() const;
@@ -80,6 +116,8 @@ public:
     void noteElectionStarted(int node, std::uint64_t term);
     void noteLeader(int node, std::uint64_t term);
     void noteCommitted(int node, std::uint64_t index, std::uint64_t term);
+    void noteTransferStarted() { ++m_transfersStarted; }
+    void noteTransferCompleted() { ++m_transfersCompleted; }
 
 private:
     struct Alive {
@@ -92,6 +130,9 @@ private:
     RaftTransport m_transport;
     std::vector<std::unique_ptr<RaftNode>> m_nodes;
     std::vector<sim::ComponentId> m_components;
+    std::vector<char> m_preferred; // per node: placed in the affinity region
+    std::uint64_t m_transfersStarted = 0;
+    std::uint64_t m_transfersCompleted = 0;
     std::shared_ptr<Alive> m_alive; // the fault listener outlives us; it checks this
     std::map<std::uint64_t, int> m_leadersByTerm;
     std::uint64_t m_committed = 0;

@@ -152,6 +152,8 @@ void RaftNode::onHeartbeatTick(std::uint64_t incarnation)
         stepDown("no contact with a majority for an election timeout (check-quorum)");
         return;
     }
+    if (m_cluster.affinityOn())
+        checkLeaderAffinity();
     for (std::size_t i = 0; i < m_peers.size(); ++i) {
         if (static_cast<int>(i) == m_index)
             continue;
@@ -185,7 +187,10 @@ void RaftNode::becomeFollower(std::uint64_t term, int leader, const char* reason
         m_world.scheduler().cancel(m_heartbeatTimer);
         m_heartbeatTimer = {};
         failPending();
+        m_transferTarget = -1;
+        m_timeoutNowSent = false;
     }
+    m_campaignByTransfer = false;
     const bool wasFollower = m_role == RaftRole::Follower;
     m_role = RaftRole::Follower;
     m_leader = leader;
@@ -223,6 +228,7 @@ void RaftNode::failPending()
 
 void RaftNode::becomePreCandidate()
 {
+    m_campaignByTransfer = false;
     m_role = RaftRole::PreCandidate;
     m_leader = -1;
     std::fill(m_votes.begin(), m_votes.end(), 0);
@@ -236,11 +242,12 @@ void RaftNode::becomePreCandidate()
     broadcastVote(RaftMsgType::PreVote, m_term + 1);
 }
 
-void RaftNode::becomeCandidate()
+void RaftNode::becomeCandidate(bool transfer)
 {
     ++m_term;
     m_votedFor = m_index;
     m_role = RaftRole::Candidate;
+    m_campaignByTransfer = transfer;
     m_leader = -1;
     std::fill(m_votes.begin(), m_votes.end(), 0);
     m_voteCount = 0;
@@ -251,10 +258,10 @@ void RaftNode::becomeCandidate()
         becomeLeader();
         return;
     }
-    broadcastVote(RaftMsgType::RequestVote, m_term);
+    broadcastVote(RaftMsgType::RequestVote, m_term, transfer);
 }
 
-void RaftNode::broadcastVote(RaftMsgType type, std::uint64_t term)
+void RaftNode::broadcastVote(RaftMsgType type, std::uint64_t term, bool transfer)
 {
     for (std::size_t i = 0; i < m_cluster.size(); ++i) {
         if (static_cast<int>(i) == m_index)
@@ -263,6 +270,7 @@ void RaftNode::broadcastVote(RaftMsgType type, std::uint64_t term)
         m.term = term;
         m.lastLogIndex = m_log.lastIndex();
         m.lastLogTerm = m_log.lastTerm();
+        m.leaderTransfer = transfer;
         m_transport.send(m);
     }
 }
@@ -293,6 +301,13 @@ void RaftNode::becomeLeader()
         p.lastContact = now; // grace: check-quorum counts from the election
     }
     m_roundOutstanding = m_roundWanted = false;
+    m_transferTarget = -1;
+    m_timeoutNowSent = false;
+    m_transferRetryAt = 0;
+    if (m_campaignByTransfer) {
+        m_campaignByTransfer = false;
+        m_cluster.noteTransferCompleted();
+    }
     m_cluster.noteLeader(m_index, m_term);
     m_world.events().raise("raft.leader", m_component, v1::SEVERITY_INFO,
                            sim::strCat(m_path, " elected leader for term ", m_term),
@@ -300,6 +315,7 @@ void RaftNode::becomeLeader()
     // §8: a no-op of the new term, so the leader learns what is committed and can
     // serve reads.
     m_log.append(RaftEntry{m_term, leaderClock(), nullptr});
+    m_termStart = m_log.lastIndex();
     replicateAll();
     for (std::size_t i = 0; i < m_peers.size(); ++i) {
         if (static_cast<int>(i) != m_index)
@@ -409,6 +425,9 @@ void RaftNode::receive(RaftMessage& m)
     case RaftMsgType::ReadIndexReply:
         handleReadIndexReply(m);
         break;
+    case RaftMsgType::TimeoutNow:
+        handleTimeoutNow(m, from);
+        break;
     case RaftMsgType::ClientRequest:
     case RaftMsgType::ClientReply:
         break;
@@ -440,9 +459,11 @@ void RaftNode::handlePreVoteReply(const RaftMessage& m, int from)
 void RaftNode::handleRequestVote(const RaftMessage& m, int from)
 {
     if (m.term > m_term) {
-        if (inLeaderLease())
-            return; // dissertation §4.2.3: a current leader exists; ignore the disruption
-        becomeFollower(m.term, -1);
+        // Dissertation §4.2.3: a current leader exists; ignore the disruption — unless
+        // that leader itself asked this candidate to campaign (leadership transfer).
+        if (inLeaderLease() && !m.leaderTransfer)
+            return;
+        becomeFollower(m.term, -1, m.leaderTransfer ? "leadership transferred" : "saw a higher term");
     }
     const bool grant = m.term == m_term && (m_votedFor < 0 || m_votedFor == from)
         && m_log.isUpToDate(m.lastLogIndex, m.lastLogTerm);
@@ -561,6 +582,10 @@ void RaftNode::handleAppendEntriesReply(const RaftMessage& m, int from)
     }
     if (m_role != RaftRole::Leader)
         return;
+    if (from == m_transferTarget && !m_timeoutNowSent && p.match == m_log.lastIndex())
+        sendTimeoutNow();
+    else if (m.success && m_transferTarget < 0 && m_cluster.affinityOn() && m_cluster.preferredLeader(from))
+        maybeTransferTo(from); // its lag is smallest right after it answers
     if (!p.inflight && (p.next <= m_log.lastIndex() || (!m.success && current)))
         replicateTo(from);
     processReads();
@@ -729,6 +754,12 @@ void RaftNode::handleClientRequest(Intake& m)
         return;
     }
     LIVEDECK_RAFT_ASSERT(m.command != nullptr);
+    if (m_transferTarget >= 0) {
+        // Handing leadership over: the log must stop growing so the target can match it.
+        ++m_transferRefusals;
+        replyStatus(m.client, m.requestId, m.attempt, m.op, RaftStatus::Unavailable, m_index);
+        return;
+    }
     if (m_config.checkQuorum && !hasQuorumContact(m_config.quorumStaleAfter)) {
         ++m_noQuorumRefusals;
         replyStatus(m.client, m.requestId, m.attempt, m.op, RaftStatus::NoQuorum, m_index);
@@ -999,6 +1030,94 @@ void RaftNode::processReads()
     }
 }
 
+// ---------------------------------------------------------------- leadership transfer
+
+void RaftNode::checkLeaderAffinity()
+{
+    const sim::Nanos now = m_world.now();
+    if (m_transferTarget >= 0) {
+        if (now >= m_transferDeadline) {
+            const std::string& target = m_cluster.node(static_cast<std::size_t>(m_transferTarget)).path();
+            m_world.events().raise("raft.transfer_abandoned", m_component, v1::SEVERITY_WARNING,
+                                   sim::strCat(m_path, " kept leadership in term ", m_term, ": ", target,
+                                               " did not take it within an election timeout"),
+                                   {{"term", sim::strCat(m_term)}, {"target", target}});
+            endTransfer();
+            m_transferRetryAt = now + m_cluster.affinity().retryAfter;
+        }
+        return;
+    }
+    if (m_cluster.preferredLeader(m_index) || now < m_transferRetryAt)
+        return;
+    // The preferred follower furthest along that is answering and has acknowledged an
+    // entry of this term (lowest index on ties).
+    int best = -1;
+    for (std::size_t i = 0; i < m_peers.size(); ++i) {
+        const int peer = static_cast<int>(i);
+        if (peer == m_index || !m_cluster.preferredLeader(peer))
+            continue;
+        if (best < 0 || m_peers[i].match > m_peers[static_cast<std::size_t>(best)].match)
+            best = peer;
+    }
+    if (best >= 0)
+        maybeTransferTo(best);
+}
+
+void RaftNode::maybeTransferTo(int peer)
+{
+    const sim::Nanos now = m_world.now();
+    if (m_transferTarget >= 0 || now < m_transferRetryAt || m_cluster.preferredLeader(m_index))
+        return;
+    const RaftLeaderAffinity& aff = m_cluster.affinity();
+    const Peer& p = m_peers[static_cast<std::size_t>(peer)];
+    if (now - p.lastContact > aff.contactWithin || p.match < m_termStart)
+        return; // not answering, or nothing of this term acknowledged yet
+    const std::uint64_t lag = m_log.lastIndex() - p.match;
+    if (lag > aff.maxLogLag)
+        return; // still catching up: looked at again on its next answer
+    const int best = peer;
+    m_transferTarget = best;
+    m_timeoutNowSent = false;
+    m_transferDeadline = now + m_config.electionTimeoutMin;
+    const std::string& target = m_cluster.node(static_cast<std::size_t>(best)).path();
+    m_world.events().raise("raft.transfer", m_component, v1::SEVERITY_INFO,
+                           sim::strCat(m_path, " hands leadership of term ", m_term, " to preferred ", target, " (",
+                                       lag, " entries behind)"),
+                           {{"term", sim::strCat(m_term)}, {"target", target}, {"lag", sim::strCat(lag)}});
+    if (p.match == m_log.lastIndex())
+        sendTimeoutNow();
+    else if (!p.inflight)
+        replicateTo(best);
+}
+
+void RaftNode::sendTimeoutNow()
+{
+    LIVEDECK_RAFT_ASSERT(m_role == RaftRole::Leader && m_transferTarget >= 0);
+    m_timeoutNowSent = true;
+    m_cluster.noteTransferStarted();
+    RaftMessage& m = m_transport.create(RaftMsgType::TimeoutNow, m_component,
+                                        m_cluster.node(static_cast<std::size_t>(m_transferTarget)).component());
+    m.term = m_term;
+    m.lastLogIndex = m_log.lastIndex();
+    m_transport.send(m);
+}
+
+void RaftNode::endTransfer()
+{
+    m_transferTarget = -1;
+    m_timeoutNowSent = false;
+}
+
+void RaftNode::handleTimeoutNow(const RaftMessage& m, int from)
+{
+    // Only the current leader of our term may tell us to campaign; a stale one is ignored.
+    if (m.term != m_term || m_role != RaftRole::Follower || m_leader != from)
+        return;
+    // The leader sent this once our log matched its last index; if an entry is still on
+    // its way, the votes' up-to-date check decides.
+    becomeCandidate(true);
+}
+
 // ---------------------------------------------------------------- commit and apply
 
 void RaftNode::commitTo(std::uint64_t index)
@@ -1067,6 +1186,13 @@ void RaftNode::inspect(sim::StateWriter& out) const
     out.add("follower_reads_served", m_followerReadsServed);
     out.add("follower_reads_waited", m_followerReadsWaited);
     out.add("read_indexes_served", m_readIndexesServed);
+    if (m_cluster.affinityOn()) {
+        out.add("preferred_leader", m_cluster.preferredLeader(m_index));
+        out.add("transfer_target", m_transferTarget >= 0
+                                       ? m_cluster.node(static_cast<std::size_t>(m_transferTarget)).path()
+                                       : std::string("none"));
+        out.add("transfer_refusals", m_transferRefusals);
+    }
     if (m_service) {
         out.add("requests_queued", m_service->queued());
         out.add("requests_in_service", m_service->inflight());

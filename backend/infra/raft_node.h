@@ -49,8 +49,22 @@
 //   fault on the leader) when proposed; the state machine's time is the largest such
 //   timestamp applied (RaftKvStore).
 //
+// - Leadership transfer (etcd raft's, dissertation §3.10), driven by the cluster's leader
+//   affinity (RaftLeaderAffinity, off by default): on each heartbeat tick, and whenever a
+//   preferred follower acknowledges entries, a leader outside the preferred region looks
+//   for a preferred follower that answered within contactWithin, has acknowledged an
+//   entry of this term and is at most maxLogLag entries behind. It then stops taking writes (Unavailable: the client retries),
+//   replicates to the target until its log matches the leader's last index and sends it
+//   TimeoutNow; the target campaigns at once (no pre-vote) with a RequestVote marked
+//   leaderTransfer, which voters — the old leader included — consider despite their
+//   leader lease. The old leader steps down on the higher term. Election safety is
+//   Raft's own: the target still needs a majority of votes for an up-to-date log. A
+//   transfer not completed within electionTimeoutMin is abandoned (writes resume) and
+//   retried after retryAfter.
+//
 // Events: "raft.leader" (elected), "raft.step_down" (a leader lost its role: higher
-// term or no quorum), "raft.crash" / "raft.restart". Single-threaded (the world's
+// term or no quorum), "raft.transfer" (a leader starts handing its role to a preferred
+// node), "raft.transfer_abandoned", "raft.crash" / "raft.restart". Single-threaded (the world's
 // thread). Owned by RaftCluster.
 #pragma once
 
@@ -101,6 +115,10 @@ public:
     // Follower reads whose read index arrived before this node had applied it (they waited).
     std::uint64_t followerReadsWaited() const { return m_followerReadsWaited; }
     std::uint64_t readIndexesServed() const { return m_readIndexesServed; } // as leader, for followers
+    // Leadership transfer: the node this leader is handing its role to (-1 = none), and
+    // the writes it turned away meanwhile.
+    int transferTarget() const { return m_transferTarget; }
+    std::uint64_t transferRefusals() const { return m_transferRefusals; }
     const ServiceQueue* service() const { return m_service.get(); } // null without serviceModel
 
     void inspect(sim::StateWriter& out) const override;
@@ -163,7 +181,7 @@ private:
     // Roles
     void becomeFollower(std::uint64_t term, int leader, const char* reason = "saw a higher term");
     void becomePreCandidate();
-    void becomeCandidate();
+    void becomeCandidate(bool transfer = false);
     void becomeLeader();
     void stepDown(const char* reason);
     void failPending();
@@ -200,7 +218,14 @@ private:
     void handleReadIndexReply(const RaftMessage& m);
     void serveFollowerReads();
     void replyReadIndex(sim::ComponentId follower, std::uint64_t id, RaftStatus status, std::uint64_t index);
-    void broadcastVote(RaftMsgType type, std::uint64_t term);
+    void broadcastVote(RaftMsgType type, std::uint64_t term, bool transfer = false);
+
+    // Leadership transfer (leader affinity)
+    void checkLeaderAffinity();
+    void maybeTransferTo(int peer);
+    void sendTimeoutNow();
+    void endTransfer();
+    void handleTimeoutNow(const RaftMessage& m, int from);
 
     // Leader replication
     void replicateTo(int peer);
@@ -270,6 +295,14 @@ private:
     std::uint64_t m_followerReadsWaited = 0;
     std::uint64_t m_readIndexesServed = 0;
     std::vector<std::uint64_t> m_matchScratch;
+    // Leadership transfer (leader state, volatile).
+    std::uint64_t m_termStart = 0;      // index of this leader's no-op
+    int m_transferTarget = -1;
+    bool m_timeoutNowSent = false;
+    sim::Nanos m_transferDeadline = 0;
+    sim::Nanos m_transferRetryAt = 0;
+    std::uint64_t m_transferRefusals = 0;
+    bool m_campaignByTransfer = false;  // candidate: campaigning because of TimeoutNow
 
     // Client requests in the service queue (slots reused: no allocation per request).
     std::unique_ptr<ServiceQueue> m_service;

@@ -119,6 +119,8 @@ const char* toString(RaftMsgType type)
         return "read-index";
     case RaftMsgType::ReadIndexReply:
         return "read-index-reply";
+    case RaftMsgType::TimeoutNow:
+        return "timeout-now";
     case RaftMsgType::ClientReply:
         return "client-reply";
     }

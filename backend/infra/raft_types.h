@@ -61,7 +61,8 @@ enum class RaftStatus : std::uint8_t {
     Interrupted, // node → client only: the leader lost leadership before the entry committed
                  // (outcome unknown); the client retries with the same sequence number
     Unavailable, // definite: the node turned the request away before handling it (its
-                 // request queue was full or the wait too long, or an injected error)
+                 // request queue was full or the wait too long, or an injected error, or
+                 // a write reached a leader that is handing its role over)
 };
 const char* toString(RaftStatus status);
 
@@ -150,6 +151,7 @@ enum class RaftMsgType : std::uint8_t {
     ClientReply,
     ReadIndex,      // follower → leader: the read index for follower reads (requestId = the follower's)
     ReadIndexReply, // leader → follower: result.index = the read index, or status NotLeader
+    TimeoutNow,     // leader → its chosen successor: campaign now (leadership transfer, dissertation §3.10)
 };
 const char* toString(RaftMsgType type);
 
@@ -164,6 +166,7 @@ struct RaftMessage {
     std::uint64_t lastLogIndex = 0;
     std::uint64_t lastLogTerm = 0;
     bool granted = false;
+    bool leaderTransfer = false;      // RequestVote of a node told to campaign by its leader (TimeoutNow)
     // AppendEntries / Heartbeat (+ replies)
     std::uint64_t prevLogIndex = 0;
     std::uint64_t prevLogTerm = 0;
@@ -190,7 +193,7 @@ struct RaftMessage {
     void reset()
     {
         term = lastLogIndex = lastLogTerm = 0;
-        granted = success = false;
+        granted = success = leaderTransfer = false;
         prevLogIndex = prevLogTerm = leaderCommit = round = sendId = matchIndex = conflictIndex = conflictTerm = 0;
         entries.clear();
         snapshot.reset();

@@ -166,6 +166,8 @@ absl::Status MessagingEngine::build()
         c.regions.clear();
         // Two nodes in the first home region, one in the second: a quorum within the city.
         c.regions = {topo.regions()[0].name, topo.regions()[0].name, topo.regions()[homes - 1].name};
+        if (m_config.taishanLeaderHome)
+            c.affinity.region = topo.regions()[0].name;
         if (m_coupling.sharedInfra) {
             // One Taishan with the gift engine's order locks (docs/GALA.md).
             auto raft = gala::sharedTaishan(*m_coupling.shared, w, &metrics, "messaging");

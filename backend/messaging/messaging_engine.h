@@ -140,6 +140,10 @@ struct MessagingConfig {
     sim::Nanos hedgeDelay = 20 * sim::kMillisecond; // upgraded: a Taishan read not answered by then asks MySQL too
     double hedgeBudget = 0.1;                  // hedges at most this share of the queries
     double hotUserQueriesPerSec = 1'000.0;     // upgraded: a user asked this often (real/s) is pre-warmed
+    // The engine's own Taishan asks for its leader in the first home region, where two of
+    // its three nodes and the writers are (Raft leader affinity; docs/MESSAGING.md
+    // "Defaults"). Off: the leader is wherever the first election puts it.
+    bool taishanLeaderHome = true;
 
     // Bulk sends (business-to-user campaigns) through the MQ (docs/MESSAGING.md "Bulk sends").
     double bulkUsersPerSec = 100'000.0;    // a campaign's fan-out into its channel, real users/s

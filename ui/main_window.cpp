@@ -28,6 +28,7 @@
 #include <QGuiApplication>
 #include <QScreen>
 #include <QScrollArea>
+#include <QTabWidget>
 #include <QWindow>
 #include <QActionGroup>
 #include <QApplication>
@@ -55,7 +56,9 @@
 #include <QToolBar>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 
 namespace livedeck::ui {
 namespace {
@@ -183,10 +186,30 @@ void MainWindow::buildDocks()
                                                                   m_alerts})
         m_hub->addPanel(p);
     for (EngineView& v : engineViews()) {
+        auto group = std::find_if(m_engineDocks.begin(), m_engineDocks.end(),
+                                  [&v](const EngineDock& e) { return e.engine == v.engine; });
+        if (group == m_engineDocks.end()) {
+            EngineDock e;
+            e.engine = v.engine;
+            e.dock = new QDockWidget(QString::fromStdString(v.engine), this);
+            e.dock->setObjectName(QStringLiteral("dock.engine.") + QString::fromStdString(v.engine));
+            e.dock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable |
+                                QDockWidget::DockWidgetFloatable);
+            e.tabs = new QTabWidget(e.dock);
+            e.tabs->setObjectName(e.dock->objectName() + QStringLiteral(".tabs"));
+            e.tabs->setDocumentMode(true);
+            e.dock->setWidget(e.tabs);
+            e.dock->toggleViewAction()->setVisible(false); // until a run of its engine
+            addDockWidget(Qt::BottomDockWidgetArea, e.dock);
+            m_docks.push_back(e.dock);
+            m_engineDocks.push_back(std::move(e));
+            group = std::prev(m_engineDocks.end());
+        }
         EngineViewPanel* panel = v.make(m_hub);
-        QDockWidget* d = addPanelDock(panel, v.title, v.objectName, Qt::BottomDockWidgetArea, v.tooltip);
-        d->toggleViewAction()->setVisible(false); // until a run of its engine
-        m_engineDocks.push_back(EngineDock{v.engine, d, false});
+        QScrollArea* page = scrolling(panel, group->tabs);
+        const int tab = group->tabs->addTab(page, v.title);
+        group->tabs->setTabToolTip(tab, v.tooltip);
+        group->views.emplace_back(v.objectName, page);
         m_hub->addPanel(panel);
     }
     connect(m_hub, &DashboardHub::topologyApplied, this, &MainWindow::updateEngineDocks);
@@ -199,7 +222,10 @@ void MainWindow::updateEngineDocks()
     // operator who closed it keeps it closed for the rest of the run.
     const v1::Topology& t = m_hub->topology();
     for (EngineDock& e : m_engineDocks) {
-        const bool present = engineNamed(t, e.engine) != nullptr;
+        const v1::EngineDescriptor* d = engineNamed(t, e.engine);
+        const bool present = d != nullptr;
+        if (d && !d->title().empty())
+            e.dock->setWindowTitle(QString::fromStdString(d->title()));
         e.dock->toggleViewAction()->setVisible(present);
         if (present && !e.offered)
             e.dock->show();
@@ -214,6 +240,38 @@ QDockWidget* MainWindow::dock(const QString& objectName) const
     for (QDockWidget* d : m_docks) {
         if (d->objectName() == objectName)
             return d;
+    }
+    for (const EngineDock& e : m_engineDocks) {
+        for (const auto& [name, page] : e.views) {
+            if (name == objectName)
+                return e.dock;
+        }
+    }
+    return nullptr;
+}
+
+QDockWidget* MainWindow::showEngineView(const QString& objectName)
+{
+    for (EngineDock& e : m_engineDocks) {
+        for (const auto& [name, page] : e.views) {
+            if (name != objectName)
+                continue;
+            e.dock->show();
+            e.dock->raise();
+            e.tabs->setCurrentWidget(page);
+            return e.dock;
+        }
+    }
+    return nullptr;
+}
+
+QDockWidget* MainWindow::showEngineView(const QWidget* view)
+{
+    for (EngineDock& e : m_engineDocks) {
+        for (const auto& [name, page] : e.views) {
+            if (page == view || page->isAncestorOf(view))
+                return showEngineView(name);
+        }
     }
     return nullptr;
 }

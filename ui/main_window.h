@@ -28,6 +28,7 @@ class QAction;
 class QActionGroup;
 class QComboBox;
 class QDockWidget;
+class QTabWidget;
 class QLabel;
 class QScrollArea;
 class QSlider;
@@ -134,7 +135,13 @@ public:
     bool compactLayout() const { return m_compactLayout; }
     // Sizes and moves the window so its frame lies within the screen's available area.
     void fitToScreen();
+    // A dock by object name; an engine view's name ("dock.engine.cdn.caches") gives its
+    // engine's dock. nullptr when unknown.
     QDockWidget* dock(const QString& objectName) const;
+    // Raises the dock of the engine view named `objectName` (or holding `view`) and
+    // selects the view's tab; returns that dock, nullptr when unknown.
+    QDockWidget* showEngineView(const QString& objectName);
+    QDockWidget* showEngineView(const QWidget* view);
 
     // Whether the current source has been started (see startSourceAfterFirstFrame).
     bool sourceStarted() const { return m_source && !m_startPending; }
@@ -200,9 +207,12 @@ private:
     AlertsPanel* m_alerts = nullptr;
     QList<QDockWidget*> m_docks;
     // Engine views (ui/engine_views.h): their docks, by the engine they belong to.
+    // One dock per engine, its views as tabs (so the bottom area keeps one tab per engine).
     struct EngineDock {
         std::string engine;
         QDockWidget* dock = nullptr;
+        QTabWidget* tabs = nullptr;
+        std::vector<std::pair<QString, QWidget*>> views; // view object name → its tab page
         bool offered = false; // the run's topology describes the engine
     };
     std::vector<EngineDock> m_engineDocks;

@@ -226,7 +226,7 @@ private slots:
             QVERIFY(view);
             if (QString::fromLatin1(name) == QLatin1String("slots"))
                 view->setRegionFilter(QStringLiteral("sh-a"));
-            dockOf(view)->raise();
+            QVERIFY(window->showEngineView(view));
             for (int i = 0; i < 5; ++i)
                 QApplication::processEvents();
             view->rebuildNow();

@@ -89,7 +89,7 @@ T* viewIn(ui::MainWindow& w, const char* dockName)
 
 void raise(ui::MainWindow& w, const char* name)
 {
-    w.dock(QStringLiteral("dock.engine.messaging.%1").arg(QLatin1String(name)))->raise();
+    QVERIFY(w.showEngineView(QStringLiteral("dock.engine.messaging.%1").arg(QLatin1String(name))));
     settle();
     w.hub()->tick();
     settle();
@@ -124,8 +124,8 @@ void grabAll(ui::MainWindow& w, const QString& mode)
     QDir dir(dirName);
     dir.mkpath(QStringLiteral("."));
     for (const char* name : {"timeline", "hot", "tiers", "sync", "bulk", "content"}) {
-        QDockWidget* d = w.dock(QStringLiteral("dock.engine.messaging.%1").arg(QLatin1String(name)));
-        d->raise();
+        QDockWidget* d = w.showEngineView(QStringLiteral("dock.engine.messaging.%1").arg(QLatin1String(name)));
+        QVERIFY(d);
         settle();
         if (std::string_view(name) == "tiers")
             QVERIFY(w.grab().save(dir.filePath(QStringLiteral("messaging_%1_window.png").arg(mode))));

@@ -30,6 +30,8 @@ KpiTile::KpiTile(const QString& title, const QString& tooltip, QWidget* parent) 
     vf.setPointSizeF(vf.pointSizeF() * 1.7);
     vf.setBold(true);
     m_value->setFont(vf);
+    m_valuePointSize = vf.pointSizeF();
+    m_tooltip = tooltip;
     m_detail = new QLabel(this);
     m_detail->setStyleSheet(QStringLiteral("color: #50545c;"));
     layout->addWidget(m_title);
@@ -47,15 +49,35 @@ KpiTile::KpiTile(const QString& title, const QString& tooltip, QWidget* parent) 
 
 void KpiTile::setNarrow(bool narrow)
 {
+    if (m_dense)
+        return; // a dense tile keeps its own minimum
     setMinimumWidth(narrow ? m_titleWidth : std::max(132, m_titleWidth));
+}
+
+void KpiTile::setDense(bool dense)
+{
+    if (dense == m_dense)
+        return;
+    m_dense = dense;
+    QFont vf = m_value->font();
+    vf.setPointSizeF(dense ? m_valuePointSize / 1.7 * 1.3 : m_valuePointSize);
+    m_value->setFont(vf);
+    m_detail->setVisible(!dense);
+    // Room for a value such as "154 K/s" even when the title is shorter.
+    setMinimumWidth(dense ? std::max(112, m_titleWidth) : std::max(132, m_titleWidth));
+    layout()->setContentsMargins(dense ? QMargins(10, 3, 6, 3) : QMargins(12, 6, 8, 6));
+    setToolTip(dense && !m_detail->text().isEmpty() ? m_tooltip + QStringLiteral("\n") + m_detail->text() : m_tooltip);
 }
 
 void KpiTile::setValue(const QString& value, const QString& detail, Status status)
 {
     if (m_value->text() != value)
         m_value->setText(value);
-    if (m_detail->text() != detail)
+    if (m_detail->text() != detail) {
         m_detail->setText(detail);
+        if (m_dense)
+            setToolTip(detail.isEmpty() ? m_tooltip : m_tooltip + QStringLiteral("\n") + detail);
+    }
     if (status != m_status) {
         m_status = status;
         update();

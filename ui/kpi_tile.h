@@ -25,6 +25,10 @@ public:
     void setValue(const QString& value, const QString& detail = {}, Status status = Status::Unknown);
     // Narrow: only as wide as its title and value need (a laptop's compact layout).
     void setNarrow(bool narrow);
+    // Dense: title and value only, the value smaller, the detail line hidden (its text
+    // joins the tooltip) — for an Overview holding several engines' rows of tiles.
+    void setDense(bool dense);
+    bool dense() const { return m_dense; }
     QString valueText() const;
     QString detailText() const;
     Status status() const { return m_status; }
@@ -39,6 +43,9 @@ private:
     QLabel* m_detail;
     Status m_status = Status::Unknown;
     int m_titleWidth = 0;
+    bool m_dense = false;
+    QString m_tooltip;
+    qreal m_valuePointSize = 0;
 };
 
 class GaugeWidget final : public QWidget {

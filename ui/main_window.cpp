@@ -233,6 +233,17 @@ void MainWindow::updateEngineDocks()
             e.dock->hide();
         e.offered = present;
     }
+    // The Overview grows to show every engine's row of tiles (several engines stack);
+    // measured once the rebuilt tiles have been laid out.
+    QTimer::singleShot(0, this, [this] {
+        QDockWidget* overview = dock(QStringLiteral("dock.overview"));
+        if (!overview || overview->isFloating() || !overview->isVisible())
+            return;
+        const int chrome = overview->height() - overview->widget()->height(); // title bar, margins
+        const int need = m_overview->sizeHint().height() + chrome + 4;
+        if (overview->height() < need && need < height() / 3)
+            resizeDocks({overview}, {need}, Qt::Vertical);
+    });
 }
 
 QDockWidget* MainWindow::dock(const QString& objectName) const

@@ -18,6 +18,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <set>
 
 namespace livedeck::ui {
 
@@ -146,8 +147,18 @@ void OverviewPanel::rebuildEngineTiles(const v1::Topology& topology)
         delete g;
     m_engineGroups.clear();
     m_engineTiles.clear();
-    auto* el = static_cast<QHBoxLayout*>(m_engineArea->layout());
+    auto* el = static_cast<QBoxLayout*>(m_engineArea->layout());
     std::map<std::string, QGroupBox*> groups;
+    // Several engines: one row of dense tiles per engine, stacked, so every engine's
+    // tiles stay on screen (side by side they overflowed a 1920-pixel window).
+    std::set<std::string> groupNames;
+    for (const v1::EngineDescriptor& e : topology.engines()) {
+        for (const v1::KpiTile& t : e.tiles())
+            groupNames.insert(t.group().empty() ? e.name() : t.group());
+    }
+    m_stackedEngines = groupNames.size() >= 2;
+    el->setDirection(m_stackedEngines ? QBoxLayout::TopToBottom : QBoxLayout::LeftToRight);
+    el->setSpacing(m_stackedEngines ? 2 : 8);
     for (const v1::EngineDescriptor& e : topology.engines()) {
         for (const v1::KpiTile& t : e.tiles()) {
             const std::string groupName = t.group().empty() ? e.name() : t.group();
@@ -157,8 +168,8 @@ void OverviewPanel::rebuildEngineTiles(const v1::Topology& topology)
                 box = new QGroupBox(own ? QString::fromStdString(e.title()) : QString::fromStdString(groupName), m_engineArea);
                 box->setObjectName(QStringLiteral("tiles.") + QString::fromStdString(groupName));
                 auto* kl = new QHBoxLayout(box);
-                kl->setSpacing(6);
-                kl->setContentsMargins(6, 4, 6, 6);
+                kl->setSpacing(m_stackedEngines ? 4 : 6);
+                kl->setContentsMargins(6, m_stackedEngines ? 2 : 4, 6, m_stackedEngines ? 3 : 6);
                 el->addWidget(box, 1);
                 m_engineGroups.push_back(box);
             }
@@ -169,7 +180,8 @@ void OverviewPanel::rebuildEngineTiles(const v1::Topology& topology)
             auto* tile = new KpiTile(QString::fromStdString(t.title()), tip, box);
             tile->setObjectName(QStringLiteral("tile.") + QString::fromStdString(t.id()));
             tile->setValue(QStringLiteral("—"), tr("waiting for data"), KpiTile::Status::Unknown);
-            tile->setNarrow(m_compact);
+            tile->setNarrow(m_compact || m_stackedEngines);
+            tile->setDense(m_stackedEngines);
             box->layout()->addWidget(tile);
             m_engineTiles.push_back(EngineTile{t, tile});
         }
@@ -208,7 +220,7 @@ void OverviewPanel::setCompact(bool compact)
     for (KpiTile* t : {m_regions, m_breakers, m_skew, m_faults})
         t->setNarrow(compact);
     for (EngineTile& t : m_engineTiles)
-        t.tile->setNarrow(compact);
+        t.tile->setNarrow(compact || m_stackedEngines);
 }
 
 QString OverviewPanel::runStateText() const

@@ -87,6 +87,7 @@ private:
     ShardTable m_shards;
     bool m_stale = false;
     bool m_compact = false;
+    bool m_stackedEngines = false; // several engines' tiles: one dense row each
     QWidget* m_gaugeBox = nullptr;
     QWidget* m_drillBox = nullptr;
     QString m_staleDetail;

@@ -86,6 +86,45 @@ private slots:
         QCOMPARE(panel.breakersTile()->valueText(), QStringLiteral("%1 / %2").arg(open).arg(scenario.breakerCount()));
         QCOMPARE(panel.breakersTile()->status(), ui::KpiTile::Status::Bad);
     }
+
+    void severalEnginesStackDenseRows()
+    {
+        // Two engines' tiles: one dense row per engine, stacked (side by side the three
+        // engines of the gala night overflowed a 1920-pixel window); one engine: one row.
+        v1::Topology t;
+        for (const char* name : {"alpha", "beta"}) {
+            v1::EngineDescriptor* e = t.add_engines();
+            e->set_name(name);
+            e->set_title(std::string(name) + " engine");
+            for (int i = 0; i < 4; ++i) {
+                v1::KpiTile* tile = e->add_tiles();
+                tile->set_id(std::string(name) + ".t" + std::to_string(i));
+                tile->set_title("Tile " + std::to_string(i));
+                tile->set_series(std::string(name) + ".series");
+            }
+        }
+        ui::DashboardHub hub;
+        ui::OverviewPanel panel(&hub);
+        hub.addPanel(&panel);
+        hub.applyTopology(std::make_shared<v1::Topology>(t));
+        panel.resize(1800, 260);
+        panel.show();
+        QCoreApplication::processEvents();
+        QCOMPARE(panel.engineGroupTitles(), (QStringList{QStringLiteral("alpha engine"), QStringLiteral("beta engine")}));
+        ui::KpiTile* a = panel.engineTile(QStringLiteral("alpha.t0"));
+        ui::KpiTile* b = panel.engineTile(QStringLiteral("beta.t0"));
+        QVERIFY(a && b);
+        QVERIFY(a->dense() && b->dense());
+        QVERIFY(b->mapTo(&panel, QPoint()).y() > a->mapTo(&panel, QPoint()).y() + a->height() / 2);
+        QCOMPARE(b->mapTo(&panel, QPoint()).x(), a->mapTo(&panel, QPoint()).x());
+
+        t.mutable_engines()->RemoveLast();
+        hub.applyTopology(std::make_shared<v1::Topology>(t));
+        QCoreApplication::processEvents();
+        QVERIFY(!panel.engineTile(QStringLiteral("alpha.t0"))->dense());
+        QCOMPARE(panel.engineTile(QStringLiteral("alpha.t1"))->mapTo(&panel, QPoint()).y(),
+                 panel.engineTile(QStringLiteral("alpha.t0"))->mapTo(&panel, QPoint()).y());
+    }
 };
 
 LIVEDECK_TEST_CLASS(TstOverviewPanel)

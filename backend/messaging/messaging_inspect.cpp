@@ -16,32 +16,38 @@ namespace livedeck::messaging {
 
 MessagingTrail::Inbox* MessagingTrail::inbox(std::uint32_t user)
 {
-    auto it = m_inboxes.find(user);
-    if (it != m_inboxes.end())
-        return &it->second;
+    if (auto it = m_inboxIndex.find(user); it != m_inboxIndex.end())
+        return &m_inboxes[it->second];
     if (m_inboxes.size() >= kMaxInboxes)
         return nullptr;
-    return &m_inboxes[user];
+    m_inboxIndex.emplace(user, static_cast<std::uint32_t>(m_inboxes.size()));
+    Inbox& box = m_inboxes.emplace_back();
+    box.user = user;
+    return &box;
 }
 
 void MessagingTrail::record(Inbox& box, std::uint32_t owner, Entry e)
 {
-    if (box.entries.size() >= kEntriesPerInbox) {
-        const Entry& old = box.entries.front();
-        if (!old.gap && old.version == 0)
-            m_awaiting.erase(std::pair{owner, old.msgkey});
-        box.entries.pop_front();
+    // An entry waits for the canal's stamp while it is in the ring, acknowledged and
+    // unstamped: dropping the oldest drops its wait with it.
+    std::uint32_t at;
+    if (box.count == kEntriesPerInbox) {
+        at = box.head;
+        box.head = (box.head + 1) % kEntriesPerInbox;
+    } else {
+        at = (box.head + box.count) % kEntriesPerInbox;
+        ++box.count;
     }
-    box.entries.push_back(std::move(e));
-    Entry& back = box.entries.back();
-    if (back.gap || back.msgkey == 0)
+    Entry& slot = box.ring[at];
+    slot = std::move(e);
+    box.waiting[at] = 0;
+    if (slot.gap || slot.msgkey == 0)
         return;
-    const std::pair key{owner, back.msgkey};
-    if (auto early = m_early.find(key); early != m_early.end()) {
-        back.version = early->second;
+    if (auto early = m_early.find(std::pair{owner, slot.msgkey}); early != m_early.end()) {
+        slot.version = early->second;
         m_early.erase(early);
-    } else if (back.acked) {
-        m_awaiting[key] = &back;
+    } else if (slot.acked && slot.version == 0) {
+        box.waiting[at] = slot.msgkey;
     }
 }
 
@@ -111,22 +117,42 @@ void MessagingTrail::binlogRow(std::int64_t owner, std::int64_t msgkey, std::uin
 
 void MessagingTrail::stamped(std::uint32_t owner, std::uint64_t version)
 {
+    if (m_entryRows.empty())
+        return;
+    Inbox* box = nullptr;
+    if (auto it = m_inboxIndex.find(owner); it != m_inboxIndex.end())
+        box = &m_inboxes[it->second];
+    // Whether an early stamp of this owner could ever meet its entry.
+    const bool recordable = box != nullptr || m_inboxes.size() < kMaxInboxes;
     for (std::size_t i = 0; i < m_entryRows.size();) {
         if (m_entryRows[i].first != owner) {
             ++i;
             continue;
         }
         const auto key = m_entryRows[i];
-        if (auto it = m_awaiting.find(key); it != m_awaiting.end()) {
-            it->second->version = version;
-            m_awaiting.erase(it);
-        } else if (m_inboxes.contains(owner) || m_inboxes.size() < kMaxInboxes) {
+        // The entry waiting for this stamp: acknowledged, unstamped, in the ring (a msgkey
+        // is in an inbox at most once: sender and receiver differ).
+        std::size_t at = kEntriesPerInbox;
+        if (box) {
+            for (std::size_t k = 0; k < kEntriesPerInbox; ++k) {
+                if (box->waiting[k] == key.second) {
+                    at = k;
+                    break;
+                }
+            }
+        }
+        if (at < kEntriesPerInbox) {
+            box->ring[at].version = version;
+            box->waiting[at] = 0;
+        } else if (recordable) {
             // The row committed before the send was acknowledged: kept until it is.
             if (m_early.insert_or_assign(key, version).second) {
-                m_earlyOrder.push_back(key);
-                if (m_earlyOrder.size() > kEarlyStamps) {
-                    m_early.erase(m_earlyOrder.front());
-                    m_earlyOrder.pop_front();
+                if (m_earlyOrder.size() < kEarlyStamps) {
+                    m_earlyOrder.push_back(key);
+                } else {
+                    m_early.erase(m_earlyOrder[m_earlyNext]);
+                    m_earlyOrder[m_earlyNext] = key;
+                    m_earlyNext = (m_earlyNext + 1) % kEarlyStamps;
                 }
             }
         }
@@ -322,8 +348,8 @@ void MessagingInspect::write(const MessagingEngine& e, sim::StateWriter& out)
     {
         std::vector<std::pair<std::uint64_t, std::uint32_t>> active;
         active.reserve(trail.inboxes().size());
-        for (const auto& [user, box] : trail.inboxes())
-            active.emplace_back(box.activity, user);
+        for (const MessagingTrail::Inbox& box : trail.inboxes())
+            active.emplace_back(box.activity, box.user);
         const std::size_t n = std::min<std::size_t>(5, active.size());
         std::partial_sort(active.begin(), active.begin() + static_cast<std::ptrdiff_t>(n), active.end(),
                           [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
@@ -332,7 +358,7 @@ void MessagingInspect::write(const MessagingEngine& e, sim::StateWriter& out)
         for (const auto& [a, b] : trail.recentPairs()) {
             for (std::uint32_t u : {a, b}) {
                 if (users.size() < 12 && std::find(users.begin(), users.end(), u) == users.end()
-                    && trail.inboxes().contains(u))
+                    && trail.findInbox(u) != nullptr)
                     users.push_back(u);
             }
         }
@@ -349,7 +375,7 @@ void MessagingInspect::write(const MessagingEngine& e, sim::StateWriter& out)
         out.add("timeline.epoch", trail.cacheEpoch());
     }
     for (std::uint32_t u : users) {
-        const MessagingTrail::Inbox& box = trail.inboxes().at(u);
+        const MessagingTrail::Inbox& box = *trail.findInbox(u);
         auto last = e.m_lastSeq.find(u);
         auto persisted = e.m_persistedSeq.find(u);
         out.add(absl::StrCat("timeline.inbox.", u),
@@ -358,7 +384,8 @@ void MessagingInspect::write(const MessagingEngine& e, sim::StateWriter& out)
                              box.cacheEpoch == trail.cacheEpoch() ? 1 : 0, ",", box.skipped, ",", box.activity));
         const std::uint64_t applied = u < e.m_appliedVersion.size() ? e.m_appliedVersion[u] : 0;
         std::string s;
-        for (const MessagingTrail::Entry& en : box.entries) {
+        for (std::size_t k = 0; k < box.size(); ++k) {
+            const MessagingTrail::Entry& en = box.entry(k);
             char pushed = '-';
             if (!en.gap && e.m_mirror && en.acked)
                 pushed = en.version == 0 ? 'b' : (applied >= en.version ? 'y' : 'q');

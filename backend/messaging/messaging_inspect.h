@@ -18,6 +18,10 @@
 //
 // Bounds: 12 entries per inbox, at most 4 096 inboxes recorded (later users are not
 // recorded), 8 recent pairs, 10 users on the hot board, 8 192 early stamps.
+// Cost: every record is a hash lookup (an inbox by user, an early stamp by (owner,
+// msgkey)) plus a scan of at most 12 entries in a fixed ring; nothing allocates once an
+// inbox exists, nothing grows past its bound. Inboxes are kept in first-recorded order
+// and MessagingInspect::write orders them by (activity, user).
 // Thread: the world's thread. Recording never changes the engine's behaviour (no
 // events scheduled, no store touched), so trace hashes are the same with or without it.
 #pragma once
@@ -26,9 +30,9 @@
 
 #include <absl/container/flat_hash_map.h>
 
+#include <array>
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -62,7 +66,17 @@ public:
         std::uint64_t version = 0;   // the canal's version on this owner's row (0: not yet)
     };
     struct Inbox {
-        std::deque<Entry> entries;   // oldest first, at most kEntriesPerInbox
+        std::uint32_t user = 0;
+        std::uint32_t head = 0;      // slot of the oldest entry
+        std::uint32_t count = 0;
+        // Per slot: the msgkey of an acknowledged entry still waiting for the canal's
+        // stamp, 0 otherwise (scanned by stamped() without touching the entries).
+        std::array<std::uint64_t, kEntriesPerInbox> waiting{};
+        // The last kEntriesPerInbox entries, a ring: entry(0) is the oldest.
+        std::array<Entry, kEntriesPerInbox> ring;
+        std::size_t size() const { return count; }
+        const Entry& entry(std::size_t i) const { return ring[(head + i) % kEntriesPerInbox]; }
+        Entry& entry(std::size_t i) { return ring[(head + i) % kEntriesPerInbox]; }
         std::uint64_t activity = 0;  // sends finished in this inbox (both directions)
         std::uint64_t ceiling = 0;   // last durable ceiling confirmed or loaded
         std::uint64_t skipped = 0;   // sequences skipped in all
@@ -96,7 +110,13 @@ public:
     void syncRefused(std::uint64_t version, std::uint64_t stored, double weight);
     void syncLowered(double weight) { m_syncLowered += weight; }
 
-    const std::map<std::uint32_t, Inbox>& inboxes() const { return m_inboxes; }
+    // Recorded inboxes in first-recorded order; one by user (null: not recorded).
+    const std::vector<Inbox>& inboxes() const { return m_inboxes; }
+    const Inbox* findInbox(std::uint32_t user) const
+    {
+        const auto it = m_inboxIndex.find(user);
+        return it == m_inboxIndex.end() ? nullptr : &m_inboxes[it->second];
+    }
     const std::deque<std::pair<std::uint32_t, std::uint32_t>>& recentPairs() const { return m_recentPairs; }
     const std::vector<BoardRow>& board() const { return m_board; }
     std::int64_t boardSecond() const { return m_boardSecond; }
@@ -110,14 +130,15 @@ private:
     void record(Inbox& box, std::uint32_t owner, Entry e);
     void rollSecond(std::int64_t second);
 
-    std::map<std::uint32_t, Inbox> m_inboxes;
+    std::vector<Inbox> m_inboxes;                               // at most kMaxInboxes
+    absl::flat_hash_map<std::uint32_t, std::uint32_t> m_inboxIndex; // user → m_inboxes slot
     std::deque<std::pair<std::uint32_t, std::uint32_t>> m_recentPairs; // newest first, (low, high)
     std::uint64_t m_cacheEpoch = 0;
-    // (owner, msgkey) → the entry waiting for its stamp (looked up, never iterated).
-    absl::flat_hash_map<std::pair<std::uint32_t, std::uint64_t>, Entry*> m_awaiting;
-    // Stamps that came before the send finished: (owner, msgkey) → version, oldest first.
+    // Stamps that came before the send finished: (owner, msgkey) → version (looked up,
+    // never iterated), and their keys oldest first in a ring of kEarlyStamps.
     absl::flat_hash_map<std::pair<std::uint32_t, std::uint64_t>, std::uint64_t> m_early;
-    std::deque<std::pair<std::uint32_t, std::uint64_t>> m_earlyOrder;
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> m_earlyOrder;
+    std::size_t m_earlyNext = 0; // next slot of m_earlyOrder (the oldest once it is full)
     std::vector<std::pair<std::uint32_t, std::uint64_t>> m_entryRows; // the canal's current entry
     // Queries of the current second (users in first-query order) and the last board.
     std::int64_t m_second = -1;

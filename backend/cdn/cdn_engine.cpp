@@ -261,6 +261,10 @@ struct CdnEngine::Impl {
         // Its clients' request time this second (by client region) and its gauge.
         telemetry::Histogram secondLatency;
         telemetry::Gauge* p99 = nullptr;
+        // Its clients' requests this second and in the last whole second (real-equivalent
+        // weight): the region's row on the console's region map.
+        double secondRequests = 0.0, secondFailures = 0.0;
+        double lastRequests = 0.0, lastFailures = 0.0, lastP99Ms = 0.0;
         absl::flat_hash_map<std::uint64_t, int> flowBackend; // L4 affinity check, looked up only
     };
 
@@ -315,7 +319,22 @@ struct CdnEngine::Impl {
     int planFor(int r, int group) const;
     int servingRegion(int r) const;
 
-    ~Impl() { *alive = false; }
+    ~Impl()
+    {
+        *alive = false;
+        if (regionRows.impl)
+            telemetry.removeContributor(&regionRows);
+    }
+
+    // The regions' rows on the console's region map (v1::RegionHealth) from what the
+    // CDN's clients in each region got in the last whole second — passive health, no
+    // probes: a region whose entry is down, or whose clients asked and got nothing, is
+    // down.
+    struct RegionRows final : telemetry::SnapshotContributor {
+        const Impl* impl = nullptr;
+        void contribute(v1::Snapshot& snapshot) const override { impl->contributeRegions(snapshot); }
+    } regionRows;
+    void contributeRegions(v1::Snapshot& snapshot) const;
 
     sim::World& world;
     telemetry::Telemetry& telemetry;
@@ -504,6 +523,8 @@ absl::Status CdnEngine::Impl::build()
     });
     warm();
     installInspectors();
+    regionRows.impl = this;
+    telemetry.addContributor(&regionRows);
     return absl::OkStatus();
 }
 
@@ -917,6 +938,9 @@ void CdnEngine::Impl::finish(std::uint64_t id, const SliceResult& result, sim::N
         range.object = result.body.front().object;
         checkBody(range, result);
     }
+    regions[static_cast<std::size_t>(req.region)].secondRequests += req.weight;
+    if (!ok)
+        regions[static_cast<std::size_t>(req.region)].secondFailures += req.weight;
     if (ok) {
         ++totals.completed;
         latency->record(took, req.weight);
@@ -1596,12 +1620,32 @@ void CdnEngine::Impl::second()
     g.subRps->set(static_cast<double>(secondSub));
     secondLatency.reset();
     for (Region& reg : regions) {
-        reg.p99->set(reg.secondLatency.count() > 0 ? reg.secondLatency.quantile(0.99) / 1e6 : 0.0);
+        reg.lastP99Ms = reg.secondLatency.count() > 0 ? reg.secondLatency.quantile(0.99) / 1e6 : 0.0;
+        reg.p99->set(reg.lastP99Ms);
         reg.secondLatency.reset();
+        reg.lastRequests = reg.secondRequests;
+        reg.lastFailures = reg.secondFailures;
+        reg.secondRequests = reg.secondFailures = 0.0;
     }
     secondWeight = secondFailed = secondDelivered = 0.0;
     secondDiscrete = secondSub = 0;
     world.after(sim::kSecond, secondKind, engineComponent, [this] { second(); });
+}
+
+void CdnEngine::Impl::contributeRegions(v1::Snapshot& snapshot) const
+{
+    for (const Region& reg : regions) {
+        v1::RegionHealth& h = *snapshot.add_regions();
+        h.set_engine("cdn");
+        h.set_region(reg.name);
+        const double served = reg.lastRequests - reg.lastFailures;
+        const bool entryDown = world.faults().isDown(world.components().get(reg.l4Component).path);
+        h.set_up(!entryDown && (reg.lastRequests <= 0.0 || served > 0.0));
+        h.set_availability(reg.lastRequests > 0.0 ? served / reg.lastRequests : (h.up() ? 1.0 : 0.0));
+        h.set_error_rate(reg.lastRequests > 0.0 ? reg.lastFailures / reg.lastRequests : 0.0);
+        h.set_p99_ms(reg.lastP99Ms);
+        h.set_rps(reg.lastRequests);
+    }
 }
 
 // ------------------------------------------------------------------ console state

@@ -104,6 +104,20 @@ private slots:
         QVERIFY(caches && health && slotView && recovery && slicing);
         // Offered while a CDN runs.
         QVERIFY(dockOf(caches)->toggleViewAction()->isVisible());
+        // The region map's rows: each region's clients, served (one cache node down is
+        // routed around).
+        {
+            const ui::SnapshotPtr& snap = window->hub()->latestSnapshot();
+            QVERIFY(snap);
+            int rows = 0;
+            for (const v1::RegionHealth& h : snap->regions()) {
+                if (h.engine() != "cdn")
+                    continue;
+                ++rows;
+                QVERIFY2(h.up() && h.rps() > 0.0 && h.availability() > 0.99, h.region().c_str());
+            }
+            QCOMPARE(rows, 3);
+        }
         for (CdnPanel* p : std::initializer_list<CdnPanel*>{caches, health, slotView, recovery, slicing})
             p->rebuildNow();
 

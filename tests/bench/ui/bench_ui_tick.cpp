@@ -7,6 +7,7 @@
 // BM_UiTick_Compare is the same goal in the comparison window with two runs on screen.
 #include "tests/ui/fixtures/scripted_cluster.h"
 #include "backend/drills/builtin_drills.h"
+#include "backend/sim/time.h"
 #include "ui/dashboard_hub.h"
 #include "ui/drill_source.h"
 #include "app/common/builtin_engines.h"
@@ -32,6 +33,8 @@
 #include <QEventLoop>
 #include <QStyleFactory>
 #include <QTimer>
+#include <QThread>
+#include <QDateTime>
 
 #include <cmath>
 #include <memory>
@@ -411,6 +414,222 @@ void BM_EventLoopGapAtMaxSpeed(benchmark::State& state)
 }
 BENCHMARK(BM_EventLoopGapAtMaxSpeed)->Arg(10)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// The console's default run, the built-in gala-night (docs/GALA.md: gifts, messaging and
+// the CDN coupled at every engine's default fidelity), with its countdown moved from
+// 5 min to `countdownAt` seconds in (the start and the ramp move with it), as
+// bench_gala does, so that a benchmark reaches the peak within seconds.
+QString galaNightText(int countdownAt)
+{
+    const drills::BuiltinDrill* d = drills::findBuiltinDrill("gala-night");
+    if (!d)
+        return {};
+    QString text = QString::fromUtf8(d->text.data(), static_cast<qsizetype>(d->text.size()));
+    const QDateTime start = QDateTime::fromString(QStringLiteral("2027-01-01T00:00:00+08:00"), Qt::ISODate).addSecs(-countdownAt);
+    const QString at = QStringLiteral("%1s").arg(countdownAt);
+    const QString replaced = text.replace(QStringLiteral("start: 2026-12-31T23:55:00+08:00"),
+                                          QStringLiteral("start: ") + start.toOffsetFromUtc(8 * 3600).toString(Qt::ISODate))
+                                 .replace(QStringLiteral("peak_at: 5m"), QStringLiteral("peak_at: ") + at)
+                                 .replace(QStringLiteral("countdown_at: 5m"), QStringLiteral("countdown_at: ") + at);
+    return replaced.contains(QStringLiteral("countdown_at: ") + at) ? replaced : QString();
+}
+
+// Waits (processing events) until `done` holds or `limitMs` of wall time pass.
+template <typename Done>
+bool waitUntil(Done done, qint64 limitMs)
+{
+    QElapsedTimer waited;
+    waited.start();
+    while (!done()) {
+        if (waited.elapsed() > limitMs)
+            return false;
+        QApplication::processEvents(QEventLoop::AllEvents, 20);
+        QThread::msleep(2);
+    }
+    return true;
+}
+
+// The UI tick on the gala night: the 1920×1080 main window showing a real embedded run
+// of gala-night (three engines' tiles, their breakers, shards, regions and engine
+// views), run as fast as possible to 4 s after the countdown (moved to 20 s in) and
+// paused there. The last 16 snapshots it delivered are then re-applied with advancing
+// times, first 600 of them so that every chart holds 10 minutes, then one per
+// iteration: one iteration = applySnapshot + tick + grab of the whole window, as
+// BM_UiTick. Goal: <= 16 ms.
+struct GalaNightFixture {
+    std::unique_ptr<ui::MainWindow> window;
+    std::vector<std::shared_ptr<v1::Snapshot>> next;
+    std::int64_t second = 0;
+    std::string error;
+    int breakers = 0;
+    int shards = 0;
+    int components = 0;
+
+    static std::unique_ptr<GalaNightFixture>& instance()
+    {
+        static std::unique_ptr<GalaNightFixture> f;
+        return f;
+    }
+    static GalaNightFixture& get()
+    {
+        auto& f = instance();
+        if (f)
+            return *f;
+        f = std::make_unique<GalaNightFixture>();
+        GalaNightFixture& x = *f;
+        x.window = std::make_unique<ui::MainWindow>(ui::MainWindowOptions{false});
+        x.window->resize(1920, 1080);
+        x.window->show();
+        x.window->applyDefaultLayout();
+        ui::EmbeddedOptions options;
+        options.speed = 0;
+        options.startPaused = true;
+        QString error;
+        auto source = ui::makeDrillClusterFromText(galaNightText(20), QStringLiteral("gala-night (countdown at 20 s)"),
+                                                   std::nullopt, options, &error);
+        if (!source) {
+            x.error = error.isEmpty() ? std::string("gala-night is not built in") : error.toStdString();
+            return x;
+        }
+        ui::ClusterSource* cluster = source.get();
+        std::vector<ui::SnapshotPtr> seen;
+        QObject::connect(cluster, &ui::ClusterSource::snapshotReady, x.window.get(), [&seen](ui::SnapshotPtr s) {
+            seen.push_back(std::move(s));
+            if (seen.size() > 16)
+                seen.erase(seen.begin());
+        });
+        x.window->setSource(std::move(source));
+        const std::int64_t until = 24 * sim::kSecond;
+        cluster->runUntil(until);
+        if (!waitUntil([&] { return x.window->hub()->simTimeNs() >= until; }, 600'000)) {
+            x.error = "the gala night did not reach 24 s within 10 minutes";
+            return x;
+        }
+        waitUntil([] { return false; }, 200); // the paused state's last snapshots
+        QObject::disconnect(cluster, &ui::ClusterSource::snapshotReady, x.window.get(), nullptr);
+        for (const auto& s : seen) {
+            x.next.push_back(std::make_shared<v1::Snapshot>(*s));
+            x.breakers = std::max(x.breakers, s->breakers_size());
+            x.shards = std::max(x.shards, s->shards_size());
+            x.components = std::max(x.components, s->components_size());
+        }
+        if (x.next.empty()) {
+            x.error = "no snapshot arrived";
+            return x;
+        }
+        x.second = x.window->hub()->simTimeNs() / sim::kSecond;
+        for (int i = 0; i < 600; ++i) // ten minutes of one-second points in every chart
+            x.window->hub()->applySnapshot(x.advance());
+        x.window->hub()->tick();
+        QApplication::processEvents();
+        return x;
+    }
+
+    ui::SnapshotPtr advance()
+    {
+        ++second;
+        auto& s = next[static_cast<std::size_t>(second) % next.size()];
+        s->set_calendar_unix_ms(s->calendar_unix_ms() + (second * sim::kSecond - s->sim_time_ns()) / 1'000'000);
+        s->set_sim_time_ns(second * sim::kSecond);
+        return s;
+    }
+};
+
+void BM_UiTick_GalaNight(benchmark::State& state)
+{
+    GalaNightFixture& f = GalaNightFixture::get();
+    if (!f.error.empty()) {
+        state.SkipWithError(f.error.c_str());
+        return;
+    }
+    ui::DashboardHub& hub = *f.window->hub();
+    for (auto _ : state) {
+        hub.applySnapshot(f.advance());
+        hub.tick();
+        QPixmap frame = f.window->grab();
+        benchmark::DoNotOptimize(frame);
+    }
+    state.counters["breakers"] = f.breakers;
+    state.counters["shards"] = f.shards;
+    state.counters["components"] = f.components;
+}
+BENCHMARK(BM_UiTick_GalaNight)->Unit(benchmark::kMillisecond)->MinTime(3.0);
+
+// The world at × 1 on the gala night: the 1920×1080 main window on an embedded run of
+// gala-night (countdown moved to 20 s in) paced at real time, as the livedeck program
+// starts it, for `seconds` of wall time through the ramp, the countdown and after it.
+// Every 50 ms the host's status is read: behind_ms = wall time since the world started
+// − simulated time since then (the host re-anchors after 1 s behind, so time lost
+// shows in sim_per_wall below 1). Goals: sim_per_wall >= 0.99 and max_behind_ms
+// <= 100 (the world at × 1 never falls behind real time); max_gap_ms is the GUI
+// thread's longest stall over the same run.
+void BM_ConsoleAtRealTime(benchmark::State& state)
+{
+    const int seconds = static_cast<int>(state.range(0));
+    for (auto _ : state) {
+        ui::MainWindowOptions windowOptions;
+        windowOptions.useSettings = false;
+        windowOptions.startSourceAfterFirstFrame = true;
+        ui::MainWindow window(windowOptions);
+        window.resize(1920, 1080);
+        window.show();
+        window.applyDefaultLayout();
+        ui::EmbeddedOptions options;
+        options.speed = 1.0;
+        QString error;
+        auto source = ui::makeDrillClusterFromText(galaNightText(20), QStringLiteral("gala-night (countdown at 20 s)"),
+                                                   std::nullopt, options, &error);
+        if (!source) {
+            state.SkipWithError(error.isEmpty() ? "gala-night is not built in" : error.toStdString().c_str());
+            return;
+        }
+        ui::EmbeddedCluster* cluster = source.get();
+        window.setSource(std::move(source));
+        if (!waitUntil([&] { return window.sourceStarted() && cluster->hostStatus().simTime > 0; }, 30'000)) {
+            state.SkipWithError("the world did not start");
+            return;
+        }
+        QElapsedTimer clock;
+        clock.start();
+        const sim::Nanos sim0 = cluster->hostStatus().simTime;
+        double maxBehind = 0;
+        double sumBehind = 0;
+        int probes = 0;
+        qint64 last = clock.nsecsElapsed();
+        qint64 maxGap = 0;
+        QTimer gap;
+        gap.setTimerType(Qt::PreciseTimer);
+        gap.setInterval(1);
+        QObject::connect(&gap, &QTimer::timeout, [&] {
+            const qint64 now = clock.nsecsElapsed();
+            maxGap = std::max(maxGap, now - last);
+            last = now;
+        });
+        QTimer probe;
+        probe.setInterval(50);
+        QObject::connect(&probe, &QTimer::timeout, [&] {
+            const double behind = static_cast<double>(clock.nsecsElapsed() - (cluster->hostStatus().simTime - sim0)) / 1e6;
+            maxBehind = std::max(maxBehind, behind);
+            sumBehind += behind;
+            ++probes;
+        });
+        QEventLoop loop;
+        QTimer::singleShot(seconds * 1000, &loop, &QEventLoop::quit);
+        gap.start();
+        probe.start();
+        last = clock.nsecsElapsed();
+        loop.exec();
+        const double wall = static_cast<double>(clock.nsecsElapsed()) / 1e9;
+        const double simS = static_cast<double>(cluster->hostStatus().simTime - sim0) / 1e9;
+        state.counters["sim_per_wall"] = wall > 0 ? simS / wall : 0.0;
+        state.counters["sim_s"] = simS;
+        state.counters["max_behind_ms"] = maxBehind;
+        state.counters["mean_behind_ms"] = probes ? sumBehind / probes : 0.0;
+        state.counters["max_gap_ms"] = static_cast<double>(maxGap) / 1e6;
+        state.counters["ui_ticks"] = static_cast<double>(window.hub()->ticksPainted());
+    }
+}
+BENCHMARK(BM_ConsoleAtRealTime)->Arg(40)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // Start-up ("livedeck with no argument … dashboards live within 1.5 s"): the
 // livedeck program started with no argument (offscreen, empty settings), timed from
 // the spawn to its "dashboards live after N ms" line (the first UI tick that shows a
@@ -490,5 +709,6 @@ int main(int argc, char** argv)
     benchmark::Shutdown();
     Fixture::instance().reset();
     CompareFixture::instance().reset();
+    GalaNightFixture::instance().reset();
     return 0;
 }

@@ -884,7 +884,9 @@ absl::Status MessagingEngine::drainRegion(std::string_view region)
             continue;
         if (m_drained.size() + 1 >= m_regions.size() && !m_drained.contains(r->index))
             return absl::FailedPreconditionError(sim::strCat("drain-region: ", region, " is the last region serving"));
+        const std::vector<const Region*> before = servingRegions();
         m_drained.insert(r->index);
+        resyncMoved(before);
         return absl::OkStatus();
     }
     return absl::InvalidArgumentError(sim::strCat("drain-region: '", region, "' is not a home region of messaging"));
@@ -894,11 +896,21 @@ absl::Status MessagingEngine::restoreRegion(std::string_view region)
 {
     for (auto& r : m_regions) {
         if (r->name == region) {
+            const std::vector<const Region*> before = servingRegions();
             m_drained.erase(r->index);
+            resyncMoved(before);
             return absl::OkStatus();
         }
     }
     return absl::InvalidArgumentError(sim::strCat("restore: '", region, "' is not a home region of messaging"));
+}
+
+std::vector<const MessagingEngine::Region*> MessagingEngine::servingRegions()
+{
+    std::vector<const Region*> out(m_users);
+    for (std::uint32_t u = 0; u < m_users; ++u)
+        out[u] = &home(u);
+    return out;
 }
 
 void MessagingEngine::placeContent()

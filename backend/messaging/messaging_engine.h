@@ -412,6 +412,11 @@ private:
     struct Mirror;
     void buildSync();
     void onBinlog(std::uint32_t shard, const infra::BinlogEntry& entry);
+    // One user's list from the mirror into the canal's batch, stamped with its next version.
+    void stampSync(std::uint32_t user, std::int64_t mtimeMs, sim::Nanos commitTime, double weight);
+    // After a drain or a restore: the lists of the users now served by another region.
+    void resyncMoved(const std::vector<const Region*>& servedBefore);
+    std::vector<const Region*> servingRegions();
     void handleSyncBatch(const infra::MqBatch& batch, infra::MqAck ack);
     struct SyncBatch;
     void applySync(std::shared_ptr<SyncBatch> state, std::size_t chain, std::size_t at);

@@ -157,27 +157,48 @@ void MessagingEngine::onBinlog(std::uint32_t shard, const infra::BinlogEntry& en
     for (const auto& [owner, mtime] : touched) {
         if (owner < 0 || owner >= static_cast<std::int64_t>(m_users))
             continue;
-        const auto user = static_cast<std::uint32_t>(owner);
-        std::uint64_t& prev = m_canalVersion[user];
-        const std::uint64_t version =
-            m_config.sabotage.mtimeVersion ? static_cast<std::uint64_t>(mtime) << 20 : nextRowVersion(prev, mtime);
-        prev = version;
-        m_trail.stamped(user, version);
-        infra::MqMessage m;
-        m.key = std::to_string(user);
-        m.value.reserve(64 + 48 * static_cast<std::size_t>(std::max<std::int64_t>(0, m_config.pageSize)));
-        absl::StrAppend(&m.value, user, "|", version, "|", entry.commitTime, "|");
-        m_mirror->appendImage(m.value, owner, m_config.pageSize);
-        m.weight = weight > 0.0 ? weight : 1.0;
-        m_totals.syncRecords += m.weight;
-        // Batched as Canal's client batches: records gather per partition for the linger
-        // time and go out as one produce request each.
-        const int partition = m_canal->partitionFor(m_config.syncChannel.topic, m.key);
-        m_canalBatch[partition].push_back(std::move(m));
-        if (!m_canalFlushArmed) {
-            m_canalFlushArmed = true;
-            m_world.after(kCanalLinger, m_syncKind, m_component, [this] { flushCanal(); });
-        }
+        stampSync(static_cast<std::uint32_t>(owner), mtime, entry.commitTime, weight > 0.0 ? weight : 1.0);
+    }
+}
+
+void MessagingEngine::stampSync(std::uint32_t user, std::int64_t mtimeMs, sim::Nanos commitTime, double weight)
+{
+    std::uint64_t& prev = m_canalVersion[user];
+    const std::uint64_t version =
+        m_config.sabotage.mtimeVersion ? static_cast<std::uint64_t>(mtimeMs) << 20 : nextRowVersion(prev, mtimeMs);
+    prev = version;
+    m_trail.stamped(user, version);
+    infra::MqMessage m;
+    m.key = std::to_string(user);
+    m.value.reserve(64 + 48 * static_cast<std::size_t>(std::max<std::int64_t>(0, m_config.pageSize)));
+    absl::StrAppend(&m.value, user, "|", version, "|", commitTime, "|");
+    m_mirror->appendImage(m.value, static_cast<std::int64_t>(user), m_config.pageSize);
+    m.weight = weight;
+    m_totals.syncRecords += m.weight;
+    // Batched as Canal's client batches: records gather per partition for the linger
+    // time and go out as one produce request each.
+    const int partition = m_canal->partitionFor(m_config.syncChannel.topic, m.key);
+    m_canalBatch[partition].push_back(std::move(m));
+    if (!m_canalFlushArmed) {
+        m_canalFlushArmed = true;
+        m_world.after(kCanalLinger, m_syncKind, m_component, [this] { flushCanal(); });
+    }
+}
+
+void MessagingEngine::resyncMoved(const std::vector<const Region*>& servedBefore)
+{
+    // A drain or a restore moves users to another region, whose Redis holds their lists
+    // as they were when it last served them (or the start's pre-warm): the sync kept
+    // applying to the region serving each user, so a user written while drained would be
+    // answered from its home region's stale entry after the restore for good
+    // (docs/GALA.md). The canal sends each moved user's list as the mirror holds it now,
+    // stamped above every earlier version; it goes through the sync like any record.
+    if (!m_mirror)
+        return;
+    const std::int64_t nowMs = nowUnixMs();
+    for (std::uint32_t user = 0; user < m_users && user < servedBefore.size(); ++user) {
+        if (&home(user) != servedBefore[user])
+            stampSync(user, nowMs, m_world.now(), 1.0);
     }
 }
 
@@ -196,12 +217,15 @@ void MessagingEngine::produceCanal(int partition, std::vector<infra::MqMessage> 
     // The canal holds its binlog position until the broker has the batch: a produce that
     // failed (broker down, retries used up) is sent again after 100 ms — dropped, its
     // users' caches would stay behind the database for good (docs/GALA.md). A batch sent
-    // again may land after later ones; the version guard refuses what is older.
-    auto keep = std::make_shared<const std::vector<infra::MqMessage>>(messages);
+    // again may land after later ones; the version guard refuses what is older. The
+    // producer hands the request's messages back with a failure: the canal copies them
+    // only then.
     m_canal->sendBatch(m_config.syncChannel.topic, partition, std::move(messages),
-                       [this, partition, keep](const infra::MqProduceResult& r) {
+                       [this, partition](const infra::MqProduceResult& r) {
                            if (r.error == infra::MqError::Ok)
                                return;
+                           auto keep = std::make_shared<const std::vector<infra::MqMessage>>(r.messages.begin(),
+                                                                                            r.messages.end());
                            m_world.after(100 * sim::kMillisecond, m_syncKind, m_component,
                                          [this, partition, keep] { produceCanal(partition, *keep); });
                        });

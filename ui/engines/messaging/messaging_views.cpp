@@ -76,9 +76,53 @@ void drawText(QPainter& p, const QRect& r, const QString& text, const QColor& co
 
 // ------------------------------------------------------------------ painted parts
 
-class TierWaterfall final : public QWidget {
+// A painted part of a view: a fixed size hint, a minimum of six text lines, and a
+// paint that starts by filling the base colour and drawing a bold heading line.
+class PaintedPart : public QWidget {
 public:
-    explicit TierWaterfall(QWidget* parent) : QWidget(parent) { setMinimumHeight(6 * (fontMetrics().height() + 1) + 6); }
+    PaintedPart(QWidget* parent, QSize hint) : QWidget(parent), m_hint(hint)
+    {
+        setMinimumHeight(6 * (fontMetrics().height() + 1) + 6);
+    }
+    QSize sizeHint() const override { return m_hint; }
+
+protected:
+    QFont boldFont() const
+    {
+        QFont bold = font();
+        bold.setBold(true);
+        return bold;
+    }
+    // Fills the widget and draws `title` in bold on the first line (height `line`).
+    void beginPaint(QPainter& p, int line, const QString& title)
+    {
+        p.fillRect(rect(), palette().base());
+        p.setFont(boldFont());
+        drawText(p, QRect(8, 2, width() - 16, line), title, kInk);
+        p.setFont(font());
+    }
+
+private:
+    QSize m_hint;
+};
+
+// A painted part that draws the view's MessagingState (which outlives it).
+class StatePart : public PaintedPart {
+public:
+    using PaintedPart::PaintedPart;
+    void set(const MessagingState& s)
+    {
+        m_state = &s;
+        update();
+    }
+
+protected:
+    const MessagingState* m_state = nullptr;
+};
+
+class TierWaterfall final : public PaintedPart {
+public:
+    explicit TierWaterfall(QWidget* parent) : PaintedPart(parent, QSize(560, 190)) {}
     void set(const TierCounts& w, double seconds, bool taishanTier, const TierLatency (&lat)[3], bool present)
     {
         m_w = w;
@@ -89,23 +133,16 @@ public:
         m_present = present;
         update();
     }
-    QSize sizeHint() const override { return QSize(560, 190); }
 
 protected:
     void paintEvent(QPaintEvent*) override
     {
         QPainter p(this);
-        p.fillRect(rect(), palette().base());
         const QFontMetrics fm = p.fontMetrics();
         const int line = std::clamp((height() - 4) / 7, fm.height() + 1, fm.height() + 6);
-        QFont bold = font();
-        bold.setBold(true);
-        p.setFont(bold);
         const QString window = m_seconds > 0.0 ? QStringLiteral("last %1 s").arg(m_seconds, 0, 'g', 2)
                                                : QStringLiteral("since the start");
-        drawText(p, QRect(8, 2, width() - 16, line), QStringLiteral("Tier waterfall — conversation-list queries, %1").arg(window),
-                 kInk);
-        p.setFont(font());
+        beginPaint(p, line, QStringLiteral("Tier waterfall — conversation-list queries, %1").arg(window));
         if (!m_present || m_w.queries <= 0.0) {
             drawText(p, QRect(8, 2 + line, width() - 16, line), QStringLiteral("No conversation queries yet."), kDim);
             return;
@@ -181,15 +218,9 @@ private:
     TierLatency m_lat[3];
 };
 
-class SyncHistogram final : public QWidget {
+class SyncHistogram final : public StatePart {
 public:
-    explicit SyncHistogram(QWidget* parent) : QWidget(parent) { setMinimumHeight(6 * (fontMetrics().height() + 1) + 6); }
-    void set(const MessagingState& s)
-    {
-        m_state = &s;
-        update();
-    }
-    QSize sizeHint() const override { return QSize(520, 190); }
+    explicit SyncHistogram(QWidget* parent) : StatePart(parent, QSize(520, 190)) {}
 
 protected:
     void paintEvent(QPaintEvent*) override
@@ -198,15 +229,9 @@ protected:
             return;
         const MessagingState& st = *m_state;
         QPainter p(this);
-        p.fillRect(rect(), palette().base());
         const QFontMetrics fm = p.fontMetrics();
         const int line = std::clamp((height() - 4) / 6, fm.height() + 1, fm.height() + 6);
-        QFont bold = font();
-        bold.setBold(true);
-        p.setFont(bold);
-        drawText(p, QRect(8, 2, width() - 16, line),
-                 QStringLiteral("Binlog sync — lag from commit to applied in Redis, ms (real records since the start)"), kInk);
-        p.setFont(font());
+        beginPaint(p, line, QStringLiteral("Binlog sync — lag from commit to applied in Redis, ms (real records since the start)"));
         if (!st.present)
             return;
         if (!st.syncEnabled) {
@@ -270,19 +295,11 @@ protected:
              st.lowered > 0 ? kMysql : kInk);
     }
 
-private:
-    const MessagingState* m_state = nullptr; // the view's, which outlives this widget
 };
 
-class ChannelBoard final : public QWidget {
+class ChannelBoard final : public StatePart {
 public:
-    explicit ChannelBoard(QWidget* parent) : QWidget(parent) { setMinimumHeight(6 * (fontMetrics().height() + 1) + 6); }
-    void set(const MessagingState& s)
-    {
-        m_state = &s;
-        update();
-    }
-    QSize sizeHint() const override { return QSize(620, 190); }
+    explicit ChannelBoard(QWidget* parent) : StatePart(parent, QSize(620, 190)) {}
 
 protected:
     void paintEvent(QPaintEvent*) override
@@ -291,14 +308,9 @@ protected:
             return;
         const MessagingState& st = *m_state;
         QPainter p(this);
-        p.fillRect(rect(), palette().base());
         const QFontMetrics fm = p.fontMetrics();
         const int line = std::clamp((height() - 16) / 7, fm.height() + 1, fm.height() + 5);
-        QFont bold = font();
-        bold.setBold(true);
-        p.setFont(bold);
-        drawText(p, QRect(8, 2, width() - 16, line), QStringLiteral("Bulk channels — MQ topics, consumers and workers"), kInk);
-        p.setFont(font());
+        beginPaint(p, line, QStringLiteral("Bulk channels — MQ topics, consumers and workers"));
         if (!st.present)
             return;
         const int n = std::max<int>(1, static_cast<int>(st.channels.size()));
@@ -317,7 +329,7 @@ protected:
             const QString carries = c.carries == QLatin1String("campaign+high") ? QStringLiteral("campaigns and high priority")
                                   : c.carries == QLatin1String("high")          ? QStringLiteral("high priority")
                                                                                 : QStringLiteral("campaigns");
-            p.setFont(bold);
+            p.setFont(boldFont());
             drawText(p, QRect(x, y, w, line), QStringLiteral("%1 — %2").arg(c.topic, carries), kInk);
             p.setFont(font());
             y += line;
@@ -374,19 +386,11 @@ protected:
                  kInk);
     }
 
-private:
-    const MessagingState* m_state = nullptr; // the view's, which outlives this widget
 };
 
-class ContentBalance final : public QWidget {
+class ContentBalance final : public StatePart {
 public:
-    explicit ContentBalance(QWidget* parent) : QWidget(parent) { setMinimumHeight(6 * (fontMetrics().height() + 1) + 6); }
-    void set(const MessagingState& s)
-    {
-        m_state = &s;
-        update();
-    }
-    QSize sizeHint() const override { return QSize(460, 190); }
+    explicit ContentBalance(QWidget* parent) : StatePart(parent, QSize(460, 190)) {}
 
 protected:
     void paintEvent(QPaintEvent*) override
@@ -395,14 +399,9 @@ protected:
             return;
         const MessagingState& st = *m_state;
         QPainter p(this);
-        p.fillRect(rect(), palette().base());
         const QFontMetrics fm = p.fontMetrics();
         const int line = fm.height() + 5;
-        QFont bold = font();
-        bold.setBold(true);
-        p.setFont(bold);
-        drawText(p, QRect(8, 2, width() - 16, line), QStringLiteral("Content tables of the month — rows per table"), kInk);
-        p.setFont(font());
+        beginPaint(p, line, QStringLiteral("Content tables of the month — rows per table"));
         const auto& rows = st.contentRows;
         if (rows.empty())
             return;
@@ -448,8 +447,6 @@ protected:
                  n == 1 ? first : QStringLiteral("%1 … %2   (dashed: mean)").arg(first, last), kDim);
     }
 
-private:
-    const MessagingState* m_state = nullptr; // the view's, which outlives this widget
 };
 
 // ------------------------------------------------------------------ views

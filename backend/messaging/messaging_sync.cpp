@@ -327,11 +327,38 @@ void MessagingEngine::applySync(std::shared_ptr<SyncBatch> state, std::size_t ch
 void MessagingEngine::checkConvergence()
 {
     // Every user the sync wrote: the Redis entry (when there is one) equals the list
-    // the primary answers now.
+    // the primary answers now — once the user's rows have been quiet for the quiet
+    // period the invariant grants after the load stops (2 s, finalInvariants). Writes
+    // do not all end with the load: a campaign's records already in its channel are
+    // still delivered (stopLoad) and gift notifications still arrive, so a row the
+    // database changed within the last 2 s (its shard's binlog says when) may still be
+    // on its way through the canal and the sync; that user is not judged yet. Nothing
+    // older hides behind it: every record carries the user's whole list, so the last
+    // write's record alone decides whether the entry converges.
     InvariantState& inv = m_invariants[kCacheConverges];
+    constexpr sim::Nanos kQuiet = 2 * sim::kSecond;
+    std::vector<char> recent(m_users, 0);
+    for (std::uint32_t s = 0; s < m_convDb->shardCount(); ++s) {
+        const auto& entries = m_convDb->shard(s).binlog().entries();
+        for (auto it = entries.rbegin(); it != entries.rend() && m_world.now() - it->commitTime < kQuiet; ++it) {
+            if (!it->batch)
+                continue;
+            for (const infra::SqlBatch::Step& step : it->batch->steps()) {
+                ConversationUpdate u;
+                if (ConversationSchema::parseSend(*it->batch, step, u) && u.owner >= 0
+                    && u.owner < static_cast<std::int64_t>(m_users))
+                    recent[static_cast<std::size_t>(u.owner)] = 1;
+            }
+        }
+    }
+    std::uint64_t notJudged = 0;
     for (std::uint32_t user = 0; user < m_synced.size(); ++user) {
         if (!m_synced[user])
             continue;
+        if (recent[user]) {
+            ++notJudged;
+            continue;
+        }
         Region& h = home(user);
         infra::KvReply reply;
         if (h.redis->node(0).store().get(cacheKey(user), reply) != infra::KvStatus::Ok)
@@ -353,6 +380,8 @@ void MessagingEngine::checkConvergence()
             return;
         }
     }
+    if (notJudged > 0)
+        inv.detail = sim::strCat(inv.detail, "; ", notJudged, " written in the last 2 s not judged yet");
 }
 
 double MessagingEngine::replicaDelayMs() const { return m_replicaDelay.quantile(0.99) / 1e6; }

@@ -80,6 +80,7 @@ struct MessagingLoad final : EngineSettings {
     double highPriorityPerSec = 0.0;
     double campaignUsers = 0.0;
     double hotReceiverShare = 0.0;
+    double noticesPerSec = 0.0;
 };
 
 void readChannel(const YamlMap& m, std::string_view key, BulkChannelConfig& c)
@@ -107,6 +108,8 @@ constexpr SabotageSwitch kSabotage[] = {
     {"no-client-cache", &MessagingSabotage::noClientCache},
     {"no-dead-letter", &MessagingSabotage::noDeadLetter},
     {"snowflake-ignores-clock", &MessagingSabotage::snowflakeIgnoresClock},
+    {"no-read-your-writes", &MessagingSabotage::noReadYourWrites},
+    {"shared-bff", &MessagingSabotage::sharedBff},
 };
 
 // Drill gauges, set every simulated second from the last completed second.
@@ -137,6 +140,13 @@ const GaugeSpec kGauges[] = {
     {"messaging.drill.mysql_read_share", [](const MessagingEngine& e, double, double) { return e.lastSecond().mysqlReadShare; }},
     {"messaging.drill.hedges", [](const MessagingEngine& e, double, double) { return e.totals().hedges; }},
     {"messaging.drill.send_errors", [](const MessagingEngine& e, double, double) { return e.totals().sendFailures; }},
+    {"messaging.drill.mysql_replica_share", [](const MessagingEngine& e, double, double) { return e.lastSecond().mysqlReplicaShare; }},
+    {"messaging.drill.ryw_primary_reads", [](const MessagingEngine& e, double, double) { return e.totals().rywPrimary; }},
+    {"messaging.drill.ryw_missed_details", [](const MessagingEngine& e, double, double) { return e.totals().rywMissedDetails; }},
+    {"messaging.drill.notice_requests_per_sec", [](const MessagingEngine& e, double, double) { return e.lastSecond().noticeRequestsPerSec; }},
+    {"messaging.drill.notice_requests_p99_ms", [](const MessagingEngine& e, double, double) { return e.lastSecond().noticeP99Ms; }},
+    {"messaging.drill.notice_requests_shed", [](const MessagingEngine& e, double, double) { return e.totals().noticeShed; }},
+    {"messaging.drill.chat_shed", [](const MessagingEngine& e, double, double) { return e.totals().chatShed; }},
 };
 // Interaction notifications of settled gifts (docs/GALA.md): registered only in a run that
 // delivers them, so an engine alone rolls up (and hashes) exactly the series it always did.
@@ -200,6 +210,7 @@ public:
         if (load) {
             m_engine->setRates(load->sendsPerSec, load->queriesPerSec);
             m_engine->setExtraRates(load->groupSendsPerSec, load->highPriorityPerSec, load->hotReceiverShare);
+            m_engine->setNoticeRate(load->noticesPerSec);
             if (load->campaignUsers > 0.0)
                 m_engine->startCampaign(load->campaignUsers);
         }
@@ -209,9 +220,10 @@ public:
 
     absl::Status setLoad(const std::string& profile, double multiplier) override
     {
-        if (!profile.empty() && profile != "evening" && profile != "countdown" && profile != "hot-creator")
+        if (!profile.empty() && profile != "evening" && profile != "countdown" && profile != "hot-creator"
+            && profile != "notice-storm")
             return absl::InvalidArgumentError(
-                sim::strCat("messaging: no load profile '", profile, "' (evening, countdown, hot-creator)"));
+                sim::strCat("messaging: no load profile '", profile, "' (evening, countdown, hot-creator, notice-storm)"));
         if (multiplier > 0.0)
             m_engine->setLoadMultiplier(multiplier);
         return absl::OkStatus();
@@ -365,7 +377,10 @@ public:
     }
     std::vector<MetricOffer> metrics() const override { return probe().metrics; }
     std::vector<InvariantOffer> invariants() const override { return probe().invariants; }
-    std::vector<std::string> loadProfiles() const override { return {"evening", "countdown", "hot-creator"}; }
+    std::vector<std::string> loadProfiles() const override
+    {
+        return {"evening", "countdown", "hot-creator", "notice-storm"};
+    }
     std::vector<engine::ModeOffer> modes() const override
     {
         return {{"mode", "the legacy store and query path, or the upgraded tiers (docs/MESSAGING.md)",
@@ -381,7 +396,7 @@ public:
                          "page_cache_pages", "legacy_ttl", "prewarm_share", "sabotage", "actions", "campaign_users",
                          "campaign_start", "bulk_users_per_sec", "high_priority_per_sec", "group_sends_per_sec",
                          "poison_share", "channels", "hedge_delay", "hot_user_queries_per_sec", "hot_receiver_share",
-                         "gala"});
+                         "detail_read_share", "detail_read_delay", "notices_per_sec", "gala"});
         MessagingConfig& c = s->config;
         if (m.has("mode")) {
             const std::string t = scalarText(m.get("mode"), "engines.messaging.mode");
@@ -410,6 +425,9 @@ public:
         c.hedgeDelay = m.duration("hedge_delay", c.hedgeDelay, sim::kMillisecond, kMaxDuration);
         c.hotUserQueriesPerSec = m.number("hot_user_queries_per_sec", c.hotUserQueriesPerSec, 0.0, 1e9);
         c.hotReceiverShare = m.number("hot_receiver_share", c.hotReceiverShare, 0.0, 1.0);
+        c.detailReadShare = m.number("detail_read_share", c.detailReadShare, 0.0, 1.0);
+        c.noticesPerSec = m.number("notices_per_sec", c.noticesPerSec, 0.0, 1e10);
+        c.detailReadDelay = m.duration("detail_read_delay", c.detailReadDelay, 0, kMaxDuration);
         if (m.has("channels")) {
             const YamlMap ch(m.get("channels"), "engines.messaging.channels", {"shared", "daily", "high", "sync"});
             readChannel(ch, "shared", c.sharedChannel);
@@ -490,7 +508,7 @@ public:
         l->profile = profile;
         const YamlMap m(params, "load.params",
                         {"sends_per_sec", "queries_per_sec", "group_sends_per_sec", "high_priority_per_sec",
-                         "campaign_users", "hot_receiver_share"});
+                         "campaign_users", "hot_receiver_share", "notices_per_sec"});
         const MessagingConfig defaults;
         // The countdown: greetings ×3 and a "Happy New Year" campaign; the hot creator:
         // a third of the sends go to one account.
@@ -502,6 +520,8 @@ public:
         l->highPriorityPerSec = m.number("high_priority_per_sec", countdown ? 2'000.0 : 0.0, 0.0, 1e9);
         l->campaignUsers = m.number("campaign_users", countdown ? 10e6 : 0.0, 0.0, 1e10);
         l->hotReceiverShare = m.number("hot_receiver_share", hot ? 0.3 : 0.0, 0.0, 1.0);
+        // The notification storm: a burst of system and interaction notification requests.
+        l->noticesPerSec = m.number("notices_per_sec", profile == "notice-storm" ? 3e6 : 0.0, 0.0, 1e10);
         return l;
     }
 
@@ -564,6 +584,7 @@ v1::EngineDescriptor MessagingEngineFactory::describe() const
         {"countdown", "the New Year countdown: greetings ×3, group chat ×5, high-priority notifications and a 10 M-user "
                       "\"Happy New Year\" campaign"},
         {"hot-creator", "a hot creator's surge: a third of the one-to-one sends go to one account"},
+        {"notice-storm", "a burst of 3 M system and interaction notification requests a second beside one-to-one chat"},
     };
     for (const auto& [name, what] : profiles) {
         v1::LoadProfileDescriptor& p = *d.add_load_profiles();
@@ -575,6 +596,7 @@ v1::EngineDescriptor MessagingEngineFactory::describe() const
         engine::addParam(p, "high_priority_per_sec", 0.0, 1e9, "1/s", "real high-priority notifications per second");
         engine::addParam(p, "campaign_users", 0.0, 1e10, "users", "a bulk campaign started with the phase");
         engine::addParam(p, "hot_receiver_share", 0.0, 1.0, "", "share of sends to the most popular account");
+        engine::addParam(p, "notices_per_sec", 0.0, 1e10, "1/s", "real system and interaction notification requests per second");
     }
 
     engine::addAction(d, "pause-campaign", "pause the running bulk campaign (fan-out and delivery hold)",

@@ -6,7 +6,9 @@
 #include "backend/sim/strings.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <limits>
 
 namespace livedeck::messaging {
 
@@ -39,6 +41,8 @@ MessagingEngine::MessagingEngine(sim::World& world, telemetry::Telemetry& teleme
       m_schema(m_config.mode == MessagingMode::Legacy ? ConversationSchemaKind::Legacy : ConversationSchemaKind::Upgraded),
       m_router(ContentRouterConfig{m_config.mode == MessagingMode::Legacy ? ContentRouting::Legacy : ContentRouting::Hashed,
                                    100, 1'288'834'974'657, world.calendar().utcOffsetMinutes()}),
+      m_detailRng(world.stream("messaging/detail")),
+      m_noticeRng(world.stream("messaging/notice-requests")),
       m_snowflake(*SnowflakeGenerator::create(SnowflakeConfig{})),
       m_seq(SequenceAllocatorConfig{50, m_config.sabotage.seqReloadFromPersisted ? SeqReload::FromLastPersisted
                                                                                : SeqReload::FromCeiling}),
@@ -74,6 +78,8 @@ MessagingEngine::MessagingEngine(sim::World& world, telemetry::Telemetry& teleme
                             "no settled gift's interaction notification delivered twice, none without a settled gift"});
     m_invariants.push_back({"messaging.gift_notice_delivered", true, 0,
                             "every settled gift's interaction notification delivered (liveness)"});
+    m_invariants.push_back({"messaging.read_your_writes", true, 0,
+                            "a sender never sees a conversation list or detail without its own acknowledged send"});
 }
 
 MessagingEngine::~MessagingEngine()
@@ -119,11 +125,18 @@ absl::Status MessagingEngine::build()
 
     const std::int64_t pages =
         std::max<std::int64_t>(16, std::llround(static_cast<double>(m_config.pageCachePages) * m_config.dataScale));
+    // SQL instances: the primary in the first home region and a replica in each home
+    // region. Upgraded reads the replicas (read-your-writes aside): a second instance in
+    // the first home region is its local read replica (docs/MESSAGING.md "Replicas and
+    // read-your-writes"); legacy reads every list from the primary.
+    std::vector<std::string> sqlPlacement = placement;
+    if (m_config.mode == MessagingMode::Upgraded)
+        sqlPlacement.insert(sqlPlacement.begin() + 1, placement.front());
     {
         infra::SqlClusterConfig c;
         c.name = "messaging/conv-db";
         c.shards = 10;
-        c.placement = placement;
+        c.placement = sqlPlacement;
         c.schema = m_schema.ddl();
         c.shardKey = infra::ShardRouter::legacyMessaging();
         c.pageCache.pages = pages;
@@ -137,7 +150,7 @@ absl::Status MessagingEngine::build()
         infra::SqlClusterConfig c;
         c.name = "messaging/content-db";
         c.shards = 1;
-        c.placement = placement;
+        c.placement = sqlPlacement;
         const std::int64_t startMs = w.calendar().unixMs(0);
         // This month, the next day's (a drill that starts on a month's last day crosses into
         // the next month at midnight: the gala's countdown) and the one after 32 days.
@@ -189,6 +202,12 @@ absl::Status MessagingEngine::build()
         sc.concurrency = m_config.bffConcurrency;
         sc.maxQueue = 100'000.0;
         r->queue = std::make_unique<infra::ServiceQueue>(w, r->bff, sc, &metrics, "messaging.bff");
+        if (m_config.mode == MessagingMode::Upgraded && !m_config.sabotage.sharedBff) {
+            // The BFF split by domain: notifications on their own service, its own capacity.
+            r->noticeBff = w.components().mustAdd(sim::strCat(r->name, "/messaging/bff-notice"), "messaging-bff",
+                                                  r->dataCentre);
+            r->noticeQueue = std::make_unique<infra::ServiceQueue>(w, r->noticeBff, sc, &metrics, "messaging.bff");
+        }
         infra::KvPairConfig kc;
         if (m_coupling.sharedInfra) {
             // The data centre's one Redis pair, shared with the gift catalogue (docs/GALA.md).
@@ -227,7 +246,7 @@ absl::Status MessagingEngine::build()
     m_sendLatencyMetric = &metrics.histogram("messaging.send.latency", "messaging");
     m_redisHitGauge = &metrics.gauge("messaging.cache.redis_hit_ratio", "messaging");
     m_taishanHitGauge = &metrics.gauge("messaging.cache.taishan_hit_ratio", "messaging");
-    m_lastWrite.assign(m_users, -1);
+    m_writeToken.assign(m_users, WriteToken{});
     m_appliedVersion.assign(m_users, 0);
     m_canalVersion.assign(m_users, 0);
     m_synced.assign(m_users, 0);
@@ -351,6 +370,61 @@ void MessagingEngine::start()
         m_groupRunning = true;
         m_world.at(m_config.loadStart, m_groupKind, m_component, [this] { nextGroupSend(); });
     }
+    if (m_config.noticesPerSec > 0.0) {
+        m_noticeRunning = true;
+        m_world.at(m_config.loadStart, m_queryKind, m_component, [this] { nextNotice(); });
+    }
+}
+
+void MessagingEngine::setNoticeRate(double noticesPerSec)
+{
+    m_config.noticesPerSec = noticesPerSec;
+    if (!m_started || noticesPerSec <= 0.0 || m_noticeRunning)
+        return;
+    m_noticeRunning = true;
+    m_world.at(std::max(m_world.now(), m_config.loadStart), m_queryKind, m_component, [this] { nextNotice(); });
+}
+
+void MessagingEngine::nextNotice()
+{
+    const double real = m_config.noticesPerSec * m_config.loadMultiplier;
+    if (m_loadStopped || real <= 0.0) {
+        m_noticeRunning = false;
+        return;
+    }
+    const double discrete = discreteRate(real, m_config.minDiscreteNoticesPerSec);
+    noticeRequest(static_cast<std::uint32_t>(m_noticeRng.uniformInt(m_users)), real / discrete);
+    const double gap = m_noticeRng.exponential(1.0 / discrete);
+    m_world.after(std::max<sim::Nanos>(1, static_cast<sim::Nanos>(gap * 1e9)), m_queryKind, m_component,
+                  [this] { nextNotice(); });
+}
+
+void MessagingEngine::noticeRequest(std::uint32_t user, double weight)
+{
+    // A system or interaction notification for `user`: rendered and aggregated by a BFF
+    // worker, then the user's notification counter bumped in its region's Redis.
+    Region& r = home(user);
+    const bool own = r.noticeQueue != nullptr;
+    infra::ServiceQueue& q = own ? *r.noticeQueue : *r.queue;
+    const sim::ComponentId from = own ? r.noticeBff : r.bff;
+    const sim::Nanos startedAt = m_world.now();
+    q.submit(
+        weight, [this](bool&) { return m_config.noticeBffCost; },
+        [this, &r, user, weight, from, startedAt](infra::ServiceOutcome outcome, sim::Nanos) {
+            if (outcome != infra::ServiceOutcome::Ok) {
+                m_totals.noticeShed += weight;
+                return;
+            }
+            r.redis->incrBy(from, sim::strCat("notice:", user), 1, weight,
+                            [this, weight, startedAt](const infra::KvReply& reply) {
+                                if (reply.status != infra::KvStatus::Ok) {
+                                    m_totals.noticeShed += weight;
+                                    return;
+                                }
+                                m_totals.noticeRequests += weight;
+                                m_noticeSecond.record(m_world.now() - startedAt, weight);
+                            });
+        });
 }
 
 void MessagingEngine::setExtraRates(double groupSendsPerSec, double highPriorityPerSec, double hotReceiverShare)
@@ -459,6 +533,8 @@ void MessagingEngine::sendOneToOne(std::uint32_t sender, std::uint32_t receiver,
         weight, [this](bool&) { return m_config.bffCost; },
         [this, op](infra::ServiceOutcome outcome, sim::Nanos) {
             if (outcome != infra::ServiceOutcome::Ok) {
+                if (outcome == infra::ServiceOutcome::Rejected)
+                    m_totals.chatShed += op->weight;
                 sendPartDone(op, false, "bff");
                 return;
             }
@@ -574,6 +650,7 @@ void MessagingEngine::writeSend(std::shared_ptr<SendOp> op)
                   static_cast<std::int64_t>(op->receiver), std::string("hello")},
                  static_cast<std::int64_t>(op->msgkey));
     m_contentDb->write(0, std::move(content), call, [this, op](infra::SqlResult& res) {
+        op->contentPosition = res.position;
         sendPartDone(op, res.ok() && res.changes > 0, "content row");
     });
     const std::int64_t sides[2][3] = {{op->sender, op->receiver, 0}, {op->receiver, op->sender, 1}};
@@ -581,8 +658,11 @@ void MessagingEngine::writeSend(std::shared_ptr<SendOp> op)
         auto b = std::make_shared<infra::SqlBatch>();
         m_schema.addSend(*b, ConversationUpdate{s[0], s[1], MessageKind::OneToOne, static_cast<std::int64_t>(op->msgkey),
                                                 op->msgMs, s[2], now});
+        const bool own = s[0] == op->sender;
         m_convDb->write(m_convDb->shardOf(static_cast<std::uint64_t>(s[0])), std::move(b), call,
-                        [this, op](infra::SqlResult& res) {
+                        [this, op, own](infra::SqlResult& res) {
+                            if (own)
+                                op->convPosition = res.position;
                             sendPartDone(op, res.ok() && res.changes > 0, "conversation row");
                         });
     }
@@ -616,7 +696,13 @@ void MessagingEngine::sendPartDone(std::shared_ptr<SendOp> op, bool ok, const ch
     const sim::Nanos latency = m_world.now() - op->startedAt;
     m_sendLatencyMetric->record(latency, op->weight);
     r.second.record(latency, op->weight);
-    m_lastWrite[op->sender] = m_world.now();
+    // The session's read-your-writes token: this send and where its rows are in the binlogs.
+    m_writeToken[op->sender] = WriteToken{op->msgkey, static_cast<std::int64_t>(op->receiver), op->msgMs,
+                                          op->convPosition, op->contentPosition, m_world.now()};
+    if (m_config.detailReadShare > 0.0 && m_detailRng.bernoulli(m_config.detailReadShare)) {
+        m_world.after(m_config.detailReadDelay, m_queryKind, m_component,
+                      [this, sender = op->sender, msgkey = op->msgkey, w = op->weight] { readDetail(sender, msgkey, w); });
+    }
     // The slow path writes each inbox's sequence back every tenth sequence.
     for (int side = 0; side < 2; ++side) {
         if (op->seq[side] % 10 == 0)
@@ -648,6 +734,7 @@ void MessagingEngine::queryConversations(std::uint32_t user, double weight)
         return;
     }
     noteQuery(user, weight);
+    op->token = m_writeToken[user];
     // Hedge budget: each query earns a share of a hedge (at most 20 banked).
     m_hedgeTokens = std::min(m_hedgeTokens + m_config.hedgeBudget, 20.0);
     op->region = &home(user);
@@ -656,6 +743,8 @@ void MessagingEngine::queryConversations(std::uint32_t user, double weight)
         weight, [this](bool&) { return m_config.bffCost; },
         [this, op](infra::ServiceOutcome outcome, sim::Nanos) {
             if (outcome != infra::ServiceOutcome::Ok) {
+                if (outcome == infra::ServiceOutcome::Rejected)
+                    m_totals.chatShed += op->weight;
                 finishQuery(op, false);
                 return;
             }
@@ -676,12 +765,20 @@ void MessagingEngine::queryRedis(std::shared_ptr<QueryOp> op)
 {
     Region& r = *op->region;
     r.redis->get(r.bff, cacheKey(op->user), op->weight, [this, op](const infra::KvReply& reply) {
+        const bool upgraded = m_config.mode == MessagingMode::Upgraded;
         if (reply.status == infra::KvStatus::Ok) {
             m_totals.redisHits += op->weight;
-            finishQuery(op, true);
-            return;
+            // Read-your-writes: an entry the sync has not brought up to the writer's own
+            // last send yet is passed over for the next tier.
+            if (!upgraded || m_config.sabotage.noReadYourWrites || reflectsToken(*op, reply.value)) {
+                checkReadYourWrites(*op, reply.value);
+                finishQuery(op, true);
+                return;
+            }
+            m_totals.rywStaleCache += op->weight;
+        } else {
+            m_totals.redisMisses += op->weight;
         }
-        m_totals.redisMisses += op->weight;
         if (m_config.mode == MessagingMode::Upgraded && !m_config.sabotage.noTaishanTier) {
             op->tier = 1;
             queryTaishan(op);
@@ -710,8 +807,20 @@ void MessagingEngine::queryTaishan(std::shared_ptr<QueryOp> op)
     r.taishanClient->get(cacheKey(op->user), [this, op](const infra::RaftResult& res) {
         if (op->done)
             return;
+        if (res.status == infra::RaftStatus::Ok && res.found && !m_config.sabotage.noReadYourWrites
+            && !reflectsToken(*op, res.value)) {
+            // Behind the writer's own last send (read-your-writes): MySQL answers instead.
+            m_totals.rywStaleCache += op->weight;
+            m_totals.taishanHits += op->weight;
+            if (op->hedged)
+                return;
+            op->tier = 2;
+            queryMysql(op, false);
+            return;
+        }
         if (res.status == infra::RaftStatus::Ok && res.found) {
             m_totals.taishanHits += op->weight;
+            checkReadYourWrites(*op, res.value);
             Region& h = *op->region;
             // A fill never overwrites a synced entry (stamp 1 is below every sync version).
             h.redis->setIfNewer(h.bff, cacheKey(op->user), res.value, 1, m_config.redisTtl, op->weight,
@@ -732,22 +841,63 @@ void MessagingEngine::queryTaishan(std::shared_ptr<QueryOp> op)
 
 void MessagingEngine::queryMysql(std::shared_ptr<QueryOp> op, bool fillTaishan)
 {
-    const bool upgraded = m_config.mode == MessagingMode::Upgraded;
-    // Legacy reads the primary; upgraded reads a replica unless the user wrote lately.
-    const sim::Nanos lastWrite = m_lastWrite[op->user];
-    const bool strong = !upgraded || (lastWrite >= 0 && m_world.now() - lastWrite < m_config.rywWindow);
-    const infra::Consistency consistency = strong ? infra::Consistency::Strong : infra::Consistency::Weak;
+    // Legacy reads the primary; upgraded reads a replica, and the primary only when the
+    // replica has not applied the writer's own last send yet (read-your-writes).
     m_totals.mysqlReads += op->weight;
+    const bool upgraded = m_config.mode == MessagingMode::Upgraded;
+    bool strong = !upgraded;
+    if (upgraded && !m_config.sabotage.noReadYourWrites && op->token.msgkey != 0
+        && !replicaHas(*m_convDb, m_convDb->shardOf(op->user), op->region->bff, op->token.convPosition)) {
+        m_totals.rywPrimary += op->weight;
+        strong = true;
+    }
+    readMysqlList(op, fillTaishan, strong);
+}
+
+bool MessagingEngine::replicaHas(infra::SqlCluster& db, std::uint32_t shard, sim::ComponentId from,
+                                 std::uint64_t position) const
+{
+    // Each replica's applied binlog position, as the proxy tracks them (ProxySQL reads
+    // every backend's executed GTIDs): the replica a weak read from `from` would use —
+    // a live one in the caller's region (infra::SqlShard::read) — holds the position?
+    const int region = m_world.components().get(from).region;
+    const infra::SqlShard& s = db.shard(shard);
+    for (std::size_t i = 0; i < s.instanceCount(); ++i) {
+        const infra::SqlInstance& inst = s.instance(i);
+        if (inst.isPrimary() || inst.down() || inst.state().needsResync || inst.region() != region)
+            continue;
+        return inst.state().applied >= position;
+    }
+    return true; // no replica there: the weak read goes to the primary
+}
+
+void MessagingEngine::readMysqlList(std::shared_ptr<QueryOp> op, bool fillTaishan, bool strong)
+{
+    const infra::Consistency consistency = strong ? infra::Consistency::Strong : infra::Consistency::Weak;
     if (strong)
         m_totals.mysqlPrimaryReads += op->weight;
+    m_totals.mysqlReadsAll += op->weight;
     const std::uint32_t shard = m_convDb->shardOf(op->user);
     const infra::SqlCall call{op->region->bff, op->weight, 0};
     m_convDb->read(shard, consistency, m_schema.listPage(op->user, ListCursor{}, m_config.pageSize), call,
-                   [this, op, shard, consistency, call, fillTaishan](infra::SqlResult& list) {
+                   [this, op, shard, strong, consistency, call, fillTaishan](infra::SqlResult& list) {
                        if (op->done)
                            return;
                        if (!list.ok()) {
                            finishQuery(op, false);
+                           return;
+                       }
+                       const bool replica = countReplicaRead(list, shard, false);
+                       if (replica) {
+                           m_totals.replicaReads += op->weight;
+                           m_totals.replicaReadsAll += op->weight;
+                       }
+                       // Causal read (as ProxySQL's GTID tracking or MaxScale's causal_reads): the
+                       // answer's applied position against the writer's own row's position.
+                       if (replica && !strong && !m_config.sabotage.noReadYourWrites && op->token.msgkey != 0
+                           && list.position < op->token.convPosition) {
+                           m_totals.rywPrimary += op->weight;
+                           readMysqlList(op, fillTaishan, true);
                            return;
                        }
                        op->rows = ConversationSchema::rows(list);
@@ -775,9 +925,125 @@ void MessagingEngine::queryMysql(std::shared_ptr<QueryOp> op, bool fillTaishan)
                                           if (op->hedged)
                                               m_totals.hedgesWon += op->weight;
                                           op->tier = 2;
+                                          checkReadYourWrites(*op, value);
                                           finishQuery(op, true);
                                       });
                    });
+}
+
+bool MessagingEngine::countReplicaRead(const infra::SqlResult& result, std::uint32_t shard, bool content)
+{
+    infra::SqlCluster& db = content ? *m_contentDb : *m_convDb;
+    const bool replica = result.servedBy != db.shard(shard).primary().id();
+    return replica;
+}
+
+bool MessagingEngine::reflectsToken(const QueryOp& op, std::string_view list) const
+{
+    // "<total>;<peer>,<last msgkey>,<last ms>,<unread>;…": the writer's conversation with
+    // its last msgkey at least the token's, or a full page of newer conversations above it.
+    const WriteToken& t = op.token;
+    if (t.msgkey == 0)
+        return true;
+    std::int64_t rows = 0;
+    std::int64_t oldestMs = std::numeric_limits<std::int64_t>::max();
+    std::size_t at = list.find(';');
+    while (at != std::string_view::npos) {
+        const std::size_t end = list.find(';', at + 1);
+        const std::string_view row = list.substr(at + 1, end == std::string_view::npos ? std::string_view::npos : end - at - 1);
+        std::int64_t f[3] = {0, 0, 0};
+        std::size_t from = 0;
+        for (int k = 0; k < 3; ++k) {
+            const std::size_t comma = row.find(',', from);
+            const std::string_view field = row.substr(from, comma == std::string_view::npos ? std::string_view::npos : comma - from);
+            std::from_chars(field.data(), field.data() + field.size(), f[k]);
+            from = comma == std::string_view::npos ? row.size() : comma + 1;
+        }
+        if (f[0] == t.peer && static_cast<std::uint64_t>(f[1]) >= t.msgkey)
+            return true;
+        ++rows;
+        oldestMs = std::min(oldestMs, f[2]);
+        at = end;
+    }
+    return rows >= m_config.pageSize && oldestMs >= t.msgMs;
+}
+
+void MessagingEngine::checkReadYourWrites(const QueryOp& op, std::string_view list)
+{
+    if (op.token.msgkey == 0)
+        return;
+    InvariantState& inv = m_invariants[kReadYourWrites];
+    ++inv.checked;
+    if (reflectsToken(op, list))
+        return;
+    m_totals.rywMissedLists += op.weight;
+    violation(kReadYourWrites, sim::strCat("user ", op.user, " saw its conversation list without its send ",
+                                               op.token.msgkey, " to ", op.token.peer, " (acknowledged at ",
+                                               sim::toMillis(op.token.ackedAt), " ms, shown at ",
+                                               sim::toMillis(m_world.now()), " ms)"));
+}
+
+void MessagingEngine::readDetail(std::uint32_t sender, std::uint64_t msgkey, double weight)
+{
+    // The sender opens the conversation: its new message read back by msgkey through its BFF.
+    auto op = std::make_shared<DetailOp>();
+    op->sender = sender;
+    op->msgkey = msgkey;
+    op->table = contentTable(m_router.route(msgkey));
+    op->weight = weight;
+    op->token = m_writeToken[sender];
+    Region& r = home(sender);
+    r.queue->submit(
+        weight, [this](bool&) { return m_config.bffCost; },
+        [this, op](infra::ServiceOutcome outcome, sim::Nanos) {
+            if (outcome != infra::ServiceOutcome::Ok) {
+                m_totals.detailFailures += op->weight;
+                return;
+            }
+            const bool upgraded = m_config.mode == MessagingMode::Upgraded;
+            bool strong = !upgraded;
+            if (upgraded && !m_config.sabotage.noReadYourWrites
+                && !replicaHas(*m_contentDb, 0, home(op->sender).bff, op->token.contentPosition)) {
+                m_totals.rywPrimary += op->weight;
+                strong = true;
+            }
+            readDetailFrom(op, strong);
+        });
+}
+
+void MessagingEngine::readDetailFrom(std::shared_ptr<DetailOp> op, bool strong)
+{
+    m_totals.mysqlReadsAll += op->weight;
+    const infra::SqlCall call{home(op->sender).bff, op->weight, 0};
+    m_contentDb->read(
+        0, strong ? infra::Consistency::Strong : infra::Consistency::Weak,
+        infra::SqlQuery{sim::strCat("SELECT msgkey FROM ", op->table, " WHERE msgkey = ?1"),
+                        {static_cast<std::int64_t>(op->msgkey)}},
+        call, [this, op, strong](infra::SqlResult& res) {
+            if (!res.ok()) {
+                m_totals.detailFailures += op->weight; // the client keeps what it shows and retries later
+                return;
+            }
+            const bool replica = countReplicaRead(res, 0, true);
+            if (replica)
+                m_totals.replicaReadsAll += op->weight;
+            if (m_config.mode == MessagingMode::Upgraded && replica && !strong && !m_config.sabotage.noReadYourWrites
+                && res.position < op->token.contentPosition) {
+                m_totals.rywPrimary += op->weight;
+                readDetailFrom(op, true);
+                return;
+            }
+            m_totals.detailReads += op->weight;
+            InvariantState& inv = m_invariants[kReadYourWrites];
+            ++inv.checked;
+            if (res.rowCount() > 0)
+                return;
+            m_totals.rywMissedDetails += op->weight;
+            violation(kReadYourWrites, sim::strCat("user ", op->sender, " opened its conversation without its send ",
+                                                       op->msgkey, " (acknowledged at ", sim::toMillis(op->token.ackedAt),
+                                                       " ms, read at ", sim::toMillis(m_world.now()), " ms from ",
+                                                       m_world.components().get(res.servedBy).path, ")"));
+        });
 }
 
 void MessagingEngine::finishQuery(std::shared_ptr<QueryOp> op, bool ok)
@@ -1005,6 +1271,12 @@ void MessagingEngine::regionSecond()
         st.hedges = t.hedges - b.hedges;
         const double lookups = (t.redisHits + t.redisMisses) - (b.redisHits + b.redisMisses);
         st.mysqlReadShare = lookups > 0.0 ? (t.mysqlReads - b.mysqlReads) / lookups : 0.0;
+        const double sqlReads = t.mysqlReadsAll - b.mysqlReadsAll;
+        st.mysqlReplicaShare = sqlReads > 0.0 ? (t.replicaReadsAll - b.replicaReadsAll) / sqlReads : 0.0;
+        st.noticeRequestsPerSec = t.noticeRequests - b.noticeRequests;
+        st.noticeP99Ms = m_noticeSecond.count() > 0 ? m_noticeSecond.quantile(0.99) / 1e6 : 0.0;
+        m_noticeSecond.reset();
+        st.chatShed = t.chatShed - b.chatShed;
         m_secondBase = t;
         m_highSecond.reset();
         m_syncLagSecond.reset();

@@ -6,9 +6,13 @@
 //                      legacy                                upgraded
 //   query tiers        Redis (cache-aside, short expiry)     Redis (24 h, pre-warmed top users)
 //                      → MySQL primary                       → Taishan (Raft KV, RANDOM reads)
-//                                                            → MySQL replica (primary for a
-//                                                              user who wrote in the last
-//                                                              `ryw_window`: read-your-writes)
+//                                                            → MySQL replica (read-your-writes:
+//                                                              the writer's session token —
+//                                                              its last acknowledged send and
+//                                                              binlog positions — turns a
+//                                                              stale answer into the next
+//                                                              tier, a lagging replica into
+//                                                              the primary)
 //   MySQL list         (owner, time) index + table rows,     covering index, keyset
 //                      OFFSET paging                         paging
 //   unread total       SUM over the owner's rows             stored counter per user
@@ -96,6 +100,9 @@ struct MessagingSabotage {
     bool noClientCache = false;          // clients keep no last good summary (a failure is a blank page)
     bool noDeadLetter = false;           // a bulk record that keeps failing is retried forever
     bool snowflakeIgnoresClock = false;  // ids issued from the clock as it is, also when it went back
+    bool noReadYourWrites = false;       // upgraded: the writer's session token is ignored (caches as they
+                                         // are, MySQL reads always on a replica)
+    bool sharedBff = false;              // upgraded: notifications share the chat BFF (no split by domain)
 };
 
 // One MQ channel of bulk sends: a topic, its consumer group's consumers, and the
@@ -134,7 +141,17 @@ struct MessagingConfig {
     sim::Nanos legacyTtl = 2 * sim::kSecond;   // legacy cache-aside expiry (drill-scaled)
     sim::Nanos redisTtl = 24 * sim::kHour;     // upgraded Redis TTL
     double prewarmShare = 0.5;                 // upgraded: the top users loaded at start
-    sim::Nanos rywWindow = 1 * sim::kSecond;   // writer reads the primary this long
+    // Share of acknowledged one-to-one sends after which the sender opens the
+    // conversation: its message read back from the content store (0: none).
+    double detailReadShare = 0.0;
+    // System and interaction notification requests (the notification domain): each takes
+    // `noticeBffCost` of a BFF worker (rendering, aggregation), then bumps the user's
+    // notification counter in Redis. Legacy serves them on the one BFF of each region;
+    // upgraded on the region's notification BFF, beside the chat BFF (split by domain).
+    double noticesPerSec = 0.0;            // real requests per second
+    double minDiscreteNoticesPerSec = 40'000.0; // × scale: keeps each request's weight under the BFF's concurrency
+    sim::Nanos noticeBffCost = 2 * sim::kMillisecond;
+    sim::Nanos detailReadDelay = 200 * sim::kMillisecond; // after the acknowledgement
     sim::Nanos bffCost = 50 * sim::kMicrosecond;
     double bffConcurrency = 2'000.0;           // real requests at once per region's BFF
     sim::Nanos hedgeDelay = 20 * sim::kMillisecond; // upgraded: a Taishan read not answered by then asks MySQL too
@@ -200,6 +217,7 @@ public:
         kCacheConverges,    // liveness (after the load stops)
         kGiftNoticeOnce,    // safety: no settled gift's notification delivered twice (docs/GALA.md)
         kGiftNoticeDelivered, // liveness: every settled gift's notification delivered
+        kReadYourWrites,    // safety: a sender never sees a list or detail without its acknowledged send
     };
     static absl::StatusOr<std::unique_ptr<MessagingEngine>> create(sim::World& world, telemetry::Telemetry& telemetry,
                                                                    MessagingConfig config,
@@ -218,6 +236,8 @@ public:
     // Group sends, high-priority notifications (real/s), and the share of one-to-one
     // sends to the most popular account (a hot creator); the generators start if idle.
     void setExtraRates(double groupSendsPerSec, double highPriorityPerSec, double hotReceiverShare);
+    // System and interaction notification requests (real/s); the generator starts if idle.
+    void setNoticeRate(double noticesPerSec);
     // p99 of the queries answered in the last completed second (every region), ms.
     double secondP99Ms() const { return m_lastSecondP99Ms; }
     // The last completed second's rates and tails.
@@ -234,6 +254,10 @@ public:
         double cachedSummaries = 0.0;
         double hedges = 0.0;
         double mysqlReadShare = 0.0;      // conversation queries that read MySQL
+        double mysqlReplicaShare = 0.0;   // MySQL reads (lists and details) a replica served
+        double noticeRequestsPerSec = 0.0; // notification requests served (real)
+        double noticeP99Ms = 0.0;
+        double chatShed = 0.0;            // one-to-one sends and queries refused by a BFF (real)
     };
     const SecondStats& lastSecond() const { return m_lastSecondStats; }
     void stopLoad();
@@ -286,6 +310,14 @@ public:
         double redisHits = 0.0, redisMisses = 0.0;
         double taishanHits = 0.0, taishanMisses = 0.0;
         double mysqlReads = 0.0, mysqlPrimaryReads = 0.0;
+        double replicaReads = 0.0, replicaReadsAll = 0.0; // list reads / list and detail reads a replica served
+        double mysqlReadsAll = 0.0;  // list and detail reads
+        double rywPrimary = 0.0;     // reads sent to the primary after a replica behind the writer's position
+        double rywStaleCache = 0.0;  // cached lists passed over because they lack the writer's send
+        double detailReads = 0.0, detailFailures = 0.0;
+        double rywMissedLists = 0.0, rywMissedDetails = 0.0; // shown without the sender's own send
+        double noticeRequests = 0.0, noticeShed = 0.0; // notification requests served / refused
+        double chatShed = 0.0;       // one-to-one sends and queries refused by a BFF
         double hedges = 0.0, hedgesWon = 0.0, hotPrewarms = 0.0;
         double cachedSummaries = 0.0, blankPages = 0.0;  // failed queries shown from the client's copy / blank
         double bulkDelivered = 0.0, bulkRedelivered = 0.0, deadLettered = 0.0, bulkProduced = 0.0;
@@ -301,6 +333,7 @@ public:
         double redelivered = 0.0;     // weighted, refused by the idempotency claim
         std::uint64_t discreteDelivered = 0;
         std::uint64_t retries = 0;    // a store step failed; tried again
+        std::uint64_t claims = 0;     // deliveries that asked for a claim (each its own token)
         telemetry::Histogram latency; // settled → delivered (weighted)
     };
     const NoticeStats& noticeStats() const { return m_notices; }
@@ -360,7 +393,8 @@ private:
     void deliverNotice(std::shared_ptr<NoticeJob> job);
     void writeNotice(std::shared_ptr<NoticeJob> job);
     void finishNotice(std::shared_ptr<NoticeJob> job);
-    void retryNotice(std::shared_ptr<NoticeJob> job, bool claimed);
+    void markNoticeDone(std::shared_ptr<NoticeJob> job);
+    void retryNotice(std::shared_ptr<NoticeJob> job);
     void checkNotices(bool final);
     absl::Status build();
     absl::Status preload();
@@ -379,6 +413,18 @@ private:
     void queryRedis(std::shared_ptr<QueryOp> op);
     void queryTaishan(std::shared_ptr<QueryOp> op);
     void queryMysql(std::shared_ptr<QueryOp> op, bool fillTaishan);
+    void readMysqlList(std::shared_ptr<QueryOp> op, bool fillTaishan, bool strong);
+    // Read-your-writes (docs/MESSAGING.md "Replicas and read-your-writes").
+    bool reflectsToken(const QueryOp& op, std::string_view list) const;
+    void checkReadYourWrites(const QueryOp& op, std::string_view list);
+    bool countReplicaRead(const infra::SqlResult& result, std::uint32_t shard, bool content);
+    bool replicaHas(infra::SqlCluster& db, std::uint32_t shard, sim::ComponentId from, std::uint64_t position) const;
+    void readDetail(std::uint32_t sender, std::uint64_t msgkey, double weight);
+    struct DetailOp;
+    void readDetailFrom(std::shared_ptr<DetailOp> op, bool strong);
+    // Notification requests (the notification domain's BFF).
+    void nextNotice();
+    void noticeRequest(std::uint32_t user, double weight);
     void finishQuery(std::shared_ptr<QueryOp> op, bool ok);
     void prewarm();
     void queryHedge(std::shared_ptr<QueryOp> op);
@@ -442,7 +488,21 @@ private:
     ContentTableRouter m_router;
     std::uint32_t m_users = 0;
     std::vector<std::int64_t> m_convCount;
-    std::vector<sim::Nanos> m_lastWrite; // per user: when its last send was acknowledged
+    // Per user: its last acknowledged one-to-one send as the sender (the session's
+    // read-your-writes token: what, and the binlog positions of its own rows).
+    struct WriteToken {
+        std::uint64_t msgkey = 0;      // 0: none
+        std::int64_t peer = 0;
+        std::int64_t msgMs = 0;
+        std::uint64_t convPosition = 0;    // the sender's conversation row on its shard
+        std::uint64_t contentPosition = 0; // the content row
+        sim::Nanos ackedAt = 0;
+    };
+    std::vector<WriteToken> m_writeToken;
+    sim::RandomStream m_detailRng;
+    sim::RandomStream m_noticeRng;
+    bool m_noticeRunning = false;
+    telemetry::Histogram m_noticeSecond; // notification requests' latency, the current second
 
     std::unique_ptr<infra::SqlCluster> m_convDb;
     std::unique_ptr<infra::SqlCluster> m_contentDb;

@@ -24,6 +24,8 @@ struct MessagingEngine::Region {
     std::string dataCentre;
     sim::ComponentId bff = sim::kNoComponent;
     std::unique_ptr<infra::ServiceQueue> queue;
+    sim::ComponentId noticeBff = sim::kNoComponent;   // upgraded: the notification domain's BFF
+    std::unique_ptr<infra::ServiceQueue> noticeQueue; // (legacy, shared-bff: none, `queue` serves them)
     std::unique_ptr<infra::KvPair> ownRedis;          // alone: the region's own pair
     infra::KvPair* redis = nullptr;                   // ownRedis, or the shared "redis/<dc>"
     std::unique_ptr<infra::RaftClient> seqClient;     // sequence ceilings (leader reads)
@@ -46,6 +48,17 @@ struct MessagingEngine::SendOp {
     bool failed = false;
     std::string failure;
     std::string table;
+    std::uint64_t convPosition = 0;    // binlog position of the sender's conversation row
+    std::uint64_t contentPosition = 0; // of the content row
+};
+
+// The sender opens the conversation after a send: its message read back by msgkey.
+struct MessagingEngine::DetailOp {
+    std::uint32_t sender = 0;
+    std::uint64_t msgkey = 0;
+    std::string table;
+    double weight = 1.0;
+    WriteToken token; // the session's token when the read started
 };
 
 struct MessagingEngine::QueryOp {
@@ -58,6 +71,7 @@ struct MessagingEngine::QueryOp {
     int tier = 0; // 0 Redis, 1 Taishan, 2 MySQL
     bool done = false;
     bool hedged = false;
+    WriteToken token; // the session's read-your-writes token when the query started
 };
 
 // A consumer's batch in hand: committed when its last record is done.

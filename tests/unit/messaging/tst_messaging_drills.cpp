@@ -89,6 +89,9 @@ private slots:
             {"messaging-hot-creator", "messaging-hot-creator-legacy", "conversation query p99 under 50 ms (worst second)"},
             {"messaging-cache-flush", "messaging-cache-flush-no-taishan",
              "MySQL spared after the flush (share of queries reading it, worst second)"},
+            {"messaging-replica-lag", "messaging-replica-lag-no-ryw", "messaging.read_your_writes"},
+            {"messaging-notice-storm", "messaging-notice-storm-shared-bff",
+             "single-chat query p99 under 50 ms during the storm (worst second)"},
         };
         for (const auto& p : pairs)
             QTest::newRow(p[0]) << QString::fromUtf8(p[0]) << QString::fromUtf8(p[1]) << QString::fromUtf8(p[2]);

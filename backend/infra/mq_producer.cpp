@@ -248,6 +248,7 @@ void MqProducer::complete(std::uint32_t slot, MqError error, std::int64_t baseOf
     result.weight = s.weight;
     result.attempts = s.attempt;
     result.latency = latency;
+    result.messages = s.exchange.messages;
     if (callback)
         callback(result);
     maybeFree(slot);

@@ -38,6 +38,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,6 +61,9 @@ struct MqProduceResult {
     double weight = 0.0;          // summed weight of the records
     int attempts = 0;
     sim::Nanos latency = 0;       // first send → result
+    // The request's messages, valid during the callback (a caller that sends them again
+    // after a failure copies them then, instead of keeping a copy of every request).
+    std::span<const MqMessage> messages;
 };
 
 class MqProducer final : public sim::Inspectable {

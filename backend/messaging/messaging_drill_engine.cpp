@@ -110,6 +110,7 @@ constexpr SabotageSwitch kSabotage[] = {
     {"snowflake-ignores-clock", &MessagingSabotage::snowflakeIgnoresClock},
     {"no-read-your-writes", &MessagingSabotage::noReadYourWrites},
     {"shared-bff", &MessagingSabotage::sharedBff},
+    {"no-region-failover", &MessagingSabotage::noRegionFailover},
 };
 
 // Drill gauges, set every simulated second from the last completed second.
@@ -147,6 +148,8 @@ const GaugeSpec kGauges[] = {
     {"messaging.drill.notice_requests_p99_ms", [](const MessagingEngine& e, double, double) { return e.lastSecond().noticeP99Ms; }},
     {"messaging.drill.notice_requests_shed", [](const MessagingEngine& e, double, double) { return e.totals().noticeShed; }},
     {"messaging.drill.chat_shed", [](const MessagingEngine& e, double, double) { return e.totals().chatShed; }},
+    {"messaging.drill.query_availability", [](const MessagingEngine& e, double, double) { return e.lastSecond().queryAvailability; }},
+    {"messaging.drill.region_failovers", [](const MessagingEngine& e, double, double) { return e.totals().failovers; }},
 };
 // Interaction notifications of settled gifts (docs/GALA.md): registered only in a run that
 // delivers them, so an engine alone rolls up (and hashes) exactly the series it always did.

@@ -15,6 +15,7 @@ namespace livedeck::messaging {
 namespace {
 
 constexpr std::int64_t kDay = 86'400'000;
+constexpr sim::Nanos kWatchInterval = 100 * sim::kMillisecond; // clients re-read the region health
 
 std::string encodeList(const std::vector<ConversationRow>& rows, std::int64_t total)
 {
@@ -336,6 +337,8 @@ void MessagingEngine::start()
         return;
     m_started = true;
     m_prober->start();
+    if (m_config.mode == MessagingMode::Upgraded && !m_config.sabotage.noRegionFailover)
+        m_world.after(kWatchInterval, m_secondKind, m_component, [this] { watchRegions(); });
     if (m_config.mode == MessagingMode::Upgraded)
         m_world.at(m_config.loadStart / 2, m_queryKind, m_component, [this] { prewarm(); });
     m_world.at(m_config.loadStart / 4, m_bulkKind, m_component, [this] {
@@ -487,13 +490,49 @@ MessagingEngine::Region& MessagingEngine::home(std::uint32_t user)
 {
     const std::size_t n = m_regions.size();
     const std::size_t slot = user % n;
-    // A drained region's users are served by the next region that is not drained.
+    // A drained region's users are served by the next region that is not drained, nor
+    // (upgraded) seen down by the health checks.
     for (std::size_t i = 0; i < n; ++i) {
         const std::size_t s = (slot + i) % n;
-        if (!m_drained.contains(static_cast<int>(s)))
+        if (!m_drained.contains(static_cast<int>(s)) && !m_failedOver.contains(static_cast<int>(s)))
             return *m_regions[s];
     }
     return *m_regions[slot];
+}
+
+void MessagingEngine::watchRegions()
+{
+    // Upgraded clients follow the region health checks (the engine's RegionProber: a
+    // region is down when no probe of the last completed round was answered): a home
+    // region seen down stops receiving its users, who go to the next region that is up
+    // (their clients resolve the service again, as a GSLB or discovery answer would
+    // change); once it answers again they return. The users that move are re-synced
+    // into the region now serving them (resyncMoved).
+    std::set<int> down;
+    for (std::size_t s = 0; s < m_regions.size(); ++s) {
+        if (!m_prober->view(m_regions[s]->index).up())
+            down.insert(static_cast<int>(s));
+    }
+    if (down.size() >= m_regions.size())
+        down.clear(); // nowhere to go: every client stays on its own region
+    if (down != m_failedOver) {
+        const std::vector<const Region*> before = servingRegions();
+        for (std::size_t s = 0; s < m_regions.size(); ++s) {
+            const bool was = m_failedOver.contains(static_cast<int>(s));
+            const bool now = down.contains(static_cast<int>(s));
+            if (was != now)
+                m_world.events().raise("messaging.failover", m_regions[s]->bff,
+                                       now ? v1::SEVERITY_WARNING : v1::SEVERITY_INFO,
+                                       sim::strCat(m_regions[s]->name, now ? ": health checks fail, its users go to the "
+                                                                             "next region that is up"
+                                                                           : ": answers health checks again, its users "
+                                                                             "return"));
+        }
+        m_failedOver = std::move(down);
+        resyncMoved(before);
+        ++m_totals.failovers;
+    }
+    m_world.after(kWatchInterval, m_secondKind, m_component, [this] { watchRegions(); });
 }
 
 std::string MessagingEngine::cacheKey(std::uint32_t user) const { return sim::strCat("conv:", user); }
@@ -1277,6 +1316,8 @@ void MessagingEngine::regionSecond()
         st.noticeP99Ms = m_noticeSecond.count() > 0 ? m_noticeSecond.quantile(0.99) / 1e6 : 0.0;
         m_noticeSecond.reset();
         st.chatShed = t.chatShed - b.chatShed;
+        const double asked = (t.queries + t.queryFailures) - (b.queries + b.queryFailures);
+        st.queryAvailability = asked > 0.0 ? (t.queries - b.queries) / asked : 1.0;
         m_secondBase = t;
         m_highSecond.reset();
         m_syncLagSecond.reset();

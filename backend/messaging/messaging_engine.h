@@ -103,6 +103,7 @@ struct MessagingSabotage {
     bool noReadYourWrites = false;       // upgraded: the writer's session token is ignored (caches as they
                                          // are, MySQL reads always on a replica)
     bool sharedBff = false;              // upgraded: notifications share the chat BFF (no split by domain)
+    bool noRegionFailover = false;       // upgraded: clients stay on their home region when it is down
 };
 
 // One MQ channel of bulk sends: a topic, its consumer group's consumers, and the
@@ -258,6 +259,7 @@ public:
         double noticeRequestsPerSec = 0.0; // notification requests served (real)
         double noticeP99Ms = 0.0;
         double chatShed = 0.0;            // one-to-one sends and queries refused by a BFF (real)
+        double queryAvailability = 1.0;   // conversation queries answered ÷ asked (1 when none asked)
     };
     const SecondStats& lastSecond() const { return m_lastSecondStats; }
     void stopLoad();
@@ -318,6 +320,7 @@ public:
         double rywMissedLists = 0.0, rywMissedDetails = 0.0; // shown without the sender's own send
         double noticeRequests = 0.0, noticeShed = 0.0; // notification requests served / refused
         double chatShed = 0.0;       // one-to-one sends and queries refused by a BFF
+        double failovers = 0.0;      // changes of the regions the health checks see down
         double hedges = 0.0, hedgesWon = 0.0, hotPrewarms = 0.0;
         double cachedSummaries = 0.0, blankPages = 0.0;  // failed queries shown from the client's copy / blank
         double bulkDelivered = 0.0, bulkRedelivered = 0.0, deadLettered = 0.0, bulkProduced = 0.0;
@@ -425,6 +428,7 @@ private:
     // Notification requests (the notification domain's BFF).
     void nextNotice();
     void noticeRequest(std::uint32_t user, double weight);
+    void watchRegions(); // region failover by the health checks
     void finishQuery(std::shared_ptr<QueryOp> op, bool ok);
     void prewarm();
     void queryHedge(std::shared_ptr<QueryOp> op);
@@ -580,6 +584,7 @@ private:
     std::vector<std::uint32_t> m_queried;       // users asked in the current second, in order
     std::set<std::uint32_t> m_hotUsers;
     std::set<int> m_drained;                    // home-region slots drained
+    std::set<int> m_failedOver;                 // home-region slots the health checks see down (upgraded)
     double m_hedgeTokens = 0.0;
     std::int64_t m_clockOffsetMs = 0;
     absl::flat_hash_set<std::uint64_t> m_msgkeys; // looked up, never iterated

@@ -92,6 +92,8 @@ private slots:
             {"messaging-replica-lag", "messaging-replica-lag-no-ryw", "messaging.read_your_writes"},
             {"messaging-notice-storm", "messaging-notice-storm-shared-bff",
              "single-chat query p99 under 50 ms during the storm (worst second)"},
+            {"messaging-region-down", "messaging-region-down-no-failover",
+             "conversation queries answered after the failover (worst second)"},
         };
         for (const auto& p : pairs)
             QTest::newRow(p[0]) << QString::fromUtf8(p[0]) << QString::fromUtf8(p[1]) << QString::fromUtf8(p[2]);

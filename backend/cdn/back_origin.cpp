@@ -34,6 +34,7 @@ void BackOrigin::fail(std::shared_ptr<Job> job, int status, std::string reason, 
     job->reply = SliceReply{};
     job->reply.header.status = status;
     job->reply.header.reason = std::move(reason);
+    job->reply.header.causeAt = m_world.now();
     m_world.after(after, m_headerKind, m_component, [this, job, holdsConnection]() {
         job->reply.headerAt = job->reply.doneAt = m_world.now();
         job->onHeader(job->reply.header);

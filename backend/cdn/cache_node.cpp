@@ -104,6 +104,7 @@ void CacheNode::fetch(const SliceFetch& request, OnHeader onHeader, OnDone onDon
         auto job = std::make_shared<std::pair<Waiter, SliceReply>>(std::move(w), SliceReply{});
         job->second.header.status = status;
         job->second.header.reason = std::move(reason);
+        job->second.header.causeAt = m_world.now();
         m_world.after(after, m_replyKind, m_component, [this, job]() {
             job->second.headerAt = job->second.doneAt = m_world.now();
             job->first.onHeader(job->second.header);
@@ -265,6 +266,7 @@ void CacheNode::serveHit(CacheKey key, Waiter waiter)
             ++m_stats.errors;
             reply.header.status = kHttpBadGateway;
             reply.header.reason = absl::StrCat(m_path, ": disk read failed");
+            reply.header.causeAt = m_world.now();
         }
         auto out = std::make_shared<std::pair<Waiter, SliceReply>>(std::move(*shared), std::move(reply));
         replyTo(out->first.from, [this, out]() {

@@ -265,7 +265,25 @@ struct CdnEngine::Impl {
         // weight): the region's row on the console's region map.
         double secondRequests = 0.0, secondFailures = 0.0;
         double lastRequests = 0.0, lastFailures = 0.0, lastP99Ms = 0.0;
-        absl::flat_hash_map<std::uint64_t, int> flowBackend; // L4 affinity check, looked up only
+        // The L4 affinity check: each flow's gateway and how often that gateway had left
+        // the L4's service (its health checks failed) when the flow was pinned to it; a
+        // flow may move only once its gateway left since (looked up only).
+        struct Pin {
+            int gateway = -1;
+            std::uint64_t leaves = 0;
+        };
+        absl::flat_hash_map<std::uint64_t, Pin> flowBackend;
+        std::vector<std::uint64_t> gatewayLeaves; // per gateway: times it left the L4's service
+        // Outages beyond cdn.single-failure-no-loss's claim on the path of the requests this
+        // region serves (docs/CDN.md, "Invariants"): more than one of its cache nodes out,
+        // no gateway in service, the origin unreachable from its back-origin nodes. Each
+        // from its start to its end (-1: in force), in time order.
+        struct Outage {
+            sim::Nanos from = 0;
+            sim::Nanos until = -1;
+            std::string what;
+        };
+        std::vector<Outage> outages;
     };
 
     Impl(sim::World& w, telemetry::Telemetry& t, engine::SharedResources* s, CdnConfig c)
@@ -307,6 +325,10 @@ struct CdnEngine::Impl {
     void inspectControl(int r, sim::StateWriter& out) const;
     void inspectScheduler(sim::StateWriter& out) const;
     void routedCheck(int r);
+    // Opens or closes the region's outage beyond the single-failure claim (see Region::outages).
+    void noteOutages(int r);
+    std::string beyondClaim(int r) const;
+    const Region::Outage* outageDuring(int r, sim::Nanos from, sim::Nanos to) const;
     void connectFailed(int r, int g, int node);
     void writeSlice(const SliceModule& m, sim::StateWriter& out) const;
     void hotSecond();
@@ -365,7 +387,9 @@ struct CdnEngine::Impl {
     sim::Nanos failureAt = -1;     // first down fault on a cache node
     std::string firstRingViolation, firstBoundedViolation, firstAffinityViolation, firstBadBody, firstEjectViolation;
     int maxEjectedSeen = 0;
-    std::uint64_t lostWithSeveralOut = 0; // new mode: failed upstream while two or more cache nodes were out
+    std::uint64_t lostBeyondClaim = 0;    // new mode: failed upstream while an outage beyond a single failure was in force
+    std::string firstLoss;                // the first loss counted against cdn.single-failure-no-loss
+    std::string firstBeyondClaim;         // the first loss beyond the claim, with its outage
     int ejectCapSeen = 0;
 
     // Per-second accounting
@@ -506,20 +530,25 @@ absl::Status CdnEngine::Impl::build()
                         c.detectedAt = c.ejectedAt = c.routedAt = c.restoredAt = -1;
                     }
         }
-        if (f.kind != v1::FAULT_DOWN)
+        if (f.kind != v1::FAULT_DOWN && f.kind != v1::FAULT_PARTITION)
             return;
-        for (Region& reg : regions) {
-            for (Cache& c : reg.caches) {
-                const bool down = world.faults().isDown(c.path);
-                if (active && down && c.failedAt < 0) {
-                    c.failedAt = world.now();
-                    if (failureAt < 0)
-                        failureAt = world.now();
+        if (f.kind == v1::FAULT_DOWN) {
+            for (Region& reg : regions) {
+                for (Cache& c : reg.caches) {
+                    const bool down = world.faults().isDown(c.path);
+                    if (active && down && c.failedAt < 0) {
+                        c.failedAt = world.now();
+                        if (failureAt < 0)
+                            failureAt = world.now();
+                    }
+                    if (!down)
+                        c.failedAt = -1;
                 }
-                if (!down)
-                    c.failedAt = -1;
             }
         }
+        if (config.mode == CdnMode::New)
+            for (std::size_t r = 0; r < regions.size(); ++r)
+                noteOutages(static_cast<int>(r));
     });
     warm();
     installInspectors();
@@ -627,8 +656,13 @@ void CdnEngine::Impl::buildRegion(int r)
     reg.gatewayChecks = std::make_unique<HealthChecker>(world, reg.l4Component, config.health);
     for (const Gateway& gw : reg.gateways)
         reg.gatewayChecks->addTarget(gw.component);
+    reg.gatewayLeaves.assign(reg.gateways.size(), 0);
     reg.gatewayChecks->setListener([this, r](int target, bool healthy, const std::string&) {
-        regions[static_cast<std::size_t>(r)].l4->setInService(target, healthy);
+        Region& rg = regions[static_cast<std::size_t>(r)];
+        if (!healthy)
+            ++rg.gatewayLeaves[static_cast<std::size_t>(target)];
+        rg.l4->setInService(target, healthy);
+        noteOutages(r);
     });
 
     reg.cacheChecks = std::make_unique<HealthChecker>(world, reg.control, config.health);
@@ -870,16 +904,26 @@ void CdnEngine::Impl::dispatch(std::uint64_t id, ClientRange range)
         failRequest(id, sim::strCat(reg.name, ": no gateway in service"), 0);
         return;
     }
-    auto [it, fresh] = reg.flowBackend.try_emplace(flowHash, gwIndex);
-    if (!fresh && it->second != gwIndex) {
-        if (reg.l4->inService(it->second)) {
+    const Region::Pin pin{gwIndex, reg.gatewayLeaves[static_cast<std::size_t>(gwIndex)]};
+    auto [it, fresh] = reg.flowBackend.try_emplace(flowHash, pin);
+    if (!fresh && it->second.gateway != gwIndex) {
+        // The flow moved: allowed only when its gateway left the L4's service since the
+        // flow was pinned to it (out and perhaps back in by now: its connections broke).
+        const int was = it->second.gateway;
+        if (reg.gatewayLeaves[static_cast<std::size_t>(was)] != it->second.leaves) {
+            ++totals.flowsMovedAfterLeave;
+        } else {
             ++totals.affinityViolations;
             if (firstAffinityViolation.empty())
-                firstAffinityViolation = sim::strCat("flow moved from ", reg.gateways[static_cast<std::size_t>(it->second)].path,
-                                                     " (still in service) to ", reg.gateways[static_cast<std::size_t>(gwIndex)].path);
+                firstAffinityViolation = sim::strCat("at ", sim::toSeconds(world.now()), " s a flow moved from ",
+                                                     reg.gateways[static_cast<std::size_t>(was)].path,
+                                                     reg.l4->inService(was) ? " (in service" : " (out of service",
+                                                     " and never left since the flow was pinned) to ",
+                                                     reg.gateways[static_cast<std::size_t>(gwIndex)].path);
         }
-        it->second = gwIndex;
     }
+    if (!fresh && (it->second.gateway != gwIndex || it->second.leaves != pin.leaves))
+        it->second = pin;
     Gateway& gw = reg.gateways[static_cast<std::size_t>(gwIndex)];
     req.servingRegion = sr;
     req.gateway = gwIndex;
@@ -958,15 +1002,26 @@ void CdnEngine::Impl::finish(std::uint64_t id, const SliceResult& result, sim::N
             && world.faults().isDown(regions[static_cast<std::size_t>(req.servingRegion)].gateways[static_cast<std::size_t>(req.gateway)].path);
         if (config.mode == CdnMode::New && result.failure == SliceFailure::Upstream && !req.gatewayLost && !gatewayDown) {
             // Judged when it fails: a loss counts against the single-failure invariant
-            // only while at most one cache node is out.
-            int out = 0;
-            for (const Region& reg : regions)
-                for (const Cache& c : reg.caches)
-                    out += (c.ejected || c.failedAt >= 0) ? 1 : 0;
-            if (out <= 1)
+            // unless an outage beyond its claim was in force on the serving region's path
+            // at some moment of the request's life (Region::outages).
+            const int sr = req.servingRegion >= 0 ? req.servingRegion : servingRegion(req.region);
+            const std::string what = sim::strCat("at ", sim::toSeconds(world.now()), " s a request of ",
+                                                 regions[static_cast<std::size_t>(req.region)].name, " served by ",
+                                                 regions[static_cast<std::size_t>(sr)].name, " (started ",
+                                                 sim::toSeconds(req.started), " s): ", result.status, " ", result.reason);
+            // A request that joined an upstream fetch already failing (collapsed forwarding)
+            // lived through its cause too: from the earlier of its start and the cause.
+            const sim::Nanos from = result.causeAt >= 0 ? std::min(req.started, result.causeAt) : req.started;
+            if (const Region::Outage* o = outageDuring(sr, from, world.now())) {
+                ++lostBeyondClaim;
+                if (firstBeyondClaim.empty())
+                    firstBeyondClaim = sim::strCat(what, ", while ", o->what, " (", sim::toSeconds(o->from), " s..",
+                                                   o->until < 0 ? std::string("") : sim::strCat(sim::toSeconds(o->until), " s"), ")");
+            } else {
                 ++totals.lostToNodeFailure;
-            else
-                ++lostWithSeveralOut;
+                if (firstLoss.empty())
+                    firstLoss = what;
+            }
         }
     }
     secondWeight += req.weight;
@@ -1075,6 +1130,7 @@ void CdnEngine::Impl::GatewaySource::failAll(const std::shared_ptr<Attempt>& a, 
     auto reply = std::make_shared<SliceReply>();
     reply->header.status = status;
     reply->header.reason = std::move(reason);
+    reply->header.causeAt = m_impl.world.now();
     m_impl.world.after(0, m_impl.requestKind, sim::kNoComponent, [a, reply] {
         a->onHeader(reply->header);
         a->onDone(*reply);
@@ -1245,8 +1301,10 @@ bool CdnEngine::Impl::ejectNode(int r, int node, const std::string& reason, bool
     if (!operatorAction && ejected + 1 > cap && firstEjectViolation.empty())
         firstEjectViolation = sim::strCat(reg.name, ": ", ejected + 1, " cache nodes ejected, cap ", cap);
     world.events().raise("cdn.eject", c.node->component(), v1::SEVERITY_WARNING, sim::strCat(c.path, " ejected: ", reason));
-    if (config.mode == CdnMode::New)
+    if (config.mode == CdnMode::New) {
+        noteOutages(r);
         commit(r);
+    }
     return true;
 }
 
@@ -1260,8 +1318,10 @@ void CdnEngine::Impl::restoreNode(int r, int node, const std::string& reason)
     ++totals.restores;
     c.restoredAt = world.now();
     world.events().raise("cdn.restore", c.node->component(), v1::SEVERITY_INFO, sim::strCat(c.path, " restored: ", reason));
-    if (config.mode == CdnMode::New)
+    if (config.mode == CdnMode::New) {
+        noteOutages(r);
         commit(r);
+    }
 }
 
 std::string CdnEngine::Impl::tableText(int r) const
@@ -1393,6 +1453,69 @@ void CdnEngine::Impl::routedCheck(int r)
         if (all)
             c.routedAt = world.now();
     }
+}
+
+// What on the region's serving path lies beyond "a single node failure or a planned
+// drain" right now (empty: nothing): more than one of its cache nodes out (down,
+// ejected or cut off from a gateway), no gateway in its L4's service, the origin down or cut off from one of its
+// back-origin nodes by a partition.
+std::string CdnEngine::Impl::beyondClaim(int r) const
+{
+    const Region& reg = regions[static_cast<std::size_t>(r)];
+    std::string out;
+    // A node counts as out when it is down, ejected, or cut off from one of the region's
+    // gateways by a partition (from that gateway it has failed).
+    const sim::FaultRegistry& faults = world.faults();
+    const bool partitions = faults.anyActive(v1::FAULT_PARTITION);
+    int nodesOut = 0;
+    for (const Cache& c : reg.caches) {
+        bool out1 = c.ejected || c.failedAt >= 0;
+        for (std::size_t g = 0; g < reg.gateways.size() && !out1 && partitions; ++g)
+            out1 = faults.partitioned(reg.gateways[g].path, c.path) || faults.partitioned(c.path, reg.gateways[g].path);
+        nodesOut += out1 ? 1 : 0;
+    }
+    if (nodesOut > 1)
+        out = sim::strCat(nodesOut, " cache nodes of ", reg.name, " out");
+    bool anyGateway = false;
+    for (std::size_t g = 0; g < reg.gateways.size(); ++g)
+        anyGateway = anyGateway || reg.l4->inService(static_cast<int>(g));
+    if (!anyGateway)
+        out += sim::strCat(out.empty() ? "" : ", ", "no gateway of ", reg.name, " in service");
+    const std::string& originPath = world.components().get(origin->component()).path;
+    if (faults.isDown(originPath))
+        out += sim::strCat(out.empty() ? "" : ", ", "the origin ", originPath, " down");
+    else {
+        for (const auto& bo : reg.backOrigins) {
+            const std::string& path = world.components().get(bo->component()).path;
+            if (faults.partitioned(path, originPath) || faults.partitioned(originPath, path)) {
+                out += sim::strCat(out.empty() ? "" : ", ", "the origin cut off from ", path);
+                break;
+            }
+        }
+    }
+    return out;
+}
+
+void CdnEngine::Impl::noteOutages(int r)
+{
+    Region& reg = regions[static_cast<std::size_t>(r)];
+    const std::string now = beyondClaim(r);
+    const bool open = !reg.outages.empty() && reg.outages.back().until < 0;
+    if (open && reg.outages.back().what == now)
+        return;
+    if (open)
+        reg.outages.back().until = world.now();
+    if (!now.empty())
+        reg.outages.push_back(Region::Outage{world.now(), -1, now});
+}
+
+// The first outage beyond the claim in force on region r's path at some moment of [from, to].
+const CdnEngine::Impl::Region::Outage* CdnEngine::Impl::outageDuring(int r, sim::Nanos from, sim::Nanos to) const
+{
+    for (const Region::Outage& o : regions[static_cast<std::size_t>(r)].outages)
+        if (o.from <= to && (o.until < 0 || o.until >= from))
+            return &o;
+    return nullptr;
 }
 
 void CdnEngine::Impl::poll(int r, int g)
@@ -2093,9 +2216,15 @@ std::vector<CdnInvariant> CdnEngine::invariants() const
                    im.firstEjectViolation.empty()
                        ? sim::strCat("most cache nodes ejected at once ", im.maxEjectedSeen, ", ", t.ejectionsRefused, " ejections refused by the cap")
                        : im.firstEjectViolation});
+    // A gateway has left once the L4's health checks took it out of service (its
+    // connections broke), whether or not it is back by the time the flow's next packet
+    // comes (docs/CDN.md, "Invariants the engine checks").
     out.push_back({"cdn.l4-affinity", true, t.affinityViolations == 0,
-                   t.affinityViolations == 0 ? std::string("every flow kept its gateway while it was in service")
-                                             : sim::strCat(t.affinityViolations, " flows moved; first: ", im.firstAffinityViolation)});
+                   t.affinityViolations == 0
+                       ? sim::strCat("every flow kept its gateway unless the gateway left the L4's service since the flow was pinned (",
+                                     t.flowsMovedAfterLeave, " flows moved after their gateway left)")
+                       : sim::strCat(t.affinityViolations, " flows moved although their gateway never left the L4's service; first: ",
+                                     im.firstAffinityViolation, " (", t.flowsMovedAfterLeave, " flows moved after their gateway left)")});
     sim::Nanos oldest = -1;
     for (const auto& [id, req] : im.inflight)
         oldest = oldest < 0 ? req.started : std::min(oldest, req.started);
@@ -2109,8 +2238,15 @@ std::vector<CdnInvariant> CdnEngine::invariants() const
             for (const auto& c : reg.caches)
                 outNodes += (c.ejected || c.failedAt >= 0) ? 1 : 0;
         out.push_back({"cdn.single-failure-no-loss", false, t.lostToNodeFailure == 0,
-                       sim::strCat(t.lostToNodeFailure, " requests failed upstream while at most one cache node was out (",
-                                   im.lostWithSeveralOut, " while more were; ", outNodes, " out now)")});
+                       sim::strCat(t.lostToNodeFailure,
+                                   " requests failed upstream with no outage beyond a single node failure on their region's "
+                                   "path while they ran",
+                                   im.firstLoss.empty() ? std::string() : sim::strCat(" (first: ", im.firstLoss, ")"), "; ",
+                                   im.lostBeyondClaim,
+                                   " while more than one cache node of the region was out, none of its gateways in service "
+                                   "or the origin down or cut off from it",
+                                   im.firstBeyondClaim.empty() ? std::string() : sim::strCat(" (first: ", im.firstBeyondClaim, ")"),
+                                   "; ", outNodes, " cache nodes out now")});
     }
     return out;
 }

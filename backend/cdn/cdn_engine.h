@@ -155,6 +155,7 @@ struct CdnTotals {
     std::uint64_t ringViolations = 0;
     std::uint64_t boundedViolations = 0;
     std::uint64_t affinityViolations = 0;
+    std::uint64_t flowsMovedAfterLeave = 0; // flows re-routed after their gateway left the L4's service
     std::uint64_t tablesDropped = 0;
     std::uint64_t gatewayOutliers = 0;   // a gateway routed around a cache node on its own
     int maxInFlight = 0;

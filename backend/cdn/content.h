@@ -86,6 +86,9 @@ struct SliceHeader {
     bool hasContentRange = false;
     ContentRange range;
     std::string reason;              // for error statuses: why (a person can act on it)
+    sim::Nanos causeAt = -1;         // for error statuses: when its cause was met (a node found down, a message
+                                     // that could not be delivered); -1 unknown. A waiter that joined the fetch
+                                     // later gets the same moment.
 };
 
 enum class SliceCheck { Ok, NotPartial, EtagMismatch, BadContentRange, NoCompleteLength };

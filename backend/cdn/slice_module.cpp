@@ -125,6 +125,8 @@ void SliceModule::onHeader(const std::shared_ptr<State>& st, std::size_t i, cons
         return;
     SubrequestTrace& trace = st->result.subrequests[i];
     trace.header = m_world.now();
+    if (header.status >= 500)
+        st->result.causeAt = header.causeAt;
     if (i == 0) {
         if (header.status == kHttpRangeNotSatisfiable) {
             fail(st, SliceFailure::RangeNotSatisfiable, kHttpRangeNotSatisfiable,

@@ -69,6 +69,7 @@ struct SliceResult {
     int status = 0;
     SliceFailure failure = SliceFailure::None;
     std::string reason;
+    sim::Nanos causeAt = -1;         // an upstream failure: when its cause was met (SliceHeader::causeAt)
     bool completed = false;          // every promised byte delivered
     std::uint64_t etag = 0;
     std::uint64_t rangeFirst = 0;    // the range promised to the client

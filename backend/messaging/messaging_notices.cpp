@@ -2,12 +2,18 @@
 // engine publishes one record per settled gift on the shared broker's "gift-notices"
 // topic ("X sent you a gift"); a consumer group here delivers each into its receiver's
 // inbox the way a high-priority notification is delivered — an idempotency claim in the
-// receiver's home Redis ("notice:<order>", INCR: the first claim wins, a redelivered
-// record finds it taken), a sequence for the inbox, the conversation row with the
-// "interactions" account on the receiver's shard — and records the delivery in the
-// shared NoticeLedger. A failed step releases the claim and tries again; the batch is
-// committed when every record of it is done (at least once from the MQ, exactly once
-// by the claim). The receiver is the room's streamer: user (room × 2654435761) mod users.
+// receiver's home Redis ("notice:<order>"), a sequence for the inbox, the conversation
+// row with the "interactions" account on the receiver's shard — and records the
+// delivery in the shared NoticeLedger. The claim is owned: a delivery sets the key to
+// its own token only if it is absent (compare-and-set on version 0), and sets it to
+// "done" once the row is written. A delivery that finds the key taken reads it: its own
+// token (an earlier answer was lost) — it goes on; "done" — a redelivered record,
+// nothing to write; another delivery's token — it waits for that one. A failed step
+// keeps the claim and tries again, so no step depends on a release that could itself
+// fail (releasing with DEL, a DEL refused by a busy node left the claim behind and the
+// record's next try took it for delivered: docs/GALA.md). The batch is committed when
+// every record of it is done (at least once from the MQ, exactly once by the claim).
+// The receiver is the room's streamer: user (room × 2654435761) mod users.
 // A record weighs what its gift order weighs (the real orders it stands for, thousands
 // at drill scale); the delivery workers pipeline up to kCallWeight real notifications per
 // store call, so each call is charged min(weight, kCallWeight) — charged whole, a heavy
@@ -24,6 +30,7 @@ namespace {
 
 constexpr sim::Nanos kNoticeRetry = 100 * sim::kMillisecond;
 constexpr double kCallWeight = 64.0;
+constexpr std::string_view kClaimDone = "done";
 
 struct NoticeBatch {
     int remaining = 0;
@@ -39,6 +46,10 @@ struct MessagingEngine::NoticeJob {
     double weight = 1.0;
     sim::Nanos startedAt = 0;
     std::shared_ptr<NoticeBatch> batch;
+    std::string claimKey;            // "notice:<order>"
+    std::string token;               // this delivery's claim value
+    MessagingEngine::Region* claimAt = nullptr; // the pair holding the claim (the receiver's home when first tried)
+    bool owned = false;              // the claim is this delivery's
     double callWeight() const { return std::min(weight, kCallWeight); }
 };
 
@@ -109,35 +120,52 @@ void MessagingEngine::handleNoticeBatch(int, const infra::MqBatch& batch, infra:
 
 void MessagingEngine::deliverNotice(std::shared_ptr<NoticeJob> job)
 {
-    if (!m_coupling.noticeClaim) {
-        // Sabotage: no idempotency claim, every record is written.
+    if (!m_coupling.noticeClaim || job->owned) {
+        // Owned (or, sabotaged, no claim at all): the inbox's sequence, then the row.
         reserveSeq(job->receiver, home(job->receiver), [this, job](bool ok, std::uint64_t) {
             if (!ok) {
-                retryNotice(job, false);
+                retryNotice(job);
                 return;
             }
             writeNotice(job);
         });
         return;
     }
-    Region& r = home(job->receiver);
-    r.redis->incrBy(r.bff, sim::strCat("notice:", job->order), 1, job->callWeight(), [this, job](const infra::KvReply& reply) {
-        if (reply.status != infra::KvStatus::Ok) {
-            retryNotice(job, false);
+    if (!job->claimAt) {
+        job->claimAt = &home(job->receiver);
+        job->claimKey = sim::strCat("notice:", job->order);
+        job->token = sim::strCat("d", ++m_notices.claims);
+    }
+    Region& r = *job->claimAt;
+    r.redis->compareAndSet(r.bff, job->claimKey, 0, job->token, 0, job->callWeight(), [this, job](const infra::KvReply& reply) {
+        if (reply.status == infra::KvStatus::Ok) {
+            job->owned = true;
+            deliverNotice(job);
             return;
         }
-        if (reply.integer > 1) {
-            // A redelivered record: its notification is already in the inbox.
-            m_notices.redelivered += job->weight;
-            finishNotice(job);
+        if (reply.status != infra::KvStatus::VersionConflict) {
+            // Refused, or no answer: whether the claim was taken, the next try finds out.
+            retryNotice(job);
             return;
         }
-        reserveSeq(job->receiver, home(job->receiver), [this, job](bool ok, std::uint64_t) {
-            if (!ok) {
-                retryNotice(job, true);
+        Region& at = *job->claimAt;
+        at.redis->get(at.bff, job->claimKey, job->callWeight(), [this, job](const infra::KvReply& held) {
+            if (held.status != infra::KvStatus::Ok) {
+                retryNotice(job); // unreadable now (or gone): claim again
                 return;
             }
-            writeNotice(job);
+            if (held.value == job->token) {
+                job->owned = true; // this delivery's own claim, its answer lost
+                deliverNotice(job);
+                return;
+            }
+            if (held.value == kClaimDone) {
+                // A redelivered record: its notification is already in the inbox.
+                m_notices.redelivered += job->weight;
+                finishNotice(job);
+                return;
+            }
+            retryNotice(job); // another delivery of this record holds the claim: wait for it
         });
     });
 }
@@ -147,7 +175,7 @@ void MessagingEngine::writeNotice(std::shared_ptr<NoticeJob> job)
     std::uint64_t msgkey = 0;
     const std::int64_t nowMs = nowUnixMs();
     if (!issueMsgkey(nowMs, msgkey)) {
-        retryNotice(job, m_coupling.noticeClaim);
+        retryNotice(job);
         return;
     }
     Region& r = home(job->receiver);
@@ -161,7 +189,7 @@ void MessagingEngine::writeNotice(std::shared_ptr<NoticeJob> job)
     const infra::SqlCall call{r.bff, job->callWeight(), 0};
     m_convDb->write(m_convDb->shardOf(job->receiver), std::move(b), call, [this, job](infra::SqlResult& res) {
         if (!res.ok() || res.changes == 0) {
-            retryNotice(job, m_coupling.noticeClaim);
+            retryNotice(job);
             return;
         }
         const int n = m_ledger->delivered(job->order, m_world.now());
@@ -180,6 +208,24 @@ void MessagingEngine::writeNotice(std::shared_ptr<NoticeJob> job)
             if (it != m_ledger->entries().end())
                 m_notices.latency.record(m_world.now() - it->second.settledAt, job->weight);
         }
+        if (m_coupling.noticeClaim)
+            markNoticeDone(job);
+        else
+            finishNotice(job);
+    });
+}
+
+void MessagingEngine::markNoticeDone(std::shared_ptr<NoticeJob> job)
+{
+    // The claim says "done" for good (a redelivery finds it); until it does, a duplicate
+    // of the record waits, so the batch is committed only after it.
+    Region& r = *job->claimAt;
+    r.redis->set(r.bff, job->claimKey, kClaimDone, 0, job->callWeight(), [this, job](const infra::KvReply& reply) {
+        if (reply.status != infra::KvStatus::Ok) {
+            ++m_notices.retries;
+            m_world.after(kNoticeRetry, m_noticeKind, m_component, [this, job] { markNoticeDone(job); });
+            return;
+        }
         finishNotice(job);
     });
 }
@@ -190,13 +236,9 @@ void MessagingEngine::finishNotice(std::shared_ptr<NoticeJob> job)
         job->batch->ack.commit();
 }
 
-void MessagingEngine::retryNotice(std::shared_ptr<NoticeJob> job, bool claimed)
+void MessagingEngine::retryNotice(std::shared_ptr<NoticeJob> job)
 {
     ++m_notices.retries;
-    if (claimed) {
-        Region& r = home(job->receiver);
-        r.redis->del(r.bff, sim::strCat("notice:", job->order), job->callWeight(), [](const infra::KvReply&) {});
-    }
     m_world.after(kNoticeRetry, m_noticeKind, m_component, [this, job] { deliverNotice(job); });
 }
 

@@ -237,7 +237,14 @@ std::uint64_t RaftKvStore::digest() const
     };
     num(m_appliedIndex);
     num(static_cast<std::uint64_t>(m_time));
-    for (const auto& [k, v] : m_data) {
+    // The keys in name order (a hash map's own order is not part of the state).
+    std::vector<const std::pair<const std::string, RaftKvValue>*> keys;
+    keys.reserve(m_data.size());
+    for (const auto& entry : m_data)
+        keys.push_back(&entry);
+    std::sort(keys.begin(), keys.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+    for (const auto* entry : keys) {
+        const auto& [k, v] = *entry;
         str(k);
         str(v.value);
         num(v.version);

@@ -22,8 +22,8 @@
 //   results of commands not yet acknowledged; a retried command gets the cached result.
 //   Sessions are never expired (one per RaftClient object, small).
 //
-// Contract: deterministic (ordered maps for keys and sessions; the lock table is a hash map
-// looked up by name on every lock command and iterated only in name order, by digest()),
+// Contract: deterministic (the keys and the lock table are hash maps, looked up by key on
+// every command and iterated only in name order, by digest(); sessions in an ordered map),
 // copyable (snapshots are copies).
 // Single-threaded.
 #pragma once
@@ -31,6 +31,7 @@
 #include "backend/infra/raft_types.h"
 #include "backend/sim/strings.h"
 
+#include <absl/container/btree_map.h>
 #include <absl/container/flat_hash_map.h>
 
 #include <cstdint>
@@ -69,18 +70,19 @@ public:
     std::size_t keyCount() const { return m_data.size(); }
     std::size_t lockCount() const { return m_locks.size(); }
     std::size_t sessionCount() const { return m_sessions.size(); }
-    const std::map<std::string, RaftKvValue, std::less<>>& data() const { return m_data; }
     // A hash of the whole state (keys, locks, sessions, time) for replica comparison.
     std::uint64_t digest() const;
 
 private:
     struct Session {
         std::uint64_t lowWater = 0; // every seq below has been acknowledged by the client
-        std::map<std::uint64_t, RaftResult> results;
+        absl::btree_map<std::uint64_t, RaftResult> results; // by seq; mostly appended at the end, trimmed at the front
     };
     void execute(std::uint64_t index, const RaftCommand& c, RaftResult& r);
 
-    std::map<std::string, RaftKvValue, std::less<>> m_data;
+    // A hash index: a write or a read finds its key by one hash probe instead of a tree
+    // walk of string compares. Nothing iterates it but digest(), which sorts the keys.
+    absl::flat_hash_map<std::string, RaftKvValue, sim::StringHash, sim::StringEq> m_data;
     absl::flat_hash_map<std::string, RaftLockState, sim::StringHash, sim::StringEq> m_locks;
     std::map<std::uint64_t, Session> m_sessions;
     sim::Nanos m_time = 0;

@@ -181,6 +181,7 @@ void RaftClient::submit(RaftCommand command, RaftCallback done, sim::Nanos timeo
     command.clientId = m_clientId;
     command.seq = m_nextSeq++;
     command.firstUnacked = firstUnacked(command.seq);
+    m_unacked.insert(command.seq);
     op.command = std::make_shared<const RaftCommand>(std::move(command));
     op.done = std::move(done);
     startOp(slot, timeout);
@@ -223,12 +224,8 @@ std::uint32_t RaftClient::allocOp()
 
 std::uint64_t RaftClient::firstUnacked(std::uint64_t candidate) const
 {
-    std::uint64_t low = candidate;
-    for (const Op& op : m_ops) {
-        if (op.live && op.command && op.command->seq < low)
-            low = op.command->seq;
-    }
-    return low;
+    // The lowest sequence of a write still in flight (kept in order, not searched).
+    return m_unacked.empty() ? candidate : std::min(candidate, *m_unacked.begin());
 }
 
 void RaftClient::startOp(std::uint32_t slot, sim::Nanos timeout)
@@ -381,6 +378,8 @@ void RaftClient::finish(std::uint32_t slot, const RaftResult& result)
     const sim::Nanos latency = m_world.now() - op.started;
     RaftCallback done = std::move(op.done);
     op.live = false;
+    if (op.command)
+        m_unacked.erase(op.command->seq);
     op.command.reset();
     m_free.push_back(slot);
     --m_live;

@@ -39,6 +39,8 @@
 #include "backend/sim/world.h"
 #include "backend/telemetry/metrics.h"
 
+#include <absl/container/btree_set.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -158,6 +160,7 @@ private:
     bool m_ownsComponent = false;
     int m_leaderGuess = 0;
     std::uint64_t m_nextSeq = 1;
+    absl::btree_set<std::uint64_t> m_unacked; // sequences of the writes in flight, lowest first
     std::vector<Op> m_ops;
     std::vector<std::uint32_t> m_free;
     std::size_t m_live = 0;

@@ -36,6 +36,8 @@ std::size_t Binlog::indexAfter(std::uint64_t position) const
         const std::uint64_t first = m_entries.front().position;
         if (position < first)
             return 0;
+        if (position >= m_entries.back().position)
+            return m_entries.size(); // nothing after it: a caught-up reader, the usual case
         const std::uint64_t offset = position - first + 1;
         if (offset < m_entries.size() && m_entries[offset].position == position + 1
             && m_entries[offset - 1].position == position)

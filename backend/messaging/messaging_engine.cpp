@@ -808,16 +808,19 @@ void MessagingEngine::queryRedis(std::shared_ptr<QueryOp> op)
         if (reply.status == infra::KvStatus::Ok) {
             m_totals.redisHits += op->weight;
             // Read-your-writes: an entry the sync has not brought up to the writer's own
-            // last send yet is passed over for the next tier.
+            // last send yet is passed over; MySQL answers.
             if (!upgraded || m_config.sabotage.noReadYourWrites || reflectsToken(*op, reply.value)) {
                 checkReadYourWrites(*op, reply.value);
                 finishQuery(op, true);
                 return;
             }
+            // Taishan is fed by the same sync (through Raft, later than Redis): no newer.
             m_totals.rywStaleCache += op->weight;
-        } else {
-            m_totals.redisMisses += op->weight;
+            op->tier = 2;
+            queryMysql(op, false);
+            return;
         }
+        m_totals.redisMisses += op->weight;
         if (m_config.mode == MessagingMode::Upgraded && !m_config.sabotage.noTaishanTier) {
             op->tier = 1;
             queryTaishan(op);

@@ -240,7 +240,7 @@ void MessagingEngine::retryBulk(std::shared_ptr<BulkJob> job, bool claimed)
 {
     // A failed delivery releases its claim and tries again after the backoff.
     if (claimed) {
-        Region& r = home(job->user);
+        Region& r = claimHome(job->user);
         r.redis->del(r.bff, sim::strCat("bulk:", job->task, ":", job->index), job->weight, [](const infra::KvReply&) {});
     }
     m_world.after(kRetryBackoff, m_bulkKind, m_component, [this, job] { deliverBulk(*job->channel, job, job->consumer); });
@@ -272,7 +272,7 @@ void MessagingEngine::deliverBulk(Channel& ch, std::shared_ptr<BulkJob> job, int
                       [this, job] { deliverBulk(*job->channel, job, job->consumer); });
         return;
     }
-    Region& r = home(job->user);
+    Region& r = claimHome(job->user);
     r.redis->incrBy(r.bff, sim::strCat("bulk:", job->task, ":", job->index), 1, job->weight,
                     [this, job](const infra::KvReply& reply) {
                         if (reply.status != infra::KvStatus::Ok) {

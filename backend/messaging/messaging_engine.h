@@ -403,6 +403,10 @@ private:
     absl::Status preload();
 
     Region& home(std::uint32_t user);
+    // Where the user's idempotency claims live: its own home region's Redis, whichever
+    // region serves it (a claim moved with a drain or a failover would let a redelivered
+    // record be delivered again).
+    Region& claimHome(std::uint32_t user) { return *m_regions[user % m_regions.size()]; }
     void nextSend();
     void nextQuery();
     double discreteRate(double real, double floor) const;

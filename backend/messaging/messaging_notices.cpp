@@ -2,7 +2,7 @@
 // engine publishes one record per settled gift on the shared broker's "gift-notices"
 // topic ("X sent you a gift"); a consumer group here delivers each into its receiver's
 // inbox the way a high-priority notification is delivered — an idempotency claim in the
-// receiver's home Redis ("notice:<order>"), a sequence for the inbox, the conversation
+// Redis of the receiver's own home region ("notice:<order>"), a sequence for the inbox, the conversation
 // row with the "interactions" account on the receiver's shard — and records the
 // delivery in the shared NoticeLedger. The claim is owned: a delivery sets the key to
 // its own token only if it is absent (compare-and-set on version 0), and sets it to
@@ -48,7 +48,7 @@ struct MessagingEngine::NoticeJob {
     std::shared_ptr<NoticeBatch> batch;
     std::string claimKey;            // "notice:<order>"
     std::string token;               // this delivery's claim value
-    MessagingEngine::Region* claimAt = nullptr; // the pair holding the claim (the receiver's home when first tried)
+    MessagingEngine::Region* claimAt = nullptr; // the pair holding the claim (the receiver's own home region's)
     bool owned = false;              // the claim is this delivery's
     double callWeight() const { return std::min(weight, kCallWeight); }
 };
@@ -132,7 +132,9 @@ void MessagingEngine::deliverNotice(std::shared_ptr<NoticeJob> job)
         return;
     }
     if (!job->claimAt) {
-        job->claimAt = &home(job->receiver);
+        // The receiver's own home region's pair, whichever region serves the receiver
+        // now (a drain or a failover): every delivery of the order meets the same claim.
+        job->claimAt = &claimHome(job->receiver);
         job->claimKey = sim::strCat("notice:", job->order);
         job->token = sim::strCat("d", ++m_notices.claims);
     }

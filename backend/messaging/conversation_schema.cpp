@@ -27,8 +27,8 @@ constexpr const char* kLegacyIndexes =
     "CREATE INDEX conv_owner_deleted ON conversation(owner_uid, is_deleted, mtime)";
 
 // Upgraded: the unique key and one index that covers the list query.
-constexpr const char* kUpgradedIndexes =
-    "CREATE UNIQUE INDEX conv_owner_peer ON conversation(owner_uid, peer_uid);"
+constexpr const char* kUniqueIndex = "CREATE UNIQUE INDEX conv_owner_peer ON conversation(owner_uid, peer_uid)";
+constexpr const char* kCoveringIndex =
     "CREATE INDEX conv_list ON conversation(owner_uid, is_deleted, last_msg_time, peer_uid, kind, last_msg_key, unread)";
 constexpr const char* kUnreadTable = "CREATE TABLE user_unread (owner_uid INTEGER PRIMARY KEY, total INTEGER NOT NULL)";
 
@@ -81,7 +81,12 @@ std::vector<std::string> ConversationSchema::ddl() const
 {
     if (m_kind == ConversationSchemaKind::Legacy)
         return {kTable, kLegacyIndexes};
-    return {kTable, kUpgradedIndexes, kUnreadTable};
+    std::vector<std::string> out{kTable, kUniqueIndex};
+    if (m_options.coveringIndex)
+        out.emplace_back(kCoveringIndex);
+    if (m_options.storedCounters)
+        out.emplace_back(kUnreadTable);
+    return out;
 }
 
 void ConversationSchema::addSend(infra::SqlBatch& batch, const ConversationUpdate& u) const
@@ -89,7 +94,7 @@ void ConversationSchema::addSend(infra::SqlBatch& batch, const ConversationUpdat
     batch.add(kUpsert,
               {u.owner, u.peer, static_cast<std::int64_t>(u.kind), u.msgKey, u.msgTimeMs, u.unreadDelta, u.nowMs},
               u.owner);
-    if (m_kind == ConversationSchemaKind::Upgraded && u.unreadDelta != 0)
+    if (storesCounters() && u.unreadDelta != 0)
         batch.add(kAddUnread, {u.owner, u.unreadDelta}, u.owner);
 }
 
@@ -103,7 +108,7 @@ void ConversationSchema::addDirectSend(infra::SqlBatch& batch, std::int64_t send
 void ConversationSchema::addMarkRead(infra::SqlBatch& batch, std::int64_t owner, std::int64_t peer,
                                      std::int64_t nowMs) const
 {
-    if (m_kind == ConversationSchemaKind::Upgraded)
+    if (storesCounters())
         batch.add(kSubtractRead, {owner, peer}, owner);
     batch.add(kMarkRead, {owner, peer, nowMs}, owner);
 }
@@ -128,7 +133,7 @@ ListCursor ConversationSchema::nextCursor(const ListCursor& cursor, const std::v
 
 infra::SqlQuery ConversationSchema::totalUnread(std::int64_t owner) const
 {
-    return infra::SqlQuery{m_kind == ConversationSchemaKind::Legacy ? kLegacyTotal : kUpgradedTotal, {owner}};
+    return infra::SqlQuery{storesCounters() ? kUpgradedTotal : kLegacyTotal, {owner}};
 }
 
 infra::SqlQuery ConversationSchema::conversation(std::int64_t owner, std::int64_t peer) const

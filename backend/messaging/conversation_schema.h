@@ -64,14 +64,34 @@ struct ConversationUpdate {
     std::int64_t nowMs = 0; // the modification time
 };
 
+// The upgraded schema's mechanisms one at a time (a drill's sabotage switches
+// no-covering-index and no-stored-counters; the legacy schema has neither).
+struct UpgradedSchemaOptions {
+    // The list query's covering index. Off: the table has only the unique (owner, peer)
+    // index, so a list page reads the owner's rows through it, fetches each table row and
+    // sorts them.
+    bool coveringIndex = true;
+    // The per-user unread counter (user_unread), kept in the send's and the read's
+    // transaction. Off: no counter table; the total is summed over the owner's rows at
+    // query time, as legacy does.
+    bool storedCounters = true;
+};
+
 class ConversationSchema {
 public:
-    explicit ConversationSchema(ConversationSchemaKind kind) : m_kind(kind) {}
+    explicit ConversationSchema(ConversationSchemaKind kind, UpgradedSchemaOptions options = {})
+        : m_kind(kind), m_options(options)
+    {
+    }
 
     ConversationSchemaKind kind() const { return m_kind; }
+    const UpgradedSchemaOptions& options() const { return m_options; }
     // DDL for SqlClusterConfig::schema.
     std::vector<std::string> ddl() const;
-    int secondaryIndexes() const { return m_kind == ConversationSchemaKind::Legacy ? 9 : 2; }
+    int secondaryIndexes() const
+    {
+        return m_kind == ConversationSchemaKind::Legacy ? 9 : (m_options.coveringIndex ? 2 : 1);
+    }
 
     // Appends one side of a send (and, upgraded, the owner's stored unread counter).
     void addSend(infra::SqlBatch& batch, const ConversationUpdate& update) const;
@@ -96,7 +116,12 @@ public:
     static bool parseSend(const infra::SqlBatch& batch, const infra::SqlBatch::Step& step, ConversationUpdate& out);
 
 private:
+    // The upgraded schema with its stored counter (the legacy schema and the upgraded one
+    // without counters sum at query time).
+    bool storesCounters() const { return m_kind == ConversationSchemaKind::Upgraded && m_options.storedCounters; }
+
     ConversationSchemaKind m_kind;
+    UpgradedSchemaOptions m_options;
 };
 
 // A conversation-list page and the unread total as one cache value:

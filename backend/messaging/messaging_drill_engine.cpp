@@ -111,6 +111,9 @@ constexpr SabotageSwitch kSabotage[] = {
     {"no-read-your-writes", &MessagingSabotage::noReadYourWrites},
     {"shared-bff", &MessagingSabotage::sharedBff},
     {"no-region-failover", &MessagingSabotage::noRegionFailover},
+    {"no-replicas", &MessagingSabotage::noReplicas},
+    {"no-covering-index", &MessagingSabotage::noCoveringIndex},
+    {"no-stored-counters", &MessagingSabotage::noStoredCounters},
 };
 
 // Drill gauges, set every simulated second from the last completed second.

@@ -14,7 +14,8 @@
 //   page_cache_pages  SQL page cache per instance before data_scale (default 320)
 //   legacy_ttl    legacy cache-aside expiry (default 2s)
 //   prewarm_share upgraded: share of the users the offline load puts in Redis (0.5)
-//   sabotage      a list of switches: no-taishan-tier, seq-reload-from-persisted
+//   sabotage      a list of switches: no-taishan-tier, seq-reload-from-persisted, …, no-replicas,
+//                 no-covering-index, no-stored-counters (docs/DRILLS.md)
 //   actions       timed: {at, lose_sequence_cache: true}, {at, flush_caches: true}
 // `load:` entries: profile `evening` with params sends_per_sec, queries_per_sec, and a
 // multiplier.

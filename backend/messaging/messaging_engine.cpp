@@ -39,7 +39,8 @@ MessagingEngine::MessagingEngine(sim::World& world, telemetry::Telemetry& teleme
     : m_world(world),
       m_telemetry(telemetry),
       m_config(std::move(config)),
-      m_schema(m_config.mode == MessagingMode::Legacy ? ConversationSchemaKind::Legacy : ConversationSchemaKind::Upgraded),
+      m_schema(m_config.mode == MessagingMode::Legacy ? ConversationSchemaKind::Legacy : ConversationSchemaKind::Upgraded,
+               UpgradedSchemaOptions{!m_config.sabotage.noCoveringIndex, !m_config.sabotage.noStoredCounters}),
       m_router(ContentRouterConfig{m_config.mode == MessagingMode::Legacy ? ContentRouting::Legacy : ContentRouting::Hashed,
                                    100, 1'288'834'974'657, world.calendar().utcOffsetMinutes()}),
       m_detailRng(world.stream("messaging/detail")),
@@ -886,7 +887,7 @@ void MessagingEngine::queryMysql(std::shared_ptr<QueryOp> op, bool fillTaishan)
     // Legacy reads the primary; upgraded reads a replica, and the primary only when the
     // replica has not applied the writer's own last send yet (read-your-writes).
     m_totals.mysqlReads += op->weight;
-    const bool upgraded = m_config.mode == MessagingMode::Upgraded;
+    const bool upgraded = readsReplicas();
     bool strong = !upgraded;
     if (upgraded && !m_config.sabotage.noReadYourWrites && op->token.msgkey != 0
         && !replicaHas(*m_convDb, m_convDb->shardOf(op->user), op->region->bff, op->token.convPosition)) {
@@ -1042,7 +1043,7 @@ void MessagingEngine::readDetail(std::uint32_t sender, std::uint64_t msgkey, dou
                 m_totals.detailFailures += op->weight;
                 return;
             }
-            const bool upgraded = m_config.mode == MessagingMode::Upgraded;
+            const bool upgraded = readsReplicas();
             bool strong = !upgraded;
             if (upgraded && !m_config.sabotage.noReadYourWrites
                 && !replicaHas(*m_contentDb, 0, home(op->sender).bff, op->token.contentPosition)) {
@@ -1138,12 +1139,14 @@ void MessagingEngine::loadInto(std::uint32_t user, bool taishan)
     Region& h = home(user);
     const std::uint32_t shard = m_convDb->shardOf(user);
     const infra::SqlCall call{h.bff, 1.0, 0};
-    m_convDb->read(shard, infra::Consistency::Weak, m_schema.listPage(user, ListCursor{}, m_config.pageSize), call,
-                   [this, user, shard, call, taishan](infra::SqlResult& list) {
+    const infra::Consistency consistency = m_config.sabotage.noReplicas ? infra::Consistency::Strong
+                                                                        : infra::Consistency::Weak;
+    m_convDb->read(shard, consistency, m_schema.listPage(user, ListCursor{}, m_config.pageSize), call,
+                   [this, user, shard, call, consistency, taishan](infra::SqlResult& list) {
                        if (!list.ok())
                            return;
                        auto rows = std::make_shared<std::vector<ConversationRow>>(ConversationSchema::rows(list));
-                       m_convDb->read(shard, infra::Consistency::Weak, m_schema.totalUnread(user), call,
+                       m_convDb->read(shard, consistency, m_schema.totalUnread(user), call,
                                       [this, user, rows, taishan](infra::SqlResult& total) {
                                           if (!total.ok())
                                               return;

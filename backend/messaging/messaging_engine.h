@@ -104,6 +104,12 @@ struct MessagingSabotage {
                                          // are, MySQL reads always on a replica)
     bool sharedBff = false;              // upgraded: notifications share the chat BFF (no split by domain)
     bool noRegionFailover = false;       // upgraded: clients stay on their home region when it is down
+    bool noReplicas = false;             // upgraded: every MySQL read goes to the primary (replicas
+                                         // still replicate, none serves a read)
+    bool noCoveringIndex = false;        // upgraded: the conversation table without the list's
+                                         // covering index (UpgradedSchemaOptions::coveringIndex)
+    bool noStoredCounters = false;       // upgraded: no stored unread counter; the total is summed
+                                         // over the user's rows at query time
 };
 
 // One MQ channel of bulk sends: a topic, its consumer group's consumers, and the
@@ -426,6 +432,12 @@ private:
     void checkReadYourWrites(const QueryOp& op, std::string_view list);
     bool countReplicaRead(const infra::SqlResult& result, std::uint32_t shard, bool content);
     bool replicaHas(infra::SqlCluster& db, std::uint32_t shard, sim::ComponentId from, std::uint64_t position) const;
+    // Upgraded reads lists and details on replicas (read-your-writes aside); legacy and the
+    // no-replicas switch read the primary.
+    bool readsReplicas() const
+    {
+        return m_config.mode == MessagingMode::Upgraded && !m_config.sabotage.noReplicas;
+    }
     void readDetail(std::uint32_t sender, std::uint64_t msgkey, double weight);
     struct DetailOp;
     void readDetailFrom(std::shared_ptr<DetailOp> op, bool strong);

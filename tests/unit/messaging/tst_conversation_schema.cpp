@@ -3,7 +3,9 @@
 // is answered from its covering index; a deep page costs the legacy OFFSET walk far
 // more than the keyset page; the legacy total unread sums every row of a big user while
 // the upgraded one reads one stored counter; nine indexes make each send write more;
-// two updates of a row in one millisecond get different versions.
+// two updates of a row in one millisecond get different versions. The upgraded schema
+// with one mechanism off (the sabotage switches no-covering-index, no-stored-counters)
+// answers the same, but its list plan reads the table and sorts, or its total sums rows.
 #include "backend/infra/sql_cluster.h"
 #include "backend/messaging/conversation_schema.h"
 #include "backend/messaging/row_version.h"
@@ -26,8 +28,8 @@ constexpr std::int64_t kBigPeers = 5'000;
 constexpr std::int64_t kT0 = 1'798'732'200'000;
 
 struct Store {
-    Store(ConversationSchemaKind kind, std::int64_t cachePages)
-        : schema(kind), world(sim::WorldConfig{7, sim::Topology::defaults(), sim::Calendar(), "test"})
+    Store(ConversationSchemaKind kind, std::int64_t cachePages, UpgradedSchemaOptions options = {})
+        : schema(kind, options), world(sim::WorldConfig{7, sim::Topology::defaults(), sim::Calendar(), "test"})
     {
         SqlClusterConfig c;
         c.name = "messaging/conv-db";
@@ -130,6 +132,9 @@ private slots:
     {
         Store legacy(ConversationSchemaKind::Legacy, 0);
         Store upgraded(ConversationSchemaKind::Upgraded, 0);
+        // The upgraded schema with one mechanism off (the sabotage switches) answers the same.
+        Store noCovering(ConversationSchemaKind::Upgraded, 0, UpgradedSchemaOptions{false, true});
+        Store noCounters(ConversationSchemaKind::Upgraded, 0, UpgradedSchemaOptions{true, false});
         // 600 sends among 12 users, reads now and then; the expected state kept apart.
         std::map<std::pair<std::int64_t, std::int64_t>, ConversationRow> expected;
         sim::RandomStream rng(5);
@@ -151,14 +156,17 @@ private slots:
                     row = ConversationRow{peer, 0, 10'000 + i, now, row.unread + delta};
                 }
             }
-            // Same statements for legacy; the upgraded schema builds its own.
-            auto up = std::make_shared<SqlBatch>();
-            if (batch->sql(batch->steps().front()).find("UPDATE") == 0)
-                upgraded.schema.addMarkRead(*up, a, b, now);
-            else
-                upgraded.schema.addDirectSend(*up, a, b, 10'000 + i, now, now);
+            // Same statements for legacy; each upgraded schema builds its own.
+            const bool markRead = batch->sql(batch->steps().front()).find("UPDATE") == 0;
             QVERIFY(legacy.write(batch).ok());
-            QVERIFY(upgraded.write(up).ok());
+            for (Store* s : {&upgraded, &noCovering, &noCounters}) {
+                auto up = std::make_shared<SqlBatch>();
+                if (markRead)
+                    s->schema.addMarkRead(*up, a, b, now);
+                else
+                    s->schema.addDirectSend(*up, a, b, 10'000 + i, now, now);
+                QVERIFY(s->write(up).ok());
+            }
         }
         for (std::int64_t u = 1; u <= 12; ++u) {
             std::vector<ConversationRow> want;
@@ -173,9 +181,11 @@ private slots:
                 return std::tie(x.lastMsgTimeMs, x.peer) > std::tie(y.lastMsgTimeMs, y.peer);
             });
             QCOMPARE(legacy.wholeList(u, 4), want);
-            QCOMPARE(upgraded.wholeList(u, 4), want);
             QCOMPARE(ConversationSchema::total(legacy.read(legacy.schema.totalUnread(u))), total);
-            QCOMPARE(ConversationSchema::total(upgraded.read(upgraded.schema.totalUnread(u))), total);
+            for (Store* s : {&upgraded, &noCovering, &noCounters}) {
+                QCOMPARE(s->wholeList(u, 4), want);
+                QCOMPARE(ConversationSchema::total(s->read(s->schema.totalUnread(u))), total);
+            }
         }
     }
 
@@ -194,6 +204,62 @@ private slots:
         QVERIFY(legacy.cluster->shard(0).primary().connection().runQuery(
             "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'conversation'", {}, true, r, stats).ok());
         QCOMPARE(sqlInt(r.at(0, 0)), std::int64_t{9});
+    }
+
+    // no-covering-index: the same list query without conv_list reads the owner's rows
+    // through the unique (owner, peer) index, fetches every table row and sorts them.
+    void withoutTheCoveringIndexTheListReadsTheTable()
+    {
+        Store covered(ConversationSchemaKind::Upgraded, 256);
+        Store bare(ConversationSchemaKind::Upgraded, 256, UpgradedSchemaOptions{false, true});
+        QCOMPARE(bare.schema.secondaryIndexes(), 1);
+        const std::string c = plan(covered, covered.schema.listPage(kBigUser, {}, 20));
+        const std::string b = plan(bare, bare.schema.listPage(kBigUser, {}, 20));
+        QVERIFY2(c.find("COVERING INDEX conv_list") != std::string::npos, c.c_str());
+        QVERIFY2(b.find("INDEX conv_owner_peer") != std::string::npos, b.c_str());
+        QVERIFY2(b.find("COVERING") == std::string::npos && b.find("conv_list") == std::string::npos, b.c_str());
+        QVERIFY2(b.find("TEMP B-TREE") != std::string::npos, b.c_str()); // sorted at query time
+        loadBigUser(covered);
+        loadBigUser(bare);
+        const SqlResult cr = covered.read(covered.schema.listPage(kBigUser, {}, 20));
+        const SqlResult br = bare.read(bare.schema.listPage(kBigUser, {}, 20));
+        QVERIFY(cr.ok() && br.ok());
+        QCOMPARE(ConversationSchema::rows(br), ConversationSchema::rows(cr));
+        const QString msg = QStringLiteral("covered %1 µs (%2 VM steps, %3 page misses), bare %4 µs (%5, %6)")
+                                .arg(cr.latency / 1000).arg(cr.stats.vmSteps).arg(cr.stats.pageMisses)
+                                .arg(br.latency / 1000).arg(br.stats.vmSteps).arg(br.stats.pageMisses);
+        qInfo("%s", qPrintable(msg));
+        QVERIFY2(br.stats.vmSteps > 20 * cr.stats.vmSteps, qPrintable(msg)); // every row of the owner
+        QVERIFY2(br.latency > cr.latency, qPrintable(msg));
+    }
+
+    // no-stored-counters: no user_unread table; the total is summed over the owner's rows
+    // (every row visited), and sends and reads keep no counter.
+    void withoutStoredCountersTheTotalIsSummed()
+    {
+        Store counted(ConversationSchemaKind::Upgraded, 256);
+        Store summed(ConversationSchemaKind::Upgraded, 256, UpgradedSchemaOptions{true, false});
+        for (Store* s : {&counted, &summed}) {
+            SqlResult r;
+            SqlStats stats;
+            QVERIFY(s->cluster->shard(0).primary().connection().runQuery(
+                "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'user_unread'", {}, true, r, stats).ok());
+            QCOMPARE(sqlInt(r.at(0, 0)), std::int64_t{s == &counted ? 1 : 0});
+            SqlBatch send;
+            s->schema.addDirectSend(send, 1, 2, 100, kT0, kT0);
+            QCOMPARE(send.steps().size(), s == &counted ? std::size_t{3} : std::size_t{2}); // two rows (+ the counter)
+        }
+        loadBigUser(counted);
+        loadBigUser(summed);
+        const SqlResult c = counted.read(counted.schema.totalUnread(kBigUser));
+        const SqlResult m = summed.read(summed.schema.totalUnread(kBigUser));
+        QCOMPARE(ConversationSchema::total(c), kBigPeers);
+        QCOMPARE(ConversationSchema::total(m), kBigPeers);
+        const QString msg = QStringLiteral("stored %1 µs (%2 VM steps), summed %3 µs (%4)")
+                                .arg(c.latency / 1000).arg(c.stats.vmSteps).arg(m.latency / 1000).arg(m.stats.vmSteps);
+        qInfo("%s", qPrintable(msg));
+        QVERIFY2(c.stats.vmSteps < 100, qPrintable(msg));
+        QVERIFY2(m.stats.vmSteps >= std::uint64_t(kBigPeers), qPrintable(msg));
     }
 
     void deepPageCostsTheOffsetWalk()

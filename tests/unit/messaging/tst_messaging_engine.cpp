@@ -6,11 +6,15 @@
 // upgraded queries to Taishan; each home region gets a RegionHealth row from the
 // engine's probes; a group's unread is its max sequence minus the member's read
 // sequence; operator actions refuse unknown targets; a query for an unknown user is an
-// error, not a crash.
+// error, not a crash; the sabotage switches no-replicas, no-covering-index and
+// no-stored-counters reach the reads and the shards' schema.
+#include "backend/infra/sql_cluster.h"
 #include "backend/messaging/messaging_engine.h"
 #include "tests/common/multi_test.h"
 
 #include <QTest>
+
+#include <span>
 
 using namespace livedeck;
 using namespace livedeck::messaging;
@@ -121,6 +125,63 @@ private slots:
         rig.engine->flushCaches();
         rig.runUntil(4 * sim::kSecond);
         QVERIFY(rig.engine->totals().taishanHits > before);
+    }
+
+    // no-replicas: after a cache flush upgraded reads lists from MySQL, on replicas; with
+    // the switch every one of those reads is the primary's.
+    void noReplicasReadsThePrimary()
+    {
+        for (bool sabotage : {false, true}) {
+            MessagingConfig c = drillConfig(MessagingMode::Upgraded);
+            c.sabotage.noReplicas = sabotage;
+            c.sabotage.noTaishanTier = true; // Redis misses go straight to MySQL
+            Rig rig(c);
+            rig.runUntil(2 * sim::kSecond);
+            rig.engine->flushCaches();
+            rig.runUntil(3 * sim::kSecond);
+            const auto& t = rig.engine->totals();
+            qInfo("no-replicas %d: %.0f MySQL reads, %.0f on the primary, %.0f on replicas", sabotage, t.mysqlReadsAll,
+                  t.mysqlPrimaryReads, t.replicaReadsAll);
+            QVERIFY(t.mysqlReadsAll > 0.0);
+            if (sabotage) {
+                QCOMPARE(t.replicaReadsAll, 0.0);
+                QCOMPARE(t.mysqlPrimaryReads, t.mysqlReadsAll);
+            } else {
+                QVERIFY(t.replicaReadsAll > 0.5 * t.mysqlReadsAll);
+            }
+        }
+    }
+
+    // no-covering-index and no-stored-counters reach the engine's conversation shards:
+    // the index and the counter table are missing there, and the list's plan reads the
+    // table through the unique (owner, peer) index.
+    void schemaSwitchesReachTheShards()
+    {
+        for (bool sabotage : {false, true}) {
+            MessagingConfig c = drillConfig(MessagingMode::Upgraded);
+            c.sabotage.noCoveringIndex = sabotage;
+            c.sabotage.noStoredCounters = sabotage;
+            Rig rig(c);
+            infra::SqlConnection& db = rig.engine->conversationDb().shard(0).primary().connection();
+            auto query = [&db](const std::string& sql, std::span<const infra::SqlValue> params = {}) {
+                infra::SqlResult r;
+                infra::SqlStats stats;
+                if (!db.runQuery(sql, params, true, r, stats).ok())
+                    qFatal("query failed: %s", sql.c_str());
+                std::string out;
+                for (std::size_t i = 0; i < r.rowCount(); ++i)
+                    out += std::string(infra::sqlText(r.at(i, r.columns - 1))) + "; ";
+                return out;
+            };
+            const std::string objects = query("SELECT name FROM sqlite_schema ORDER BY name");
+            const infra::SqlQuery list = ConversationSchema(ConversationSchemaKind::Upgraded).listPage(1, {}, 20);
+            const std::string plan = query("EXPLAIN QUERY PLAN " + list.sql, list.params);
+            qInfo("sabotage %d: %s| %s", sabotage, objects.c_str(), plan.c_str());
+            QCOMPARE(objects.find("conv_list;") == std::string::npos, sabotage);
+            QCOMPARE(objects.find("user_unread;") == std::string::npos, sabotage);
+            QCOMPARE(plan.find("COVERING INDEX conv_list") == std::string::npos, sabotage);
+            QCOMPARE(plan.find("conv_owner_peer") != std::string::npos, sabotage);
+        }
     }
 
     void regionHealthFromProbes()

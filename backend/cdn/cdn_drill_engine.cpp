@@ -372,6 +372,7 @@ public:
     }
 
     v1::EngineDescriptor describe() const override;
+    engine::FaultSurface faultSurface(const EngineSettings& settings, const sim::World& world) const override;
 
     absl::StatusOr<std::unique_ptr<Engine>> build(EngineContext& context, const EngineSettings& settings) const override
     {
@@ -391,6 +392,44 @@ public:
         return std::unique_ptr<Engine>(std::move(drill));
     }
 };
+
+// Where a swarm may put faults on the CDN and what it promises (docs/CDN.md, "Fault
+// surface"): the faults its own drills use — a cache node down, a slow disk, a cache
+// node cut off (from the gateways, from control), a gateway down or cut off, control
+// cut off, the control KV's nodes down — on every such component the build registered,
+// in registration order. Budget: the control KV keeps a Raft majority. The CDN's
+// per-region promise (one cache node out) is not a budget rule: a rule of one region's
+// nodes would also forbid that region going down (a down fault on a region takes every
+// member under it down) and a rule across regions would forbid partitions between
+// regions (their nodes then do not reach each other) — both the multi-active cases the
+// other engines' surfaces draw, and ones the CDN survives. cdn.single-failure-no-loss
+// tracks per region which outages are in force instead.
+engine::FaultSurface CdnEngineFactory::faultSurface(const EngineSettings& settings, const sim::World& world) const
+{
+    engine::FaultSurface out;
+    if (!dynamic_cast<const CdnSettings*>(&settings))
+        return out;
+    std::vector<std::string> control;
+    for (const sim::ComponentInfo& c : world.components().all()) {
+        if (c.id == sim::kNoComponent)
+            continue;
+        if (c.kind == "cdn-cache") {
+            out.targets.push_back(engine::FaultTarget{c.path, {v1::FAULT_DOWN, v1::FAULT_SLOW_DISK, v1::FAULT_PARTITION}});
+        } else if (c.kind == "cdn-gateway") {
+            out.targets.push_back(engine::FaultTarget{c.path, {v1::FAULT_DOWN, v1::FAULT_PARTITION}});
+        } else if (c.kind == "cdn-control") {
+            out.targets.push_back(engine::FaultTarget{c.path, {v1::FAULT_PARTITION}});
+        } else if (c.kind == "raft-node" && c.path.find("/infra/cdn-control/") != std::string::npos) {
+            control.push_back(c.path);
+            out.targets.push_back(engine::FaultTarget{c.path, {v1::FAULT_DOWN}});
+        }
+    }
+    if (control.size() >= 3)
+        out.budget.push_back(engine::FaultBudgetRule{"cdn control KV: a Raft majority", control,
+                                                     static_cast<int>(control.size() / 2 + 1),
+                                                     "the routing table commits with a Raft majority; gateways keep their last table meanwhile"});
+    return out;
+}
 
 void figureValue(v1::FigureValue& v, const char* drill, const char* metric, const char* stat, const char* from)
 {

@@ -226,6 +226,19 @@ struct CdnEngine::Impl {
         std::vector<int> connectFails;
         std::vector<sim::Nanos> outUntil;
         std::vector<int> outCount;
+        // When it was down (from, until; until -1 while down), in time order: a request it
+        // held then was lost with it.
+        std::vector<std::pair<sim::Nanos, sim::Nanos>> downs;
+        bool downDuring(sim::Nanos from, sim::Nanos to) const
+        {
+            for (const auto& [a, b] : downs)
+                if (a <= to && (b < 0 || b >= from))
+                    return true;
+            return false;
+        }
+        // Sub-requests in flight and first-byte retries among them (the retry budget).
+        int activeFetches = 0;
+        int activeRetries = 0;
         bool usable(int node, sim::Nanos now) const
         {
             return outUntil.empty() || outUntil[static_cast<std::size_t>(node)] <= now;
@@ -534,6 +547,14 @@ absl::Status CdnEngine::Impl::build()
             return;
         if (f.kind == v1::FAULT_DOWN) {
             for (Region& reg : regions) {
+                for (Gateway& gw : reg.gateways) {
+                    const bool down = world.faults().isDown(gw.path);
+                    const bool open = !gw.downs.empty() && gw.downs.back().second < 0;
+                    if (down && !open)
+                        gw.downs.emplace_back(world.now(), -1);
+                    else if (!down && open)
+                        gw.downs.back().second = world.now();
+                }
                 for (Cache& c : reg.caches) {
                     const bool down = world.faults().isDown(c.path);
                     if (active && down && c.failedAt < 0) {
@@ -996,10 +1017,11 @@ void CdnEngine::Impl::finish(std::uint64_t id, const SliceResult& result, sim::N
         totals.failed += req.weight;
         secondFailed += req.weight;
         failedCounter->add(req.weight);
-        // A request in flight on a gateway that crashed is lost with the gateway (its
-        // client's connection broke), not to a cache node's failure.
+        // A request in flight on a gateway that crashed while it ran is lost with the
+        // gateway (its client's connection broke), not to a cache node's failure — also
+        // when the gateway is back by the time the request gives up.
         const bool gatewayDown = req.gateway >= 0
-            && world.faults().isDown(regions[static_cast<std::size_t>(req.servingRegion)].gateways[static_cast<std::size_t>(req.gateway)].path);
+            && regions[static_cast<std::size_t>(req.servingRegion)].gateways[static_cast<std::size_t>(req.gateway)].downDuring(req.started, world.now());
         if (config.mode == CdnMode::New && result.failure == SliceFailure::Upstream && !req.gatewayLost && !gatewayDown) {
             // Judged when it fails: a loss counts against the single-failure invariant
             // unless an outage beyond its claim was in force on the serving region's path

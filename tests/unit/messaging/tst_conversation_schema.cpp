@@ -249,6 +249,9 @@ private slots:
             s->schema.addDirectSend(send, 1, 2, 100, kT0, kT0);
             QCOMPARE(send.steps().size(), s == &counted ? std::size_t{3} : std::size_t{2}); // two rows (+ the counter)
         }
+        // The sum reads the list's covering index (it holds unread), not the table rows.
+        const std::string p = plan(summed, summed.schema.totalUnread(kBigUser));
+        QVERIFY2(p.find("COVERING INDEX conv_list") != std::string::npos, p.c_str());
         loadBigUser(counted);
         loadBigUser(summed);
         const SqlResult c = counted.read(counted.schema.totalUnread(kBigUser));

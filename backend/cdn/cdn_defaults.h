@@ -28,6 +28,12 @@ inline constexpr sim::Nanos kHealthInterval = 1 * sim::kSecond;   // ours (docs/
 inline constexpr int kHealthRise = 2;                             // HAProxy default `rise 2`
 inline constexpr int kHealthFall = 3;                             // HAProxy default `fall 3`
 inline constexpr sim::Nanos kHealthTimeout = 500 * sim::kMillisecond; // ours
+// Gateway → cache node: a slice whose first byte has not come after the timeout is asked
+// of the next ring owner (Envoy's per-try timeout with a retry on another host; nginx's
+// proxy_next_upstream on timeout), within a retry budget (Envoy's retry_budget defaults).
+inline constexpr sim::Nanos kFirstByteTimeout = 500 * sim::kMillisecond; // ours: the health checks' timeout; a miss's first byte takes ~70 ms at a 60 ms origin RTT
+inline constexpr double kRetryBudgetShare = 0.20;         // Envoy retry_budget.budget_percent default 20 %
+inline constexpr int kRetryMinConcurrency = 3;            // Envoy retry_budget.min_retry_concurrency default 3
 // Consistent hashing
 inline constexpr int kRingVnodes = 160;                   // ketama: 160 points per server
 inline constexpr double kBoundedLoadFactor = 1.25;        // brpc; HAProxy uses 1.5 (hash-balance-factor 150)
@@ -57,7 +63,7 @@ struct DefaultEntry {
     std::string_view source;
 };
 
-inline constexpr std::array<DefaultEntry, 23> kDefaultsTable{{
+inline constexpr std::array<DefaultEntry, 26> kDefaultsTable{{
     {"slice.bytes", static_cast<double>(kSliceBytes), "B", "nginx docs example (slice 1m); ATS 1 MiB blocks"},
     {"slice.window.new", kPrefetchWindow, "sub-requests", "write-up (prefetch[2])"},
     {"slice.window.legacy", kLegacyWindow, "sub-requests", "nginx http_slice_module (sequential)"},
@@ -66,6 +72,9 @@ inline constexpr std::array<DefaultEntry, 23> kDefaultsTable{{
     {"health.rise", kHealthRise, "checks", "HAProxy default"},
     {"health.fall", kHealthFall, "checks", "HAProxy default"},
     {"health.timeout", sim::toMillis(kHealthTimeout), "ms", "ours"},
+    {"gateway.first_byte_timeout", sim::toMillis(kFirstByteTimeout), "ms", "ours (the health checks' timeout; Envoy per_try_timeout, nginx proxy_next_upstream timeout)"},
+    {"gateway.retry_budget", kRetryBudgetShare, "of active sub-requests", "Envoy retry_budget budget_percent default"},
+    {"gateway.retry_min_concurrency", kRetryMinConcurrency, "retries", "Envoy retry_budget min_retry_concurrency default"},
     {"ring.vnodes", kRingVnodes, "points/node", "ketama (160 points per server)"},
     {"ring.bounded_load_factor", kBoundedLoadFactor, "x mean", "brpc 1.25 (HAProxy 1.5)"},
     {"slots.count", kLiveSlots, "slots", "ours"},

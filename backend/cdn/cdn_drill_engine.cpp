@@ -60,6 +60,7 @@ constexpr SabotageSwitch kSabotage[] = {
     {"no-ejection-cap", &CdnSabotage::noEjectionCap},
     {"no-preheat", &CdnSabotage::noPreheat},
     {"no-gateway-outlier-detection", &CdnSabotage::noGatewayOutlier},
+    {"no-first-byte-timeout", &CdnSabotage::noFirstByteTimeout},
 };
 
 constexpr const char* kActionKeys[] = {"eject_node", "restore_node", "preheat", "drain_region", "restore", "update_object"};
@@ -244,7 +245,7 @@ public:
                          "back_origins_per_region", "window", "slice_kib", "cache_mib", "disks_per_node", "policy",
                          "health_interval", "health_rise", "health_fall", "health_timeout", "max_eject_share",
                          "bounded_load_factor", "slot_threshold", "disk_latency_limit_ms", "overload_per_sec",
-                         "connect_timeout", "retries", "outlier_failures", "outlier_ejection", "report_interval", "reports_to_down", "plan_period", "dns_ttl",
+                         "connect_timeout", "retries", "first_byte_timeout", "outlier_failures", "outlier_ejection", "report_interval", "reports_to_down", "plan_period", "dns_ttl",
                          "reconnect_delay", "client_groups", "fidelity", "vod_objects", "zipf", "live_streams",
                          "warm_requests", "load_start", "stop_load_at", "profile", "profile_params", "sabotage",
                          "actions", "gala"});
@@ -291,6 +292,7 @@ public:
         c.overloadPerSec = m.number("overload_per_sec", c.overloadPerSec, 1.0, 1e12);
         c.connectTimeout = m.duration("connect_timeout", c.connectTimeout, sim::kMillisecond, kMaxDuration);
         c.retries = static_cast<int>(m.integer("retries", c.retries, 0, 16));
+        c.firstByteTimeout = m.duration("first_byte_timeout", c.firstByteTimeout, 0, kMaxDuration);
         c.outlierFailures = static_cast<int>(m.integer("outlier_failures", c.outlierFailures, 0, 1000));
         c.outlierEjection = m.duration("outlier_ejection", c.outlierEjection, sim::kMillisecond, kMaxDuration);
         c.reportInterval = m.duration("report_interval", c.reportInterval, sim::kMillisecond, kMaxDuration);

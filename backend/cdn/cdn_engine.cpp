@@ -163,6 +163,9 @@ struct CdnEngine::Impl {
             int attempt = 0;
             int boundedNode = -1;
             double weight = 1.0;
+            bool headerSeen = false;  // the current attempt's header came
+            int timeoutRetries = 0;   // attempts started by the first-byte timeout (in the gateway's budget)
+            int boundedHeldBy = 0;    // the attempt whose end releases the bounded-load weight (0: any)
         };
         void tryNext(const std::shared_ptr<Attempt>& a);
         void failAll(const std::shared_ptr<Attempt>& a, int status, std::string reason);
@@ -1140,7 +1143,18 @@ void CdnEngine::Impl::GatewaySource::fetch(const SliceFetch& request, OnHeader o
     auto a = std::make_shared<Attempt>();
     a->request = request;
     a->onHeader = std::move(onHeader);
-    a->onDone = std::move(onDone);
+    // The sub-request leaves the gateway's count (and its first-byte retries the budget)
+    // when its last answer is passed on.
+    Impl* impl = &m_impl;
+    const int region = m_region, gateway = m_gateway;
+    ++m_impl.regions[static_cast<std::size_t>(region)].gateways[static_cast<std::size_t>(gateway)].activeFetches;
+    a->onDone = [impl, region, gateway, a = a.get(), done = std::move(onDone)](const SliceReply& reply) {
+        Gateway& g = impl->regions[static_cast<std::size_t>(region)].gateways[static_cast<std::size_t>(gateway)];
+        --g.activeFetches;
+        g.activeRetries -= a->timeoutRetries;
+        a->timeoutRetries = 0;
+        done(reply);
+    };
     a->keyHash = hashU64(request.first / m_impl.config.sliceBytes, request.object);
     auto it = m_impl.inflight.find(request.flow);
     a->weight = it != m_impl.inflight.end() ? it->second.weight : 1.0;
@@ -1220,6 +1234,7 @@ void CdnEngine::Impl::GatewaySource::tryNext(const std::shared_ptr<Attempt>& a)
         return;
     }
     a->tried.push_back(node);
+    a->headerSeen = false;
     const int attemptNo = ++a->attempt;
     Cache& cache = reg.caches[static_cast<std::size_t>(node)];
     cache.secondWeight += a->weight;
@@ -1251,6 +1266,33 @@ void CdnEngine::Impl::GatewaySource::tryNext(const std::shared_ptr<Attempt>& a)
     }
     SliceFetch f = a->request;
     f.from = gw.component;
+    if (im.config.firstByteTimeout > 0 && !im.config.sabotage.noFirstByteTimeout && a->attempt <= im.config.retries) {
+        // No first byte from this node by the timeout: ask the next owner (the late
+        // answer is dropped), within the gateway's retry budget.
+        im.world.after(im.config.firstByteTimeout, im.requestKind, gw.component, [this, a, attemptNo] {
+            if (a->attempt != attemptNo || a->headerSeen)
+                return;
+            Impl& impl = m_impl;
+            Gateway& g = impl.regions[static_cast<std::size_t>(m_region)].gateways[static_cast<std::size_t>(m_gateway)];
+            const double budget = std::max(static_cast<double>(impl.config.retryMinConcurrency),
+                                           impl.config.retryBudgetShare * static_cast<double>(g.activeFetches));
+            if (static_cast<double>(g.activeRetries + 1) > budget) {
+                ++impl.totals.retryBudgetRefused;
+                return;
+            }
+            ++g.activeRetries;
+            ++a->timeoutRetries;
+            // The slow node still holds the work: its bounded-load weight goes when it ends.
+            if (a->boundedNode >= 0)
+                a->boundedHeldBy = attemptNo;
+            ++impl.totals.firstByteRetries;
+            ++impl.totals.retries;
+            auto jt = impl.inflight.find(a->request.flow);
+            if (jt != impl.inflight.end())
+                jt->second.affected = true;
+            tryNext(a);
+        });
+    }
     auto released = std::make_shared<bool>(false);
     cache.node->fetch(
         f,
@@ -1261,6 +1303,7 @@ void CdnEngine::Impl::GatewaySource::tryNext(const std::shared_ptr<Attempt>& a)
             }
             if (a->attempt != attemptNo)
                 return;
+            a->headerSeen = true;
             if (h.status >= 500 && a->attempt <= m_impl.config.retries) {
                 (*retryOrFail)(h.status, h.reason);
                 return;
@@ -1268,7 +1311,7 @@ void CdnEngine::Impl::GatewaySource::tryNext(const std::shared_ptr<Attempt>& a)
             a->onHeader(h);
         },
         [this, a, attemptNo, released, gwp = &gw](const SliceReply& reply) {
-            if (a->boundedNode >= 0 && !*released) {
+            if (a->boundedNode >= 0 && !*released && (a->boundedHeldBy == 0 || a->boundedHeldBy == attemptNo)) {
                 *released = true;
                 gwp->bounded->release(a->boundedNode, a->weight);
                 a->boundedNode = -1;

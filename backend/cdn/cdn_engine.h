@@ -63,6 +63,7 @@ struct CdnSabotage {
     bool noEjectionCap = false;
     bool noPreheat = false;             // hot-flow detection does not widen slots ahead of the load
     bool noGatewayOutlier = false;      // gateways never set an unreachable cache node aside on their own
+    bool noFirstByteTimeout = false;    // a gateway waits for a slow cache node's first byte, however long
 };
 
 struct CdnLoad {
@@ -97,6 +98,13 @@ struct CdnConfig {
     double overloadPerSec = 150'000.0;   // control: real sub-requests/s a node takes before it is overloaded (ours)
     sim::Nanos connectTimeout = 300 * sim::kMillisecond; // ours
     int retries = 2;                    // further owners tried after a failed sub-request
+    // A sub-request whose first byte has not come from its cache node after this is asked
+    // of the next ring owner (counts as one of `retries`), while the gateway's retries in
+    // flight stay within max(retryMinConcurrency, retryBudgetShare × its sub-requests in
+    // flight) — Envoy's per-try timeout and retry budget. 0 = off.
+    sim::Nanos firstByteTimeout = kFirstByteTimeout;
+    double retryBudgetShare = kRetryBudgetShare;
+    int retryMinConcurrency = kRetryMinConcurrency;
     // Gateways' passive outlier detection (Envoy's consecutive gateway failures): after
     // this many connection failures in a row to one cache node a gateway routes around it
     // on its own for outlierEjection (doubling on each repeat, at most 16×), within the
@@ -151,6 +159,8 @@ struct CdnTotals {
     std::uint64_t restores = 0;
     std::uint64_t preheats = 0;
     std::uint64_t retries = 0;
+    std::uint64_t firstByteRetries = 0;  // sub-requests asked of the next owner after the first-byte timeout
+    std::uint64_t retryBudgetRefused = 0; // first-byte timeouts not retried: the retry budget was spent
     std::uint64_t lostToNodeFailure = 0; // new mode: failed although another owner could serve
     std::uint64_t ringViolations = 0;
     std::uint64_t boundedViolations = 0;

@@ -1,4 +1,5 @@
 #include "backend/cdn/cdn_defaults.h"
+#include "backend/cdn/cdn_engine.h"
 #include "backend/cdn/health_checker.h"
 #include "backend/cdn/s3fifo_cache.h"
 #include "backend/cdn/slice_module.h"
@@ -39,6 +40,9 @@ private slots:
         QCOMPARE(value("cache.s3fifo.small_ratio"), S3FifoConfig{}.smallRatio);
         QCOMPARE(value("ring.vnodes"), static_cast<double>(kRingVnodes));
         QCOMPARE(value("l4.maglev.table_size"), 65'537.0);
+        QCOMPARE(value("gateway.first_byte_timeout"), sim::toMillis(CdnConfig{}.firstByteTimeout));
+        QCOMPARE(value("gateway.retry_budget"), CdnConfig{}.retryBudgetShare);
+        QCOMPARE(value("gateway.retry_min_concurrency"), static_cast<double>(CdnConfig{}.retryMinConcurrency));
     }
 };
 

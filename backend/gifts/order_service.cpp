@@ -167,7 +167,8 @@ OrderService::OrderService(sim::World& world, std::string_view region, const Gif
       m_raftLock(!config.sabotage.noIdempotencyKey),
       m_recheck(!config.sabotage.noPaymentRecheck),
       m_replyKind(world.kind("gifts.order.reply")),
-      m_recheckKind(world.kind("gifts.order.recheck"))
+      m_recheckKind(world.kind("gifts.order.recheck")),
+      m_repairKind(world.kind("gifts.order.repair"))
 {
     assert(deps.store && deps.products && deps.raft && deps.payments && deps.localBroker && deps.sharedBroker
            && deps.telemetry);
@@ -733,7 +734,7 @@ void OrderService::releaseLock(const Order& o)
                        m_config.orders.crossServiceTimeout);
 }
 
-void OrderService::publish(const PaidOrder& order, bool poison)
+void OrderService::publish(const PaidOrder& order, bool poison, bool repair)
 {
     infra::MqProducer& producer = m_mode == MultiActiveMode::LocalFirst ? m_localProducer : m_sharedProducer;
     m_eventKey.clear();
@@ -748,7 +749,7 @@ void OrderService::publish(const PaidOrder& order, bool poison)
     }
     const double weight = order.weight;
     producer.send(m_config.orders.topic, m_eventKey, m_eventValue, weight,
-                  [this, weight](const infra::MqProduceResult& r) {
+                  [this, weight, repair](const infra::MqProduceResult& r) {
                       if (r.error == infra::MqError::Ok) {
                           ++m_stats.published;
                           m_publishedCounter->add(weight);
@@ -756,12 +757,29 @@ void OrderService::publish(const PaidOrder& order, bool poison)
                           ++m_stats.publishFailed;
                           m_publishFailedCounter->add(weight);
                       }
+                      if (repair) // the next repair, outside the producer's callback
+                          m_world.after(0, m_repairKind, m_component, [this] { repairNext(); });
                   });
 }
 
 void OrderService::republish(const PaidOrder& order)
 {
-    publish(order, false);
+    if (!m_repairQueued.insert(order.order).second)
+        return; // still waiting for its turn
+    m_repairs.push_back(order);
+    if (!m_repairing)
+        repairNext();
+}
+
+void OrderService::repairNext()
+{
+    m_repairing = !m_repairs.empty();
+    if (!m_repairing)
+        return;
+    const PaidOrder order = m_repairs.front();
+    m_repairs.pop_front();
+    m_repairQueued.erase(order.order);
+    publish(order, false, true);
 }
 
 void OrderService::inspect(sim::StateWriter& out) const

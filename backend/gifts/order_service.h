@@ -43,6 +43,9 @@
 #include "backend/resilience/circuit_breaker.h"
 #include "backend/telemetry/telemetry.h"
 
+#include <absl/container/flat_hash_set.h>
+
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -127,6 +130,10 @@ public:
     // back at the caller (never when it is lost: the caller's own deadline covers that).
     void place(const OrderRequest& request, Done done);
     // Re-publishes a paid order's event (settlement repair after the missing alert).
+    // Repairs go out one at a time, the next when the previous one's produce answered:
+    // a missing-alert batch is many heavy records at once, and sent together they
+    // overload the broker's queue and are rejected together, retry after retry, every
+    // alert (settlement_watchdog.h). An order already waiting for its repair is not queued twice.
     void republish(const PaidOrder& order);
     // The next `count` published events carry a payload the settlement cannot parse.
     void injectPoison(int count) { m_poison += count; }
@@ -212,7 +219,8 @@ private:
     void reply(std::uint32_t slot, OrderAnswer answer);
     void finishWork(std::uint32_t slot);
     void releaseLock(const Order& o);
-    void publish(const PaidOrder& order, bool poison);
+    void publish(const PaidOrder& order, bool poison, bool repair = false);
+    void repairNext();
     PaidOrder paidOrder(const Order& o) const;
     OrderPlace place(const Order& o) const { return OrderPlace{o.id, o.request.send.uid, o.partition}; }
     void lockName(const IdempotencyKey& key);
@@ -247,9 +255,13 @@ private:
     std::string m_owner;     // scratch
     std::string m_eventKey;  // scratch
     std::string m_eventValue; // scratch
+    std::deque<PaidOrder> m_repairs;           // repairs waiting for the one in flight
+    absl::flat_hash_set<OrderId> m_repairQueued; // their order ids (lookups only)
+    bool m_repairing = false;                  // a repair's produce is in flight
     Stats m_stats;
     sim::EventKindId m_replyKind;
     sim::EventKindId m_recheckKind;
+    sim::EventKindId m_repairKind;
     telemetry::Counter* m_paidCounter = nullptr;
     telemetry::Counter* m_failedCounter = nullptr;
     telemetry::Counter* m_pendingCounter = nullptr;

@@ -34,6 +34,13 @@
 //   COMMIT's VM steps included), so the applier's virtual cost does not change. A failing
 //   batch rolls the whole open group back (the replica is then re-provisioned). A
 //   connection that counts page misses applies each batch in its own transaction.
+// - setRollbackJournal(false) (in-memory databases only) drops SQLite's rollback
+//   journal: a transaction no longer copies each page before changing it. A replica
+//   applies what its primary already committed and never rolls back, so SqlInstance
+//   turns the journal off while it is a replica and on when it is promoted. Without a
+//   journal a failing batch cannot be undone: runBatch()/applyGrouped() then commit what
+//   ran, return the error, and the caller must re-provision the database (copyFrom), as
+//   SqlReplication does. Statements, VM steps and page misses are the same either way.
 // Single-threaded (the world's thread). Not copyable.
 #pragma once
 
@@ -101,6 +108,10 @@ public:
 
     absl::Status copyFrom(SqlConnection& source);
 
+    // See the contract: off only for a database that is re-provisioned on a failed write.
+    absl::Status setRollbackJournal(bool on);
+    bool rollbackJournal() const { return m_rollbackJournal; }
+
     // Rows of one table (0 when unknown); every table seen, in first-seen order.
     std::int64_t rows(std::string_view table) const;
     const std::vector<TableRows>& tables() const { return m_tables; }
@@ -124,10 +135,13 @@ private:
     void harvestPages(SqlStats& stats);
     // Forgets page misses that no statement is charged for (DDL, copies).
     void discardPageCounts();
+    // Ends a failed transaction: ROLLBACK, or COMMIT of what ran when there is no journal.
+    void abandonTransaction();
 
     sqlite3* m_db = nullptr;
     std::string m_location;
     SqlPageCache m_pageCache;
+    bool m_rollbackJournal = true;
     std::uint64_t m_pageMisses = 0;
     std::uint64_t m_pageHits = 0;
     absl::flat_hash_map<std::string, sqlite3_stmt*, sim::StringHash, sim::StringEq> m_cache;

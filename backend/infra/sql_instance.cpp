@@ -1,5 +1,7 @@
 #include "backend/infra/sql_instance.h"
 
+#include <cassert>
+
 namespace livedeck::infra {
 
 const char* toString(SqlRole role)
@@ -23,6 +25,18 @@ SqlInstance::SqlInstance(sim::World& world, std::string_view path, std::string_v
         m_behindGauge = &metrics->gauge("sql.replication.behind", m_path);
         if (m_connection->countsPages())
             m_pageMissCounter = &metrics->counter("sql.page_misses", m_path);
+    }
+    setRole(m_state.role);
+}
+
+void SqlInstance::setRole(SqlRole role)
+{
+    m_state.role = role;
+    // A file database keeps its journal (FailedPrecondition); switching an in-memory
+    // one is a PRAGMA outside any transaction, which does not fail.
+    if (m_connection->location() == ":memory:") {
+        [[maybe_unused]] const absl::Status st = m_connection->setRollbackJournal(role == SqlRole::Primary);
+        assert(st.ok() && "switching an in-memory database's journal");
     }
 }
 

@@ -65,6 +65,9 @@ public:
     int region() const { return m_world.components().get(m_id).region; }
     bool down() const { return m_world.faults().isDown(m_path); }
     bool isPrimary() const { return m_state.role == SqlRole::Primary; }
+    // Sets the role; an in-memory replica applies without SQLite's rollback journal
+    // (SqlConnection::setRollbackJournal), a primary with it.
+    void setRole(SqlRole role);
 
     SqlConnection& connection() { return *m_connection; }
     const SqlConnection& connection() const { return *m_connection; }

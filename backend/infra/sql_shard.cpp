@@ -32,7 +32,7 @@ SqlShard::SqlShard(sim::World& world, const SqlClusterConfig& config, std::uint3
         m_instances.push_back(std::make_unique<SqlInstance>(world, path, config.placement[k], std::move(connections[k]),
                                                             config.service, metrics, static_cast<std::uint32_t>(k)));
     }
-    m_instances.front()->state().role = SqlRole::Primary;
+    m_instances.front()->setRole(SqlRole::Primary);
     if (metrics) {
         m_positionGauge = &metrics->gauge("sql.binlog.position", m_path);
         m_failoverCounter = &metrics->counter("sql.failovers", m_path);
@@ -414,8 +414,8 @@ absl::StatusOr<FailoverReport> SqlShard::failover(std::string_view reason)
     // Roles: the old primary keeps what it committed and must be re-provisioned if
     // that includes lost writes; any other replica that applied past the promoted
     // position too.
+    old.setRole(SqlRole::Replica);
     SqlInstanceState& o = old.state();
-    o.role = SqlRole::Replica;
     o.received = o.applied = oldLast;
     o.relay.clear();
     o.divergent = report.lostEntries + report.lostPurged;
@@ -426,8 +426,8 @@ absl::StatusOr<FailoverReport> SqlShard::failover(std::string_view reason)
         s.divergent = static_cast<std::uint64_t>(std::count_if(
             lost.begin(), lost.end(), [&](const BinlogEntry& e) { return e.position <= s.applied; }));
     }
+    next.setRole(SqlRole::Primary);
     SqlInstanceState& n = next.state();
-    n.role = SqlRole::Primary;
     n.connected = false;
     ++n.link;
     m_world.scheduler().cancel(n.retry);

@@ -3,6 +3,9 @@
 #include "backend/infra/sql_cost_model.h"
 #include "tests/common/multi_test.h"
 
+#include <QCoreApplication>
+#include <QDir>
+#include <QFile>
 #include <QTest>
 
 using namespace livedeck;
@@ -179,6 +182,93 @@ private slots:
         // Cached statements still work on the copied schema.
         QVERIFY(insert(*b, kIdempotent, 1000, out).ok());
         QCOMPARE(out.changes, std::int64_t{1});
+    }
+
+    // A replica's database without a rollback journal: the same work is charged, a failed
+    // batch keeps what ran (no ROLLBACK without a journal) and copyFrom repairs it; turned
+    // back on (a promotion), a failed batch rolls back again.
+    void rollbackJournalOffKeepsTheWorkAndNeedsACopy()
+    {
+        SqlPageCache bounded{.pages = 8, .pageSizeBytes = 1024};
+        auto open = [&] {
+            auto c = SqlConnection::open(":memory:", bounded);
+            if (!c.ok() || !(*c)->exec("CREATE TABLE orders (order_id INTEGER NOT NULL, uid INTEGER NOT NULL,"
+                                       " amount INTEGER NOT NULL); CREATE UNIQUE INDEX orders_id ON orders(order_id);")
+                                 .ok())
+                qFatal("open failed");
+            return std::move(*c);
+        };
+        auto journaled = open();
+        auto bare = open();
+        QVERIFY(bare->rollbackJournal());
+        QVERIFY(bare->setRollbackJournal(false).ok());
+        QVERIFY(!bare->rollbackJournal());
+        auto mode = [](SqlConnection& c) {
+            SqlResult r;
+            SqlStats stats;
+            if (!c.runQuery("PRAGMA journal_mode", {}, false, r, stats).ok())
+                return std::string("?");
+            return std::get<std::string>(r.at(0, 0));
+        };
+        QCOMPARE(QString::fromStdString(mode(*bare)), QStringLiteral("off"));
+        QCOMPARE(QString::fromStdString(mode(*journaled)), QStringLiteral("memory"));
+        // Same batches, same statements, VM steps and page misses either way.
+        for (std::int64_t i = 0; i < 400; ++i) {
+            SqlBatch b;
+            b.add(kPlain, {i, i % 7, std::int64_t{100}});
+            b.add("UPDATE orders SET amount = amount + 1 WHERE uid = ?", {i % 7});
+            SqlStats sa, sb;
+            SqlConnection::WriteOutcome oa, ob;
+            QVERIFY(journaled->applyGrouped(b, sa, oa).ok());
+            QVERIFY(bare->applyGrouped(b, sb, ob).ok());
+            QCOMPARE(sb.vmSteps, sa.vmSteps);
+            QCOMPARE(sb.pageMisses, sa.pageMisses);
+            QCOMPARE(ob.changes, oa.changes);
+        }
+        QVERIFY(journaled->pageMisses() > 0);
+        QCOMPARE(bare->pageMisses(), journaled->pageMisses());
+        // A batch that fails on its second statement: the journaled database rolls the
+        // first back, the bare one keeps it and says so by failing.
+        SqlBatch bad;
+        bad.add(kPlain, {std::int64_t{1000}, std::int64_t{1}, std::int64_t{1}});
+        bad.add(kPlain, {std::int64_t{5}, std::int64_t{1}, std::int64_t{1}});
+        SqlStats stats;
+        SqlConnection::WriteOutcome out;
+        QCOMPARE(journaled->runBatch(bad, stats, out).code(), absl::StatusCode::kAlreadyExists);
+        QCOMPARE(bare->runBatch(bad, stats, out).code(), absl::StatusCode::kAlreadyExists);
+        auto count1000 = [](SqlConnection& c) {
+            SqlResult r;
+            SqlStats st;
+            if (!c.runQuery("SELECT COUNT(*) FROM orders WHERE order_id = 1000", {}, true, r, st).ok())
+                return std::int64_t{-1};
+            return sqlInt(r.at(0, 0));
+        };
+        QCOMPARE(count1000(*journaled), std::int64_t{0});
+        QCOMPARE(count1000(*bare), std::int64_t{1});
+        // Re-provisioned from the journaled one it agrees again; promoted, it rolls back.
+        QVERIFY(bare->copyFrom(*journaled).ok());
+        QCOMPARE(count1000(*bare), std::int64_t{0});
+        QCOMPARE(bare->rows("orders"), std::int64_t{400});
+        QVERIFY(bare->setRollbackJournal(true).ok());
+        QCOMPARE(QString::fromStdString(mode(*bare)), QStringLiteral("memory"));
+        QCOMPARE(bare->runBatch(bad, stats, out).code(), absl::StatusCode::kAlreadyExists);
+        QCOMPARE(count1000(*bare), std::int64_t{0});
+        QCOMPARE(bare->rows("orders"), std::int64_t{400});
+    }
+
+    void rollbackJournalStaysOnAFile()
+    {
+        const QString path = QDir::temp().filePath(QStringLiteral("livedeck-journal-%1.sqlite").arg(QCoreApplication::applicationPid()));
+        QFile::remove(path);
+        {
+            auto c = SqlConnection::open(path.toStdString());
+            QVERIFY(c.ok());
+            QCOMPARE((*c)->setRollbackJournal(false).code(), absl::StatusCode::kFailedPrecondition);
+            QVERIFY((*c)->rollbackJournal());
+        }
+        QFile::remove(path);
+        QFile::remove(path + QStringLiteral("-wal"));
+        QFile::remove(path + QStringLiteral("-shm"));
     }
 };
 

@@ -810,8 +810,9 @@ void MessagingEngine::queryRedis(std::shared_ptr<QueryOp> op)
             m_totals.redisHits += op->weight;
             // Read-your-writes: an entry the sync has not brought up to the writer's own
             // last send yet is passed over; MySQL answers.
-            if (!upgraded || m_config.sabotage.noReadYourWrites || reflectsToken(*op, reply.value)) {
-                checkReadYourWrites(*op, reply.value);
+            const bool reflects = reflectsToken(*op, reply.value);
+            if (!upgraded || m_config.sabotage.noReadYourWrites || reflects) {
+                noteReadYourWrites(*op, reflects);
                 finishQuery(op, true);
                 return;
             }
@@ -850,8 +851,8 @@ void MessagingEngine::queryTaishan(std::shared_ptr<QueryOp> op)
     r.taishanClient->get(cacheKey(op->user), [this, op](const infra::RaftResult& res) {
         if (op->done)
             return;
-        if (res.status == infra::RaftStatus::Ok && res.found && !m_config.sabotage.noReadYourWrites
-            && !reflectsToken(*op, res.value)) {
+        const bool reflects = res.status == infra::RaftStatus::Ok && res.found && reflectsToken(*op, res.value);
+        if (res.status == infra::RaftStatus::Ok && res.found && !m_config.sabotage.noReadYourWrites && !reflects) {
             // Behind the writer's own last send (read-your-writes): MySQL answers instead.
             m_totals.rywStaleCache += op->weight;
             m_totals.taishanHits += op->weight;
@@ -863,7 +864,7 @@ void MessagingEngine::queryTaishan(std::shared_ptr<QueryOp> op)
         }
         if (res.status == infra::RaftStatus::Ok && res.found) {
             m_totals.taishanHits += op->weight;
-            checkReadYourWrites(*op, res.value);
+            noteReadYourWrites(*op, reflects);
             Region& h = *op->region;
             // A fill never overwrites a synced entry (stamp 1 is below every sync version).
             h.redis->setIfNewer(h.bff, cacheKey(op->user), res.value, 1, m_config.redisTtl, op->weight,
@@ -999,7 +1000,8 @@ bool MessagingEngine::reflectsToken(const QueryOp& op, std::string_view list) co
         for (int k = 0; k < 3; ++k) {
             const std::size_t comma = row.find(',', from);
             const std::string_view field = row.substr(from, comma == std::string_view::npos ? std::string_view::npos : comma - from);
-            std::from_chars(field.data(), field.data() + field.size(), f[k]);
+            if (k != 1 || f[0] == t.peer) // the msgkey matters only on the writer's conversation
+                std::from_chars(field.data(), field.data() + field.size(), f[k]);
             from = comma == std::string_view::npos ? row.size() : comma + 1;
         }
         if (f[0] == t.peer && static_cast<std::uint64_t>(f[1]) >= t.msgkey)
@@ -1013,11 +1015,16 @@ bool MessagingEngine::reflectsToken(const QueryOp& op, std::string_view list) co
 
 void MessagingEngine::checkReadYourWrites(const QueryOp& op, std::string_view list)
 {
+    noteReadYourWrites(op, reflectsToken(op, list));
+}
+
+void MessagingEngine::noteReadYourWrites(const QueryOp& op, bool reflects)
+{
     if (op.token.msgkey == 0)
         return;
     InvariantState& inv = m_invariants[kReadYourWrites];
     ++inv.checked;
-    if (reflectsToken(op, list))
+    if (reflects)
         return;
     m_totals.rywMissedLists += op.weight;
     violation(kReadYourWrites, sim::strCat("user ", op.user, " saw its conversation list without its send ",

@@ -430,6 +430,7 @@ private:
     // Read-your-writes (docs/MESSAGING.md "Replicas and read-your-writes").
     bool reflectsToken(const QueryOp& op, std::string_view list) const;
     void checkReadYourWrites(const QueryOp& op, std::string_view list);
+    void noteReadYourWrites(const QueryOp& op, bool reflects); // reflectsToken already known
     bool countReplicaRead(const infra::SqlResult& result, std::uint32_t shard, bool content);
     bool replicaHas(infra::SqlCluster& db, std::uint32_t shard, sim::ComponentId from, std::uint64_t position) const;
     // Upgraded reads lists and details on replicas (read-your-writes aside); legacy and the

@@ -55,6 +55,7 @@ std::uint32_t SqlBatch::textIndex(std::string_view sql)
             return static_cast<std::uint32_t>(i);
     }
     m_texts.emplace_back(sql);
+    m_textHashes.push_back(sim::StringHash{}(sql));
     m_bytes += sql.size() + sizeof(std::string);
     return static_cast<std::uint32_t>(m_texts.size() - 1);
 }

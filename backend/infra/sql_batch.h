@@ -53,6 +53,9 @@ public:
     bool empty() const { return m_steps.empty(); }
     const std::vector<Step>& steps() const { return m_steps; }
     const std::vector<std::string>& texts() const { return m_texts; }
+    // sim::StringHash of each text, computed once when the text joins the batch: the
+    // primary and every replica look their prepared statement up by it.
+    const std::vector<std::size_t>& textHashes() const { return m_textHashes; }
     std::string_view sql(const Step& step) const { return m_texts[step.sql]; }
     std::span<const SqlValue> params(const Step& step) const
     {
@@ -69,6 +72,7 @@ private:
     std::uint32_t textIndex(std::string_view sql);
 
     std::vector<std::string> m_texts;
+    std::vector<std::size_t> m_textHashes;
     std::vector<Step> m_steps;
     std::vector<SqlValue> m_params;
     std::size_t m_bytes = 0;

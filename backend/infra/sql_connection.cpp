@@ -149,7 +149,13 @@ absl::Status SqlConnection::exec(std::string_view sql)
 
 absl::StatusOr<sqlite3_stmt*> SqlConnection::prepare(std::string_view sql)
 {
-    if (auto it = m_cache.find(sql); it != m_cache.end())
+    return prepare(sql, sim::StringHash{}(sql));
+}
+
+absl::StatusOr<sqlite3_stmt*> SqlConnection::prepare(std::string_view sql, std::size_t hash)
+{
+    assert(hash == sim::StringHash{}(sql));
+    if (auto it = m_cache.find(sql, hash); it != m_cache.end())
         return it->second;
     sqlite3_stmt* stmt = nullptr;
     const char* tail = nullptr;
@@ -235,7 +241,7 @@ absl::Status SqlConnection::runBatch(const SqlBatch& batch, SqlStats& stats, Wri
     assert(sqlite3_get_autocommit(m_db) && "runBatch inside an open transaction");
     m_batchStatements.assign(batch.texts().size(), nullptr);
     for (std::size_t i = 0; i < batch.texts().size(); ++i) {
-        auto stmt = prepare(batch.texts()[i]);
+        auto stmt = prepare(batch.texts()[i], batch.textHashes()[i]);
         if (!stmt.ok()) {
             harvestPages(stats); // preparing read the schema
             return stmt.status();
@@ -301,7 +307,7 @@ absl::Status SqlConnection::applyGrouped(const SqlBatch& batch, SqlStats& stats,
         return runBatch(batch, stats, out); // page misses are charged per transaction
     m_batchStatements.assign(batch.texts().size(), nullptr);
     for (std::size_t i = 0; i < batch.texts().size(); ++i) {
-        auto stmt = prepare(batch.texts()[i]);
+        auto stmt = prepare(batch.texts()[i], batch.textHashes()[i]);
         if (!stmt.ok())
             return stmt.status();
         m_batchStatements[i] = *stmt;

@@ -94,6 +94,8 @@ public:
     absl::Status exec(std::string_view sql);
     // The cached prepared statement for `sql`.
     absl::StatusOr<sqlite3_stmt*> prepare(std::string_view sql);
+    // The same, with `hash` = sim::StringHash of `sql` (SqlBatch::textHashes).
+    absl::StatusOr<sqlite3_stmt*> prepare(std::string_view sql, std::size_t hash);
 
     absl::Status runBatch(const SqlBatch& batch, SqlStats& stats, WriteOutcome& out);
     // A replica's grouped apply and the group's commit (see the contract above).

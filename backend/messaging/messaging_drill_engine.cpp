@@ -532,6 +532,7 @@ public:
     }
 
     v1::EngineDescriptor describe() const override;
+    engine::FaultSurface faultSurface(const EngineSettings& settings, const sim::World& world) const override;
 
     absl::StatusOr<std::unique_ptr<Engine>> build(EngineContext& context, const EngineSettings& settings) const override
     {
@@ -553,6 +554,65 @@ public:
         return std::unique_ptr<Engine>(std::move(drill));
     }
 };
+
+// Where faults act on the messaging engine's own components and what its design
+// promises (docs/MESSAGING.md, "Fault surface"): the domain BFFs (down, latency, errors:
+// clients keep their last summary), the conversation and content MySQL instances (slow
+// disk and replica lag on all; down on the replicas only: replication is asynchronous, so
+// the primary's crash is the one loss the design accepts, and it is left out), the
+// messaging broker (down, duplicates, delays; not loss: the binlog sync and the bulk
+// channels rely on acknowledged records), every consumer (down: the group rebalances), an
+// own Redis pair (replica lag) and an own Taishan (down, within a Raft majority). Shared
+// infrastructure of the gala night (Taishan, the Redis pairs, the notice broker) is the
+// gift engine's surface.
+engine::FaultSurface MessagingEngineFactory::faultSurface(const EngineSettings& settings, const sim::World& world) const
+{
+    engine::FaultSurface out;
+    if (!dynamic_cast<const MessagingSettings*>(&settings))
+        return out;
+    std::vector<std::string> taishan;
+    std::vector<std::string> primaries; // the shards whose primary was seen ("messaging/conv-db/3")
+    for (const sim::ComponentInfo& c : world.components().all()) {
+        if (c.id == sim::kNoComponent)
+            continue;
+        const bool own = c.path.find("/messaging/") != std::string::npos;
+        if (c.kind == "messaging-bff") {
+            out.targets.push_back(engine::FaultTarget{c.path, {v1::FAULT_DOWN, v1::FAULT_LATENCY, v1::FAULT_ERROR_RATE}});
+        } else if (c.kind == "sql-instance" && own) {
+            // "<region>/messaging/conv-db/3", a second one in a region "…/3.1" (infra::
+            // sqlInstancePath); a shard registers its instances in placement order, the
+            // primary first.
+            const auto shardOf = [](std::string_view path) {
+                std::string_view rest = path.substr(path.find('/') + 1);
+                const std::size_t slash = rest.rfind('/');
+                const std::size_t dot = rest.find('.', slash == std::string_view::npos ? 0 : slash);
+                return std::string(dot == std::string_view::npos ? rest : rest.substr(0, dot));
+            };
+            const std::string shard = shardOf(c.path);
+            if (std::none_of(primaries.begin(), primaries.end(), [&](const std::string& p) { return p == shard; })) {
+                primaries.push_back(shard);
+                out.targets.push_back(engine::FaultTarget{c.path, {v1::FAULT_SLOW_DISK, v1::FAULT_REPLICA_LAG}});
+            } else {
+                out.targets.push_back(
+                    engine::FaultTarget{c.path, {v1::FAULT_DOWN, v1::FAULT_SLOW_DISK, v1::FAULT_REPLICA_LAG}});
+            }
+        } else if (c.kind == "mq-broker" && own) {
+            out.targets.push_back(engine::FaultTarget{c.path, {v1::FAULT_DOWN, v1::FAULT_MQ_DUPLICATE, v1::FAULT_MQ_DELAY}});
+        } else if (c.kind == "mq-consumer" && own) {
+            out.targets.push_back(engine::FaultTarget{c.path, {v1::FAULT_DOWN}});
+        } else if (c.kind == "kv-pair" && own) {
+            out.targets.push_back(engine::FaultTarget{c.path, {v1::FAULT_REPLICA_LAG}});
+        } else if (c.kind == "raft-node" && c.path.find("/msg-taishan/") != std::string::npos) {
+            taishan.push_back(c.path);
+            out.targets.push_back(engine::FaultTarget{c.path, {v1::FAULT_DOWN}});
+        }
+    }
+    if (taishan.size() >= 3)
+        out.budget.push_back(engine::FaultBudgetRule{"messaging Taishan: a Raft majority", taishan,
+                                                     static_cast<int>(taishan.size() / 2 + 1),
+                                                     "the tier and the sequence ceilings commit with a Raft majority"});
+    return out;
+}
 
 v1::EngineDescriptor MessagingEngineFactory::describe() const
 {

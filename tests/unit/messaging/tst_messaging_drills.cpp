@@ -10,6 +10,7 @@
 
 #include <QTest> // after the backend headers (Qt's `emit` macro)
 
+#include <algorithm>
 #include <optional>
 #include <string>
 
@@ -65,6 +66,64 @@ std::optional<double> observed(const drills::DrillReport& r, const std::string& 
 class TstMessagingDrills : public QObject {
     Q_OBJECT
 private slots:
+    // The engine's fault surface (docs/MESSAGING.md "Fault surface"), as a swarm run
+    // reads it: only the engine's own components; a conversation or content shard's
+    // primary never goes down (asynchronous replication: its crash loses acknowledged
+    // sends), every replica may; the broker duplicates and delays but never loses; its
+    // own Taishan keeps a Raft majority.
+    void faultSurfaceSparesThePrimaries()
+    {
+        const drills::BuiltinDrill* d = drills::findBuiltinDrill("messaging-query-upgraded");
+        QVERIFY(d);
+        auto spec = drills::loadDrill(std::string(d->text), d->fileName);
+        QVERIFY(spec.ok());
+        drills::DrillRunOptions options;
+        options.swarm = true;
+        auto r = drills::DrillRun::create(*spec, options);
+        QVERIFY2(r.ok(), std::string(r.status().message()).c_str());
+        const drills::SwarmVocabulary& v = (*r)->swarmVocabulary();
+        auto has = [](const drills::SwarmTarget& t, v1::FaultKind k) {
+            return std::find(t.kinds.begin(), t.kinds.end(), k) != t.kinds.end();
+        };
+        int primaries = 0, replicas = 0, brokers = 0, consumers = 0, bffs = 0;
+        for (const drills::SwarmTarget& t : v.targets) {
+            if (t.engine != "messaging")
+                continue;
+            QVERIFY2(t.path.find("/messaging/") != std::string::npos || t.path.find("/msg-taishan/") != std::string::npos,
+                     t.path.c_str());
+            const bool sql = t.path.find("/conv-db/") != std::string::npos || t.path.find("/content-db/") != std::string::npos;
+            if (sql && t.path.starts_with("sh-a/") && t.path.find('.') == std::string::npos) {
+                ++primaries; // placement 0: the first home region, no ".N"
+                QVERIFY2(!has(t, v1::FAULT_DOWN), t.path.c_str());
+                QVERIFY(has(t, v1::FAULT_SLOW_DISK));
+            } else if (sql) {
+                ++replicas;
+                QVERIFY2(has(t, v1::FAULT_DOWN), t.path.c_str());
+            } else if (t.path.ends_with("/messaging/mq")) {
+                ++brokers;
+                QVERIFY(has(t, v1::FAULT_MQ_DUPLICATE) && has(t, v1::FAULT_MQ_DELAY));
+                QVERIFY(!has(t, v1::FAULT_MQ_LOSS));
+            } else if (t.path.find("/messaging/sync/") != std::string::npos || t.path.find("/messaging/bulk/") != std::string::npos) {
+                ++consumers;
+                QVERIFY(has(t, v1::FAULT_DOWN));
+            } else if (t.path.find("/messaging/bff") != std::string::npos) {
+                ++bffs;
+                QVERIFY(has(t, v1::FAULT_DOWN) && has(t, v1::FAULT_ERROR_RATE));
+            }
+        }
+        QCOMPARE(primaries, 11); // 10 conversation shards and the content shard
+        QVERIFY(replicas >= 2 * primaries);
+        QCOMPARE(brokers, 1);
+        QVERIFY(consumers > 0);
+        QVERIFY(bffs > 0);
+        bool majority = false;
+        for (const drills::SwarmBudgetRule& b : v.budget)
+            if (b.engine == "messaging" && b.rule.members.size() == 3 && b.rule.need == 2)
+                majority = true;
+        QVERIFY(majority);
+        QVERIFY(std::find(v.silentEngines.begin(), v.silentEngines.end(), "messaging") == v.silentEngines.end());
+    }
+
     void drillPassesTwinFails_data()
     {
         QTest::addColumn<QString>("drill");

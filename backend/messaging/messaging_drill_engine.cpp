@@ -3,6 +3,7 @@
 #include "backend/engine/descriptor.h"
 #include "backend/engine/yaml_reader.h"
 #include "backend/gala/gala.h"
+#include "backend/infra/sql_instance.h"
 #include "backend/messaging/messaging_engine.h"
 #include "backend/sim/strings.h"
 
@@ -571,7 +572,6 @@ engine::FaultSurface MessagingEngineFactory::faultSurface(const EngineSettings& 
     if (!dynamic_cast<const MessagingSettings*>(&settings))
         return out;
     std::vector<std::string> taishan;
-    std::vector<std::string> primaries; // the shards whose primary was seen ("messaging/conv-db/3")
     for (const sim::ComponentInfo& c : world.components().all()) {
         if (c.id == sim::kNoComponent)
             continue;
@@ -579,23 +579,13 @@ engine::FaultSurface MessagingEngineFactory::faultSurface(const EngineSettings& 
         if (c.kind == "messaging-bff") {
             out.targets.push_back(engine::FaultTarget{c.path, {v1::FAULT_DOWN, v1::FAULT_LATENCY, v1::FAULT_ERROR_RATE}});
         } else if (c.kind == "sql-instance" && own) {
-            // "<region>/messaging/conv-db/3", a second one in a region "…/3.1" (infra::
-            // sqlInstancePath); a shard registers its instances in placement order, the
-            // primary first.
-            const auto shardOf = [](std::string_view path) {
-                std::string_view rest = path.substr(path.find('/') + 1);
-                const std::size_t slash = rest.rfind('/');
-                const std::size_t dot = rest.find('.', slash == std::string_view::npos ? 0 : slash);
-                return std::string(dot == std::string_view::npos ? rest : rest.substr(0, dot));
-            };
-            const std::string shard = shardOf(c.path);
-            if (std::none_of(primaries.begin(), primaries.end(), [&](const std::string& p) { return p == shard; })) {
-                primaries.push_back(shard);
+            // Each shard's primary as built (its first placement), asked of the instance.
+            const auto* instance = dynamic_cast<const infra::SqlInstance*>(c.inspectable);
+            if (instance && instance->isPrimary())
                 out.targets.push_back(engine::FaultTarget{c.path, {v1::FAULT_SLOW_DISK, v1::FAULT_REPLICA_LAG}});
-            } else {
+            else
                 out.targets.push_back(
                     engine::FaultTarget{c.path, {v1::FAULT_DOWN, v1::FAULT_SLOW_DISK, v1::FAULT_REPLICA_LAG}});
-            }
         } else if (c.kind == "mq-broker" && own) {
             out.targets.push_back(engine::FaultTarget{c.path, {v1::FAULT_DOWN, v1::FAULT_MQ_DUPLICATE, v1::FAULT_MQ_DELAY}});
         } else if (c.kind == "mq-consumer" && own) {

@@ -1,5 +1,7 @@
 #include "backend/infra/sql_connection.h"
 
+#include "backend/infra/sql_memory.h"
+
 #include <sqlite3.h>
 
 #include <cassert>
@@ -14,7 +16,10 @@ namespace {
 // (sqlite3_memory_used and friends). sqlite3_config must run before SQLite is
 // initialised and before other threads use it: a static initialiser does, before
 // main. If SQLite was already initialised it returns SQLITE_MISUSE and nothing changes.
-const int kNoMemoryStatistics = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+//
+// SQLite's allocations go to sql_memory (see sql_memory.h); it too has to be installed
+// before SQLite is initialised.
+const int kNoMemoryStatistics = (sql_memory::install(), sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0));
 
 absl::Status statusFor(int extendedCode, std::string message)
 {

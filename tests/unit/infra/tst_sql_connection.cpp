@@ -1,12 +1,19 @@
 // SqlConnection: real SQL on SQLite, unique-index idempotency, counters, row counts.
 #include "backend/infra/sql_connection.h"
 #include "backend/infra/sql_cost_model.h"
+#include "backend/infra/sql_memory.h"
 #include "tests/common/multi_test.h"
 
 #include <QCoreApplication>
 #include <QDir>
 #include <QFile>
 #include <QTest>
+
+#include <sqlite3.h>
+
+#include <cstring>
+#include <thread>
+#include <vector>
 
 using namespace livedeck;
 using namespace livedeck::infra;
@@ -269,6 +276,84 @@ private slots:
         QFile::remove(path);
         QFile::remove(path + QStringLiteral("-wal"));
         QFile::remove(path + QStringLiteral("-shm"));
+    }
+    void sqliteAllocatesFromKeptBlocks()
+    {
+        // Installed before main, so every SQLite allocation in the process is ours.
+        QVERIFY(sql_memory::installed());
+
+        // Size, rounding, realloc keeping the content.
+        void* p = sqlite3_malloc(100);
+        QVERIFY(p != nullptr);
+        QCOMPARE(sqlite3_msize(p), sqlite3_uint64{112});
+        std::memset(p, 0x5a, 100);
+        p = sqlite3_realloc(p, 3000); // beyond the kept sizes
+        QVERIFY(p != nullptr);
+        QVERIFY(sqlite3_msize(p) >= 3000);
+        QCOMPARE(static_cast<unsigned char*>(p)[99], static_cast<unsigned char>(0x5a));
+        p = sqlite3_realloc(p, 40);
+        QCOMPARE(static_cast<unsigned char*>(p)[39], static_cast<unsigned char>(0x5a));
+        sqlite3_free(p);
+
+        // A freed block is taken back by the next allocation of its size on this thread.
+        const sql_memory::ThreadCounters before = sql_memory::threadCounters();
+        void* a = sqlite3_malloc(1000);
+        sqlite3_free(a);
+        void* b = sqlite3_malloc(1000);
+        QCOMPARE(b, a);
+        sqlite3_free(b);
+        const sql_memory::ThreadCounters after = sql_memory::threadCounters();
+        QVERIFY(after.reused >= before.reused + 1);
+
+        // A thread keeps a bounded number of blocks per size: the rest go back to the system.
+        {
+            std::vector<void*> many;
+            for (int i = 0; i < 4000; ++i)
+                many.push_back(sqlite3_malloc(1000));
+            const std::uint64_t keptBefore = sql_memory::threadCounters().kept;
+            for (void* m : many)
+                sqlite3_free(m);
+            const std::uint64_t keptNow = sql_memory::threadCounters().kept - keptBefore;
+            QVERIFY2(keptNow >= 64 && keptNow <= sql_memory::kKeptBytesPerClass / 1008,
+                     qPrintable(QString::number(keptNow)));
+        }
+
+        // A block allocated on one thread may be freed on another, and the other way.
+        void* fromThere = nullptr;
+        void* fromHere = sqlite3_malloc(64);
+        std::thread t([&] {
+            fromThere = sqlite3_malloc(64);
+            sqlite3_free(fromHere);
+        });
+        t.join();
+        QVERIFY(fromThere != nullptr);
+        sqlite3_free(fromThere);
+
+        // A bounded page cache with a rollback journal: the second identical batch
+        // reuses the first one's blocks, and SQL gives the same answer.
+        auto c = SqlConnection::open(":memory:", SqlPageCache{.pages = 8});
+        QVERIFY(c.ok());
+        QVERIFY((*c)->exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL);").ok());
+        for (int round = 0; round < 2; ++round) {
+            const sql_memory::ThreadCounters start = sql_memory::threadCounters();
+            SqlBatch batch;
+            for (int i = 0; i < 200; ++i)
+                batch.add("INSERT INTO t (k, v) VALUES (?, ?)",
+                          {std::int64_t{round * 1000 + i}, std::string(300, static_cast<char>('a' + i % 26))});
+            SqlStats stats;
+            SqlConnection::WriteOutcome out;
+            QVERIFY((*c)->runBatch(batch, stats, out).ok());
+            const sql_memory::ThreadCounters end = sql_memory::threadCounters();
+            if (round == 1)
+                QVERIFY2(end.reused - start.reused > end.fresh - start.fresh,
+                         qPrintable(QStringLiteral("reused %1, fresh %2").arg(end.reused - start.reused).arg(end.fresh - start.fresh)));
+        }
+        SqlResult r;
+        SqlStats stats;
+        QVERIFY((*c)->runQuery("SELECT COUNT(*), SUM(LENGTH(v)) FROM t", {}, true, r, stats).ok());
+        QCOMPARE(r.values.size(), std::size_t{2});
+        QCOMPARE(std::get<std::int64_t>(r.values[0]), std::int64_t{400});
+        QCOMPARE(std::get<std::int64_t>(r.values[1]), std::int64_t{400 * 300});
     }
 };
 

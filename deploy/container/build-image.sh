@@ -25,9 +25,11 @@ deb=$(ls "$debs"/livedeckd_*.deb | head -n1)
 version=$(dpkg-deb -f "$deb" Version)
 # livedeckctl rides along when its package is there: the sweep Job
 # (deploy/kubernetes/sweep-job.yaml) runs its shards and merge with it.
-include="$deb"
+# One --include per package file: mmdebstrap 1.3.5 takes a path to a .deb only as a whole
+# option value (it does not split a list of paths at commas).
+include=(--include="$deb")
 if ctl=$(ls "$debs"/livedeckctl_*.deb 2>/dev/null | head -n1) && [ -n "$ctl" ]; then
-  include="$include,$ctl"
+  include+=(--include="$ctl")
 fi
 image="localhost/livedeckd:$version"
 uid=10001
@@ -39,7 +41,7 @@ rootfs="$out/rootfs.tar"
 rm -f "$rootfs"
 mmdebstrap --variant=essential --quiet \
   --hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount \
-  --include="$include" \
+  "${include[@]}" \
   --dpkgopt='path-exclude=/usr/share/man/*' \
   --dpkgopt='path-exclude=/usr/share/doc/*' \
   --dpkgopt='path-include=/usr/share/doc/*/copyright' \

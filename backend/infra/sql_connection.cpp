@@ -108,8 +108,9 @@ absl::StatusOr<std::unique_ptr<SqlConnection>> SqlConnection::open(const std::st
     sqlite3_reset(c->m_begin);
     sqlite3_step(c->m_commit);
     sqlite3_reset(c->m_commit);
-    c->m_txnVmSteps = static_cast<std::uint64_t>(sqlite3_stmt_status(c->m_begin, SQLITE_STMTSTATUS_VM_STEP, 1))
-        + static_cast<std::uint64_t>(sqlite3_stmt_status(c->m_commit, SQLITE_STMTSTATUS_VM_STEP, 1));
+    c->m_beginVmSteps = static_cast<std::uint64_t>(sqlite3_stmt_status(c->m_begin, SQLITE_STMTSTATUS_VM_STEP, 1));
+    c->m_commitVmSteps = static_cast<std::uint64_t>(sqlite3_stmt_status(c->m_commit, SQLITE_STMTSTATUS_VM_STEP, 1));
+    c->m_txnVmSteps = c->m_beginVmSteps + c->m_commitVmSteps;
     c->discardPageCounts();
     return c;
 }
@@ -253,13 +254,16 @@ absl::Status SqlConnection::runBatch(const SqlBatch& batch, SqlStats& stats, Wri
         }
         m_batchStatements[i] = *stmt;
     }
-    m_savedRows.clear();
-    for (const TableRows& t : m_tables)
-        m_savedRows.push_back(t.rows);
+    m_rowUndo.clear();
+    m_recordRowUndo = true;
 
     absl::Status status;
-    if (sqlite3_step(m_begin) != SQLITE_DONE)
+    bool began = true;
+    bool commitRan = false;
+    if (sqlite3_step(m_begin) != SQLITE_DONE) {
         status = error("BEGIN failed", "BEGIN");
+        began = false;
+    }
     sqlite3_reset(m_begin);
     std::int64_t changes = 0;
     for (const SqlBatch::Step& step : batch.steps()) {
@@ -282,21 +286,30 @@ absl::Status SqlConnection::runBatch(const SqlBatch& batch, SqlStats& stats, Wri
         sqlite3_reset(stmt);
     }
     if (status.ok()) {
+        commitRan = true;
         if (sqlite3_step(m_commit) != SQLITE_DONE)
             status = error("COMMIT failed", "COMMIT");
         sqlite3_reset(m_commit);
     }
     if (!status.ok()) {
         abandonTransaction();
-        for (std::size_t i = 0; i < m_savedRows.size(); ++i)
-            m_tables[i].rows = m_savedRows[i];
-        for (std::size_t i = m_savedRows.size(); i < m_tables.size(); ++i)
-            m_tables[i].rows = 0;
+        undoRowCounts();
         changes = 0;
     }
-    harvest(m_begin, stats);
-    harvest(m_commit, stats);
-    harvest(m_rollback, stats);
+    m_recordRowUndo = false;
+    m_rowUndo.clear();
+    // BEGIN and COMMIT run the same VM steps every time (measured at open): they are
+    // charged from that, not read back from SQLite per batch (their counters are not
+    // read again). A rollback is read, when there was one.
+    if (status.ok()) {
+        stats.vmSteps += m_txnVmSteps;
+    } else {
+        if (began)
+            stats.vmSteps += m_beginVmSteps;
+        if (commitRan)
+            stats.vmSteps += m_commitVmSteps;
+        harvest(m_rollback, stats);
+    }
     for (sqlite3_stmt* s : m_batchStatements) // distinct: a batch stores each text once
         harvest(s, stats);
     harvestPages(stats);
@@ -319,14 +332,15 @@ absl::Status SqlConnection::applyGrouped(const SqlBatch& batch, SqlStats& stats,
     }
     if (m_groupEntries == 0) {
         assert(sqlite3_get_autocommit(m_db) && "a group opened inside a transaction");
-        m_groupSavedRows.clear();
-        for (const TableRows& t : m_tables)
-            m_groupSavedRows.push_back(t.rows);
+        m_rowUndo.clear();
+        m_recordRowUndo = true; // until the group commits or rolls back
         const int rc = sqlite3_step(m_begin);
         sqlite3_reset(m_begin);
         sqlite3_stmt_status(m_begin, SQLITE_STMTSTATUS_VM_STEP, 1);
-        if (rc != SQLITE_DONE)
+        if (rc != SQLITE_DONE) {
+            m_recordRowUndo = false;
             return error("BEGIN failed", "BEGIN");
+        }
     }
     absl::Status status;
     std::int64_t changes = 0;
@@ -353,10 +367,9 @@ absl::Status SqlConnection::applyGrouped(const SqlBatch& batch, SqlStats& stats,
         // The whole open group goes: the caller re-provisions the replica.
         abandonTransaction();
         sqlite3_stmt_status(m_rollback, SQLITE_STMTSTATUS_VM_STEP, 1);
-        for (std::size_t i = 0; i < m_groupSavedRows.size() && i < m_tables.size(); ++i)
-            m_tables[i].rows = m_groupSavedRows[i];
-        for (std::size_t i = m_groupSavedRows.size(); i < m_tables.size(); ++i)
-            m_tables[i].rows = 0;
+        undoRowCounts();
+        m_recordRowUndo = false;
+        m_rowUndo.clear();
         m_groupEntries = 0;
         out.changes = 0;
         out.lastInsertRowid = sqlite3_last_insert_rowid(m_db);
@@ -379,12 +392,14 @@ absl::Status SqlConnection::commitGroup()
     const int rc = sqlite3_step(m_commit);
     sqlite3_reset(m_commit);
     sqlite3_stmt_status(m_commit, SQLITE_STMTSTATUS_VM_STEP, 1);
-    if (rc == SQLITE_DONE)
-        return absl::OkStatus();
-    absl::Status status = error("COMMIT failed", "COMMIT");
-    abandonTransaction();
-    for (std::size_t i = 0; i < m_groupSavedRows.size() && i < m_tables.size(); ++i)
-        m_tables[i].rows = m_groupSavedRows[i];
+    absl::Status status;
+    if (rc != SQLITE_DONE) {
+        status = error("COMMIT failed", "COMMIT");
+        abandonTransaction();
+        undoRowCounts();
+    }
+    m_recordRowUndo = false;
+    m_rowUndo.clear();
     return status;
 }
 
@@ -546,6 +561,8 @@ void SqlConnection::countRow(const char* table, int delta)
     // the name is still compared, as a schema reload may reuse the memory).
     if (table == m_lastTable && m_tables[m_lastTableIndex].name == table) {
         m_tables[m_lastTableIndex].rows += delta;
+        if (m_recordRowUndo)
+            m_rowUndo.emplace_back(static_cast<std::uint32_t>(m_lastTableIndex), delta);
         return;
     }
     const std::string_view name(table);
@@ -559,8 +576,17 @@ void SqlConnection::countRow(const char* table, int delta)
         index = it->second;
     }
     m_tables[index].rows += delta;
+    if (m_recordRowUndo)
+        m_rowUndo.emplace_back(static_cast<std::uint32_t>(index), delta);
     m_lastTable = table;
     m_lastTableIndex = index;
+}
+
+void SqlConnection::undoRowCounts()
+{
+    for (auto it = m_rowUndo.rbegin(); it != m_rowUndo.rend(); ++it)
+        m_tables[it->first].rows -= it->second;
+    m_rowUndo.clear();
 }
 
 } // namespace livedeck::infra

@@ -129,6 +129,7 @@ public:
 private:
     explicit SqlConnection(sqlite3* db, std::string location, SqlPageCache pageCache);
     static void updateHook(void* self, int op, const char* database, const char* table, long long rowid);
+    void undoRowCounts();
     void countRow(const char* table, int delta);
     absl::Status error(std::string_view what, std::string_view sql) const;
     absl::Status bind(sqlite3_stmt* stmt, std::span<const SqlValue> params, std::string_view sql);
@@ -150,13 +151,17 @@ private:
     sqlite3_stmt* m_begin = nullptr;
     sqlite3_stmt* m_commit = nullptr;
     sqlite3_stmt* m_rollback = nullptr;
-    std::uint64_t m_txnVmSteps = 0; // VM steps of one BEGIN + COMMIT (constant)
+    std::uint64_t m_beginVmSteps = 0;  // VM steps of one BEGIN (constant)
+    std::uint64_t m_commitVmSteps = 0; // VM steps of one COMMIT (constant)
+    std::uint64_t m_txnVmSteps = 0;    // the two together
     int m_groupEntries = 0;         // batches applied in the open group transaction
-    std::vector<std::int64_t> m_groupSavedRows; // counts before the open group, restored on its rollback
     std::vector<sqlite3_stmt*> m_batchStatements; // scratch: one per distinct text of a batch
     std::vector<TableRows> m_tables;
     absl::flat_hash_map<std::string, std::size_t, sim::StringHash, sim::StringEq> m_tableIndex;
-    std::vector<std::int64_t> m_savedRows; // scratch: counts before a batch, restored on rollback
+    // Row-count changes of the running batch (runBatch) or open group (applyGrouped),
+    // (table index, delta) in order: undone on its rollback.
+    std::vector<std::pair<std::uint32_t, int>> m_rowUndo;
+    bool m_recordRowUndo = false;
     const char* m_lastTable = nullptr;     // update-hook fast path: the last table's name pointer
     std::size_t m_lastTableIndex = 0;
 };

@@ -277,6 +277,35 @@ private slots:
         QFile::remove(path + QStringLiteral("-wal"));
         QFile::remove(path + QStringLiteral("-shm"));
     }
+    void failedGroupRestoresRowCounts()
+    {
+        // A replica's group (applyGrouped) rolls back as a whole: the update hook's row
+        // counts go back to where the group opened, and match SQLite's own count.
+        auto c = openWithOrders();
+        SqlConnection::WriteOutcome out;
+        QVERIFY(insert(*c, kPlain, 1, out).ok());
+        for (std::int64_t id : {2, 3}) {
+            SqlBatch b;
+            b.add(kPlain, {id, std::int64_t{7}, std::int64_t{100}});
+            SqlStats stats;
+            QVERIFY(c->applyGrouped(b, stats, out).ok());
+        }
+        QCOMPARE(c->groupEntries(), 2);
+        QCOMPARE(c->rows("orders"), std::int64_t{3});
+        SqlBatch bad;
+        bad.add(kPlain, {std::int64_t{4}, std::int64_t{7}, std::int64_t{100}});
+        bad.add(kPlain, {std::int64_t{2}, std::int64_t{7}, std::int64_t{100}}); // duplicate: fails
+        SqlStats stats;
+        QVERIFY(!c->applyGrouped(bad, stats, out).ok());
+        QCOMPARE(c->groupEntries(), 0);
+        QCOMPARE(c->rows("orders"), std::int64_t{1});
+        QVERIFY(insert(*c, kPlain, 5, out).ok());
+        QCOMPARE(c->rows("orders"), std::int64_t{2});
+        SqlResult r;
+        QVERIFY(c->runQuery("SELECT COUNT(*) FROM orders", {}, true, r, stats).ok());
+        QCOMPARE(std::get<std::int64_t>(r.values.at(0)), std::int64_t{2});
+    }
+
     void sqliteAllocatesFromKeptBlocks()
     {
         // Installed before main, so every SQLite allocation in the process is ours.

@@ -2,7 +2,6 @@
 
 #include "backend/sim/strings.h"
 
-#include <algorithm>
 #include <cassert>
 
 namespace livedeck::infra {
@@ -51,17 +50,14 @@ std::string sqlToString(const SqlValue& value)
 std::uint32_t SqlBatch::textIndex(std::string_view sql)
 {
     // Batches hold a handful of distinct statements: search from the most recent.
-    for (std::size_t i = m_textSpans.size(); i-- > 0;) {
-        if (text(i) == sql)
+    for (std::size_t i = m_texts.size(); i-- > 0;) {
+        if (m_texts[i] == sql)
             return static_cast<std::uint32_t>(i);
     }
-    if (m_textChars.empty())
-        m_textChars.reserve(std::max<std::size_t>(sql.size() * 4, 256)); // room for a few more texts
-    m_textSpans.emplace_back(static_cast<std::uint32_t>(m_textChars.size()), static_cast<std::uint32_t>(sql.size()));
-    m_textChars.append(sql);
+    m_texts.emplace_back(sql);
     m_textHashes.push_back(sim::StringHash{}(sql));
-    m_bytes += sql.size() + sizeof(std::string); // as when each text was a std::string of its own
-    return static_cast<std::uint32_t>(m_textSpans.size() - 1);
+    m_bytes += sql.size() + sizeof(std::string);
+    return static_cast<std::uint32_t>(m_texts.size() - 1);
 }
 
 SqlBatch& SqlBatch::add(std::string_view sql, std::initializer_list<SqlValue> params, std::int64_t key)

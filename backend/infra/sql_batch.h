@@ -13,14 +13,11 @@
 // Value types; a batch is immutable once handed to a shard (shared by the binlog).
 #pragma once
 
-#include <absl/container/inlined_vector.h>
-
 #include <cstdint>
 #include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <variant>
 #include <vector>
 
@@ -42,7 +39,7 @@ struct SqlQuery {
 class SqlBatch {
 public:
     struct Step {
-        std::uint32_t sql = 0;        // index of its text (text())
+        std::uint32_t sql = 0;        // index into texts()
         std::uint32_t firstParam = 0; // index into the flat parameter array
         std::uint32_t paramCount = 0;
         std::int64_t key = 0;         // caller's id of the written entity; 0 = none
@@ -54,20 +51,15 @@ public:
 
     std::size_t size() const { return m_steps.size(); }
     bool empty() const { return m_steps.empty(); }
-    std::span<const Step> steps() const { return {m_steps.data(), m_steps.size()}; }
-    // The distinct statement texts, in order of first use.
-    std::size_t textCount() const { return m_textSpans.size(); }
-    std::string_view text(std::size_t i) const
-    {
-        return std::string_view(m_textChars).substr(m_textSpans[i].first, m_textSpans[i].second);
-    }
-    // sim::StringHash of text(i), computed once when the text joins the batch: the
+    const std::vector<Step>& steps() const { return m_steps; }
+    const std::vector<std::string>& texts() const { return m_texts; }
+    // sim::StringHash of each text, computed once when the text joins the batch: the
     // primary and every replica look their prepared statement up by it.
-    std::size_t textHash(std::size_t i) const { return m_textHashes[i]; }
-    std::string_view sql(const Step& step) const { return text(step.sql); }
+    const std::vector<std::size_t>& textHashes() const { return m_textHashes; }
+    std::string_view sql(const Step& step) const { return m_texts[step.sql]; }
     std::span<const SqlValue> params(const Step& step) const
     {
-        return std::span<const SqlValue>(m_params.data(), m_params.size()).subspan(step.firstParam, step.paramCount);
+        return std::span<const SqlValue>(m_params).subspan(step.firstParam, step.paramCount);
     }
     // Approximate memory held (SQL texts + parameters), for binlog retention.
     std::size_t bytes() const { return m_bytes; }
@@ -79,13 +71,10 @@ public:
 private:
     std::uint32_t textIndex(std::string_view sql);
 
-    // A batch is built for one write and usually holds a few statements: inline storage
-    // keeps building one to about one allocation (the texts' characters).
-    std::string m_textChars;                                         // every distinct text, back to back
-    absl::InlinedVector<std::pair<std::uint32_t, std::uint32_t>, 4> m_textSpans; // offset, length
-    absl::InlinedVector<std::size_t, 4> m_textHashes;
-    absl::InlinedVector<Step, 4> m_steps;
-    absl::InlinedVector<SqlValue, 8> m_params;
+    std::vector<std::string> m_texts;
+    std::vector<std::size_t> m_textHashes;
+    std::vector<Step> m_steps;
+    std::vector<SqlValue> m_params;
     std::size_t m_bytes = 0;
 };
 

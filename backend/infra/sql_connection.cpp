@@ -245,9 +245,9 @@ absl::Status SqlConnection::runBatch(const SqlBatch& batch, SqlStats& stats, Wri
     if (absl::Status st = commitGroup(); !st.ok())
         return st;
     assert(sqlite3_get_autocommit(m_db) && "runBatch inside an open transaction");
-    m_batchStatements.assign(batch.textCount(), nullptr);
-    for (std::size_t i = 0; i < batch.textCount(); ++i) {
-        auto stmt = prepare(batch.text(i), batch.textHash(i));
+    m_batchStatements.assign(batch.texts().size(), nullptr);
+    for (std::size_t i = 0; i < batch.texts().size(); ++i) {
+        auto stmt = prepare(batch.texts()[i], batch.textHashes()[i]);
         if (!stmt.ok()) {
             harvestPages(stats); // preparing read the schema
             return stmt.status();
@@ -323,9 +323,9 @@ absl::Status SqlConnection::applyGrouped(const SqlBatch& batch, SqlStats& stats,
 {
     if (countsPages())
         return runBatch(batch, stats, out); // page misses are charged per transaction
-    m_batchStatements.assign(batch.textCount(), nullptr);
-    for (std::size_t i = 0; i < batch.textCount(); ++i) {
-        auto stmt = prepare(batch.text(i), batch.textHash(i));
+    m_batchStatements.assign(batch.texts().size(), nullptr);
+    for (std::size_t i = 0; i < batch.texts().size(); ++i) {
+        auto stmt = prepare(batch.texts()[i], batch.textHashes()[i]);
         if (!stmt.ok())
             return stmt.status();
         m_batchStatements[i] = *stmt;

@@ -13,11 +13,12 @@
 //   returns false and SQLite keeps the allocator it has.
 // - Blocks up to kMaxCached bytes are rounded up to a 16-byte class and, when freed,
 //   kept on the freeing thread's list for its class (at most kKeptBytesPerClass bytes
-//   of blocks, and at least 64 blocks, per class);
-//   the next allocation of that class on that thread takes one back. Larger blocks
-//   and blocks beyond the bound go straight to malloc/free.
-// - Every block is its own malloc, with its size in an 8-byte header: any block may
-//   be freed on any thread, and a thread's kept blocks go back to free() when it ends.
+//   of blocks, and at least 64 blocks, per class); the next allocation of that class on
+//   that thread takes one back. Larger blocks and blocks beyond the bound go straight
+//   to malloc/free.
+// - Every block is its own malloc, with its size in a 16-byte header (the payload stays
+//   16-byte aligned, as malloc's): any block may be freed on any thread, and a thread's
+//   kept blocks go back to free() when it ends.
 // - Nothing here is observable by the simulation: allocation never changes what
 //   SQLite computes, and no figure reads addresses.
 #pragma once

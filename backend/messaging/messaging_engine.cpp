@@ -989,6 +989,19 @@ bool MessagingEngine::reflectsToken(const QueryOp& op, std::string_view list) co
     const WriteToken& t = op.token;
     if (t.msgkey == 0)
         return true;
+    // Most answers hold the writer's conversation: find its row by text (";<peer>,", the
+    // encoders write no leading zeros) and read only its msgkey. Otherwise, every row.
+    char needle[24];
+    needle[0] = ';';
+    char* needleEnd = std::to_chars(needle + 1, needle + sizeof needle - 1, t.peer).ptr;
+    *needleEnd++ = ',';
+    const std::string_view writerRow(needle, static_cast<std::size_t>(needleEnd - needle));
+    for (std::size_t at = list.find(writerRow); at != std::string_view::npos; at = list.find(writerRow, at + 1)) {
+        std::int64_t key = 0;
+        std::from_chars(list.data() + at + writerRow.size(), list.data() + list.size(), key);
+        if (static_cast<std::uint64_t>(key) >= t.msgkey)
+            return true;
+    }
     std::int64_t rows = 0;
     std::int64_t oldestMs = std::numeric_limits<std::int64_t>::max();
     std::size_t at = list.find(';');

@@ -427,9 +427,9 @@ engine::FaultSurface CdnEngineFactory::faultSurface(const EngineSettings& settin
         }
     }
     if (control.size() >= 3)
-        out.budget.push_back(engine::FaultBudgetRule{"cdn control KV: a Raft majority", control,
-                                                     static_cast<int>(control.size() / 2 + 1),
-                                                     "the routing table commits with a Raft majority; gateways keep their last table meanwhile"});
+        out.budget.push_back(engine::raftMajorityRule(
+            "cdn control KV: a Raft majority", control,
+            "the routing table commits with a Raft majority; gateways keep their last table meanwhile"));
     return out;
 }
 

@@ -46,6 +46,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace livedeck::engine {
@@ -116,6 +117,13 @@ struct FaultBudgetRule {
     int need = 1;
     std::string why;          // what in the design makes the promise
 };
+
+// The promise of a Raft group: a majority of its members (need = n / 2 + 1).
+inline FaultBudgetRule raftMajorityRule(std::string name, std::vector<std::string> members, std::string why)
+{
+    const int need = static_cast<int>(members.size() / 2 + 1);
+    return FaultBudgetRule{std::move(name), std::move(members), need, std::move(why)};
+}
 
 struct FaultSurface {
     std::vector<FaultTarget> targets;

@@ -681,9 +681,8 @@ engine::FaultSurface GiftsEngineFactory::faultSurface(const EngineSettings&, con
             "regions: all but one up and reachable", regions, static_cast<int>(regions.size()) - 1,
             "multi-active: a region that fails is drained and its traffic served by the others (docs/GIFTS.md)"});
     if (!raft.empty())
-        out.budget.push_back(engine::FaultBudgetRule{"lock service: a Raft majority", raft,
-                                                     static_cast<int>(raft.size() / 2 + 1),
-                                                     "Raft commits with a majority; a minority may fail"});
+        out.budget.push_back(engine::raftMajorityRule("lock service: a Raft majority", raft,
+                                                      "Raft commits with a majority; a minority may fail"));
     for (const auto& [shard, instances] : shards) {
         if (instances.size() < 2)
             continue;

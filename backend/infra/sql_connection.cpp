@@ -110,7 +110,6 @@ absl::StatusOr<std::unique_ptr<SqlConnection>> SqlConnection::open(const std::st
     sqlite3_reset(c->m_commit);
     c->m_beginVmSteps = static_cast<std::uint64_t>(sqlite3_stmt_status(c->m_begin, SQLITE_STMTSTATUS_VM_STEP, 1));
     c->m_commitVmSteps = static_cast<std::uint64_t>(sqlite3_stmt_status(c->m_commit, SQLITE_STMTSTATUS_VM_STEP, 1));
-    c->m_txnVmSteps = c->m_beginVmSteps + c->m_commitVmSteps;
     c->discardPageCounts();
     return c;
 }
@@ -302,7 +301,7 @@ absl::Status SqlConnection::runBatch(const SqlBatch& batch, SqlStats& stats, Wri
     // charged from that, not read back from SQLite per batch (their counters are not
     // read again). A rollback is read, when there was one.
     if (status.ok()) {
-        stats.vmSteps += m_txnVmSteps;
+        stats.vmSteps += m_beginVmSteps + m_commitVmSteps;
     } else {
         if (began)
             stats.vmSteps += m_beginVmSteps;
@@ -375,7 +374,7 @@ absl::Status SqlConnection::applyGrouped(const SqlBatch& batch, SqlStats& stats,
         out.lastInsertRowid = sqlite3_last_insert_rowid(m_db);
         return status;
     }
-    stats.vmSteps += m_txnVmSteps; // as if in a transaction of its own
+    stats.vmSteps += m_beginVmSteps + m_commitVmSteps; // as if in a transaction of its own
     stats.rowsChanged += static_cast<std::uint64_t>(changes);
     out.changes = changes;
     out.lastInsertRowid = sqlite3_last_insert_rowid(m_db);

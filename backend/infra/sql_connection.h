@@ -153,7 +153,6 @@ private:
     sqlite3_stmt* m_rollback = nullptr;
     std::uint64_t m_beginVmSteps = 0;  // VM steps of one BEGIN (constant)
     std::uint64_t m_commitVmSteps = 0; // VM steps of one COMMIT (constant)
-    std::uint64_t m_txnVmSteps = 0;    // the two together
     int m_groupEntries = 0;         // batches applied in the open group transaction
     std::vector<sqlite3_stmt*> m_batchStatements; // scratch: one per distinct text of a batch
     std::vector<TableRows> m_tables;

@@ -598,9 +598,8 @@ engine::FaultSurface MessagingEngineFactory::faultSurface(const EngineSettings& 
         }
     }
     if (taishan.size() >= 3)
-        out.budget.push_back(engine::FaultBudgetRule{"messaging Taishan: a Raft majority", taishan,
-                                                     static_cast<int>(taishan.size() / 2 + 1),
-                                                     "the tier and the sequence ceilings commit with a Raft majority"});
+        out.budget.push_back(engine::raftMajorityRule("messaging Taishan: a Raft majority", taishan,
+                                                      "the tier and the sequence ceilings commit with a Raft majority"));
     return out;
 }
 

@@ -22,26 +22,51 @@ std::string etagString(std::uint64_t etag)
     return absl::StrFormat("\"%016x\"", etag);
 }
 
+namespace {
+
+// The per-object part of a content word's seed, and one word from it.
+struct WordSeed {
+    std::uint64_t base;
+    WordSeed(ObjectId object, Version version)
+        : base((object * 0xD1B54A32D192ED03ull) ^ (static_cast<std::uint64_t>(version) * 0xABC98388FB8FAC03ull))
+    {
+    }
+    std::uint64_t word(std::uint64_t wordIndex) const
+    {
+        std::uint64_t s = base ^ (wordIndex * 0x8CB92BA72F3D8DD7ull);
+        return sim::splitmix64(s);
+    }
+};
+
+} // namespace
+
 std::uint64_t contentWord(ObjectId object, Version version, std::uint64_t wordIndex)
 {
-    std::uint64_t s = (object * 0xD1B54A32D192ED03ull) ^ (static_cast<std::uint64_t>(version) * 0xABC98388FB8FAC03ull)
-        ^ (wordIndex * 0x8CB92BA72F3D8DD7ull);
-    return sim::splitmix64(s);
+    return WordSeed(object, version).word(wordIndex);
 }
 
 void contentFill(ObjectId object, Version version, std::uint64_t offset, std::span<std::uint8_t> out)
 {
+    const WordSeed seed(object, version);
     std::size_t pos = 0;
-    while (pos < out.size()) {
-        const std::uint64_t at = offset + pos;
-        const std::uint64_t word = contentWord(object, version, at / 8);
+    // A leading partial word, then whole words (the bulk of a body), then a trailing one;
+    // a word's bytes are its memory image.
+    auto partial = [&](std::uint64_t at, std::size_t n) {
+        const std::uint64_t word = seed.word(at / 8);
         std::uint8_t bytes[8];
         std::memcpy(bytes, &word, 8);
-        const std::size_t from = static_cast<std::size_t>(at % 8);
-        const std::size_t n = std::min<std::size_t>(8 - from, out.size() - pos);
-        std::memcpy(out.data() + pos, bytes + from, n);
+        std::memcpy(out.data() + pos, bytes + at % 8, n);
         pos += n;
+    };
+    if (const std::uint64_t lead = offset % 8; lead != 0 && !out.empty())
+        partial(offset, std::min<std::size_t>(8 - lead, out.size()));
+    std::uint64_t index = (offset + pos) / 8;
+    for (; out.size() - pos >= 8; pos += 8, ++index) {
+        const std::uint64_t word = seed.word(index);
+        std::memcpy(out.data() + pos, &word, 8);
     }
+    if (pos < out.size())
+        partial(offset + pos, out.size() - pos);
 }
 
 std::uint64_t bodyLength(const Body& body)

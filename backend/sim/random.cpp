@@ -25,14 +25,6 @@ double helper2(double x)
 
 } // namespace
 
-std::uint64_t splitmix64(std::uint64_t& state)
-{
-    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 std::uint64_t hashPath(std::string_view path)
 {
     return XXH64(path.data(), path.size(), 0);

@@ -15,7 +15,14 @@
 
 namespace livedeck::sim {
 
-std::uint64_t splitmix64(std::uint64_t& state);
+// Advances `state` and returns its next output (inline: CDN content bytes draw one per word).
+inline std::uint64_t splitmix64(std::uint64_t& state)
+{
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
 std::uint64_t hashPath(std::string_view path); // XXH64, seed 0: stable across processes
 
 class RandomStream {

@@ -3,6 +3,8 @@
 #include "backend/sim/world.h"
 #include "tests/common/multi_test.h"
 
+#include <cstring>
+
 using namespace livedeck;
 using namespace livedeck::cdn;
 using namespace livedeck::sim;
@@ -22,6 +24,28 @@ private slots:
         QVERIFY(etagOf(5, 1) != etagOf(5, 2));
         QVERIFY(etagOf(5, 1) != etagOf(6, 1));
         QCOMPARE(etagString(etagOf(5, 1)).size(), std::size_t{18});
+    }
+
+    // Byte i of an object is byte i % 8 of word i / 8, whatever the offset and length
+    // (a piece inside one word, a leading or trailing partial word, whole words), and
+    // the words are the same in every build (pinned values).
+    void bytesAreTheWordsImage()
+    {
+        QCOMPARE(contentWord(5, 1, 0), 0x44a4171ca484df5dull);
+        QCOMPARE(contentWord(5, 1, 12), 0x20035d0a771372bbull);
+        for (std::uint64_t offset = 0; offset < 20; ++offset) {
+            for (std::size_t length = 0; length <= 40; ++length) {
+                std::vector<std::uint8_t> got(length);
+                contentFill(5, 1, offset, got);
+                for (std::size_t i = 0; i < length; ++i) {
+                    const std::uint64_t at = offset + i;
+                    const std::uint64_t word = contentWord(5, 1, at / 8);
+                    std::uint8_t bytes[8];
+                    std::memcpy(bytes, &word, 8);
+                    QCOMPARE(got[i], bytes[at % 8]);
+                }
+            }
+        }
     }
 
     void digestAcceptsTheOriginsBytes()

@@ -73,8 +73,8 @@ SqlBatch& SqlBatch::add(std::string_view sql, std::span<const SqlValue> params, 
     step.firstParam = static_cast<std::uint32_t>(m_params.size());
     step.paramCount = static_cast<std::uint32_t>(params.size());
     step.key = key;
+    m_params.insert(m_params.end(), params.begin(), params.end()); // one growth per statement at most
     for (const SqlValue& p : params) {
-        m_params.push_back(p);
         m_bytes += sizeof(SqlValue);
         if (const auto* s = std::get_if<std::string>(&p))
             m_bytes += s->size();

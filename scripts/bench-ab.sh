@@ -4,7 +4,10 @@
 # COUNTER of each and the median of B ÷ A by round. Alternating in rounds keeps
 # the machine's drift (which here is larger than most changes) out of the ratio.
 #
-#   scripts/bench-ab.sh [-n ROUNDS] [-c CORE] [-k COUNTER] FILTER A_BINARY B_BINARY
+#   scripts/bench-ab.sh [-n ROUNDS] [-c CORE] [-k COUNTER] [-e NAME=VALUE] FILTER A_BINARY B_BINARY
+#
+# -e sets an environment variable for B only (B may be the same binary as A), e.g.
+# -e GLIBC_TUNABLES=glibc.malloc.mxfast=0.
 #
 # COUNTER (default sim_x_realtime) is read as Google Benchmark prints it, its k/M/G
 # suffix applied (items_per_second=19.9M/s is 1.99e7).
@@ -16,12 +19,14 @@ set -euo pipefail
 rounds=8
 core=0
 counter=sim_x_realtime
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
-while getopts "n:c:k:h" opt; do
+benv=()
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+while getopts "n:c:k:e:h" opt; do
   case $opt in
     n) rounds=$OPTARG ;;
     c) core=$OPTARG ;;
     k) counter=$OPTARG ;;
+    e) benv+=("$OPTARG") ;;
     h) usage 0 ;;
     *) usage ;;
   esac
@@ -33,21 +38,22 @@ for bin in "$a" "$b"; do
   [ -x "$bin" ] || { echo "bench-ab: $bin: not an executable" >&2; exit 2; }
 done
 
-one() {
-  local out value
-  out=$(taskset -c "$core" "$1" --benchmark_filter="$filter" 2>&1) || { echo "bench-ab: $1 failed:" >&2; echo "$out" >&2; exit 1; }
+one() { # binary, then NAME=VALUE settings for it
+  local bin=$1 out value
+  shift
+  out=$(env "$@" taskset -c "$core" "$bin" --benchmark_filter="$filter" 2>&1) || { echo "bench-ab: $bin failed:" >&2; echo "$out" >&2; exit 1; }
   value=$(grep -oE "${counter}=[0-9.e+-]+[kMGT]?" <<<"$out" | head -1 | cut -d= -f2 \
     | awk '{ n = $0 + 0; s = substr($0, length($0)); f = (s == "k") ? 1e3 : (s == "M") ? 1e6 : (s == "G") ? 1e9 : (s == "T") ? 1e12 : 1; print n * f }')
-  [ -n "$value" ] || { echo "bench-ab: no ${counter} in the output of $1 ($filter)" >&2; exit 1; }
+  [ -n "$value" ] || { echo "bench-ab: no ${counter} in the output of $bin ($filter)" >&2; exit 1; }
   echo "$value"
 }
 
-echo "# $filter, $rounds rounds on core $core, load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# $filter, $rounds rounds on core $core${benv:+, B with ${benv[*]}}, load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# round A B B/A"
 results=()
 for i in $(seq "$rounds"); do
   va=$(one "$a")
-  vb=$(one "$b")
+  vb=$(one "$b" "${benv[@]}")
   echo "$i $va $vb" | awk '{printf "%d %.4g %.4g %.3f\n", $1, $2, $3, $3 / $2}'
   results+=("$va $vb")
 done

@@ -1002,26 +1002,19 @@ bool MessagingEngine::reflectsToken(const QueryOp& op, std::string_view list) co
         if (static_cast<std::uint64_t>(key) >= t.msgkey)
             return true;
     }
+    // The writer's row is not there (or older, which the loop above saw): the answer still
+    // reflects the send when a full page of conversations at least as new sits above it.
     std::int64_t rows = 0;
     std::int64_t oldestMs = std::numeric_limits<std::int64_t>::max();
-    std::size_t at = list.find(';');
-    while (at != std::string_view::npos) {
-        const std::size_t end = list.find(';', at + 1);
-        const std::string_view row = list.substr(at + 1, end == std::string_view::npos ? std::string_view::npos : end - at - 1);
-        std::int64_t f[3] = {0, 0, 0};
-        std::size_t from = 0;
-        for (int k = 0; k < 3; ++k) {
-            const std::size_t comma = row.find(',', from);
-            const std::string_view field = row.substr(from, comma == std::string_view::npos ? std::string_view::npos : comma - from);
-            if (k != 1 || f[0] == t.peer) // the msgkey matters only on the writer's conversation
-                std::from_chars(field.data(), field.data() + field.size(), f[k]);
-            from = comma == std::string_view::npos ? row.size() : comma + 1;
-        }
-        if (f[0] == t.peer && static_cast<std::uint64_t>(f[1]) >= t.msgkey)
-            return true;
+    for (std::size_t at = list.find(';'); at != std::string_view::npos; at = list.find(';', at + 1)) {
+        const std::string_view row = list.substr(at + 1, list.find(';', at + 1) - at - 1);
+        const std::size_t peerEnd = row.find(',');
+        const std::size_t keyEnd = peerEnd == std::string_view::npos ? peerEnd : row.find(',', peerEnd + 1);
+        std::int64_t ms = 0; // a row without its time counts as the oldest
+        if (keyEnd != std::string_view::npos)
+            std::from_chars(row.data() + keyEnd + 1, row.data() + row.size(), ms);
         ++rows;
-        oldestMs = std::min(oldestMs, f[2]);
-        at = end;
+        oldestMs = std::min(oldestMs, ms);
     }
     return rows >= m_config.pageSize && oldestMs >= t.msgMs;
 }

@@ -320,13 +320,13 @@ absl::Status SqlConnection::runBatch(const SqlBatch& batch, SqlStats& stats, Wri
 
 absl::Status SqlConnection::applyGrouped(const SqlBatch& batch, SqlStats& stats, WriteOutcome& out)
 {
-    if (countsPages())
-        return runBatch(batch, stats, out); // page misses are charged per transaction
     m_batchStatements.assign(batch.texts().size(), nullptr);
     for (std::size_t i = 0; i < batch.texts().size(); ++i) {
         auto stmt = prepare(batch.texts()[i], batch.textHashes()[i]);
-        if (!stmt.ok())
+        if (!stmt.ok()) {
+            harvestPages(stats); // preparing read the schema
             return stmt.status();
+        }
         m_batchStatements[i] = *stmt;
     }
     if (m_groupEntries == 0) {
@@ -362,6 +362,7 @@ absl::Status SqlConnection::applyGrouped(const SqlBatch& batch, SqlStats& stats,
     }
     for (sqlite3_stmt* s : m_batchStatements)
         harvest(s, stats);
+    harvestPages(stats); // the pages this batch's statements read (and BEGIN's, for a group's first)
     if (!status.ok()) {
         // The whole open group goes: the caller re-provisions the replica.
         abandonTransaction();

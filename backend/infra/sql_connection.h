@@ -33,7 +33,10 @@
 //   have one by one; SqlStats are those of the batch in its own transaction (BEGIN's and
 //   COMMIT's VM steps included), so the applier's virtual cost does not change. A failing
 //   batch rolls the whole open group back (the replica is then re-provisioned). A
-//   connection that counts page misses applies each batch in its own transaction.
+//   connection that counts page misses charges each batch the misses of its own
+//   statements (BEGIN's go to a group's first batch); the group's dirty pages stay in
+//   the cache until it commits, as a buffer pool keeps them until a flush, so what the
+//   cache evicts differs from committing batch by batch.
 // - setRollbackJournal(false) (in-memory databases only) drops SQLite's rollback
 //   journal: a transaction no longer copies each page before changing it. A replica
 //   applies what its primary already committed and never rolls back, so SqlInstance

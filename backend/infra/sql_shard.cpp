@@ -215,8 +215,9 @@ void SqlShard::done(std::uint32_t i, ServiceOutcome outcome)
         break;
     case ServiceOutcome::Rejected:
         r.result.status = absl::ResourceExhaustedError(
-            sim::strFormat("%s is overloaded: queue full (%.0f waiting) or waited longer than %.0f ms",
-                           inst.path().c_str(), inst.queue().queued(), sim::toMillis(inst.queue().config().maxQueueWait)));
+            sim::strCat(inst.path(), " is overloaded: queue full (", sim::wholeText(inst.queue().queued()),
+                        " waiting) or waited longer than ", sim::wholeText(sim::toMillis(inst.queue().config().maxQueueWait)),
+                        " ms"));
         break;
     case ServiceOutcome::Down:
         r.result.status = absl::UnavailableError(sim::strCat(inst.path(), " is down"));

@@ -6,6 +6,7 @@
 
 #include <xxhash.h>
 
+#include <cmath>
 #include <concepts>
 #include <cstdarg>
 #include <cstdio>
@@ -56,6 +57,18 @@ __attribute__((format(printf, 1, 2))) inline std::string strFormat(const char* f
         std::vsnprintf(s.data(), s.size() + 1, fmt, ap2);
     va_end(ap2);
     return s;
+}
+
+// What printf's "%.0f" writes for v (round half to even, "-0" for a negative value that
+// rounds to zero), without printf's multi-precision path for values that fit in 53 bits.
+inline std::string wholeText(double v)
+{
+    const double r = std::nearbyint(v); // the default rounding mode: to nearest, ties to even
+    if (!(std::fabs(r) < 9007199254740992.0)) // 2^53, infinities and NaN
+        return strFormat("%.0f", v);
+    if (r == 0.0 && std::signbit(r))
+        return "-0";
+    return std::to_string(static_cast<long long>(r));
 }
 
 // Transparent hash/equality so hash maps keyed by std::string accept std::string_view.

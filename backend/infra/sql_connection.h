@@ -34,9 +34,10 @@
 //   COMMIT's VM steps included), so the applier's virtual cost does not change. A failing
 //   batch rolls the whole open group back (the replica is then re-provisioned). A
 //   connection that counts page misses charges each batch the misses of its own
-//   statements (BEGIN's go to a group's first batch); the group's dirty pages stay in
-//   the cache until it commits, as a buffer pool keeps them until a flush, so what the
-//   cache evicts differs from committing batch by batch.
+//   statements (BEGIN's go to a group's first batch). The pages the group changes are
+//   written back once, when it commits (or when the full cache spills them), as a
+//   buffer pool flushes dirty pages, so what the cache evicts differs from committing
+//   batch by batch: the same applies give other misses than runBatch would.
 // - setRollbackJournal(false) (in-memory databases only) drops SQLite's rollback
 //   journal: a transaction no longer copies each page before changing it. A replica
 //   applies what its primary already committed and never rolls back, so SqlInstance

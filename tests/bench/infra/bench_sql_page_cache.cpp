@@ -9,11 +9,19 @@
 //   cache=64     memdb VFS, a cache of ~1/10 of the table: most reads miss a page
 // items_per_second = queries; misses_per_query from SqlStats::pageMisses;
 // virtual_us_per_query = the latency the cost model charged (simulated, not CPU).
+//
+// BM_PageCopyScattered: no SQLite, only what a page miss costs the machine: copying
+// 4 KiB pages from scattered offsets of a buffer far larger than the last-level cache
+// (as SQLite copies a missed page out of a shard's memdb image, the largest single
+// cost in BM_MessagingGala's profile). A probe of the machine's memory state: run it
+// beside a benchmark series to see whether the machine or the change moved the series.
 #include "backend/infra/sql_cluster.h"
 
 #include <benchmark/benchmark.h>
 
+#include <cstring>
 #include <memory>
+#include <vector>
 
 using namespace livedeck;
 using namespace livedeck::infra;
@@ -70,5 +78,28 @@ void BM_SqlShardPageCache(benchmark::State& state)
         static_cast<double>(latency) / 1e3 / static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_SqlShardPageCache)->ArgNames({"cache"})->Arg(0)->Arg(4096)->Arg(64);
+
+void BM_PageCopyScattered(benchmark::State& state)
+{
+    constexpr std::size_t kPage = 4096;
+    const std::size_t pages = static_cast<std::size_t>(state.range(0)) << 20 >> 12; // MiB -> pages
+    std::vector<unsigned char> image(pages * kPage);
+    for (std::size_t i = 0; i < image.size(); i += kPage)
+        image[i] = static_cast<unsigned char>(i >> 12); // touch every page once
+    std::vector<unsigned char> cache(64 * kPage);
+    std::uint64_t x = 0x9e3779b97f4a7c15ull;
+    std::size_t slot = 0;
+    for (auto _ : state) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull; // LCG: a fixed, seeded sequence
+        const std::size_t page = static_cast<std::size_t>(x >> 33) % pages;
+        std::memcpy(cache.data() + slot * kPage, image.data() + page * kPage, kPage);
+        slot = (slot + 1) % 64;
+        benchmark::ClobberMemory();
+    }
+    benchmark::DoNotOptimize(cache.data());
+    state.SetItemsProcessed(state.iterations());
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(kPage));
+}
+BENCHMARK(BM_PageCopyScattered)->ArgNames({"image_mib"})->Arg(1024);
 
 } // namespace

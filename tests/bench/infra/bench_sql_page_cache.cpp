@@ -13,8 +13,8 @@
 // BM_PageCopyScattered: no SQLite, only what a page miss costs the machine: copying
 // 4 KiB pages from scattered offsets of a buffer far larger than the last-level cache
 // (as SQLite copies a missed page out of a shard's memdb image, the largest single
-// cost in BM_MessagingGala's profile). A probe of the machine's memory state: run it
-// beside a benchmark series to see whether the machine or the change moved the series.
+// cost in BM_MessagingGala's profile). Run beside a benchmark series, it shows one part
+// of the machine's memory state (docs/BENCHMARKS.md: it moves far less than the series).
 #include "backend/infra/sql_cluster.h"
 
 #include <benchmark/benchmark.h>

@@ -29,9 +29,9 @@ endfunction()
 # millions of small blocks a simulated second (callbacks, batches, messages), and
 # tcmalloc's per-thread caches took 5-9 % off the gala benchmarks against glibc's malloc
 # in paired rounds with the machine in its fast and middle states, nothing in its slow
-# state (the tables in docs/BENCHMARKS.md), with the same traces. Linked by path to Debian's libtcmalloc-minimal4 (no -dev package
-# needed); nothing calls into it, so it is kept against --as-needed. Off with
-# -DLIVEDECK_TCMALLOC=OFF.
+# state (the tables in docs/BENCHMARKS.md), with the same traces. Linked by path to
+# Debian's libtcmalloc-minimal4 (no -dev package needed); nothing calls into it, so it is
+# kept against --as-needed. Off with -DLIVEDECK_TCMALLOC=OFF.
 if(LIVEDECK_TCMALLOC)
   find_library(LIVEDECK_TCMALLOC_LIBRARY NAMES tcmalloc_minimal libtcmalloc_minimal.so.4)
   if(NOT LIVEDECK_TCMALLOC_LIBRARY)

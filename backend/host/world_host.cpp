@@ -52,6 +52,10 @@ WorldHost::WorldHost(std::unique_ptr<HostedRun> run, WallClock& clock, HostOptio
 WorldHost::~WorldHost()
 {
     stop();
+    m_driver.reset();
+    m_run.reset();
+    if (m_options.afterRunDestroyed)
+        m_options.afterRunDestroyed();
 }
 
 double WorldHost::clampSpeed(double factor)
@@ -395,6 +399,8 @@ void WorldHost::applyReplace(ReplaceItem& item)
     m_forcePublish = true;
     touch();
     old.reset(); // the old world dies on the thread that ran it
+    if (m_options.afterRunDestroyed)
+        m_options.afterRunDestroyed();
     item.done->set_value();
 }
 

@@ -82,6 +82,10 @@ struct HostOptions {
     // often to move the clock and refresh status() (50 ms: 20 Hz, like snapshots).
     sim::Nanos idleWakeWall = 50 * sim::kMillisecond;
     double initialSpeed = 1.0;                    // real time
+    // Called after a run is destroyed (replaced, or with the host), on the thread that
+    // destroyed it: the programs hand the freed heap back to the system there
+    // (app/common/program_allocator.h). Empty: nothing.
+    std::function<void()> afterRunDestroyed;
 };
 
 // What status() reports; a copy taken at the end of the host's last iteration.

@@ -12,6 +12,7 @@
 #include <QTest>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <thread>
@@ -604,6 +605,33 @@ private slots:
         QCOMPARE(s.runGeneration, std::uint64_t{1});
         QCOMPARE(s.runId, std::string("synthetic-2"));
         QCOMPARE(s.eventsExecuted, std::uint64_t{0});
+    }
+
+    void afterRunDestroyedFollowsEachRunsEnd()
+    {
+        ManualWallClock clock;
+        HostOptions options;
+        std::atomic<int> calls{0};
+        std::atomic<bool> onHostThread{false};
+        std::thread::id callerThread;
+        options.afterRunDestroyed = [&] {
+            calls.fetch_add(1);
+            onHostThread.store(std::this_thread::get_id() != callerThread);
+        };
+        callerThread = std::this_thread::get_id();
+        auto host = std::make_unique<WorldHost>(lightRun(1), clock, options);
+        host->start();
+        QCOMPARE(calls.load(), 0);
+        auto replaced = host->replaceRun(lightRun(2));
+        QTRY_VERIFY_WITH_TIMEOUT(isReady(replaced), kWaitMs);
+        replaced.get();
+        QCOMPARE(calls.load(), 1); // before the replace resolved
+        QVERIFY(onHostThread.load());
+        host->stop();
+        QCOMPARE(calls.load(), 1); // stopping keeps the run
+        host.reset();
+        QCOMPARE(calls.load(), 2);
+        QVERIFY(!onHostThread.load()); // the host's own end: on the destroying thread
     }
 
     void stopCancelsWhatIsPending()

@@ -30,16 +30,30 @@ endfunction()
 # tcmalloc's per-thread caches took 5-9 % off the gala benchmarks against glibc's malloc
 # in paired rounds with the machine in its fast and middle states, nothing in its slow
 # state (the tables in docs/BENCHMARKS.md), with the same traces. Linked by path to
-# Debian's libtcmalloc-minimal4 (no -dev package needed); nothing calls into it, so it is
-# kept against --as-needed. Off with -DLIVEDECK_TCMALLOC=OFF.
+# Debian's tcmalloc_minimal (libgoogle-perftools-dev: the library and the header of its
+# MallocExtension). Each program also compiles app/common/program_allocator.cpp, which
+# has the heap grow on transparent huge pages (docs/BENCHMARKS.md, "The heap on huge
+# pages"). Off with -DLIVEDECK_TCMALLOC=OFF: glibc's malloc, and nothing installed.
 if(LIVEDECK_TCMALLOC)
   find_library(LIVEDECK_TCMALLOC_LIBRARY NAMES tcmalloc_minimal libtcmalloc_minimal.so.4)
-  if(NOT LIVEDECK_TCMALLOC_LIBRARY)
-    message(FATAL_ERROR "tcmalloc not found: install libtcmalloc-minimal4 (scripts/setup.sh does) "
+  find_path(LIVEDECK_TCMALLOC_INCLUDE gperftools/malloc_extension.h)
+  if(NOT LIVEDECK_TCMALLOC_LIBRARY OR NOT LIVEDECK_TCMALLOC_INCLUDE)
+    message(FATAL_ERROR "tcmalloc not found: install libgoogle-perftools-dev (scripts/setup.sh does) "
                         "or configure with -DLIVEDECK_TCMALLOC=OFF")
   endif()
 endif()
+add_library(livedeck_program_allocator_policy OBJECT ${PROJECT_SOURCE_DIR}/app/common/program_allocator.cpp)
+target_include_directories(livedeck_program_allocator_policy PUBLIC ${PROJECT_SOURCE_DIR})
+if(LIVEDECK_TCMALLOC)
+  target_include_directories(livedeck_program_allocator_policy PRIVATE ${LIVEDECK_TCMALLOC_INCLUDE})
+  target_compile_definitions(livedeck_program_allocator_policy PRIVATE LIVEDECK_TCMALLOC=1)
+else()
+  target_compile_definitions(livedeck_program_allocator_policy PRIVATE LIVEDECK_TCMALLOC=0)
+endif()
+livedeck_warnings(livedeck_program_allocator_policy)
 function(livedeck_program_allocator target)
+  # An object library's objects are linked whole, so the policy's initializer runs.
+  target_link_libraries(${target} PRIVATE livedeck_program_allocator_policy)
   if(LIVEDECK_TCMALLOC)
     # One token: CMake de-duplicates repeated link flags, which would unbalance a
     # separate --push-state/--pop-state pair.

@@ -16,8 +16,8 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   # storage, drill files, hashing, metrics, benchmarks
   libsqlite3-dev libyaml-cpp-dev libxxhash-dev prometheus-cpp-dev libbenchmark-dev
-  # the programs' allocator (tcmalloc, docs/BENCHMARKS.md)
-  libtcmalloc-minimal4
+  # the programs' allocator: tcmalloc and its MallocExtension header (docs/BENCHMARKS.md)
+  libgoogle-perftools-dev
   # fonts so offscreen screenshots render text
   fonts-dejavu-core
   # packaging and its checks (tests/packaging): .debs and their lint, man pages, icons,

@@ -8,6 +8,7 @@
 #include "ui/embedded_cluster.h"
 #include "ui/logging.h"
 #include "app/common/builtin_engines.h"
+#include "app/common/program_allocator.h"
 #include "app/common/token_file.h"
 #include "ui/main_window.h"
 #include "backend/plugins/plugin_host.h"
@@ -254,6 +255,7 @@ int main(int argc, char** argv)
         livedeck::ui::EmbeddedOptions options;
         options.seed = syntheticSeed;
         options.speed = speed;
+        options.host.afterRunDestroyed = livedeck::app::releaseFreedMemory;
         const auto runFactory = [syntheticSeed] {
             livedeck::host::SyntheticRunConfig config;
             config.seed = syntheticSeed;
@@ -264,6 +266,7 @@ int main(int argc, char** argv)
     const auto drillFactory = [seed, speed](const QString& fileOrName, QString* error) {
         livedeck::ui::EmbeddedOptions options;
         options.speed = speed;
+        options.host.afterRunDestroyed = livedeck::app::releaseFreedMemory;
         return std::unique_ptr<livedeck::ui::ClusterSource>(livedeck::ui::makeDrillCluster(fileOrName, seed, options, error));
     };
     const QString drill = parser.isSet(drillOption) ? parser.value(drillOption) : consoleDefaultDrill();

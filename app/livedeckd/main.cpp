@@ -2,6 +2,7 @@
 // livedeck.v1 API (backend/rpc) until SIGTERM/SIGINT, then stops cleanly: streams end,
 // the server drains, the host stops.
 #include "app/common/builtin_engines.h"
+#include "app/common/program_allocator.h"
 #include "app/common/steady_wall_clock.h"
 #include "app/livedeckd/node_options.h"
 #include "backend/host/lease_keeper.h"
@@ -131,6 +132,7 @@ int serve(const node::NodeCommandLine& cl)
     app::SteadyWallClock clock;
     host::HostOptions hostOptions;
     hostOptions.initialSpeed = cl.speed;
+    hostOptions.afterRunDestroyed = app::releaseFreedMemory;
     host::WorldHost worldHost(std::move(*firstRun), clock, hostOptions);
     host::LeaseKeeper leases(worldHost, clock);
     worldHost.start();

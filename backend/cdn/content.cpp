@@ -110,19 +110,26 @@ std::uint64_t blockDigest(std::span<const std::uint8_t> bytes)
     return XXH3_64bits(bytes.data(), bytes.size());
 }
 
-DigestCheck verifyReceived(ObjectId object, Version version, std::uint64_t rangeStart,
-                           std::span<const std::uint8_t> received, std::uint64_t blockBytes)
+namespace {
+
+// The client's check, block by block: `received(offset, n, scratch)` gives the received
+// bytes of object offsets [offset, offset + n) (in scratch, or where they already are);
+// each block's digest is compared with the digest of the bytes the version holds there.
+template <typename Received>
+DigestCheck verifyBlocks(ObjectId object, Version version, std::uint64_t rangeStart, std::uint64_t length,
+                         std::uint64_t blockBytes, Received received)
 {
     DigestCheck result;
+    std::vector<std::uint8_t> scratch;
     std::vector<std::uint8_t> expected;
     std::uint64_t offset = rangeStart;
-    const std::uint64_t end = rangeStart + received.size();
+    const std::uint64_t end = rangeStart + length;
     while (offset < end) {
         const std::uint64_t blockEnd = std::min(end, (offset / blockBytes + 1) * blockBytes);
         const std::size_t n = static_cast<std::size_t>(blockEnd - offset);
+        const std::span<const std::uint8_t> got = received(offset, n, scratch);
         expected.resize(n);
         contentFill(object, version, offset, expected);
-        const auto got = received.subspan(static_cast<std::size_t>(offset - rangeStart), n);
         ++result.blocksChecked;
         if (blockDigest(got) != blockDigest(expected)) {
             result.ok = false;
@@ -135,11 +142,44 @@ DigestCheck verifyReceived(ObjectId object, Version version, std::uint64_t range
     return result;
 }
 
+} // namespace
+
+DigestCheck verifyReceived(ObjectId object, Version version, std::uint64_t rangeStart,
+                           std::span<const std::uint8_t> received, std::uint64_t blockBytes)
+{
+    return verifyBlocks(object, version, rangeStart, received.size(), blockBytes,
+                        [&](std::uint64_t offset, std::size_t n, std::vector<std::uint8_t>&) {
+                            return received.subspan(static_cast<std::size_t>(offset - rangeStart), n);
+                        });
+}
+
 DigestCheck verifyBody(ObjectId object, Version version, std::uint64_t rangeStart, const Body& body,
                        std::uint64_t blockBytes)
 {
-    const std::vector<std::uint8_t> bytes = materialize(body);
-    return verifyReceived(object, version, rangeStart, bytes, blockBytes);
+    // The body's bytes are made one block at a time, in order, as they are checked (the
+    // same bytes and blocks as materialize() and verifyReceived(), without holding the
+    // whole body).
+    std::size_t extent = 0;
+    std::uint64_t intoExtent = 0;
+    return verifyBlocks(object, version, rangeStart, bodyLength(body), blockBytes,
+                        [&](std::uint64_t, std::size_t n, std::vector<std::uint8_t>& scratch) {
+                            scratch.resize(n);
+                            const std::span<std::uint8_t> out(scratch);
+                            std::size_t filled = 0;
+                            while (filled < out.size()) {
+                                const Extent& e = body[extent];
+                                const std::size_t take =
+                                    static_cast<std::size_t>(std::min<std::uint64_t>(e.length - intoExtent, out.size() - filled));
+                                contentFill(e.object, e.version, e.sourceOffset + intoExtent, out.subspan(filled, take));
+                                filled += take;
+                                intoExtent += take;
+                                if (intoExtent == e.length) {
+                                    ++extent;
+                                    intoExtent = 0;
+                                }
+                            }
+                            return std::span<const std::uint8_t>(scratch);
+                        });
 }
 
 const char* toString(SliceCheck check)

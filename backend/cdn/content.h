@@ -69,6 +69,8 @@ struct DigestCheck {
 // the response's ETag.
 DigestCheck verifyReceived(ObjectId object, Version version, std::uint64_t rangeStart,
                            std::span<const std::uint8_t> received, std::uint64_t blockBytes = kDigestBlockBytes);
+// verifyBody: the same check of a body's bytes, made one block at a time (what
+// verifyReceived(materialize(body)) answers, without holding the whole body).
 DigestCheck verifyBody(ObjectId object, Version version, std::uint64_t rangeStart, const Body& body,
                        std::uint64_t blockBytes = kDigestBlockBytes);
 std::uint64_t blockDigest(std::span<const std::uint8_t> bytes);

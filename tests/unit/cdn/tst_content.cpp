@@ -74,6 +74,39 @@ private slots:
         QVERIFY(verifyBody(5, 1, 0, right).ok);
     }
 
+    // verifyBody makes the body's bytes block by block; its verdict, first bad offset and
+    // blocks checked are those of checking the whole materialized body, for bodies of
+    // many extents (pieces inside one block, across block edges, empty ones, another
+    // version, out of place) over small blocks.
+    void bodyCheckedBlockByBlockAsWhole()
+    {
+        sim::RandomStream rng = sim::RandomStream::derive(7, "tst_content");
+        int failing = 0;
+        for (int round = 0; round < 400; ++round) {
+            const std::uint64_t rangeStart = rng.uniformInt(5'001);
+            Body body;
+            std::uint64_t at = rangeStart;
+            const int extents = 1 + static_cast<int>(rng.uniformInt(8));
+            for (int i = 0; i < extents; ++i) {
+                const std::uint64_t length = rng.uniformInt(3'001);
+                const Version version = rng.bernoulli(0.05) ? 2 : 1;
+                const std::uint64_t source = rng.bernoulli(0.05) ? at + 8 : at;
+                body.push_back(Extent{9, version, source, length});
+                at += length;
+            }
+            const std::uint64_t block = std::uint64_t{64} << rng.uniformInt(6); // 64 B .. 2 KiB
+            const DigestCheck streamed = verifyBody(9, 1, rangeStart, body, block);
+            const DigestCheck whole = verifyReceived(9, 1, rangeStart, materialize(body), block);
+            QCOMPARE(streamed.ok, whole.ok);
+            QCOMPARE(streamed.badOffset, whole.badOffset);
+            QCOMPARE(streamed.blocksChecked, whole.blocksChecked);
+            QCOMPARE(streamed.reason, whole.reason);
+            failing += whole.ok ? 0 : 1;
+        }
+        QVERIFY(failing > 20);  // the draws made both kinds of body
+        QVERIFY(failing < 380);
+    }
+
     void aFlippedByteFails()
     {
         std::vector<std::uint8_t> bytes(100'000);

@@ -11,6 +11,13 @@
 // line removed — side by side in one world, each with its own Raft KV, Redis pairs and
 // load, no notifications, no audience — so the difference is what the couplings cost.
 // Results and the command: docs/BENCHMARKS.md, "gala night".
+//
+// LIVEDECK_BENCH_COSTS=1 in the environment adds a cost table on stderr after each
+// benchmark: the wall time between one event's start and the next's (the event itself
+// and the scheduler's pop of the next), summed per engine (a component's second path
+// segment; "infra" is the infrastructure the engines share) and per (component with its
+// numbers folded to '#', event kind), per simulated second of the timed span. Two clock
+// reads per event make the run a few per cent slower; read the shares, not the speed.
 #include "app/common/builtin_engines.h"
 #include "backend/drills/builtin_drills.h"
 #include "backend/drills/drill_loader.h"
@@ -18,10 +25,17 @@
 
 #include <benchmark/benchmark.h>
 
+#include "backend/sim/world.h"
+
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 using namespace livedeck;
 
@@ -52,6 +66,110 @@ std::string uncoupled(const std::string& text)
     }
     return out;
 }
+
+// Where the timed span's wall time goes, event by event (LIVEDECK_BENCH_COSTS).
+class CostTable {
+public:
+    explicit CostTable(sim::World& world) : m_world(world)
+    {
+        world.setAfterEventHook([this](const sim::EventMeta& meta) { onEvent(meta); });
+    }
+    ~CostTable() { m_world.setAfterEventHook(nullptr); }
+
+    void print(const char* benchmark, double simSeconds)
+    {
+        onEvent(sim::EventMeta{}); // closes the last event
+        struct Sum {
+            double ns = 0;
+            double events = 0;
+        };
+        std::map<std::string, Sum> byEngine;
+        std::map<std::string, Sum> byRow;
+        double total = 0;
+        for (std::size_t c = 0; c < m_ns.size(); ++c) {
+            const sim::ComponentInfo& info = m_world.components().get(static_cast<sim::ComponentId>(c));
+            const std::string engine = info.engine.empty() ? std::string("(world)") : info.engine;
+            const std::string path = folded(info.path);
+            for (std::size_t k = 0; k < m_ns[c].size(); ++k) {
+                if (m_events[c][k] == 0)
+                    continue;
+                const double ns = static_cast<double>(m_ns[c][k]);
+                const double n = static_cast<double>(m_events[c][k]);
+                total += ns;
+                byEngine[engine].ns += ns;
+                byEngine[engine].events += n;
+                Sum& row = byRow[path + "  " + m_world.kindName(static_cast<sim::EventKindId>(k))];
+                row.ns += ns;
+                row.events += n;
+            }
+        }
+        auto sorted = [](const std::map<std::string, Sum>& m) {
+            std::vector<std::pair<std::string, Sum>> v(m.begin(), m.end());
+            std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second.ns > b.second.ns; });
+            return v;
+        };
+        std::fprintf(stderr, "\n%s: %.0f ms of wall time per simulated second, %.0f events\n", benchmark,
+                     total / 1e6 / simSeconds, m_count / simSeconds);
+        std::fprintf(stderr, "%-22s %8s %7s %10s %8s\n", "engine", "ms/sim s", "share", "events/s", "us/event");
+        for (const auto& [name, sum] : sorted(byEngine))
+            std::fprintf(stderr, "%-22s %8.1f %6.1f%% %10.0f %8.2f\n", name.c_str(), sum.ns / 1e6 / simSeconds,
+                         100.0 * sum.ns / total, sum.events / simSeconds, sum.ns / 1e3 / sum.events);
+        std::fprintf(stderr, "%8s %7s %10s %8s  %s\n", "ms/sim s", "share", "events/s", "us/event", "component  event kind");
+        const auto rows = sorted(byRow);
+        for (std::size_t i = 0; i < rows.size() && i < 40; ++i) {
+            const Sum& sum = rows[i].second;
+            std::fprintf(stderr, "%8.1f %6.1f%% %10.0f %8.2f  %s\n", sum.ns / 1e6 / simSeconds, 100.0 * sum.ns / total,
+                         sum.events / simSeconds, sum.ns / 1e3 / sum.events, rows[i].first.c_str());
+        }
+    }
+
+private:
+    static std::string folded(const std::string& path)
+    {
+        std::string out;
+        for (std::size_t i = 0; i < path.size(); ++i) {
+            if (std::isdigit(static_cast<unsigned char>(path[i]))) {
+                while (i + 1 < path.size() && std::isdigit(static_cast<unsigned char>(path[i + 1])))
+                    ++i;
+                out += '#';
+            } else {
+                out += path[i];
+            }
+        }
+        return out;
+    }
+
+    void onEvent(const sim::EventMeta& meta)
+    {
+        const auto now = std::chrono::steady_clock::now();
+        if (m_started) {
+            if (m_last.component >= m_ns.size()) {
+                m_ns.resize(m_last.component + 1);
+                m_events.resize(m_last.component + 1);
+            }
+            std::vector<std::uint64_t>& ns = m_ns[m_last.component];
+            std::vector<std::uint64_t>& n = m_events[m_last.component];
+            if (m_last.kind >= ns.size()) {
+                ns.resize(m_last.kind + 1);
+                n.resize(m_last.kind + 1);
+            }
+            ns[m_last.kind] += static_cast<std::uint64_t>(std::chrono::nanoseconds(now - m_lastAt).count());
+            ++n[m_last.kind];
+            ++m_count;
+        }
+        m_started = true;
+        m_last = meta;
+        m_lastAt = now;
+    }
+
+    sim::World& m_world;
+    std::vector<std::vector<std::uint64_t>> m_ns;     // [component][kind]
+    std::vector<std::vector<std::uint64_t>> m_events; // [component][kind]
+    std::uint64_t m_count = 0;
+    bool m_started = false;
+    sim::EventMeta m_last;
+    std::chrono::steady_clock::time_point m_lastAt;
+};
 
 void runGalaNight(benchmark::State& state, bool coupled)
 {
@@ -86,6 +204,9 @@ void runGalaNight(benchmark::State& state, bool coupled)
     };
     sim::Nanos t = 5 * sim::kSecond;
     until(t);
+    std::unique_ptr<CostTable> costs;
+    if (const char* on = std::getenv("LIVEDECK_BENCH_COSTS"); on && std::string(on) == "1")
+        costs = std::make_unique<CostTable>((*run)->world());
     double simSeconds = 0.0;
     const auto wall0 = std::chrono::steady_clock::now();
     for (auto _ : state) {
@@ -94,6 +215,8 @@ void runGalaNight(benchmark::State& state, bool coupled)
         simSeconds += 1.0;
     }
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+    if (costs)
+        costs->print(coupled ? "BM_GalaNight" : "BM_GalaNightUncoupled", simSeconds);
     state.counters["sim_x_realtime"] = benchmark::Counter(simSeconds, benchmark::Counter::kIsRate);
     state.counters["wall_x_realtime"] = wall > 0.0 ? simSeconds / wall : 0.0;
     state.counters["events_per_sim_s"] = static_cast<double>(s.executed()) / sim::toSeconds(t);

@@ -18,6 +18,9 @@
 // segment; "infra" is the infrastructure the engines share) and per (component with its
 // numbers folded to '#', event kind), per simulated second of the timed span. Two clock
 // reads per event make the run a few per cent slower; read the shares, not the speed.
+// LIVEDECK_BENCH_ENGINES=cdn (a comma-separated list) runs BM_GalaNightUncoupled with only
+// those engines of the drill (their expectations dropped): each engine alone at the gala's
+// settings, to set against the three in one world.
 #include "app/common/builtin_engines.h"
 #include "backend/drills/builtin_drills.h"
 #include "backend/drills/drill_loader.h"
@@ -192,6 +195,17 @@ void runGalaNight(benchmark::State& state, bool coupled)
         std::abort();
     }
     spec->faults.clear();
+    if (const char* only = std::getenv("LIVEDECK_BENCH_ENGINES"); only && !coupled) {
+        const std::string list = std::string(",") + only + ",";
+        std::erase_if(spec->engines, [&](const drills::EngineEntry& e) {
+            return list.find("," + e.name + ",") == std::string::npos;
+        });
+        if (spec->engines.empty()) {
+            state.SkipWithError("LIVEDECK_BENCH_ENGINES names none of the drill's engines");
+            return;
+        }
+        spec->expectations.clear();
+    }
     auto run = drills::DrillRun::create(*spec);
     if (!run.ok()) {
         std::fprintf(stderr, "%s\n", std::string(run.status().message()).c_str());

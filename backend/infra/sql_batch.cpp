@@ -2,7 +2,10 @@
 
 #include "backend/sim/strings.h"
 
+#include <absl/container/flat_hash_map.h>
+
 #include <cassert>
+#include <mutex>
 
 namespace livedeck::infra {
 
@@ -47,16 +50,64 @@ std::string sqlToString(const SqlValue& value)
     return sim::strCat("'", std::get<std::string>(value), "'");
 }
 
+namespace {
+
+struct InternTable {
+    std::mutex mutex;
+    absl::flat_hash_map<std::string_view, std::unique_ptr<SqlText>, sim::StringHash, sim::StringEq> texts;
+};
+
+InternTable& internTable()
+{
+    static InternTable* table = new InternTable; // never destroyed: texts outlive every batch
+    return *table;
+}
+
+} // namespace
+
+const SqlText* internSql(std::string_view sql)
+{
+    // Callers pass the same literal again and again: a per-thread cache by address (the
+    // content checked, since a buffer may be reused) skips hashing and the lock.
+    thread_local absl::flat_hash_map<const char*, const SqlText*> recent;
+    if (const auto it = recent.find(sql.data()); it != recent.end() && it->second->text == sql)
+        return it->second;
+    const std::size_t hash = sim::StringHash{}(sql);
+    const SqlText* text = nullptr;
+    {
+        InternTable& table = internTable();
+        std::lock_guard lock(table.mutex);
+        if (const auto it = table.texts.find(sql, hash); it != table.texts.end()) {
+            text = it->second.get();
+        } else if (table.texts.size() < kMaxInternedSql) {
+            auto owned = std::make_unique<SqlText>(SqlText{std::string(sql), hash, true});
+            text = owned.get();
+            table.texts.emplace(std::string_view(owned->text), std::move(owned));
+        }
+    }
+    if (text) {
+        if (recent.size() >= 4'096)
+            recent.clear();
+        recent[sql.data()] = text;
+    }
+    return text;
+}
+
 std::uint32_t SqlBatch::textIndex(std::string_view sql)
 {
+    const SqlText* text = internSql(sql);
     // Batches hold a handful of distinct statements: search from the most recent.
     for (std::size_t i = m_texts.size(); i-- > 0;) {
-        if (m_texts[i] == sql)
+        if (text ? m_texts[i] == text : m_texts[i]->text == sql)
             return static_cast<std::uint32_t>(i);
     }
-    m_texts.emplace_back(sql);
-    m_textHashes.push_back(sim::StringHash{}(sql));
-    m_bytes += sql.size() + sizeof(std::string);
+    if (!text) {
+        auto owned = std::make_shared<const SqlText>(SqlText{std::string(sql), sim::StringHash{}(sql), false});
+        text = owned.get();
+        m_owned.push_back(std::move(owned));
+    }
+    m_texts.push_back(text);
+    m_bytes += sql.size() + sizeof(std::string); // what the text weighs in the binlog's retention
     return static_cast<std::uint32_t>(m_texts.size() - 1);
 }
 

@@ -8,6 +8,10 @@
 //   SQL text and its bound parameters, so statements must be deterministic — pass
 //   times and ids as parameters, never call random() or datetime('now')). A batch
 //   insert is the same statement added once per row; its SQL text is stored once.
+//   SQL texts are interned process-wide (SqlText): a batch refers to the one copy of
+//   each statement's text, and a connection finds its prepared statement by it. The
+//   table holds at most kMaxInternedSql texts; a batch keeps its own copy of any text
+//   past that bound (a plugin that writes values into its SQL cannot grow it forever).
 //   Each statement may carry the caller's id of what it writes (order id, message
 //   id), so a failover can report exactly which writes it lost.
 // Value types; a batch is immutable once handed to a shard (shared by the binlog).
@@ -15,6 +19,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -30,6 +35,20 @@ std::int64_t sqlInt(const SqlValue& value);      // INTEGER, REAL truncated, els
 double sqlReal(const SqlValue& value);           // REAL or INTEGER, else 0
 std::string_view sqlText(const SqlValue& value); // TEXT, else ""
 std::string sqlToString(const SqlValue& value);  // for logs and the inspector
+
+// One statement's SQL text and its sim::StringHash. Interned texts live as long as the
+// process and are unique by content, so their address identifies the statement.
+struct SqlText {
+    std::string text;
+    std::size_t hash = 0;
+    bool interned = false;
+};
+
+inline constexpr std::size_t kMaxInternedSql = 16'384;
+
+// The interned copy of `sql`, or nullptr when the table is full and `sql` is not in it.
+// Thread-safe.
+const SqlText* internSql(std::string_view sql);
 
 struct SqlQuery {
     std::string sql;
@@ -52,11 +71,10 @@ public:
     std::size_t size() const { return m_steps.size(); }
     bool empty() const { return m_steps.empty(); }
     const std::vector<Step>& steps() const { return m_steps; }
-    const std::vector<std::string>& texts() const { return m_texts; }
-    // sim::StringHash of each text, computed once when the text joins the batch: the
-    // primary and every replica look their prepared statement up by it.
-    const std::vector<std::size_t>& textHashes() const { return m_textHashes; }
-    std::string_view sql(const Step& step) const { return m_texts[step.sql]; }
+    // The batch's distinct statements, in the order they joined it: the primary and every
+    // replica look their prepared statement up by each.
+    const std::vector<const SqlText*>& texts() const { return m_texts; }
+    std::string_view sql(const Step& step) const { return m_texts[step.sql]->text; }
     std::span<const SqlValue> params(const Step& step) const
     {
         return std::span<const SqlValue>(m_params).subspan(step.firstParam, step.paramCount);
@@ -71,8 +89,8 @@ public:
 private:
     std::uint32_t textIndex(std::string_view sql);
 
-    std::vector<std::string> m_texts;
-    std::vector<std::size_t> m_textHashes;
+    std::vector<const SqlText*> m_texts;
+    std::vector<std::shared_ptr<const SqlText>> m_owned; // texts past the intern table's bound
     std::vector<Step> m_steps;
     std::vector<SqlValue> m_params;
     std::size_t m_bytes = 0;

@@ -184,6 +184,18 @@ absl::StatusOr<sqlite3_stmt*> SqlConnection::prepare(std::string_view sql, std::
     return stmt;
 }
 
+absl::StatusOr<sqlite3_stmt*> SqlConnection::prepare(const SqlText& text)
+{
+    if (!text.interned)
+        return prepare(text.text, text.hash);
+    if (const auto it = m_byText.find(&text); it != m_byText.end())
+        return it->second;
+    auto stmt = prepare(text.text, text.hash);
+    if (stmt.ok())
+        m_byText.emplace(&text, *stmt);
+    return stmt;
+}
+
 absl::Status SqlConnection::bind(sqlite3_stmt* stmt, std::span<const SqlValue> params, std::string_view sql)
 {
     const int expected = sqlite3_bind_parameter_count(stmt);
@@ -246,7 +258,7 @@ absl::Status SqlConnection::runBatch(const SqlBatch& batch, SqlStats& stats, Wri
     assert(sqlite3_get_autocommit(m_db) && "runBatch inside an open transaction");
     m_batchStatements.assign(batch.texts().size(), nullptr);
     for (std::size_t i = 0; i < batch.texts().size(); ++i) {
-        auto stmt = prepare(batch.texts()[i], batch.textHashes()[i]);
+        auto stmt = prepare(*batch.texts()[i]);
         if (!stmt.ok()) {
             harvestPages(stats); // preparing read the schema
             return stmt.status();
@@ -322,7 +334,7 @@ absl::Status SqlConnection::applyGrouped(const SqlBatch& batch, SqlStats& stats,
 {
     m_batchStatements.assign(batch.texts().size(), nullptr);
     for (std::size_t i = 0; i < batch.texts().size(); ++i) {
-        auto stmt = prepare(batch.texts()[i], batch.textHashes()[i]);
+        auto stmt = prepare(*batch.texts()[i]);
         if (!stmt.ok()) {
             harvestPages(stats); // preparing read the schema
             return stmt.status();

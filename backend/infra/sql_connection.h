@@ -98,8 +98,10 @@ public:
     absl::Status exec(std::string_view sql);
     // The cached prepared statement for `sql`.
     absl::StatusOr<sqlite3_stmt*> prepare(std::string_view sql);
-    // The same, with `hash` = sim::StringHash of `sql` (SqlBatch::textHashes).
+    // The same, with `hash` = sim::StringHash of `sql`.
     absl::StatusOr<sqlite3_stmt*> prepare(std::string_view sql, std::size_t hash);
+    // The same for a batch's text; an interned one is found by its address.
+    absl::StatusOr<sqlite3_stmt*> prepare(const SqlText& text);
 
     absl::Status runBatch(const SqlBatch& batch, SqlStats& stats, WriteOutcome& out);
     // A replica's grouped apply and the group's commit (see the contract above).
@@ -152,6 +154,7 @@ private:
     std::uint64_t m_pageMisses = 0;
     std::uint64_t m_pageHits = 0;
     absl::flat_hash_map<std::string, sqlite3_stmt*, sim::StringHash, sim::StringEq> m_cache;
+    absl::flat_hash_map<const SqlText*, sqlite3_stmt*> m_byText; // interned texts → m_cache's statements
     sqlite3_stmt* m_begin = nullptr;
     sqlite3_stmt* m_commit = nullptr;
     sqlite3_stmt* m_rollback = nullptr;

@@ -95,12 +95,13 @@ const SqlText* internSql(std::string_view sql)
 
 std::uint32_t SqlBatch::textIndex(std::string_view sql)
 {
-    const SqlText* text = internSql(sql);
-    // Batches hold a handful of distinct statements: search from the most recent.
+    // Batches hold a handful of distinct statements: search from the most recent (a batch
+    // insert adds the same one per row), and intern only a statement new to the batch.
     for (std::size_t i = m_texts.size(); i-- > 0;) {
-        if (text ? m_texts[i] == text : m_texts[i]->text == sql)
+        if (m_texts[i]->text == sql)
             return static_cast<std::uint32_t>(i);
     }
+    const SqlText* text = internSql(sql);
     if (!text) {
         auto owned = std::make_shared<const SqlText>(SqlText{std::string(sql), sim::StringHash{}(sql), false});
         text = owned.get();

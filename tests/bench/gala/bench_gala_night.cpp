@@ -25,10 +25,9 @@
 #include "backend/drills/builtin_drills.h"
 #include "backend/drills/drill_loader.h"
 #include "backend/drills/drill_run.h"
+#include "backend/sim/world.h"
 
 #include <benchmark/benchmark.h>
-
-#include "backend/sim/world.h"
 
 #include <algorithm>
 #include <cctype>
@@ -89,15 +88,16 @@ public:
         std::map<std::string, Sum> byEngine;
         std::map<std::string, Sum> byRow;
         double total = 0;
-        for (std::size_t c = 0; c < m_ns.size(); ++c) {
+        for (std::size_t c = 0; c < m_cells.size(); ++c) {
             const sim::ComponentInfo& info = m_world.components().get(static_cast<sim::ComponentId>(c));
             const std::string engine = info.engine.empty() ? std::string("(world)") : info.engine;
             const std::string path = folded(info.path);
-            for (std::size_t k = 0; k < m_ns[c].size(); ++k) {
-                if (m_events[c][k] == 0)
+            for (std::size_t k = 0; k < m_cells[c].size(); ++k) {
+                const Cell& cell = m_cells[c][k];
+                if (cell.events == 0)
                     continue;
-                const double ns = static_cast<double>(m_ns[c][k]);
-                const double n = static_cast<double>(m_events[c][k]);
+                const double ns = static_cast<double>(cell.ns);
+                const double n = static_cast<double>(cell.events);
                 total += ns;
                 byEngine[engine].ns += ns;
                 byEngine[engine].events += n;
@@ -146,18 +146,14 @@ private:
     {
         const auto now = std::chrono::steady_clock::now();
         if (m_started) {
-            if (m_last.component >= m_ns.size()) {
-                m_ns.resize(m_last.component + 1);
-                m_events.resize(m_last.component + 1);
-            }
-            std::vector<std::uint64_t>& ns = m_ns[m_last.component];
-            std::vector<std::uint64_t>& n = m_events[m_last.component];
-            if (m_last.kind >= ns.size()) {
-                ns.resize(m_last.kind + 1);
-                n.resize(m_last.kind + 1);
-            }
-            ns[m_last.kind] += static_cast<std::uint64_t>(std::chrono::nanoseconds(now - m_lastAt).count());
-            ++n[m_last.kind];
+            if (m_last.component >= m_cells.size())
+                m_cells.resize(m_last.component + 1);
+            std::vector<Cell>& row = m_cells[m_last.component];
+            if (m_last.kind >= row.size())
+                row.resize(m_last.kind + 1);
+            Cell& cell = row[m_last.kind];
+            cell.ns += static_cast<std::uint64_t>(std::chrono::nanoseconds(now - m_lastAt).count());
+            ++cell.events;
             ++m_count;
         }
         m_started = true;
@@ -165,9 +161,13 @@ private:
         m_lastAt = now;
     }
 
+    struct Cell {
+        std::uint64_t ns = 0;
+        std::uint64_t events = 0;
+    };
+
     sim::World& m_world;
-    std::vector<std::vector<std::uint64_t>> m_ns;     // [component][kind]
-    std::vector<std::vector<std::uint64_t>> m_events; // [component][kind]
+    std::vector<std::vector<Cell>> m_cells; // [component][kind]
     std::uint64_t m_count = 0;
     bool m_started = false;
     sim::EventMeta m_last;

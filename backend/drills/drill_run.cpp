@@ -61,6 +61,7 @@ DrillRun::DrillRun(const DrillSpec& spec, const DrillRunOptions& options)
     config.topology = m_spec.topology;
     config.calendar = m_spec.calendar;
     config.runId = options.runId.empty() ? sim::strCat(m_spec.name, "-", m_seed) : options.runId;
+    config.helperThread = options.helperThread;
     m_world = std::make_unique<sim::World>(std::move(config));
     m_telemetry = std::make_unique<telemetry::Telemetry>(*m_world);
     m_shared = std::make_unique<SharedResources>();

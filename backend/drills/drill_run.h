@@ -51,6 +51,9 @@ struct DrillRunOptions {
     // as given, e.g. while shrinking) and checks every invariant the engines offer.
     bool swarm = false;
     std::optional<std::vector<DrawnFault>> swarmFaults;
+    // The world runs work it needs later on a helper thread (sim::WorldConfig::
+    // helperThread): the same trace, faster when a core is spare.
+    bool helperThread = false;
 };
 
 // One fault of the drill's timeline as injected and as it happened.

@@ -1,6 +1,7 @@
 #include "backend/infra/sql_instance.h"
 
 #include <cassert>
+#include <utility>
 
 namespace livedeck::infra {
 
@@ -29,8 +30,39 @@ SqlInstance::SqlInstance(sim::World& world, std::string_view path, std::string_v
     setRole(m_state.role);
 }
 
+SqlInstance::~SqlInstance()
+{
+    m_world.offload().forget(m_apply);
+}
+
+void SqlInstance::Apply::run()
+{
+    SqlConnection::WriteOutcome outcome;
+    stats = {};
+    status = connection->applyGrouped(*batch, stats, outcome);
+}
+
+void SqlInstance::startApply(std::shared_ptr<const SqlBatch> batch)
+{
+    assert(!m_apply.open && "the last apply's result was not taken");
+    m_apply.connection = m_connection.get();
+    m_apply.batch = std::move(batch);
+    m_apply.open = true;
+    m_world.offload().post(m_apply);
+}
+
+SqlInstance::ApplyResult SqlInstance::finishApply()
+{
+    assert(m_apply.open);
+    waitApply();
+    m_apply.open = false;
+    m_apply.batch.reset();
+    return ApplyResult{std::exchange(m_apply.status, absl::OkStatus()), m_apply.stats};
+}
+
 void SqlInstance::setRole(SqlRole role)
 {
+    waitApply();
     m_state.role = role;
     // A file database keeps its journal (FailedPrecondition); switching an in-memory
     // one is a PRAGMA outside any transaction, which does not fail.
@@ -55,6 +87,7 @@ sim::Nanos SqlInstance::applyLag() const
 
 void SqlInstance::inspect(sim::StateWriter& out) const
 {
+    waitApply(); // the counts below include an apply in flight, as without the helper
     out.add("role", toString(m_state.role));
     out.add("down", down());
     out.add("storage", m_connection->location());

@@ -8,7 +8,10 @@
 // `received` is the last binlog position in its relay log (the IO thread's
 // position), `applied` the last one applied to its database (the SQL thread's).
 // On the primary both equal the binlog's last position.
-// Single-threaded (the world's thread). Owned by its SqlShard; never moves.
+// The world's thread drives it. A replica's apply may run on the world's helper thread
+// (sim::Offload, startApply/finishApply); every use of the connection waits for it
+// first, so nothing else touches the database while it runs. Owned by its SqlShard;
+// never moves.
 #pragma once
 
 #include "backend/infra/service_queue.h"
@@ -49,6 +52,13 @@ struct SqlInstanceState {
     std::deque<RelayItem> relay;
     sim::Nanos applierFreeAt = 0;
     bool applyScheduled = false;
+    // The apply in flight (SqlReplication::begin): when it started, its cost factor,
+    // its position, and what `applied` was before it (restored if it fails).
+    sim::Nanos applyStartedAt = 0;
+    double applyFactor = 1.0;
+    std::uint64_t applyPosition = 0;
+    std::uint64_t applyBefore = 0;
+    sim::Nanos applyBeforeCommitTime = 0;
     std::uint64_t appliedEntries = 0;
     std::uint64_t resyncs = 0;
 };
@@ -69,8 +79,28 @@ public:
     // (SqlConnection::setRollbackJournal), a primary with it.
     void setRole(SqlRole role);
 
-    SqlConnection& connection() { return *m_connection; }
-    const SqlConnection& connection() const { return *m_connection; }
+    // The database, once any apply handed to the helper thread has finished.
+    SqlConnection& connection()
+    {
+        waitApply();
+        return *m_connection;
+    }
+    const SqlConnection& connection() const
+    {
+        waitApply();
+        return *m_connection;
+    }
+    // A replica's apply of one binlog entry (SqlConnection::applyGrouped), handed to the
+    // world's helper thread (run at once without one). At most one at a time: the
+    // result is taken with finishApply() before the next starts.
+    void startApply(std::shared_ptr<const SqlBatch> batch);
+    bool applyOpen() const { return m_apply.open; }
+    struct ApplyResult {
+        absl::Status status;
+        SqlStats stats;
+    };
+    // Waits for the apply started last and takes its result.
+    ApplyResult finishApply();
     ServiceQueue& queue() { return m_queue; }
     const ServiceQueue& queue() const { return m_queue; }
     SqlInstanceState& state() { return m_state; }
@@ -89,8 +119,26 @@ public:
     }
 
     void inspect(sim::StateWriter& out) const override;
+    ~SqlInstance() override;
 
 private:
+    class Apply final : public sim::OffloadTask {
+    public:
+        SqlConnection* connection = nullptr;
+        std::shared_ptr<const SqlBatch> batch;
+        absl::Status status;
+        SqlStats stats;
+        bool open = false; // started and its result not yet taken
+
+    private:
+        void run() override;
+    };
+    void waitApply() const
+    {
+        if (m_apply.pending())
+            m_world.offload().wait(m_apply);
+    }
+
     sim::World& m_world;
     std::uint32_t m_index;
     std::string m_path;
@@ -99,6 +147,7 @@ private:
     ServiceQueue m_queue;
     sim::RandomStream m_applyNoise;
     SqlInstanceState m_state;
+    mutable Apply m_apply;
     telemetry::Gauge* m_lagGauge = nullptr;
     telemetry::Gauge* m_behindGauge = nullptr;
     telemetry::Counter* m_pageMissCounter = nullptr; // only with a bounded page cache

@@ -186,6 +186,9 @@ void SqlReplication::scheduleApply(SqlInstance& r)
     SqlInstanceState& s = r.state();
     if (s.applyScheduled || s.relay.empty())
         return;
+    // The next apply waits for the applier: the last apply's cost is needed now.
+    if (!settle(r))
+        return; // it failed: the replica is to be re-provisioned
     const sim::Nanos at = std::max({s.relay.front().eligibleAt, s.applierFreeAt, m_world.now()});
     s.applyScheduled = true;
     const std::uint32_t index = r.index();
@@ -197,6 +200,8 @@ void SqlReplication::applyNext(std::uint32_t index)
     SqlInstance& r = *m_shard.m_instances[index];
     SqlInstanceState& s = r.state();
     s.applyScheduled = false;
+    if (!settle(r))
+        return; // the last apply failed: the replica is re-provisioned
     if (s.relay.empty() || r.isPrimary())
         return;
     if (r.down()) {
@@ -209,54 +214,90 @@ void SqlReplication::applyNext(std::uint32_t index)
         scheduleApply(r); // an event armed before the relay log was reset
         return;
     }
-    const RelayItem item = std::move(s.relay.front());
+    RelayItem item = std::move(s.relay.front());
     s.relay.pop_front();
-    apply(r, item, true);
+    begin(r, std::move(item));
     scheduleApply(r);
     publish(r);
 }
 
-void SqlReplication::apply(SqlInstance& r, const RelayItem& item, bool timed)
+void SqlReplication::begin(SqlInstance& r, RelayItem item)
 {
     SqlInstanceState& s = r.state();
-    SqlStats stats;
-    SqlConnection::WriteOutcome outcome;
-    const absl::Status st = r.connection().applyGrouped(*item.batch, stats, outcome);
-    if (!st.ok()) {
-        // Statement-based replication diverged: never expected with deterministic SQL.
-        m_world.events().raise("sql.replication.error", r.id(), v1::SEVERITY_VIOLATION,
-                               sim::strCat(r.path(), " failed to apply position ", item.position, ": ", std::string(st.message())),
-                               {{"shard", sim::strCat(m_shard.m_index)}, {"position", sim::strCat(item.position)}});
-        s.needsResync = true;
-        s.relay.clear();
-        breakLink(r);
-        return;
-    }
+    // What the apply costs depends on what it does (its statements' counters): settle()
+    // takes it when the next apply is armed — at once if more entries wait, else when
+    // the next one arrives — so the SQL runs beside the world in between. Everything
+    // else — the noise draw, a slow-disk fault — is taken now, as the apply starts.
+    const ServiceConfig& service = m_shard.m_config.service;
+    double factor = service.noiseSigma > 0 ? std::exp(r.applyNoise().normal(0.0, service.noiseSigma)) : 1.0;
+    if (m_world.faults().anyActive(v1::FAULT_SLOW_DISK))
+        factor *= m_world.faults().effect(v1::FAULT_SLOW_DISK, r.path()).multiply;
+    s.applyStartedAt = m_world.now();
+    s.applyFactor = factor;
+    s.applyPosition = item.position;
+    s.applyBefore = s.applied;
+    s.applyBeforeCommitTime = s.appliedCommitTime;
     s.applied = item.position;
     s.appliedCommitTime = item.commitTime;
     ++s.appliedEntries;
-    if (timed) {
-        const ServiceConfig& service = m_shard.m_config.service;
-        double factor = service.noiseSigma > 0 ? std::exp(r.applyNoise().normal(0.0, service.noiseSigma)) : 1.0;
-        if (m_world.faults().anyActive(v1::FAULT_SLOW_DISK))
-            factor *= m_world.faults().effect(v1::FAULT_SLOW_DISK, r.path()).multiply;
-        const sim::Nanos cost = m_shard.m_config.cost.costNs(stats);
-        s.applierFreeAt = m_world.now() + static_cast<sim::Nanos>(static_cast<double>(cost) * factor);
+    r.startApply(std::move(item.batch));
+}
+
+bool SqlReplication::settle(SqlInstance& r)
+{
+    if (!r.applyOpen())
+        return true;
+    SqlInstanceState& s = r.state();
+    const SqlInstance::ApplyResult result = r.finishApply();
+    if (!result.status.ok()) {
+        // Statement-based replication diverged: never expected with deterministic SQL.
+        s.applied = s.applyBefore;
+        s.appliedCommitTime = s.applyBeforeCommitTime;
+        --s.appliedEntries;
+        m_world.events().raise("sql.replication.error", r.id(), v1::SEVERITY_VIOLATION,
+                               sim::strCat(r.path(), " failed to apply position ", s.applyPosition, ": ",
+                                           std::string(result.status.message())),
+                               {{"shard", sim::strCat(m_shard.m_index)}, {"position", sim::strCat(s.applyPosition)}});
+        s.needsResync = true;
+        s.relay.clear();
+        breakLink(r);
+        return false;
     }
+    const sim::Nanos cost = m_shard.m_config.cost.costNs(result.stats);
+    s.applierFreeAt = s.applyStartedAt + static_cast<sim::Nanos>(static_cast<double>(cost) * s.applyFactor);
+    return true;
 }
 
 void SqlReplication::drain(SqlInstance& r)
 {
+    settle(r);
     SqlInstanceState& s = r.state();
     while (!s.relay.empty()) {
         const RelayItem item = std::move(s.relay.front());
         s.relay.pop_front();
-        apply(r, item, false);
+        SqlStats stats;
+        SqlConnection::WriteOutcome outcome;
+        const absl::Status st = r.connection().applyGrouped(*item.batch, stats, outcome);
+        if (!st.ok()) {
+            m_world.events().raise("sql.replication.error", r.id(), v1::SEVERITY_VIOLATION,
+                                   sim::strCat(r.path(), " failed to apply position ", item.position, ": ",
+                                               std::string(st.message())),
+                                   {{"shard", sim::strCat(m_shard.m_index)}, {"position", sim::strCat(item.position)}});
+            s.needsResync = true;
+            s.relay.clear();
+            breakLink(r);
+            return;
+        }
+        s.applied = item.position;
+        s.appliedCommitTime = item.commitTime;
+        ++s.appliedEntries;
     }
 }
 
 void SqlReplication::resync(SqlInstance& r)
 {
+    if (r.applyOpen())
+        (void)r.finishApply(); // whatever it did is copied over
     SqlInstanceState& s = r.state();
     SqlInstance& primary = m_shard.primary();
     const absl::Status st = r.connection().copyFrom(primary.connection());

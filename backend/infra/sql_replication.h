@@ -15,6 +15,10 @@
 //   are applied one at a time, in order, each taking the virtual time its SQL costs
 //   (SqlCostModel on the counters of the apply × noise × slow-disk faults). So the
 //   replica lag = network latency + apply delay + faults + the applier's backlog.
+//   An apply's SQL may run on the world's helper thread (SqlInstance::startApply):
+//   its cost is taken (settle) when the next apply is armed, which needs it — at once
+//   when more entries wait, else when the next one arrives. Events, times and
+//   results are the same as with the SQL run in place.
 //
 // Semi-synchronous mode (ReplicationMode::SemiSync), as MySQL's semi-sync plugin with
 // rpl_semi_sync_master_wait_for_slave_count = 1 and AFTER_SYNC: each replica acks
@@ -24,7 +28,7 @@
 // ("sql.semisync.off", WARNING) and acknowledges every waiting write at once; it
 // switches back on ("sql.semisync.on") when a replica's ack catches up with the
 // binlog's last position. A failover resets it to on.
-// Single-threaded (the world's thread). Owned by its SqlShard.
+// Driven by the world's thread; only an apply's SQL leaves it. Owned by its SqlShard.
 #pragma once
 
 #include "backend/infra/sql_instance.h"
@@ -79,7 +83,11 @@ private:
     void scheduleRetry(SqlInstance& replica);
     void scheduleApply(SqlInstance& replica);
     void applyNext(std::uint32_t replica);
-    void apply(SqlInstance& replica, const RelayItem& item, bool timed);
+    // Starts applying one entry (SqlInstance::startApply); settle() takes its result.
+    void begin(SqlInstance& replica, RelayItem item);
+    // Takes the result of the apply in flight, if any: sets when the applier is free
+    // again, or handles a failed apply (false: the replica is to be re-provisioned).
+    bool settle(SqlInstance& replica);
     void resync(SqlInstance& replica);
     void publish(SqlInstance& instance);
     void armTimer();

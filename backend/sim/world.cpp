@@ -37,6 +37,7 @@ std::string_view actionName(v1::Command::ActionCase a)
 
 World::World(WorldConfig config)
     : m_config(std::move(config)),
+      m_offload(std::make_unique<Offload>(m_config.helperThread)),
       m_components(m_config.topology),
       m_events(m_scheduler, m_components, m_trace),
       m_kindNames{"none"},

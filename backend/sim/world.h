@@ -16,6 +16,7 @@
 #include "backend/sim/event_log.h"
 #include "backend/sim/faults.h"
 #include "backend/sim/network.h"
+#include "backend/sim/offload.h"
 #include "backend/sim/random.h"
 #include "backend/sim/scheduler.h"
 #include "backend/sim/strings.h"
@@ -38,6 +39,10 @@ struct WorldConfig {
     Topology topology = Topology::defaults();
     Calendar calendar;
     std::string runId = "run";
+    // Work whose result the world needs later runs on a helper thread (sim::Offload):
+    // a SQL replica's applies. The same trace either way; worth it only with a core to
+    // spare (the console and livedeckd turn it on when the process may use two).
+    bool helperThread = false;
 };
 
 class World final : private EventObserver {
@@ -79,6 +84,7 @@ public:
     FaultRegistry& faults() { return m_faults; }
     const FaultRegistry& faults() const { return m_faults; }
     Network& network() { return m_network; }
+    Offload& offload() { return *m_offload; }
     EventLog& events() { return m_events; }
     const EventLog& events() const { return m_events; }
     TraceHash& trace() { return m_trace; }
@@ -109,6 +115,7 @@ private:
     void beforeEvent(const EventMeta& meta) override;
 
     WorldConfig m_config;
+    std::unique_ptr<Offload> m_offload; // first: it outlives every component that posts to it
     Scheduler m_scheduler;
     TraceHash m_trace;
     ComponentRegistry m_components;

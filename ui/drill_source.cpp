@@ -3,6 +3,7 @@
 #include "backend/drills/builtin_drills.h"
 #include "backend/drills/drill_loader.h"
 #include "backend/drills/drill_run.h"
+#include "backend/sim/offload.h"
 #include "ui/logging.h"
 
 namespace livedeck::ui {
@@ -36,6 +37,9 @@ std::unique_ptr<EmbeddedCluster> clusterFromSpec(const absl::StatusOr<drills::Dr
         return fail(QString::fromStdString(std::string(spec.status().message())));
     drills::DrillRunOptions runOptions;
     runOptions.seed = seed;
+    // The world's thread and the GUI's share the machine: with a core to spare, the SQL
+    // replicas' applies run beside the world (the same trace either way).
+    runOptions.helperThread = sim::Offload::spareCore();
     // Build once here so errors surface now, with the loader's position.
     absl::StatusOr<std::unique_ptr<drills::DrillRun>> first = drills::DrillRun::create(*spec, runOptions);
     if (!first.ok())

@@ -9,6 +9,7 @@
 #include "backend/drills/builtin_drills.h"
 #include "backend/drills/drill_loader.h"
 #include "backend/drills/drill_run.h"
+#include "backend/sim/offload.h"
 #include "backend/sim/strings.h"
 #include "backend/host/world_host.h"
 #include "backend/plugins/plugin_host.h"
@@ -64,6 +65,7 @@ int serve(const node::NodeCommandLine& cl)
     }
     drills::DrillRunOptions runOptions;
     runOptions.seed = cl.seed;
+    runOptions.helperThread = sim::Offload::spareCore(); // replicas' applies beside the world: the same trace
     runOptions.runId = runIdFor(*spec, cl.seed.value_or(spec->seed));
     auto firstRun = drills::DrillRun::create(*spec, runOptions);
     if (!firstRun.ok()) {
@@ -99,6 +101,7 @@ int serve(const node::NodeCommandLine& cl)
         if (!loaded.ok())
             return loaded.status();
         drills::DrillRunOptions o;
+        o.helperThread = sim::Offload::spareCore();
         if (seed != 0)
             o.seed = seed;
         o.runId = runIdFor(*loaded, seed != 0 ? seed : loaded->seed);

@@ -98,6 +98,7 @@ int runCommand(const Invocation& inv)
     }
     if (inv.has("until") && !parseSimTime(inv.value("until"), options.stopAt))
         return inv.usageError("--until wants a simulated time such as 30s, 2m or 90 (seconds), got '" + inv.value("until") + "'");
+    options.helperThread = inv.has("helper-thread");
     std::vector<ScheduledAction> actions;
     for (const std::string& text : inv.values("action")) {
         ScheduledAction a;
@@ -319,6 +320,8 @@ void registerDrillCommand(CommandRegistry& registry)
         {"overwrite", 0, "", "Replace an existing recording file."},
         {"report", 0, "OUT.json", "Write the JSON report to this file."},
         {"action", 0, "AT:NAME:TARGET[:VALUE]", "Apply an operator action at simulated time AT.", true},
+        {"helper-thread", 0, "",
+         "Run the SQL replicas' applies on a second thread: the same trace, faster with a spare core."},
         {"quiet", 'q', "", "No progress lines."},
     };
     run.minArgs = run.maxArgs = 1;

@@ -10,6 +10,10 @@
 // shows there). BM_GalaNightUncoupled runs the same three engines with every `gala:`
 // line removed — side by side in one world, each with its own Raft KV, Redis pairs and
 // load, no notifications, no audience — so the difference is what the couplings cost.
+// BM_GalaNightHelperThread is BM_GalaNight with the SQL replicas' applies on the
+// world's helper thread (sim::Offload, as the console runs it with a core to spare):
+// the same events; its sim_x_realtime is per wall second (UseRealTime), so run it with
+// two cores (taskset -c 0,1), not one.
 // Results and the command: docs/BENCHMARKS.md, "gala night".
 //
 // LIVEDECK_BENCH_COSTS=1 in the environment adds a cost table on stderr after each
@@ -124,6 +128,12 @@ public:
             std::fprintf(stderr, "%8.1f %6.1f%% %10.0f %8.2f  %s\n", sum.ns / 1e6 / simSeconds, 100.0 * sum.ns / total,
                          sum.events / simSeconds, sum.ns / 1e3 / sum.events, rows[i].first.c_str());
         }
+        // The longest single events: a world at ×1 falls behind by at least that much.
+        std::sort(m_longest.begin(), m_longest.end(), [](const Long& a, const Long& b) { return a.ns > b.ns; });
+        std::fprintf(stderr, "longest events (ms, simulated time, component, kind):\n");
+        for (const Long& l : m_longest)
+            std::fprintf(stderr, "%8.2f  %9.3f s  %s  %s\n", static_cast<double>(l.ns) / 1e6, sim::toSeconds(l.time),
+                         m_world.components().get(l.component).path.c_str(), m_world.kindName(l.kind).c_str());
     }
 
 private:
@@ -152,7 +162,14 @@ private:
             if (m_last.kind >= row.size())
                 row.resize(m_last.kind + 1);
             Cell& cell = row[m_last.kind];
-            cell.ns += static_cast<std::uint64_t>(std::chrono::nanoseconds(now - m_lastAt).count());
+            const auto ns = static_cast<std::uint64_t>(std::chrono::nanoseconds(now - m_lastAt).count());
+            cell.ns += ns;
+            if (m_longest.size() < kLongest || ns > m_longest.back().ns) {
+                if (m_longest.size() == kLongest)
+                    m_longest.pop_back();
+                m_longest.push_back(Long{ns, m_last.time, m_last.component, m_last.kind});
+                std::sort(m_longest.begin(), m_longest.end(), [](const Long& a, const Long& b) { return a.ns > b.ns; });
+            }
             ++cell.events;
             ++m_count;
         }
@@ -166,7 +183,16 @@ private:
         std::uint64_t events = 0;
     };
 
+    struct Long {
+        std::uint64_t ns;
+        sim::Nanos time;
+        sim::ComponentId component;
+        sim::EventKindId kind;
+    };
+    static constexpr std::size_t kLongest = 12;
+
     sim::World& m_world;
+    std::vector<Long> m_longest; // the kLongest longest events, longest first
     std::vector<std::vector<Cell>> m_cells; // [component][kind]
     std::uint64_t m_count = 0;
     bool m_started = false;
@@ -174,7 +200,7 @@ private:
     std::chrono::steady_clock::time_point m_lastAt;
 };
 
-void runGalaNight(benchmark::State& state, bool coupled)
+void runGalaNight(benchmark::State& state, bool coupled, bool helperThread = false)
 {
     app::installBuiltinEngines();
     const drills::BuiltinDrill* d = drills::findBuiltinDrill("gala-night");
@@ -206,7 +232,9 @@ void runGalaNight(benchmark::State& state, bool coupled)
         }
         spec->expectations.clear();
     }
-    auto run = drills::DrillRun::create(*spec);
+    drills::DrillRunOptions options;
+    options.helperThread = helperThread;
+    auto run = drills::DrillRun::create(*spec, options);
     if (!run.ok()) {
         std::fprintf(stderr, "%s\n", std::string(run.status().message()).c_str());
         std::abort();
@@ -234,10 +262,19 @@ void runGalaNight(benchmark::State& state, bool coupled)
     state.counters["sim_x_realtime"] = benchmark::Counter(simSeconds, benchmark::Counter::kIsRate);
     state.counters["wall_x_realtime"] = wall > 0.0 ? simSeconds / wall : 0.0;
     state.counters["events_per_sim_s"] = static_cast<double>(s.executed()) / sim::toSeconds(t);
+    if (helperThread) {
+        // Of the tasks posted, the share the helper ran (the rest the world ran itself,
+        // having needed them before the helper reached them).
+        const sim::Offload& o = (*run)->world().offload();
+        const double all = static_cast<double>(o.ranOnHelper() + o.ranInPlace());
+        state.counters["on_helper"] = all > 0 ? static_cast<double>(o.ranOnHelper()) / all : 0.0;
+    }
 }
 void BM_GalaNight(benchmark::State& state) { runGalaNight(state, true); }
 void BM_GalaNightUncoupled(benchmark::State& state) { runGalaNight(state, false); }
+void BM_GalaNightHelperThread(benchmark::State& state) { runGalaNight(state, true, true); }
 BENCHMARK(BM_GalaNight)->Iterations(40)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GalaNightUncoupled)->Iterations(40)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_GalaNightHelperThread)->Iterations(40)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 } // namespace

@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -65,7 +66,10 @@ int serve(const node::NodeCommandLine& cl)
     }
     drills::DrillRunOptions runOptions;
     runOptions.seed = cl.seed;
-    runOptions.helperThread = sim::Offload::spareCore(); // replicas' applies beside the world: the same trace
+    // The replicas' applies beside the world (the same trace); LIVEDECK_HELPER_THREAD=0 keeps them in place.
+    const char* helperEnv = std::getenv("LIVEDECK_HELPER_THREAD");
+    const bool helperThread = sim::Offload::spareCore() && !(helperEnv && std::string(helperEnv) == "0");
+    runOptions.helperThread = helperThread;
     runOptions.runId = runIdFor(*spec, cl.seed.value_or(spec->seed));
     auto firstRun = drills::DrillRun::create(*spec, runOptions);
     if (!firstRun.ok()) {
@@ -95,13 +99,13 @@ int serve(const node::NodeCommandLine& cl)
         return 2;
     }
     options.service.build = LIVEDECK_BUILD_ID;
-    options.service.drillFactory = [](const std::string& yaml, const std::string& fileName,
+    options.service.drillFactory = [helperThread](const std::string& yaml, const std::string& fileName,
                                       std::uint64_t seed) -> absl::StatusOr<std::unique_ptr<host::HostedRun>> {
         auto loaded = drills::loadDrill(yaml, fileName);
         if (!loaded.ok())
             return loaded.status();
         drills::DrillRunOptions o;
-        o.helperThread = sim::Offload::spareCore();
+        o.helperThread = helperThread;
         if (seed != 0)
             o.seed = seed;
         o.runId = runIdFor(*loaded, seed != 0 ? seed : loaded->seed);

@@ -250,22 +250,28 @@ bool SqlReplication::settle(SqlInstance& r)
     SqlInstanceState& s = r.state();
     const SqlInstance::ApplyResult result = r.finishApply();
     if (!result.status.ok()) {
-        // Statement-based replication diverged: never expected with deterministic SQL.
         s.applied = s.applyBefore;
         s.appliedCommitTime = s.applyBeforeCommitTime;
         --s.appliedEntries;
-        m_world.events().raise("sql.replication.error", r.id(), v1::SEVERITY_VIOLATION,
-                               sim::strCat(r.path(), " failed to apply position ", s.applyPosition, ": ",
-                                           std::string(result.status.message())),
-                               {{"shard", sim::strCat(m_shard.m_index)}, {"position", sim::strCat(s.applyPosition)}});
-        s.needsResync = true;
-        s.relay.clear();
-        breakLink(r);
+        diverged(r, s.applyPosition, result.status);
         return false;
     }
     const sim::Nanos cost = m_shard.m_config.cost.costNs(result.stats);
     s.applierFreeAt = s.applyStartedAt + static_cast<sim::Nanos>(static_cast<double>(cost) * s.applyFactor);
     return true;
+}
+
+void SqlReplication::diverged(SqlInstance& r, std::uint64_t position, const absl::Status& status)
+{
+    // Statement-based replication diverged: never expected with deterministic SQL.
+    m_world.events().raise("sql.replication.error", r.id(), v1::SEVERITY_VIOLATION,
+                           sim::strCat(r.path(), " failed to apply position ", position, ": ",
+                                       std::string(status.message())),
+                           {{"shard", sim::strCat(m_shard.m_index)}, {"position", sim::strCat(position)}});
+    SqlInstanceState& s = r.state();
+    s.needsResync = true;
+    s.relay.clear();
+    breakLink(r);
 }
 
 void SqlReplication::drain(SqlInstance& r)
@@ -279,13 +285,7 @@ void SqlReplication::drain(SqlInstance& r)
         SqlConnection::WriteOutcome outcome;
         const absl::Status st = r.connection().applyGrouped(*item.batch, stats, outcome);
         if (!st.ok()) {
-            m_world.events().raise("sql.replication.error", r.id(), v1::SEVERITY_VIOLATION,
-                                   sim::strCat(r.path(), " failed to apply position ", item.position, ": ",
-                                               std::string(st.message())),
-                                   {{"shard", sim::strCat(m_shard.m_index)}, {"position", sim::strCat(item.position)}});
-            s.needsResync = true;
-            s.relay.clear();
-            breakLink(r);
+            diverged(r, item.position, st);
             return;
         }
         s.applied = item.position;

@@ -88,6 +88,8 @@ private:
     // Takes the result of the apply in flight, if any: sets when the applier is free
     // again, or handles a failed apply (false: the replica is to be re-provisioned).
     bool settle(SqlInstance& replica);
+    // A failed apply: raises the violation and marks the replica for re-provisioning.
+    void diverged(SqlInstance& replica, std::uint64_t position, const absl::Status& status);
     void resync(SqlInstance& replica);
     void publish(SqlInstance& instance);
     void armTimer();

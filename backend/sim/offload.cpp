@@ -17,7 +17,7 @@ namespace livedeck::sim {
 namespace {
 
 // How long the helper looks for more work before it sleeps: kHelperRounds rounds of
-// kHelperRoundSpins pause instructions (some tens of microseconds), each round ending
+// kHelperRoundSpins pause instructions (each round some tens of microseconds), each ending
 // in a yield of its core, so a GUI thread that wants the core gets it. In a busy world
 // posts come tens of microseconds apart: the helper is rarely asleep and the world
 // rarely pays for waking it (a futex call, dear in a virtual machine).

@@ -39,8 +39,7 @@ std::unique_ptr<EmbeddedCluster> clusterFromSpec(const absl::StatusOr<drills::Dr
     runOptions.seed = seed;
     // The world's thread and the GUI's share the machine: with a core to spare, the SQL
     // replicas' applies run beside the world (the same trace either way).
-    // LIVEDECK_HELPER_THREAD=0 keeps them on the world's thread.
-    runOptions.helperThread = sim::Offload::spareCore() && qEnvironmentVariable("LIVEDECK_HELPER_THREAD") != u"0";
+    runOptions.helperThread = sim::Offload::helperWanted();
     // Build once here so errors surface now, with the loader's position.
     absl::StatusOr<std::unique_ptr<drills::DrillRun>> first = drills::DrillRun::create(*spec, runOptions);
     if (!first.ok())

@@ -18,7 +18,6 @@
 
 #include <chrono>
 #include <csignal>
-#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -66,9 +65,7 @@ int serve(const node::NodeCommandLine& cl)
     }
     drills::DrillRunOptions runOptions;
     runOptions.seed = cl.seed;
-    // The replicas' applies beside the world (the same trace); LIVEDECK_HELPER_THREAD=0 keeps them in place.
-    const char* helperEnv = std::getenv("LIVEDECK_HELPER_THREAD");
-    const bool helperThread = sim::Offload::spareCore() && !(helperEnv && std::string(helperEnv) == "0");
+    const bool helperThread = sim::Offload::helperWanted(); // the replicas' applies beside the world
     runOptions.helperThread = helperThread;
     runOptions.runId = runIdFor(*spec, cl.seed.value_or(spec->seed));
     auto firstRun = drills::DrillRun::create(*spec, runOptions);

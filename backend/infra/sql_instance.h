@@ -52,11 +52,11 @@ struct SqlInstanceState {
     std::deque<RelayItem> relay;
     sim::Nanos applierFreeAt = 0;
     bool applyScheduled = false;
-    // The apply in flight (SqlReplication::begin): when it started, its cost factor,
-    // its position, and what `applied` was before it (restored if it fails).
+    // The apply in flight (SqlReplication::begin; `applied` is already its position):
+    // when it started, its cost factor, and what `applied` was before it (restored if
+    // it fails).
     sim::Nanos applyStartedAt = 0;
     double applyFactor = 1.0;
-    std::uint64_t applyPosition = 0;
     std::uint64_t applyBefore = 0;
     sim::Nanos applyBeforeCommitTime = 0;
     std::uint64_t appliedEntries = 0;

@@ -200,8 +200,7 @@ void SqlReplication::applyNext(std::uint32_t index)
     SqlInstance& r = *m_shard.m_instances[index];
     SqlInstanceState& s = r.state();
     s.applyScheduled = false;
-    if (!settle(r))
-        return; // the last apply failed: the replica is re-provisioned
+    assert(!r.applyOpen() && "an apply event is armed only after the last apply was settled");
     if (s.relay.empty() || r.isPrimary())
         return;
     if (r.down()) {
@@ -234,7 +233,6 @@ void SqlReplication::begin(SqlInstance& r, RelayItem item)
         factor *= m_world.faults().effect(v1::FAULT_SLOW_DISK, r.path()).multiply;
     s.applyStartedAt = m_world.now();
     s.applyFactor = factor;
-    s.applyPosition = item.position;
     s.applyBefore = s.applied;
     s.applyBeforeCommitTime = s.appliedCommitTime;
     s.applied = item.position;
@@ -250,10 +248,11 @@ bool SqlReplication::settle(SqlInstance& r)
     SqlInstanceState& s = r.state();
     const SqlInstance::ApplyResult result = r.finishApply();
     if (!result.status.ok()) {
+        const std::uint64_t position = s.applied;
         s.applied = s.applyBefore;
         s.appliedCommitTime = s.applyBeforeCommitTime;
         --s.appliedEntries;
-        diverged(r, s.applyPosition, result.status);
+        diverged(r, position, result.status);
         return false;
     }
     const sim::Nanos cost = m_shard.m_config.cost.costNs(result.stats);

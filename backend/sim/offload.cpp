@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstdlib>
+#include <string_view>
 
 #include <sched.h>
 
@@ -36,6 +38,12 @@ bool Offload::spareCore()
     if (sched_getaffinity(0, sizeof(set), &set) != 0)
         return false;
     return CPU_COUNT(&set) > 1;
+}
+
+bool Offload::helperWanted()
+{
+    const char* env = std::getenv("LIVEDECK_HELPER_THREAD");
+    return spareCore() && !(env && std::string_view(env) == "0");
 }
 
 bool OffloadTask::tryRunHere()

@@ -61,6 +61,9 @@ public:
     // Whether this process may run on more than one CPU (its affinity mask): only then
     // does a helper thread gain anything.
     static bool spareCore();
+    // The programs' default (the console, livedeckd): a spare core, unless the
+    // environment says LIVEDECK_HELPER_THREAD=0.
+    static bool helperWanted();
 
     bool threaded() const { return m_thread.joinable(); }
     // Hands an idle task to the helper (or runs it now, without one).

@@ -139,6 +139,17 @@ private slots:
         QCOMPARE(sched_getaffinity(0, sizeof(set), &set), 0);
         QCOMPARE(Offload::spareCore(), CPU_COUNT(&set) > 1);
     }
+
+    void helperWantedUnlessTheEnvironmentSaysNo()
+    {
+        qunsetenv("LIVEDECK_HELPER_THREAD");
+        QCOMPARE(Offload::helperWanted(), Offload::spareCore());
+        qputenv("LIVEDECK_HELPER_THREAD", "1");
+        QCOMPARE(Offload::helperWanted(), Offload::spareCore());
+        qputenv("LIVEDECK_HELPER_THREAD", "0");
+        QVERIFY(!Offload::helperWanted());
+        qunsetenv("LIVEDECK_HELPER_THREAD");
+    }
 };
 
 LIVEDECK_TEST_CLASS(TstOffload)

@@ -57,6 +57,7 @@ struct SqlInstanceState {
     // it fails).
     sim::Nanos applyStartedAt = 0;
     double applyFactor = 1.0;
+    sim::Nanos applySettleBy = 0; // its least cost from applyStartedAt: settled by then
     std::uint64_t applyBefore = 0;
     sim::Nanos applyBeforeCommitTime = 0;
     std::uint64_t appliedEntries = 0;

@@ -186,10 +186,31 @@ void SqlReplication::scheduleApply(SqlInstance& r)
     SqlInstanceState& s = r.state();
     if (s.applyScheduled || s.relay.empty())
         return;
-    // The next apply waits for the applier: the last apply's cost is needed now.
+    // The next apply waits for the applier, so for the last apply's cost. That apply
+    // costs at least its statements (applySettleBy): until then its SQL may still run
+    // on the helper thread, and a barrier takes its cost then, before any later event.
+    if (r.applyOpen() && s.applySettleBy > m_world.now()) {
+        s.applyScheduled = true;
+        const std::uint32_t index = r.index();
+        const sim::Nanos by = s.applySettleBy;
+        m_world.scheduler().beforeTime(by, [this, index, by] {
+            SqlInstance& replica = *m_shard.m_instances[index];
+            replica.state().applyScheduled = false;
+            armApply(replica, by);
+        });
+        return;
+    }
+    armApply(r, m_world.now());
+}
+
+void SqlReplication::armApply(SqlInstance& r, sim::Nanos notBefore)
+{
+    SqlInstanceState& s = r.state();
+    if (s.applyScheduled || s.relay.empty())
+        return;
     if (!settle(r))
         return; // it failed: the replica is to be re-provisioned
-    const sim::Nanos at = std::max({s.relay.front().eligibleAt, s.applierFreeAt, m_world.now()});
+    const sim::Nanos at = std::max({s.relay.front().eligibleAt, s.applierFreeAt, notBefore, m_world.now()});
     s.applyScheduled = true;
     const std::uint32_t index = r.index();
     m_world.at(at, m_kindApply, r.id(), [this, index] { applyNext(index); });
@@ -233,6 +254,10 @@ void SqlReplication::begin(SqlInstance& r, RelayItem item)
         factor *= m_world.faults().effect(v1::FAULT_SLOW_DISK, r.path()).multiply;
     s.applyStartedAt = m_world.now();
     s.applyFactor = factor;
+    // SqlCostModel::costNs charges every statement it ran: the least this apply costs.
+    const auto statements = static_cast<double>(item.batch->size());
+    s.applySettleBy = s.applyStartedAt
+        + static_cast<sim::Nanos>(statements * static_cast<double>(m_shard.m_config.cost.statementNs) * factor);
     s.applyBefore = s.applied;
     s.applyBeforeCommitTime = s.appliedCommitTime;
     s.applied = item.position;

@@ -16,9 +16,12 @@
 //   (SqlCostModel on the counters of the apply × noise × slow-disk faults). So the
 //   replica lag = network latency + apply delay + faults + the applier's backlog.
 //   An apply's SQL may run on the world's helper thread (SqlInstance::startApply):
-//   its cost is taken (settle) when the next apply is armed, which needs it — at once
-//   when more entries wait, else when the next one arrives. Events, times and
-//   results are the same as with the SQL run in place.
+//   its cost is taken (settle) when the next apply is armed, which needs it. An apply
+//   costs at least its statements (SqlCostModel::statementNs each, times its noise),
+//   so when more entries wait, or the next arrives before that least cost, a
+//   scheduler barrier (Scheduler::beforeTime) settles it then, before any later event
+//   runs; else the next entry's arrival does. Events, times and results are the same
+//   whether the SQL ran on the helper or in place.
 //
 // Semi-synchronous mode (ReplicationMode::SemiSync), as MySQL's semi-sync plugin with
 // rpl_semi_sync_master_wait_for_slave_count = 1 and AFTER_SYNC: each replica acks
@@ -82,6 +85,8 @@ private:
     void breakLink(SqlInstance& replica);
     void scheduleRetry(SqlInstance& replica);
     void scheduleApply(SqlInstance& replica);
+    // Settles the apply in flight and arms the next, at `notBefore` at the earliest.
+    void armApply(SqlInstance& replica, sim::Nanos notBefore);
     void applyNext(std::uint32_t replica);
     // Starts applying one entry (SqlInstance::startApply); settle() takes its result.
     void begin(SqlInstance& replica, RelayItem item);

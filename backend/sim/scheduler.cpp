@@ -131,12 +131,35 @@ const Scheduler::Entry* Scheduler::front()
 {
     while (refill()) {
         const Entry& e = m_zero[m_head0];
-        if (isLive(e))
+        if (!isLive(e)) {
+            ++m_head0; // cancelled
+            --m_queued;
+        } else if (metaAt(slotOf(e)).kind == kBarrierKind) {
+            runBarrier(); // may schedule events at or after its time: look again
+        } else {
             return &e;
-        ++m_head0; // cancelled
-        --m_queued;
+        }
     }
     return nullptr;
+}
+
+EventHandle Scheduler::beforeTime(Nanos time, Callback callback)
+{
+    return scheduleAt(time, kBarrierKind, kNoComponent, std::move(callback));
+}
+
+void Scheduler::runBarrier()
+{
+    const Entry top = m_zero[m_head0];
+    ++m_head0;
+    --m_queued;
+    const std::uint32_t index = slotOf(top);
+    metaAt(index).seq = 0; // as runFront: not pending while it runs
+    --m_live;
+    Callback& callback = cbAt(index).callback;
+    callback();
+    callback.reset();
+    freeSlot(index);
 }
 
 EventHandle Scheduler::scheduleAt(Nanos time, EventKindId kind, ComponentId component, Callback callback)
@@ -216,7 +239,7 @@ std::vector<EventMeta> Scheduler::upcoming(std::size_t limit) const
     std::vector<EventMeta> out;
     out.reserve(m_live);
     const auto collect = [&](const Entry& e) {
-        if (isLive(e)) {
+        if (isLive(e) && metaAt(slotOf(e)).kind != kBarrierKind) {
             const SlotMeta& m = metaAt(slotOf(e));
             out.push_back(EventMeta{e.time, m.seq, m.kind, m.component});
         }

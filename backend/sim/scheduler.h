@@ -75,6 +75,17 @@ public:
         return scheduleAt(m_now + (delay > 0 ? delay : 0), kind, component, std::move(callback));
     }
 
+    // A barrier: `callback` runs before any event at or after `time` runs. It waits in
+    // the queue like an event (time, then insertion order) and runs when it reaches the
+    // front, but it is not an event: it does not move the clock, is not counted in
+    // executed(), is not shown to the observer (so the trace does not see it) and is
+    // skipped by peek(), nextTime() and upcoming(). Its callback may schedule events at
+    // or after `time`. It runs when the queue is next looked at (a step, a peek), with
+    // now() at the last event's time: for work that must be done by a time, whose
+    // result decides when an event runs (SqlReplication settles an apply run on the
+    // world's helper thread). cancel() and isPending() take its handle.
+    EventHandle beforeTime(Nanos time, Callback callback);
+
     // Cancels a pending event. Returns false when it already ran or was cancelled.
     bool cancel(EventHandle handle);
     bool isPending(EventHandle handle) const;
@@ -150,6 +161,9 @@ private:
     void rebuild(Nanos newLast);
     void dropCancelled();
     void runFront();
+    void runBarrier();
+    // SlotMeta::kind of a barrier (no event kind has this id).
+    static constexpr EventKindId kBarrierKind = ~EventKindId{0};
 
     std::vector<Entry> m_zero;                  // due at m_last, in seq order
     std::size_t m_head0 = 0;                    // m_zero is consumed from this index

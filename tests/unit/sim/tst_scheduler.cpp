@@ -172,6 +172,95 @@ private slots:
         QCOMPARE(obs.last, Nanos{27});
     }
 
+    // A barrier runs before any later event, may arm events between, and is not an
+    // event: the clock, executed() and the observer do not see it.
+    void barrierRunsBeforeLaterEvents()
+    {
+        struct Kinds : EventObserver {
+            std::vector<Nanos> times;
+            void beforeEvent(const EventMeta& m) override { times.push_back(m.time); }
+        } obs;
+        Scheduler s;
+        s.setObserver(&obs);
+        std::vector<int> order;
+        Nanos nowInBarrier = -1;
+        s.scheduleAt(10, 1, 0, [&] {
+            order.push_back(10);
+            s.beforeTime(40, [&] {
+                nowInBarrier = s.now();
+                order.push_back(-40);
+                s.scheduleAt(45, 2, 0, [&] { order.push_back(45); });
+            });
+        });
+        s.scheduleAt(50, 1, 0, [&] { order.push_back(50); });
+        s.scheduleAt(100, 1, 0, [&] { order.push_back(100); });
+        QVERIFY(s.step());
+        QCOMPARE(s.pendingCount(), std::size_t{3}); // the barrier and two events
+        QCOMPARE(s.nextTime(), Nanos{45});           // looking runs the barrier
+        QCOMPARE(nowInBarrier, Nanos{10});
+        QCOMPARE(s.now(), Nanos{10});
+        s.runUntil(1000);
+        QCOMPARE(order, (std::vector<int>{10, -40, 45, 50, 100}));
+        QCOMPARE(s.executed(), std::uint64_t{4});
+        QCOMPARE(obs.times, (std::vector<Nanos>{10, 45, 50, 100}));
+    }
+
+    // Same time: after the events queued before it, before those queued after it.
+    void barrierKeepsInsertionOrderAtItsTime()
+    {
+        Scheduler s;
+        std::vector<int> order;
+        s.scheduleAt(50, 1, 0, [&] { order.push_back(1); });
+        s.beforeTime(50, [&] {
+            order.push_back(0);
+            s.scheduleAt(50, 1, 0, [&] { order.push_back(3); });
+        });
+        s.scheduleAt(50, 1, 0, [&] { order.push_back(2); });
+        s.runUntil(50);
+        QCOMPARE(order, (std::vector<int>{1, 0, 2, 3}));
+    }
+
+    void barrierCanBeCancelledAndIsNotUpcoming()
+    {
+        Scheduler s;
+        bool ran = false;
+        const EventHandle b = s.beforeTime(20, [&] { ran = true; });
+        s.scheduleAt(30, 1, 0, [] {});
+        QVERIFY(s.isPending(b));
+        const std::vector<EventMeta> next = s.upcoming(10);
+        QCOMPARE(next.size(), std::size_t{1});
+        QCOMPARE(next[0].time, Nanos{30});
+        QVERIFY(s.cancel(b));
+        QVERIFY(!s.isPending(b));
+        s.runUntil(100);
+        QVERIFY(!ran);
+    }
+
+    // Alone in the queue, or before a bound runUntil stops at: it still runs when the
+    // queue is looked at, and what it arms runs at its own time.
+    void barrierAloneOrPastTheBound()
+    {
+        Scheduler s;
+        std::vector<Nanos> ran;
+        s.beforeTime(40, [&] { s.scheduleAt(45, 1, 0, [&] { ran.push_back(s.now()); }); });
+        s.scheduleAt(60, 1, 0, [&] { ran.push_back(s.now()); });
+        QCOMPARE(s.runUntil(20), std::uint64_t{0});
+        QCOMPARE(s.now(), Nanos{20});
+        QCOMPARE(s.runUntil(100), std::uint64_t{2});
+        QCOMPARE(ran, (std::vector<Nanos>{45, 60}));
+
+        Scheduler alone;
+        bool armedRan = false;
+        alone.beforeTime(5, [&] { alone.scheduleAt(7, 1, 0, [&] { armedRan = true; }); });
+        QVERIFY(!alone.empty());
+        QVERIFY(alone.step());
+        QVERIFY(armedRan);
+        QCOMPARE(alone.now(), Nanos{7});
+        alone.beforeTime(9, [] {});
+        QVERIFY(!alone.step()); // it ran; nothing to step
+        QVERIFY(alone.empty());
+    }
+
     void runUntilBoundedRespectsLimit()
     {
         Scheduler s;

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include <pthread.h>
+
 namespace livedeck::host {
 
 LeaseKeeper::LeaseKeeper(WorldHost& host, WallClock& clock) : m_host(host), m_clock(clock) {}
@@ -82,6 +84,7 @@ std::optional<sim::Nanos> LeaseKeeper::remaining(std::uint64_t faultId) const
 
 void LeaseKeeper::threadMain()
 {
+    pthread_setname_np(pthread_self(), "ld-lease");
     while (!m_stop.load()) {
         m_signal.consume();
         std::vector<FaultLease> due;

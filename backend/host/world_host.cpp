@@ -7,6 +7,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include <pthread.h>
+
 namespace livedeck::host {
 namespace {
 
@@ -203,6 +205,7 @@ sim::Nanos WorldHost::endTime() const
 
 void WorldHost::threadMain()
 {
+    pthread_setname_np(pthread_self(), "ld-world"); // as top -H and gdb show it
     m_forcePublish = true;
     // Pacing restarts from here: the wall time spent before start() is not owed.
     if (!m_driver->paused())

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include <pthread.h>
 #include <sched.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -126,6 +127,7 @@ void Offload::forget(OffloadTask& task)
 
 void Offload::threadMain()
 {
+    pthread_setname_np(pthread_self(), "ld-helper"); // as top -H and gdb show it
     std::unique_lock lock(m_mutex);
     for (;;) {
         if (m_queue.empty()) {

@@ -145,6 +145,7 @@ const Scheduler::Entry* Scheduler::front()
 
 EventHandle Scheduler::beforeTime(Nanos time, Callback callback)
 {
+    ++m_barriers;
     return scheduleAt(time, kBarrierKind, kNoComponent, std::move(callback));
 }
 
@@ -156,6 +157,7 @@ void Scheduler::runBarrier()
     const std::uint32_t index = slotOf(top);
     metaAt(index).seq = 0; // as runFront: not pending while it runs
     --m_live;
+    --m_barriers;
     Callback& callback = cbAt(index).callback;
     callback();
     callback.reset();
@@ -186,6 +188,8 @@ bool Scheduler::cancel(EventHandle handle)
 {
     if (!isPending(handle))
         return false;
+    if (metaAt(handle.slot).kind == kBarrierKind)
+        --m_barriers;
     cbAt(handle.slot).callback.reset();
     freeSlot(handle.slot);
     --m_live;

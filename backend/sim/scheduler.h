@@ -79,18 +79,19 @@ public:
     // the queue like an event (time, then insertion order) and runs when it reaches the
     // front, but it is not an event: it does not move the clock, is not counted in
     // executed(), is not shown to the observer (so the trace does not see it) and is
-    // skipped by peek(), nextTime() and upcoming(). Its callback may schedule events at
-    // or after `time`. It runs when the queue is next looked at (a step, a peek), with
-    // now() at the last event's time: for work that must be done by a time, whose
-    // result decides when an event runs (SqlReplication settles an apply run on the
-    // world's helper thread). cancel() and isPending() take its handle.
+    // skipped by peek(), nextTime(), upcoming() and pendingCount(). Its callback may
+    // schedule events at or after `time`. It runs when the queue is next looked at (a
+    // step, a peek), with now() at the last event's time: for work that must be done
+    // by a time, whose result decides when an event runs (SqlReplication settles an
+    // apply run on the world's helper thread). cancel() and isPending() take its handle.
     EventHandle beforeTime(Nanos time, Callback callback);
 
     // Cancels a pending event. Returns false when it already ran or was cancelled.
     bool cancel(EventHandle handle);
     bool isPending(EventHandle handle) const;
 
-    std::size_t pendingCount() const { return m_live; }
+    // Pending events (barriers not counted); empty() is false while a barrier waits.
+    std::size_t pendingCount() const { return m_live - m_barriers; }
     bool empty() const { return m_live == 0; }
     // Time of the next live event, or kNever.
     Nanos nextTime();
@@ -175,7 +176,8 @@ private:
     std::vector<std::unique_ptr<SlotMeta[]>> m_metaChunks;
     std::uint32_t m_freeHead = 0; // 0 = empty list; slot indices stored +1
     std::uint32_t m_slotCount = 0;
-    std::size_t m_live = 0;
+    std::size_t m_live = 0;     // pending events and barriers
+    std::size_t m_barriers = 0; // of which barriers
     std::uint64_t m_nextSeq = 1;
     std::uint64_t m_executed = 0;
     Nanos m_now = 0;

@@ -195,7 +195,8 @@ private slots:
         s.scheduleAt(50, 1, 0, [&] { order.push_back(50); });
         s.scheduleAt(100, 1, 0, [&] { order.push_back(100); });
         QVERIFY(s.step());
-        QCOMPARE(s.pendingCount(), std::size_t{3}); // the barrier and two events
+        QCOMPARE(s.pendingCount(), std::size_t{2}); // two events; the barrier is not one
+        QVERIFY(!s.empty());
         QCOMPARE(s.nextTime(), Nanos{45});           // looking runs the barrier
         QCOMPARE(nowInBarrier, Nanos{10});
         QCOMPARE(s.now(), Nanos{10});
@@ -227,11 +228,13 @@ private slots:
         const EventHandle b = s.beforeTime(20, [&] { ran = true; });
         s.scheduleAt(30, 1, 0, [] {});
         QVERIFY(s.isPending(b));
+        QCOMPARE(s.pendingCount(), std::size_t{1});
         const std::vector<EventMeta> next = s.upcoming(10);
         QCOMPARE(next.size(), std::size_t{1});
         QCOMPARE(next[0].time, Nanos{30});
         QVERIFY(s.cancel(b));
         QVERIFY(!s.isPending(b));
+        QCOMPARE(s.pendingCount(), std::size_t{1});
         s.runUntil(100);
         QVERIFY(!ran);
     }
@@ -253,6 +256,7 @@ private slots:
         bool armedRan = false;
         alone.beforeTime(5, [&] { alone.scheduleAt(7, 1, 0, [&] { armedRan = true; }); });
         QVERIFY(!alone.empty());
+        QCOMPARE(alone.pendingCount(), std::size_t{0});
         QVERIFY(alone.step());
         QVERIFY(armedRan);
         QCOMPARE(alone.now(), Nanos{7});

@@ -26,6 +26,8 @@
 #include "backend/infra/sql_result.h"
 #include "backend/sim/time.h"
 
+#include <cstddef>
+
 namespace livedeck::infra {
 
 struct SqlCostModel {
@@ -40,6 +42,12 @@ struct SqlCostModel {
     sim::Nanos pageReadNs = 150 * sim::kMicrosecond;
 
     sim::Nanos costNs(const SqlStats& stats) const;
+    // The least costNs of any run that executes `statements` statements: every other
+    // term is non-negative.
+    sim::Nanos leastCostNs(std::size_t statements) const
+    {
+        return static_cast<sim::Nanos>(statements) * statementNs;
+    }
 };
 
 } // namespace livedeck::infra

@@ -210,7 +210,7 @@ void SqlReplication::armApply(SqlInstance& r, sim::Nanos notBefore)
         return;
     if (!settle(r))
         return; // it failed: the replica is to be re-provisioned
-    const sim::Nanos at = std::max({s.relay.front().eligibleAt, s.applierFreeAt, notBefore, m_world.now()});
+    const sim::Nanos at = std::max({s.relay.front().eligibleAt, s.applierFreeAt, notBefore}); // notBefore >= now
     s.applyScheduled = true;
     const std::uint32_t index = r.index();
     m_world.at(at, m_kindApply, r.id(), [this, index] { applyNext(index); });
@@ -254,10 +254,8 @@ void SqlReplication::begin(SqlInstance& r, RelayItem item)
         factor *= m_world.faults().effect(v1::FAULT_SLOW_DISK, r.path()).multiply;
     s.applyStartedAt = m_world.now();
     s.applyFactor = factor;
-    // SqlCostModel::costNs charges every statement it ran: the least this apply costs.
-    const auto statements = static_cast<double>(item.batch->size());
-    s.applySettleBy = s.applyStartedAt
-        + static_cast<sim::Nanos>(statements * static_cast<double>(m_shard.m_config.cost.statementNs) * factor);
+    const sim::Nanos leastCost = m_shard.m_config.cost.leastCostNs(item.batch->size());
+    s.applySettleBy = s.applyStartedAt + static_cast<sim::Nanos>(static_cast<double>(leastCost) * factor);
     s.applyBefore = s.applied;
     s.applyBeforeCommitTime = s.appliedCommitTime;
     s.applied = item.position;

@@ -85,7 +85,8 @@ private:
     void breakLink(SqlInstance& replica);
     void scheduleRetry(SqlInstance& replica);
     void scheduleApply(SqlInstance& replica);
-    // Settles the apply in flight and arms the next, at `notBefore` at the earliest.
+    // Settles the apply in flight and arms the next, at `notBefore` (now or later) at
+    // the earliest.
     void armApply(SqlInstance& replica, sim::Nanos notBefore);
     void applyNext(std::uint32_t replica);
     // Starts applying one entry (SqlInstance::startApply); settle() takes its result.

@@ -243,8 +243,8 @@ std::vector<EventMeta> Scheduler::upcoming(std::size_t limit) const
     std::vector<EventMeta> out;
     out.reserve(m_live);
     const auto collect = [&](const Entry& e) {
-        if (isLive(e) && metaAt(slotOf(e)).kind != kBarrierKind) {
-            const SlotMeta& m = metaAt(slotOf(e));
+        const SlotMeta& m = metaAt(slotOf(e));
+        if (isLive(e) && m.kind != kBarrierKind) {
             out.push_back(EventMeta{e.time, m.seq, m.kind, m.component});
         }
     };

@@ -176,7 +176,7 @@ private slots:
     // event: the clock, executed() and the observer do not see it.
     void barrierRunsBeforeLaterEvents()
     {
-        struct Kinds : EventObserver {
+        struct Times : EventObserver {
             std::vector<Nanos> times;
             void beforeEvent(const EventMeta& m) override { times.push_back(m.time); }
         } obs;

@@ -47,13 +47,25 @@ bool Offload::helperWanted()
     return spareCore() && !(env && std::string_view(env) == "0");
 }
 
-bool OffloadTask::tryRunHere()
+bool OffloadTask::tryRunHere(std::uint64_t generation)
 {
-    int expected = kQueued;
-    if (!m_state.compare_exchange_strong(expected, kRunning, std::memory_order_acq_rel))
+    std::uint64_t expected = generation | kQueued;
+    if (!m_state.compare_exchange_strong(expected, generation | kRunning, std::memory_order_acq_rel))
         return false;
+    if (m_strand) {
+        // Its predecessor on the strand may be running on the other thread (the world
+        // runs a strand's tasks in order, so it is never one still queued behind this).
+        for (int i = 0; m_strand->m_done.load(std::memory_order_acquire) + 1 < m_seq; ++i) {
+            if (i < 1'000)
+                LIVEDECK_PAUSE();
+            else
+                std::this_thread::yield();
+        }
+    }
     run();
-    m_state.store(kIdle, std::memory_order_release);
+    if (m_strand)
+        m_strand->m_done.store(m_seq, std::memory_order_release);
+    m_state.store(generation | kIdle, std::memory_order_release);
     m_state.notify_all();
     return true;
 }
@@ -76,19 +88,24 @@ Offload::~Offload()
     m_thread.join();
 }
 
-void Offload::post(OffloadTask& task)
+void Offload::post(OffloadTask& task, OffloadStrand* strand)
 {
     assert(!task.pending() && "posting a task that is still pending");
-    task.m_state.store(OffloadTask::kQueued, std::memory_order_release);
+    task.m_strand = strand;
+    task.m_seq = strand ? ++strand->m_posted : 0;
+    // A new generation: a queue entry of an earlier post (run in place) cannot claim it.
+    const std::uint64_t generation =
+        (task.m_state.load(std::memory_order_relaxed) & ~OffloadTask::kStateMask) + OffloadTask::kGeneration;
+    task.m_state.store(generation | OffloadTask::kQueued, std::memory_order_release);
     if (!m_thread.joinable()) {
-        [[maybe_unused]] const bool ran = task.tryRunHere();
+        [[maybe_unused]] const bool ran = task.tryRunHere(generation);
         assert(ran);
         return;
     }
     bool wake;
     {
         std::lock_guard lock(m_mutex);
-        m_queue.push_back(&task);
+        m_queue.push_back(Entry{&task, generation});
         m_queued.store(m_queue.size(), std::memory_order_relaxed);
         wake = m_sleeping;
     }
@@ -98,19 +115,20 @@ void Offload::post(OffloadTask& task)
 
 void Offload::wait(OffloadTask& task)
 {
-    int state = task.m_state.load(std::memory_order_acquire);
-    if (state == OffloadTask::kIdle)
+    std::uint64_t state = task.m_state.load(std::memory_order_acquire);
+    if ((state & OffloadTask::kStateMask) == OffloadTask::kIdle)
         return;
-    if (state == OffloadTask::kQueued && task.tryRunHere()) {
+    if ((state & OffloadTask::kStateMask) == OffloadTask::kQueued
+        && task.tryRunHere(state & ~OffloadTask::kStateMask)) {
         m_ranInPlace.fetch_add(1, std::memory_order_relaxed);
         return; // its queue entry is skipped when the helper reaches it
     }
     for (int i = 0; i < kWaitSpins; ++i) {
-        if (task.m_state.load(std::memory_order_acquire) == OffloadTask::kIdle)
+        if (!task.pending())
             return;
         LIVEDECK_PAUSE();
     }
-    while ((state = task.m_state.load(std::memory_order_acquire)) != OffloadTask::kIdle)
+    while (((state = task.m_state.load(std::memory_order_acquire)) & OffloadTask::kStateMask) != OffloadTask::kIdle)
         task.m_state.wait(state, std::memory_order_acquire);
 }
 
@@ -120,7 +138,7 @@ void Offload::forget(OffloadTask& task)
     if (!m_thread.joinable())
         return;
     std::unique_lock lock(m_mutex);
-    std::erase(m_queue, &task);
+    std::erase_if(m_queue, [&](const Entry& e) { return e.task == &task; });
     m_queued.store(m_queue.size(), std::memory_order_relaxed);
     m_released.wait(lock, [&] { return m_current != &task; });
 }
@@ -147,12 +165,12 @@ void Offload::threadMain()
             }
             continue;
         }
-        OffloadTask* task = m_queue.front();
+        const Entry entry = m_queue.front();
         m_queue.pop_front();
         m_queued.store(m_queue.size(), std::memory_order_relaxed);
-        m_current = task;
+        m_current = entry.task;
         lock.unlock();
-        if (task->tryRunHere())
+        if (entry.task->tryRunHere(entry.generation))
             m_ranOnHelper.fetch_add(1, std::memory_order_relaxed);
         lock.lock();
         m_current = nullptr;

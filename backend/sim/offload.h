@@ -14,6 +14,14 @@
 //
 // Without the thread, post() runs the task at once. With it, one thread serves every
 // task of the world; it spins briefly for more work, then sleeps until posted to.
+//
+// Tasks that touch the same state (one SQLite connection) share an OffloadStrand: they
+// run one at a time, in the order posted, wherever each runs. The world waits for a
+// strand's tasks in that order; the helper, reaching a task whose predecessor the world
+// is running in place, waits for it to finish.
+//
+// A task may be posted again once idle. Each post is a new generation of the task: a
+// queue entry left behind by a run in place never claims a later post.
 #pragma once
 
 #include <atomic>
@@ -27,6 +35,20 @@ namespace livedeck::sim {
 
 class Offload;
 
+// Tasks that must run one at a time, in the order posted.
+class OffloadStrand {
+public:
+    OffloadStrand() = default;
+    OffloadStrand(const OffloadStrand&) = delete;
+    OffloadStrand& operator=(const OffloadStrand&) = delete;
+
+private:
+    friend class Offload;
+    friend class OffloadTask;
+    std::uint64_t m_posted = 0;            // the world's thread only
+    std::atomic<std::uint64_t> m_done{0}; // the last finished post, in post order
+};
+
 class OffloadTask {
 public:
     OffloadTask() = default;
@@ -34,7 +56,7 @@ public:
     OffloadTask& operator=(const OffloadTask&) = delete;
 
     // Posted and not yet finished.
-    bool pending() const { return m_state.load(std::memory_order_acquire) != kIdle; }
+    bool pending() const { return (m_state.load(std::memory_order_acquire) & kStateMask) != kIdle; }
 
 protected:
     ~OffloadTask() = default;
@@ -43,12 +65,18 @@ protected:
 
 private:
     friend class Offload;
-    static constexpr int kIdle = 0;
-    static constexpr int kQueued = 1;
-    static constexpr int kRunning = 2;
-    // Runs the task here if still queued; true when this call ran it.
-    bool tryRunHere();
-    std::atomic<int> m_state{kIdle};
+    // m_state: the post's generation (high bits) and its state (low two bits).
+    static constexpr std::uint64_t kIdle = 0;
+    static constexpr std::uint64_t kQueued = 1;
+    static constexpr std::uint64_t kRunning = 2;
+    static constexpr std::uint64_t kStateMask = 3;
+    static constexpr std::uint64_t kGeneration = 4;
+    // Runs the task here if its post `generation` is still queued; true when this call
+    // ran it. On a strand it first waits for its predecessor to finish.
+    bool tryRunHere(std::uint64_t generation);
+    std::atomic<std::uint64_t> m_state{kIdle};
+    OffloadStrand* m_strand = nullptr; // set by post(), read by the thread that claims it
+    std::uint64_t m_seq = 0;           // its place on the strand
 };
 
 class Offload {
@@ -66,8 +94,9 @@ public:
     static bool helperWanted();
 
     bool threaded() const { return m_thread.joinable(); }
-    // Hands an idle task to the helper (or runs it now, without one).
-    void post(OffloadTask& task);
+    // Hands an idle task to the helper (or runs it now, without one); on a strand it
+    // runs after every task posted to the strand before it.
+    void post(OffloadTask& task, OffloadStrand* strand = nullptr);
     // Returns once the task is idle: at once if it is, after running it here if it was
     // still queued, else after the helper finishes it.
     void wait(OffloadTask& task);
@@ -85,7 +114,11 @@ private:
     std::mutex m_mutex;
     std::condition_variable m_wake;     // the helper: work or stop
     std::condition_variable m_released; // forget(): the helper let go of its current task
-    std::deque<OffloadTask*> m_queue;
+    struct Entry {
+        OffloadTask* task;
+        std::uint64_t generation; // the post this entry is for
+    };
+    std::deque<Entry> m_queue;
     OffloadTask* m_current = nullptr; // taken off the queue by the helper, maybe running
     std::atomic<std::size_t> m_queued{0};
     bool m_sleeping = false;

@@ -1,5 +1,7 @@
 // sim::Offload: tasks run once per post, on the helper or in place when waited for
-// first; waiting sees the task's writes; forget() lets go of a queued task.
+// first; waiting sees the task's writes; forget() lets go of a queued task; a queue
+// entry left by a run in place never claims a later post; a strand's tasks run in the
+// order posted and never at once.
 #include "backend/sim/offload.h"
 #include "tests/common/multi_test.h"
 
@@ -35,6 +37,34 @@ private:
         sum += input;
         ++runs;
         ranOn = std::this_thread::get_id();
+    }
+};
+
+// Records the order in which tasks ran, and whether two tasks of a strand overlapped.
+class OrderTask final : public OffloadTask {
+public:
+    std::atomic<std::uint64_t>* clock = nullptr; // ticks once per run, shared
+    std::atomic<int>* active = nullptr;          // tasks of the strand running now
+    std::atomic<bool>* overlapped = nullptr;
+    std::uint64_t* last = nullptr;               // the label of the strand's last run
+    std::uint64_t label = 0;
+    std::uint64_t before = 0;                    // *last when it ran
+    std::uint64_t ranAt = 0;
+
+private:
+    void run() override
+    {
+        if (active && active->fetch_add(1, std::memory_order_acq_rel) != 0)
+            overlapped->store(true);
+        for (int i = 0; i < 200; ++i) // long enough for the other thread to reach it
+            std::atomic_signal_fence(std::memory_order_seq_cst);
+        if (last) {
+            before = *last;
+            *last = label;
+        }
+        ranAt = clock->fetch_add(1, std::memory_order_acq_rel) + 1;
+        if (active)
+            active->fetch_sub(1, std::memory_order_acq_rel);
     }
 };
 
@@ -116,6 +146,80 @@ private slots:
         offload.forget(slow);
         QCOMPARE(quick.runs, std::uint64_t{1});
         QCOMPARE(slow.runs, std::uint64_t{1});
+    }
+
+    // A task run in place leaves its queue entry behind; posted again, it runs at its
+    // new place in the queue, not at the old entry's.
+    void staleEntryNeverClaimsALaterPost()
+    {
+        Offload offload(true);
+        std::atomic<bool> open{false};
+        SumTask slow;
+        slow.gate = &open;
+        offload.post(slow);
+        for (int i = 0; i < 10'000 && !slow.started.load(std::memory_order_acquire); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        QVERIFY(slow.started.load(std::memory_order_acquire));
+        std::atomic<std::uint64_t> clock{0};
+        OrderTask quick;
+        quick.clock = &clock;
+        offload.post(quick);
+        offload.wait(quick); // runs here: its entry stays in the queue
+        QCOMPARE(quick.ranAt, std::uint64_t{1});
+        OrderTask marker;
+        marker.clock = &clock;
+        offload.post(marker);
+        offload.post(quick); // behind the marker
+        open.store(true, std::memory_order_release);
+        offload.wait(slow);
+        offload.forget(marker);
+        offload.forget(quick);
+        QCOMPARE(marker.ranAt, std::uint64_t{2});
+        QCOMPARE(quick.ranAt, std::uint64_t{3});
+    }
+
+    // Tasks on a strand, waited for in the order posted (sometimes run in place while
+    // the helper holds the next): each runs once, in order, never two at once.
+    void strandRunsInOrderNeverAtOnce()
+    {
+        Offload offload(true);
+        OffloadStrand strand;
+        std::atomic<std::uint64_t> clock{0};
+        std::atomic<int> active{0};
+        std::atomic<bool> overlapped{false};
+        std::uint64_t last = 0; // touched only by the strand's tasks
+        constexpr std::size_t kTasks = 8;
+        std::vector<std::unique_ptr<OrderTask>> tasks;
+        std::uint64_t next = 0;
+        for (std::size_t i = 0; i < kTasks; ++i) {
+            tasks.push_back(std::make_unique<OrderTask>());
+            OrderTask& t = *tasks.back();
+            t.clock = &clock;
+            t.active = &active;
+            t.overlapped = &overlapped;
+            t.last = &last;
+            t.label = ++next;
+            offload.post(t, &strand);
+        }
+        // The oldest pending task is always tasks[k % kTasks].
+        for (std::size_t k = 0; k < 20'000; ++k) {
+            OrderTask& t = *tasks[k % kTasks];
+            offload.wait(t);
+            QCOMPARE(t.before, t.label - 1); // ran right after the task posted before it
+            t.label = ++next;
+            offload.post(t, &strand);
+        }
+        for (std::size_t k = 0; k < kTasks; ++k) {
+            OrderTask& t = *tasks[(20'000 + k) % kTasks];
+            offload.wait(t);
+            QCOMPARE(t.before, t.label - 1);
+        }
+        for (auto& t : tasks)
+            offload.forget(*t);
+        QVERIFY(!overlapped.load());
+        QCOMPARE(last, next);
+        QCOMPARE(clock.load(), next);
+        QCOMPARE(offload.ranOnHelper() + offload.ranInPlace(), next);
     }
 
     // A task destroyed right after forget() is never touched by the helper again.

@@ -1,6 +1,7 @@
 #include "backend/infra/service_queue.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 
 namespace livedeck::infra {
@@ -74,10 +75,23 @@ void ServiceQueue::submit(double weight, Start start, Done done)
         m_queueGauge->set(m_queued);
 }
 
+sim::Nanos ServiceQueue::Deferral::serviceTime(sim::Nanos cost) const
+{
+    return static_cast<sim::Nanos>(static_cast<double>(std::max<sim::Nanos>(cost, 0)) * factor) + added;
+}
+
 void ServiceQueue::run(Job job)
 {
-    bool failed = false;
-    const sim::Nanos cost = job.start(failed);
+    // The job's slot first: its start() may defer its cost (defer() reads the slot).
+    std::uint32_t slot;
+    if (!m_freeSlots.empty()) {
+        slot = m_freeSlots.back();
+        m_freeSlots.pop_back();
+    } else {
+        slot = static_cast<std::uint32_t>(m_slots.size());
+        m_slots.emplace_back();
+    }
+    // Noise and faults as the job starts (start() never draws from this queue's stream).
     double factor = m_config.noiseSigma > 0 ? std::exp(m_rng.normal(0.0, m_config.noiseSigma)) : 1.0;
     double addMs = 0.0;
     const auto& faults = m_world.faults();
@@ -88,42 +102,68 @@ void ServiceQueue::run(Job job)
     }
     if (m_config.diskBound && faults.anyActive(v1::FAULT_SLOW_DISK))
         factor *= faults.effect(v1::FAULT_SLOW_DISK, m_path).multiply;
+    {
+        InService& s = m_slots[slot];
+        s.deferral = Deferral{slot, m_world.now(), factor, sim::fromMillis(addMs)};
+        s.deferred = false;
+    }
+    bool failed = false;
+    const std::uint32_t outerSlot = m_startingSlot; // start() may submit to this queue
+    m_startingSlot = slot;
+    const sim::Nanos cost = job.start(failed);
+    m_startingSlot = outerSlot;
     if (!failed && faults.anyActive(v1::FAULT_ERROR_RATE)) {
         const double rate = faults.effect(v1::FAULT_ERROR_RATE, m_path).rate;
         failed = rate > 0.0 && m_rng.bernoulli(rate);
     }
-    const sim::Nanos service = static_cast<sim::Nanos>(static_cast<double>(std::max<sim::Nanos>(cost, 0)) * factor)
-        + sim::fromMillis(addMs);
     m_inflight += job.weight;
     if (m_inflightGauge)
         m_inflightGauge->set(m_inflight);
-    const ServiceOutcome outcome = failed ? ServiceOutcome::Error : ServiceOutcome::Ok;
-    const double weight = job.weight;
-    const sim::Nanos enqueued = job.enqueued;
-    // In-flight Done callbacks live in a recycled slot pool: no allocation per job.
-    std::uint32_t slot;
-    if (!m_freeSlots.empty()) {
-        slot = m_freeSlots.back();
-        m_freeSlots.pop_back();
-        m_slots[slot] = std::move(job.done);
-    } else {
-        slot = static_cast<std::uint32_t>(m_slots.size());
-        m_slots.push_back(std::move(job.done));
-    }
-    m_world.after(service, m_doneKind, m_component, [this, weight, enqueued, outcome, slot] {
-        Done done = std::move(m_slots[slot]);
-        m_freeSlots.push_back(slot);
-        m_inflight -= weight;
-        // Weights that are not multiples of a power of two leave a rounding residue when
-        // every job has left; snapped to zero, so "idle" (the heavy-job rule in fits())
-        // is reached again — else a job heavier than the concurrency waits for ever.
-        if (m_inflight < 1e-6)
-            m_inflight = 0.0;
-        if (m_inflightGauge)
-            m_inflightGauge->set(m_inflight);
-        finish(weight, enqueued, outcome, std::move(done));
-        pump();
-    });
+    InService& s = m_slots[slot];
+    s.done = std::move(job.done);
+    s.weight = job.weight;
+    s.enqueued = job.enqueued;
+    s.outcome = failed ? ServiceOutcome::Error : ServiceOutcome::Ok;
+    if (s.deferred)
+        return; // settle() arms the completion
+    m_world.after(s.deferral.serviceTime(cost), m_doneKind, m_component, [this, slot] { complete(slot); });
+}
+
+ServiceQueue::Deferral ServiceQueue::defer()
+{
+    assert(m_startingSlot != kNoSlot && "defer() outside a job's start()");
+    InService& s = m_slots[m_startingSlot];
+    s.deferred = true;
+    return s.deferral;
+}
+
+void ServiceQueue::settle(std::uint32_t ticket, sim::Nanos cost)
+{
+    InService& s = m_slots[ticket];
+    assert(s.deferred && "settling a job that did not defer its cost");
+    s.deferred = false;
+    const sim::Nanos at = std::max(s.deferral.started + s.deferral.serviceTime(cost), m_world.now());
+    m_world.at(at, m_doneKind, m_component, [this, ticket] { complete(ticket); });
+}
+
+void ServiceQueue::complete(std::uint32_t slot)
+{
+    InService& s = m_slots[slot];
+    Done done = std::move(s.done);
+    const double weight = s.weight;
+    const sim::Nanos enqueued = s.enqueued;
+    const ServiceOutcome outcome = s.outcome;
+    m_freeSlots.push_back(slot);
+    m_inflight -= weight;
+    // Weights that are not multiples of a power of two leave a rounding residue when
+    // every job has left; snapped to zero, so "idle" (the heavy-job rule in fits())
+    // is reached again — else a job heavier than the concurrency waits for ever.
+    if (m_inflight < 1e-6)
+        m_inflight = 0.0;
+    if (m_inflightGauge)
+        m_inflightGauge->set(m_inflight);
+    finish(weight, enqueued, outcome, std::move(done));
+    pump();
 }
 
 void ServiceQueue::finish(double weight, sim::Nanos enqueued, ServiceOutcome outcome, Done done)

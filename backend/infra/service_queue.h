@@ -12,6 +12,12 @@
 //   work actually done. The queue multiplies it by lognormal noise (median 1, drawn
 //   from the component's own stream) and by active faults, and completes the job
 //   after that service time.
+// - A job whose work runs elsewhere (a SQL primary's batch on the world's helper
+//   thread) does not know its cost when it starts: its start() calls defer(), and the
+//   queue holds it in service until settle(ticket, cost). The noise and the faults are
+//   drawn when it starts, as for any job (Deferral::serviceTime gives the service time
+//   of a cost, so the owner knows the least it can be); it completes at its start plus
+//   that service time, or when it is settled if that is later.
 // - Faults consulted (sim::FaultRegistry, by the component's path): down → rejected at
 //   once; latency → +add_ms and ×multiply; slow-disk → ×multiply (when the queue is
 //   marked disk-bound); error-rate → the job fails with that probability.
@@ -62,6 +68,21 @@ public:
 
     void submit(double weight, Start start, Done done);
 
+    // What a job that defers its cost (see above) needs to settle it.
+    struct Deferral {
+        std::uint32_t ticket = 0;
+        sim::Nanos started = 0;
+        double factor = 1.0;  // noise × latency and slow-disk faults
+        sim::Nanos added = 0; // latency fault's add_ms
+        // The service time of a cost, as the queue will count it.
+        sim::Nanos serviceTime(sim::Nanos cost) const;
+    };
+    // Only from inside a Start: the job's cost comes later, with settle(); the value
+    // start() returns is ignored.
+    Deferral defer();
+    // Completes a deferred job at max(its start + serviceTime(cost), now).
+    void settle(std::uint32_t ticket, sim::Nanos cost);
+
     double inflight() const { return m_inflight; }
     double queued() const { return m_queued; }
     std::size_t queuedJobs() const { return m_queue.size(); }
@@ -82,6 +103,7 @@ private:
         Done done;
     };
     void run(Job job);
+    void complete(std::uint32_t slot);
     void finish(double weight, sim::Nanos enqueued, ServiceOutcome outcome, Done done);
     void pump();
     bool fits(double weight) const;
@@ -93,7 +115,18 @@ private:
     sim::RandomStream m_rng;
     sim::EventKindId m_doneKind;
     std::deque<Job> m_queue;
-    std::vector<Done> m_slots;            // Done callbacks of jobs in service
+    // Jobs in service, in a recycled slot pool: no allocation per job.
+    struct InService {
+        Done done;
+        double weight = 0.0;
+        sim::Nanos enqueued = 0;
+        ServiceOutcome outcome = ServiceOutcome::Ok;
+        Deferral deferral;     // its start, noise and faults
+        bool deferred = false; // waits for settle()
+    };
+    std::vector<InService> m_slots;
+    static constexpr std::uint32_t kNoSlot = ~0u;
+    std::uint32_t m_startingSlot = kNoSlot; // the job whose start() runs now (defer())
     std::vector<std::uint32_t> m_freeSlots;
     double m_inflight = 0.0;
     double m_queued = 0.0;

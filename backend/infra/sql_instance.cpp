@@ -32,7 +32,58 @@ SqlInstance::SqlInstance(sim::World& world, std::string_view path, std::string_v
 
 SqlInstance::~SqlInstance()
 {
+    waitTasks(); // in order
+    for (const auto& w : m_writePool)
+        m_world.offload().forget(*w);
     m_world.offload().forget(m_apply);
+}
+
+void SqlInstance::Write::run()
+{
+    result.stats = {};
+    result.outcome = {};
+    result.status = connection->runBatch(*batch, result.stats, result.outcome);
+}
+
+std::uint64_t SqlInstance::startWrite(std::shared_ptr<const SqlBatch> batch)
+{
+    assert(!m_apply.open && "a write on an instance with an apply open");
+    Write* w;
+    if (!m_freeWrites.empty()) {
+        w = m_freeWrites.back();
+        m_freeWrites.pop_back();
+    } else {
+        m_writePool.push_back(std::make_unique<Write>());
+        w = m_writePool.back().get();
+    }
+    w->connection = m_connection.get();
+    w->batch = std::move(batch);
+    w->ticket = m_nextWrite++;
+    w->taken = false;
+    m_writes.push_back(w);
+    ++m_writesOpen;
+    m_world.offload().post(*w, &m_strand);
+    return w->ticket;
+}
+
+SqlInstance::WriteResult SqlInstance::takeWrite(std::uint64_t ticket)
+{
+    assert(!m_writes.empty() && ticket >= m_writes.front()->ticket);
+    const std::size_t k = static_cast<std::size_t>(ticket - m_writes.front()->ticket);
+    assert(k < m_writes.size() && !m_writes[k]->taken && "taking a write that is not open");
+    for (std::size_t j = 0; j <= k; ++j) // in order: the strand runs them so
+        m_world.offload().wait(*m_writes[j]);
+    Write& w = *m_writes[k];
+    WriteResult result = std::move(w.result);
+    w.result = {};
+    w.taken = true;
+    w.batch.reset();
+    --m_writesOpen;
+    while (!m_writes.empty() && m_writes.front()->taken) {
+        m_freeWrites.push_back(m_writes.front());
+        m_writes.pop_front();
+    }
+    return result;
 }
 
 void SqlInstance::Apply::run()
@@ -45,16 +96,17 @@ void SqlInstance::Apply::run()
 void SqlInstance::startApply(std::shared_ptr<const SqlBatch> batch)
 {
     assert(!m_apply.open && "the last apply's result was not taken");
+    assert(m_writesOpen == 0 && "an apply on an instance with writes open");
     m_apply.connection = m_connection.get();
     m_apply.batch = std::move(batch);
     m_apply.open = true;
-    m_world.offload().post(m_apply);
+    m_world.offload().post(m_apply, &m_strand);
 }
 
 SqlInstance::ApplyResult SqlInstance::finishApply()
 {
     assert(m_apply.open);
-    waitApply();
+    waitTasks();
     m_apply.open = false;
     m_apply.batch.reset();
     return ApplyResult{std::exchange(m_apply.status, absl::OkStatus()), m_apply.stats};
@@ -62,7 +114,7 @@ SqlInstance::ApplyResult SqlInstance::finishApply()
 
 void SqlInstance::setRole(SqlRole role)
 {
-    waitApply();
+    waitTasks();
     m_state.role = role;
     // A file database keeps its journal (FailedPrecondition); switching an in-memory
     // one is a PRAGMA outside any transaction, which does not fail.
@@ -87,7 +139,7 @@ sim::Nanos SqlInstance::applyLag() const
 
 void SqlInstance::inspect(sim::StateWriter& out) const
 {
-    waitApply(); // the counts below include an apply in flight, as without the helper
+    waitTasks(); // the counts below include an apply in flight, as without the helper
     out.add("role", toString(m_state.role));
     out.add("down", down());
     out.add("storage", m_connection->location());

@@ -8,10 +8,11 @@
 // `received` is the last binlog position in its relay log (the IO thread's
 // position), `applied` the last one applied to its database (the SQL thread's).
 // On the primary both equal the binlog's last position.
-// The world's thread drives it. A replica's apply may run on the world's helper thread
-// (sim::Offload, startApply/finishApply); every use of the connection waits for it
-// first, so nothing else touches the database while it runs. Owned by its SqlShard;
-// never moves.
+// The world's thread drives it. A replica's apply and a primary's writes may run on the
+// world's helper thread (sim::Offload, startApply/finishApply, startWrite/takeWrite),
+// one at a time in the order started (the instance's OffloadStrand); every use of the
+// connection waits for them first, so nothing else touches the database while they
+// run. Owned by its SqlShard; never moves.
 #pragma once
 
 #include "backend/infra/service_queue.h"
@@ -20,6 +21,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace livedeck::infra {
 
@@ -42,6 +44,7 @@ struct SqlInstanceState {
     sim::Nanos appliedCommitTime = 0;
     bool needsResync = false;   // holds writes the timeline lost: re-provision before replicating
     std::uint64_t divergent = 0; // how many such writes it holds
+    sim::Nanos commitFreeAt = 0; // as a primary: the last commit time given to a write
     // The primary → replica stream (a TCP connection carrying binlog events).
     std::uint32_t link = 0;      // bumped whenever the connection breaks or is reset
     bool connected = false;
@@ -83,12 +86,12 @@ public:
     // The database, once any apply handed to the helper thread has finished.
     SqlConnection& connection()
     {
-        waitApply();
+        waitTasks();
         return *m_connection;
     }
     const SqlConnection& connection() const
     {
-        waitApply();
+        waitTasks();
         return *m_connection;
     }
     // A replica's apply of one binlog entry (SqlConnection::applyGrouped), handed to the
@@ -102,6 +105,19 @@ public:
     };
     // Waits for the apply started last and takes its result.
     ApplyResult finishApply();
+    // A primary's write batch (SqlConnection::runBatch), handed to the world's helper
+    // thread (run at once without one), after every write started before it. Returns
+    // its ticket; takeWrite(ticket) waits for it and takes its result. Results may be
+    // taken in any order; a write's effects on the database are in the order started.
+    std::uint64_t startWrite(std::shared_ptr<const SqlBatch> batch);
+    struct WriteResult {
+        absl::Status status;
+        SqlStats stats;
+        SqlConnection::WriteOutcome outcome;
+    };
+    WriteResult takeWrite(std::uint64_t ticket);
+    // Writes started whose result was not taken yet.
+    std::size_t writesOpen() const { return m_writesOpen; }
     ServiceQueue& queue() { return m_queue; }
     const ServiceQueue& queue() const { return m_queue; }
     SqlInstanceState& state() { return m_state; }
@@ -134,8 +150,22 @@ private:
     private:
         void run() override;
     };
-    void waitApply() const
+    class Write final : public sim::OffloadTask {
+    public:
+        SqlConnection* connection = nullptr;
+        std::shared_ptr<const SqlBatch> batch;
+        std::uint64_t ticket = 0;
+        WriteResult result;
+        bool taken = false;
+
+    private:
+        void run() override;
+    };
+    // Waits for every task on the connection, in the order started.
+    void waitTasks() const
     {
+        for (Write* w : m_writes)
+            m_world.offload().wait(*w);
         if (m_apply.pending())
             m_world.offload().wait(m_apply);
     }
@@ -149,6 +179,12 @@ private:
     sim::RandomStream m_applyNoise;
     SqlInstanceState m_state;
     mutable Apply m_apply;
+    mutable sim::OffloadStrand m_strand; // the apply and the writes, in the order started
+    std::deque<Write*> m_writes;        // started and not yet taken at the front, by ticket
+    std::vector<std::unique_ptr<Write>> m_writePool; // owns every Write; never shrinks
+    std::vector<Write*> m_freeWrites;
+    std::uint64_t m_nextWrite = 1;
+    std::size_t m_writesOpen = 0;
     telemetry::Gauge* m_lagGauge = nullptr;
     telemetry::Gauge* m_behindGauge = nullptr;
     telemetry::Counter* m_pageMissCounter = nullptr; // only with a bounded page cache

@@ -21,6 +21,7 @@ SqlShard::SqlShard(sim::World& world, const SqlClusterConfig& config, std::uint3
       m_replication(*this),
       m_kindRequest(world.kind("sql.request")),
       m_kindReply(world.kind("sql.reply")),
+      m_kindCommit(world.kind("sql.commit")),
       m_kindCheck(world.kind("sql.health")),
       m_kindDetect(world.kind("sql.failover.detect")),
       m_kindSubscription(world.kind("sql.binlog.deliver"))
@@ -147,7 +148,6 @@ sim::Nanos SqlShard::start(std::uint32_t i)
     Request& r = m_requests[i];
     SqlInstance& inst = *m_instances[r.instance];
     r.started = m_world.now();
-    SqlStats stats;
     if (r.write) {
         if (!inst.isPrimary()) {
             r.result.status = absl::FailedPreconditionError(
@@ -155,22 +155,46 @@ sim::Nanos SqlShard::start(std::uint32_t i)
                             "): the write was not applied; send it again"));
             return m_config.cost.statementNs;
         }
-        SqlConnection::WriteOutcome outcome;
-        r.result.status = inst.connection().runBatch(*r.batch, stats, outcome);
-        r.result.stats = stats;
-        if (r.result.ok()) {
-            r.result.changes = outcome.changes;
-            r.result.lastInsertRowid = outcome.lastInsertRowid;
-            if (outcome.changes > 0)
-                r.result.position = appendBinlog(r.batch, outcome.changes);
-        }
-    } else {
-        r.result.position = inst.state().applied;
-        r.result.status = inst.connection().runQuery(r.query.sql, r.query.params, true, r.result, stats);
-        r.result.stats = stats;
+        // The batch runs on the helper thread; its cost is settled when it commits.
+        const ServiceQueue::Deferral d = inst.queue().defer();
+        r.serviceTicket = d.ticket;
+        r.writeTicket = inst.startWrite(r.batch);
+        r.committing = true;
+        r.aborted = false;
+        SqlInstanceState& s = inst.state();
+        const sim::Nanos at =
+            std::max(d.started + d.serviceTime(m_config.cost.leastCostNs(r.batch->size())), s.commitFreeAt);
+        s.commitFreeAt = at;
+        m_world.at(at, m_kindCommit, inst.id(), [this, i] { commit(i); });
+        return 0;
     }
+    SqlStats stats;
+    r.result.position = inst.state().applied;
+    r.result.status = inst.connection().runQuery(r.query.sql, r.query.params, true, r.result, stats);
+    r.result.stats = stats;
     inst.recordPageMisses(stats.pageMisses, r.weight);
     return m_config.cost.costNs(stats);
+}
+
+void SqlShard::commit(std::uint32_t i)
+{
+    Request& r = m_requests[i];
+    SqlInstance& inst = *m_instances[r.instance];
+    assert(r.committing);
+    r.committing = false;
+    if (!r.aborted) { // else failover() took its result
+        SqlInstance::WriteResult w = inst.takeWrite(r.writeTicket);
+        r.result.status = std::move(w.status);
+        r.result.stats = w.stats;
+        if (r.result.ok()) {
+            r.result.changes = w.outcome.changes;
+            r.result.lastInsertRowid = w.outcome.lastInsertRowid;
+            if (w.outcome.changes > 0)
+                r.result.position = appendBinlog(r.batch, w.outcome.changes);
+        }
+        inst.recordPageMisses(r.result.stats.pageMisses, r.weight);
+    }
+    inst.queue().settle(r.serviceTicket, m_config.cost.costNs(r.result.stats));
 }
 
 std::uint64_t SqlShard::appendBinlog(const std::shared_ptr<const SqlBatch>& batch, std::int64_t changes)
@@ -299,6 +323,8 @@ void SqlShard::complete(std::uint32_t i)
     r.result.stats = {};
     r.started = -1;
     r.waitingAck = false;
+    r.committing = false;
+    r.aborted = false;
     m_freeRequests.push_back(i);
 }
 
@@ -412,14 +438,33 @@ absl::StatusOr<FailoverReport> SqlShard::failover(std::string_view reason)
     if (oldLast > promoted)
         m_lostRanges.emplace_back(promoted, oldLast);
 
-    // Roles: the old primary keeps what it committed and must be re-provisioned if
-    // that includes lost writes; any other replica that applied past the promoted
-    // position too.
+    // Writes that ran on the old primary but had not committed are aborted: their
+    // changes never reached the binlog.
+    std::uint64_t uncommitted = 0;
+    for (std::uint32_t k = 0; k < m_requests.size(); ++k) {
+        Request& r = m_requests[k];
+        if (!r.committing || r.aborted || r.instance != old.index())
+            continue;
+        SqlInstance::WriteResult w = old.takeWrite(r.writeTicket);
+        if (w.status.ok() && w.outcome.changes > 0)
+            ++uncommitted;
+        old.recordPageMisses(w.stats.pageMisses, r.weight);
+        r.aborted = true;
+        r.result.stats = w.stats;
+        r.result.status = absl::AbortedError(sim::strCat("the write on ", old.path(), " had not committed when ", m_path,
+                                                         " failed over; it was not applied; send it again"));
+    }
+
+    // Roles: the old primary keeps what it committed (and what it ran uncommitted) and
+    // must be re-provisioned if that includes lost writes; any other replica that
+    // applied past the promoted position too.
     old.setRole(SqlRole::Replica);
     SqlInstanceState& o = old.state();
     o.received = o.applied = oldLast;
     o.relay.clear();
-    o.divergent = report.lostEntries + report.lostPurged;
+    o.divergent = report.lostEntries + report.lostPurged + uncommitted;
+    if (uncommitted > 0)
+        o.needsResync = true;
     for (const auto& inst : m_instances) {
         SqlInstanceState& s = inst->state();
         if (inst.get() == &old || inst.get() == &next || s.applied <= promoted)

@@ -6,10 +6,14 @@
 // Calls (all results arrive asynchronously through the callback, on the world's thread):
 // - write(batch): caller → primary over the network (SqlCall::from), queued on the
 //   primary's ServiceQueue; when a worker picks it up the batch runs in one real
-//   SQLite transaction; if it changed rows it is appended to the binlog (position =
-//   sequence number) and shipped to the replicas; after the service time (cost from
-//   SQLite's counters) the reply goes back — in semi-sync mode only once a replica
-//   acked it (or semi-sync timed out). The primary sending OK marks the entry
+//   SQLite transaction (on the world's helper thread, in the order started). It
+//   commits at the end of its least service time (its statements × statementNs, with
+//   the job's noise and faults), and not before the write started before it on that
+//   primary (ordered commit, as MySQL's binlog group commit orders them): then, if it
+//   changed rows, it is appended to the binlog (position = sequence number, in the
+//   order the batches ran) and shipped to the replicas. After the service time (cost
+//   from SQLite's counters; never before the commit) the reply goes back — in
+//   semi-sync mode only once a replica acked it (or semi-sync timed out). The primary sending OK marks the entry
 //   acknowledged. An injected error-rate fault fails the reply after the work was
 //   done: the write may have committed (an ambiguous commit, as with a lost reply).
 // - read(consistency, query): Strong → the primary; Weak → a live replica in the
@@ -21,7 +25,8 @@
 //   an "sql.failover" event (ALERT). The old primary becomes a replica; when it is up
 //   it is re-provisioned from the new primary (its unreplicated writes discarded;
 //   "sql.rejoin"). Writes still in service on the old primary when it failed over get
-//   Aborted if their entry was lost. Automatic when the primary is down for
+//   Aborted if their entry was lost, or if they had not committed yet (the old
+//   primary then holds their changes and is re-provisioned too). Automatic when the primary is down for
 //   `failoverDetection` (SqlCluster wires the fault listener).
 // - subscribe(from, subscriber, callback): binlog entries of the current primary, in
 //   position order, each at commit time + the network's base latency to `subscriber`
@@ -129,6 +134,12 @@ private:
         int partition = 0;
         sim::Nanos sent = 0;
         sim::Nanos started = -1;
+        // A write between its start and its commit (commit()); `aborted` when the
+        // primary failed over first.
+        bool committing = false;
+        bool aborted = false;
+        std::uint64_t writeTicket = 0;   // SqlInstance::startWrite
+        std::uint32_t serviceTicket = 0; // ServiceQueue::defer
         std::shared_ptr<const SqlBatch> batch;
         SqlQuery query;
         SqlResult result;
@@ -156,6 +167,7 @@ private:
     void dispatch(std::uint32_t request);
     void submit(std::uint32_t request);
     sim::Nanos start(std::uint32_t request);
+    void commit(std::uint32_t request);
     void done(std::uint32_t request, ServiceOutcome outcome);
     void reply(std::uint32_t request);
     void complete(std::uint32_t request);
@@ -201,6 +213,7 @@ private:
 
     sim::EventKindId m_kindRequest;
     sim::EventKindId m_kindReply;
+    sim::EventKindId m_kindCommit;
     sim::EventKindId m_kindCheck;
     sim::EventKindId m_kindDetect;
     sim::EventKindId m_kindSubscription;

@@ -208,6 +208,108 @@ private slots:
         QCOMPARE(f.countOn(f.cluster->shard(0).instance(0)), std::int64_t{0}); // re-provisioned
     }
 
+    // A write commits at the end of its least service time (statements × statementNs),
+    // and never before a write that started before it on the same primary: only then
+    // is it in the binlog, in the order the batches ran. Its reply never comes before
+    // its commit.
+    void writesCommitInOrderAtTheirLeastCost()
+    {
+        SqlClusterConfig config = ordersConfig(1, {"sh-a1", "sh-b1"}, ReplicationMode::Async);
+        config.service.noiseSigma = 0.0;
+        SqlFixture f(config);
+        SqlShard& shard = f.cluster->shard(0);
+        const sim::Nanos t0 = f.world.now();
+        const sim::Nanos statement = config.cost.statementNs;
+        std::vector<SqlResult> results(3);
+        std::vector<bool> done(3, false);
+        auto submit = [&](std::size_t k, std::shared_ptr<SqlBatch> b) {
+            f.cluster->write(0, std::move(b), {}, [&, k](SqlResult& r) {
+                results[k] = std::move(r);
+                done[k] = true;
+            });
+        };
+        auto three = std::make_shared<SqlBatch>();
+        for (std::int64_t id = 1; id <= 3; ++id)
+            three->add(kInsertOrder, {id, 7, 100}, id);
+        submit(0, three); // least cost 3 statements
+        auto one = std::make_shared<SqlBatch>();
+        one->add(kInsertOrder, {std::int64_t{4}, 7, 100}, 4);
+        submit(1, one); // least cost 1 statement, but commits after the first
+        auto none = std::make_shared<SqlBatch>();
+        none->add("UPDATE orders SET amount = 1 WHERE order_id = ?", {std::int64_t{999}}, 999);
+        submit(2, none); // changes nothing: no binlog entry
+
+        // The batches ran (in order) on the primary; none has committed yet.
+        QCOMPARE(f.countOn(shard.primary()), std::int64_t{4});
+        QCOMPARE(shard.binlog().lastPosition(), std::uint64_t{0});
+        f.world.scheduler().runUntil(t0 + 3 * statement - 1);
+        QCOMPARE(shard.binlog().lastPosition(), std::uint64_t{0});
+        f.world.scheduler().runUntil(t0 + 3 * statement);
+        QCOMPARE(shard.binlog().lastPosition(), std::uint64_t{2});
+        for (std::uint64_t position : {1, 2}) {
+            const BinlogEntry* e = shard.binlog().find(position);
+            QVERIFY(e);
+            QCOMPARE(e->commitTime, t0 + 3 * statement);
+        }
+        std::vector<std::int64_t> keys;
+        shard.binlog().find(1)->batch->keys(keys);
+        QCOMPARE(keys, (std::vector<std::int64_t>{1, 2, 3}));
+        f.runUntil([&] { return done[0] && done[1] && done[2]; });
+        QCOMPARE(results[0].position, std::uint64_t{1});
+        QCOMPARE(results[1].position, std::uint64_t{2});
+        QCOMPARE(results[2].position, std::uint64_t{0});
+        QCOMPARE(results[2].changes, std::int64_t{0});
+        for (const SqlResult& r : results)
+            QVERIFY2(r.ok(), std::string(r.status.message()).c_str());
+        // The no-op's own cost (one statement, no commit) is under the first batch's
+        // least cost: it is answered at the commit it waited for.
+        QVERIFY(config.cost.costNs(results[2].stats) < 3 * statement);
+        QCOMPARE(results[2].latency, 3 * statement);
+        // The others are answered after their full cost, which includes the commit.
+        QCOMPARE(results[1].latency, config.cost.costNs(results[1].stats));
+        QVERIFY(results[1].latency > 3 * statement);
+    }
+
+    // A write that ran on the primary but had not committed when the shard failed
+    // over is aborted: it is in no binlog, the new primary does not have it, and the
+    // old primary, which ran it, is re-provisioned.
+    void failoverAbortsWritesThatHadNotCommitted()
+    {
+        SqlFixture f(ordersConfig(1, {"sh-a1", "sh-b1"}, ReplicationMode::Async));
+        SqlShard& shard = f.cluster->shard(0);
+        QVERIFY(f.insertOrder(0, 1, 7, 100).ok());
+        f.runFor(100 * sim::kMillisecond);
+        QCOMPARE(f.countOn(shard.instance(1)), std::int64_t{1});
+
+        SqlResult result;
+        bool done = false;
+        auto b = std::make_shared<SqlBatch>();
+        b->add(kInsertOrder, {std::int64_t{2}, 7, 100}, 2);
+        f.cluster->write(0, std::move(b), {}, [&](SqlResult& r) {
+            result = std::move(r);
+            done = true;
+        });
+        QCOMPARE(f.countOn(shard.instance(0)), std::int64_t{2}); // ran, not committed
+        auto report = shard.failover("drill");
+        QVERIFY(report.ok());
+        QCOMPARE(report->promotedPosition, std::uint64_t{1});
+        QCOMPARE(report->lostEntries, std::uint64_t{0});
+        // The old primary is up: it is re-provisioned at once, without the write.
+        QCOMPARE(f.world.events().count("sql.rejoin"), std::uint64_t{1});
+        QVERIFY(!shard.instance(0).state().needsResync);
+        QVERIFY(!hasOrder(f, shard.instance(0), 2));
+        f.runUntil([&] { return done; });
+        QCOMPARE(result.status.code(), absl::StatusCode::kAborted);
+        QCOMPARE(result.position, std::uint64_t{0});
+        QCOMPARE(shard.binlog().lastPosition(), std::uint64_t{1});
+        QCOMPARE(f.countOn(shard.instance(1)), std::int64_t{1});
+
+        // It was not applied: sent again, it commits on the new primary.
+        QVERIFY(f.insertOrder(0, 2, 7, 100).ok());
+        f.runFor(100 * sim::kMillisecond);
+        QVERIFY(hasOrder(f, shard.instance(0), 2));
+    }
+
     void failoverNeedsALiveReplica()
     {
         SqlFixture f(ordersConfig(1, {"sh-a1", "sh-b1"}));

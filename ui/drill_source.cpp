@@ -38,7 +38,7 @@ std::unique_ptr<EmbeddedCluster> clusterFromSpec(const absl::StatusOr<drills::Dr
     drills::DrillRunOptions runOptions;
     runOptions.seed = seed;
     // The world's thread and the GUI's share the machine: with a core to spare, the SQL
-    // replicas' applies run beside the world (the same trace either way).
+    // replicas' applies and primaries' writes run beside the world (the same trace either way).
     runOptions.helperThread = sim::Offload::helperWanted();
     // Build once here so errors surface now, with the loader's position.
     absl::StatusOr<std::unique_ptr<drills::DrillRun>> first = drills::DrillRun::create(*spec, runOptions);

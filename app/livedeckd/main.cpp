@@ -65,7 +65,7 @@ int serve(const node::NodeCommandLine& cl)
     }
     drills::DrillRunOptions runOptions;
     runOptions.seed = cl.seed;
-    const bool helperThread = sim::Offload::helperWanted(); // the replicas' applies beside the world
+    const bool helperThread = sim::Offload::helperWanted(); // SQL applies and writes beside the world
     runOptions.helperThread = helperThread;
     runOptions.runId = runIdFor(*spec, cl.seed.value_or(spec->seed));
     auto firstRun = drills::DrillRun::create(*spec, runOptions);

@@ -17,7 +17,9 @@
 //   acknowledged. An injected error-rate fault fails the reply after the work was
 //   done: the write may have committed (an ambiguous commit, as with a lost reply).
 // - read(consistency, query): Strong → the primary; Weak → a live replica in the
-//   caller's region, else the primary. Read-only statements only.
+//   caller's region, else the primary. Read-only statements only. A read on the
+//   primary sees every write that started before it there, committed or not (the
+//   batches run in SQLite when they start; the model has no isolation between them).
 // - failover(reason): promotes the most advanced live replica (the largest received
 //   position, ties to placement order) after it applied its relay log; truncates the
 //   binlog after that position and reports exactly which committed writes were lost

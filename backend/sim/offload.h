@@ -1,12 +1,13 @@
 // Offload: a helper thread for work whose result the world needs later, not now — a
-// SQL replica applying its primary's statements (infra::SqlInstance). The world posts
+// SQL replica applying its primary's statements, a primary running a write batch
+// that commits later (infra::SqlInstance). The world posts
 // a task and goes on with its events; before it next uses what the task touches, it
 // waits for the task (OffloadTask::wait). A task still queued when the world waits is
 // run right there on the world's thread, so waiting never costs more than doing the
 // work in place.
 //
 // Determinism: a task touches only state that nothing else touches until the world
-// has waited for it (a replica's SQLite connection), and the world reads its result
+// has waited for it (an instance's SQLite connection), and the world reads its result
 // only after waiting, at a point its own events decide. With the thread or without
 // it (WorldConfig::helperThread) the same work runs in the same order per task and
 // the world sees the same results at the same events: the same trace hash

@@ -274,10 +274,10 @@ private slots:
         QVERIFY(c.traceHash != a.traceHash);
     }
 
-    // The SQL replicas' applies on the world's helper thread (sim::Offload) change
-    // nothing the world sees: the same trace, state digest, events and verdict as
-    // without it — on the coupled gala, and on drills whose replicas fail over, lag
-    // under faults and lose their region.
+    // The SQL replicas' applies and primaries' writes on the world's helper thread
+    // (sim::Offload) change nothing the world sees: the same trace, state digest,
+    // events and verdict as without it — on the coupled gala, and on drills whose
+    // replicas fail over, lag under faults and lose their region.
     void helperThreadKeepsTheTrace_data()
     {
         QTest::addColumn<QString>("drill");

@@ -321,7 +321,7 @@ void registerDrillCommand(CommandRegistry& registry)
         {"report", 0, "OUT.json", "Write the JSON report to this file."},
         {"action", 0, "AT:NAME:TARGET[:VALUE]", "Apply an operator action at simulated time AT.", true},
         {"helper-thread", 0, "",
-         "Run the SQL replicas' applies on a second thread: the same trace, faster with a spare core."},
+         "Run the SQL replicas' applies and primaries' writes on a second thread: the same trace, faster with a spare core."},
         {"quiet", 'q', "", "No progress lines."},
     };
     run.minArgs = run.maxArgs = 1;

@@ -10,10 +10,10 @@
 // shows there). BM_GalaNightUncoupled runs the same three engines with every `gala:`
 // line removed — side by side in one world, each with its own Raft KV, Redis pairs and
 // load, no notifications, no audience — so the difference is what the couplings cost.
-// BM_GalaNightHelperThread is BM_GalaNight with the SQL replicas' applies on the
-// world's helper thread (sim::Offload, as the console runs it with a core to spare):
-// the same events; its sim_x_realtime is per wall second (UseRealTime), so run it with
-// two cores (taskset -c 0,1), not one.
+// BM_GalaNightHelperThread is BM_GalaNight with the SQL replicas' applies and the
+// primaries' writes on the world's helper thread (sim::Offload, as the console runs it
+// with a core to spare): the same events; its sim_x_realtime is per wall second
+// (UseRealTime), so run it with two cores (taskset -c 0,1), not one.
 // Results and the command: docs/BENCHMARKS.md, "gala night".
 //
 // LIVEDECK_BENCH_COSTS=1 in the environment adds a cost table on stderr after each

@@ -18,7 +18,6 @@ awk -v patterns="$(printf '%s\n' "$@")" '
 BEGIN {
     RS = ""
     n = split(patterns, pat, "\n")
-    for (i = 1; i <= n; ++i) if (pat[i] == "") { n = i - 1; break }
 }
 {
     ++total

@@ -61,7 +61,6 @@ std::uint64_t SqlInstance::startWrite(std::shared_ptr<const SqlBatch> batch)
     w->ticket = m_nextWrite++;
     w->taken = false;
     m_writes.push_back(w);
-    ++m_writesOpen;
     m_world.offload().post(*w, &m_strand);
     return w->ticket;
 }
@@ -78,7 +77,6 @@ SqlInstance::WriteResult SqlInstance::takeWrite(std::uint64_t ticket)
     w.result = {};
     w.taken = true;
     w.batch.reset();
-    --m_writesOpen;
     while (!m_writes.empty() && m_writes.front()->taken) {
         m_freeWrites.push_back(m_writes.front());
         m_writes.pop_front();
@@ -96,7 +94,7 @@ void SqlInstance::Apply::run()
 void SqlInstance::startApply(std::shared_ptr<const SqlBatch> batch)
 {
     assert(!m_apply.open && "the last apply's result was not taken");
-    assert(m_writesOpen == 0 && "an apply on an instance with writes open");
+    assert(m_writes.empty() && "an apply on an instance with writes open");
     m_apply.connection = m_connection.get();
     m_apply.batch = std::move(batch);
     m_apply.open = true;

@@ -116,8 +116,6 @@ public:
         SqlConnection::WriteOutcome outcome;
     };
     WriteResult takeWrite(std::uint64_t ticket);
-    // Writes started whose result was not taken yet.
-    std::size_t writesOpen() const { return m_writesOpen; }
     ServiceQueue& queue() { return m_queue; }
     const ServiceQueue& queue() const { return m_queue; }
     SqlInstanceState& state() { return m_state; }
@@ -180,11 +178,10 @@ private:
     SqlInstanceState m_state;
     mutable Apply m_apply;
     mutable sim::OffloadStrand m_strand; // the apply and the writes, in the order started
-    std::deque<Write*> m_writes;        // started and not yet taken at the front, by ticket
+    std::deque<Write*> m_writes;        // by ticket, from the oldest not yet taken: empty when none is open
     std::vector<std::unique_ptr<Write>> m_writePool; // owns every Write; never shrinks
     std::vector<Write*> m_freeWrites;
     std::uint64_t m_nextWrite = 1;
-    std::size_t m_writesOpen = 0;
     telemetry::Gauge* m_lagGauge = nullptr;
     telemetry::Gauge* m_behindGauge = nullptr;
     telemetry::Counter* m_pageMissCounter = nullptr; // only with a bounded page cache

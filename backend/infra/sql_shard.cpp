@@ -159,8 +159,7 @@ sim::Nanos SqlShard::start(std::uint32_t i)
         const ServiceQueue::Deferral d = inst.queue().defer();
         r.serviceTicket = d.ticket;
         r.writeTicket = inst.startWrite(r.batch);
-        r.committing = true;
-        r.aborted = false;
+        r.committing = true; // `aborted` is false: complete() resets a recycled request
         SqlInstanceState& s = inst.state();
         const sim::Nanos at =
             std::max(d.started + d.serviceTime(m_config.cost.leastCostNs(r.batch->size())), s.commitFreeAt);

@@ -16,6 +16,14 @@
 // 0) and the programs hand the free pages back at once where a world ends:
 // releaseFreedMemory(), called from host::HostOptions::afterRunDestroyed.
 //
+// Clearing a fresh huge page is dear in a virtual machine (its whole 2 MiB at the first
+// touch), and it fell on the thread that grew the heap: in the console, the world's, 6 %
+// of its time at gala-night's countdown. So, where the process has a spare core, a heap
+// thread ("ld-heap") keeps a reserve of four 16 MiB runs past the first 256 MiB already
+// mapped, marked and touched; a request for up to 16 MiB takes a whole run, and the
+// thread refills the reserve as runs are taken. The reserve (64 MiB) is not handed back
+// by releaseFreedMemory(). LIVEDECK_HEAP_PREFAULT=0 leaves it out.
+//
 // LIVEDECK_HEAP_HUGE_PAGES=0 in the environment keeps tcmalloc's own system allocator and
 // release rate; TCMALLOC_RELEASE_RATE (tcmalloc's own setting) sets the rate either way.
 // With glibc's malloc (-DLIVEDECK_TCMALLOC=OFF) nothing is installed.
@@ -33,6 +41,9 @@ struct HeapPolicy {
     std::size_t runs = 0;         // mappings it made
     std::size_t fallbackRuns = 0; // requests it passed to tcmalloc's own allocator (mmap failed)
     std::size_t freeBytes = 0;    // free pages the heap holds, not handed back
+    bool reserveThread = false;     // the heap thread keeps touched runs ready
+    std::size_t reservedRuns = 0;   // runs it holds ready now
+    std::size_t runsFromReserve = 0; // runs the heap took from it
 };
 
 HeapPolicy heapPolicy();

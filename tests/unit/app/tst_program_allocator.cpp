@@ -8,6 +8,10 @@
 #include <QFile>
 #include <QTest>
 
+#include <sched.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -56,6 +60,21 @@ QByteArray smapsOf(const void* address)
             block += line + '\n';
     }
     return block;
+}
+
+// Bytes of [block, block + size) that are resident (mincore).
+std::size_t residentBytes(const char* block, std::size_t size)
+{
+    const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+    const std::uintptr_t begin = reinterpret_cast<std::uintptr_t>(block) & ~(page - 1);
+    const std::uintptr_t end = reinterpret_cast<std::uintptr_t>(block) + size;
+    std::vector<unsigned char> flags((end - begin + page - 1) / page);
+    if (mincore(reinterpret_cast<void*>(begin), end - begin, flags.data()) != 0)
+        return 0;
+    std::size_t n = 0;
+    for (unsigned char f : flags)
+        n += (f & 1) != 0 ? page : 0;
+    return n;
 }
 
 } // namespace
@@ -111,6 +130,49 @@ private slots:
         }
 #else
         QVERIFY(!app::heapPolicy().hugePages);
+#endif
+    }
+
+    // With a spare core, the heap thread keeps runs past the first 256 MiB touched ahead of
+    // need: the heap grows into memory that is already resident.
+    void reserveHandsOutTouchedRuns()
+    {
+#if LIVEDECK_TCMALLOC
+        if (qEnvironmentVariable("LIVEDECK_HEAP_HUGE_PAGES") == QLatin1String("0"))
+            QSKIP("LIVEDECK_HEAP_HUGE_PAGES=0: tcmalloc's own system allocator");
+        cpu_set_t cpus;
+        CPU_ZERO(&cpus);
+        QCOMPARE(sched_getaffinity(0, sizeof(cpus), &cpus), 0);
+        const bool wanted = CPU_COUNT(&cpus) > 1 && qEnvironmentVariable("LIVEDECK_HEAP_PREFAULT") != QLatin1String("0");
+        QCOMPARE(app::heapPolicy().reserveThread, wanted);
+        if (!wanted)
+            QSKIP("one core, or LIVEDECK_HEAP_PREFAULT=0: no heap thread");
+        constexpr std::size_t kMiB = std::size_t{1} << 20;
+        std::vector<std::unique_ptr<char[]>> blocks;
+        if (app::heapPolicy().heapBytes < 256 * kMiB)
+            blocks.push_back(std::make_unique_for_overwrite<char[]>(300 * kMiB)); // never touched
+        // What the heap holds free goes back to the system, so reusing it is not resident.
+        app::releaseFreedMemory();
+        QTRY_COMPARE_WITH_TIMEOUT(app::heapPolicy().reservedRuns, std::size_t{4}, 20'000);
+        const app::HeapPolicy before = app::heapPolicy();
+        // Blocks of 1 MiB, never touched, until the heap has taken two runs from the reserve.
+        constexpr std::size_t kBlock = kMiB;
+        const std::size_t first = blocks.size();
+        while (app::heapPolicy().runsFromReserve < before.runsFromReserve + 2 && blocks.size() < 4096)
+            blocks.push_back(std::make_unique_for_overwrite<char[]>(kBlock));
+        const app::HeapPolicy after = app::heapPolicy();
+        QVERIFY2(after.runsFromReserve >= before.runsFromReserve + 2, qPrintable(QString::number(blocks.size())));
+        QCOMPARE(after.fallbackRuns, before.fallbackRuns);
+        // Each run from the reserve is 16 MiB, touched by the heap thread: at least one
+        // whole run's worth of the untouched blocks is resident.
+        std::size_t resident = 0;
+        for (std::size_t i = first; i < blocks.size(); ++i)
+            resident += residentBytes(blocks[i].get(), kBlock);
+        QVERIFY2(resident >= 16 * kMiB, qPrintable(QString::number(resident)));
+        // The thread fills the reserve again.
+        QTRY_COMPARE_WITH_TIMEOUT(app::heapPolicy().reservedRuns, std::size_t{4}, 20'000);
+#else
+        QVERIFY(!app::heapPolicy().reserveThread);
 #endif
     }
 

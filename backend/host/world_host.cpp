@@ -595,7 +595,7 @@ std::shared_ptr<const v1::Snapshot> WorldHost::snapshotVariant(bool withComponen
     auto& slot = withComponents ? m_cacheWith : m_cacheWithout;
     if (slot)
         return slot;
-    auto snapshot = std::make_shared<v1::Snapshot>();
+    auto snapshot = telemetry::newArenaSnapshot(withComponents ? m_arenaWith : m_arenaWithout);
     telemetry::SnapshotOptions options;
     options.includeComponents = withComponents;
     options.includeSeriesDefs = true;
@@ -609,6 +609,7 @@ std::shared_ptr<const v1::Snapshot> WorldHost::snapshotVariant(bool withComponen
     fillHostState(*snapshot->mutable_host());
     if (!m_run->fillDrillState(*snapshot->mutable_drill()))
         snapshot->clear_drill();
+    (withComponents ? m_arenaWith : m_arenaWithout) = telemetry::arenaBytes(*snapshot);
     ++m_snapshotsBuilt;
     slot = std::move(snapshot);
     return slot;

@@ -251,6 +251,9 @@ private:
     std::uint64_t m_cacheStateSeq = 0;
     std::shared_ptr<const v1::Snapshot> m_cacheWith;
     std::shared_ptr<const v1::Snapshot> m_cacheWithout;
+    // The last snapshots' arena sizes: the next one's first block.
+    std::size_t m_arenaWith = 0;
+    std::size_t m_arenaWithout = 0;
     std::uint32_t m_cacheDefsFrom = 0;
     std::uint32_t m_cacheDefsTo = 0;
     std::uint32_t m_defsPublished = 0; // series ids [0, m_defsPublished) went out in built snapshots

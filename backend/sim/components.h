@@ -29,6 +29,8 @@ public:
     void add(std::string_view key, int value) { add(key, static_cast<std::int64_t>(value)); }
     void add(std::string_view key, bool value) { add(key, std::string_view(value ? "true" : "false")); }
     const std::vector<std::pair<std::string, std::string>>& entries() const { return m_entries; }
+    // The entries, to move from (clear() before the next component).
+    std::vector<std::pair<std::string, std::string>>& takeEntries() { return m_entries; }
     void clear() { m_entries.clear(); }
 
 private:

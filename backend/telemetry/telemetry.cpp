@@ -1,5 +1,7 @@
 #include "backend/telemetry/telemetry.h"
 
+#include <google/protobuf/arena.h>
+
 #include <algorithm>
 
 namespace livedeck::telemetry {
@@ -138,13 +140,32 @@ void Telemetry::buildSnapshot(v1::Snapshot& out, const SnapshotOptions& options)
             c.inspectable->inspect(w);
             auto* cs = out.add_components();
             cs->set_path(c.path);
-            for (const auto& [k, v] : w.entries()) {
+            cs->mutable_state()->Reserve(static_cast<int>(w.entries().size()));
+            for (auto& [k, v] : w.takeEntries()) {
                 auto* kv = cs->add_state();
-                kv->set_key(k);
-                kv->set_value(v);
+                kv->set_key(std::move(k));
+                kv->set_value(std::move(v));
             }
         }
     }
+}
+
+std::shared_ptr<v1::Snapshot> newArenaSnapshot(std::size_t startBlock)
+{
+    constexpr std::size_t kMinBlock = std::size_t{4} << 10;
+    constexpr std::size_t kMaxBlock = std::size_t{8} << 20;
+    google::protobuf::ArenaOptions options;
+    options.start_block_size = std::clamp(startBlock, kMinBlock, kMaxBlock);
+    options.max_block_size = kMaxBlock;
+    auto arena = std::make_shared<google::protobuf::Arena>(options);
+    v1::Snapshot* snapshot = google::protobuf::Arena::CreateMessage<v1::Snapshot>(arena.get());
+    return std::shared_ptr<v1::Snapshot>(std::move(arena), snapshot); // owns the arena
+}
+
+std::size_t arenaBytes(const v1::Snapshot& snapshot)
+{
+    const google::protobuf::Arena* arena = snapshot.GetArena();
+    return arena != nullptr ? static_cast<std::size_t>(arena->SpaceAllocated()) : 0;
 }
 
 } // namespace livedeck::telemetry

@@ -10,10 +10,21 @@
 #include "backend/telemetry/metrics.h"
 #include "livedeck/v1/cluster.pb.h"
 
+#include <cstddef>
 #include <functional>
+#include <memory>
 #include <vector>
 
 namespace livedeck::telemetry {
+
+// An empty snapshot on an arena of its own (google::protobuf::Arena), which the returned
+// pointer owns. A snapshot with components is some ten thousand small messages and
+// strings: on the arena they come from a few large blocks and go with it at once,
+// instead of a heap allocation and a free each. `startBlock` sizes the first block (the
+// previous snapshot's arenaBytes() makes it the only one).
+std::shared_ptr<v1::Snapshot> newArenaSnapshot(std::size_t startBlock = 0);
+// The bytes a snapshot's arena holds (0 for one on the heap).
+std::size_t arenaBytes(const v1::Snapshot& snapshot);
 
 // Anything that adds its own part to a snapshot (breaker states, shard loads, region
 // health, component state). Called on the world's thread while a snapshot is built.

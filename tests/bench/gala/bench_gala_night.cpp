@@ -14,6 +14,12 @@
 // primaries' writes on the world's helper thread (sim::Offload, as the console runs it
 // with a core to spare): the same events; its sim_x_realtime is per wall second
 // (UseRealTime), so run it with two cores (taskset -c 0,1), not one.
+// BM_GalaSnapshot/N: the console's snapshot of that world at the countdown's peak (the
+// samples, every contributor's part and every component's state), built on the world's
+// thread as WorldHost builds one for the console's ticks: /0 on the heap, /1 on an arena
+// of its own sized by the previous one (telemetry::newArenaSnapshot, what WorldHost
+// uses). Each iteration builds one and drops it. Counters: components, kv (state
+// entries), bytes (serialized).
 // Results and the command: docs/BENCHMARKS.md, "gala night".
 //
 // LIVEDECK_BENCH_COSTS=1 in the environment adds a cost table on stderr after each
@@ -30,6 +36,7 @@
 #include "backend/drills/drill_loader.h"
 #include "backend/drills/drill_run.h"
 #include "backend/sim/world.h"
+#include "backend/telemetry/telemetry.h"
 
 #include <benchmark/benchmark.h>
 
@@ -272,8 +279,58 @@ void runGalaNight(benchmark::State& state, bool coupled, bool helperThread = fal
 void BM_GalaNight(benchmark::State& state) { runGalaNight(state, true); }
 void BM_GalaNightUncoupled(benchmark::State& state) { runGalaNight(state, false); }
 void BM_GalaNightHelperThread(benchmark::State& state) { runGalaNight(state, true, true); }
+void BM_GalaSnapshot(benchmark::State& state)
+{
+    app::installBuiltinEngines();
+    const drills::BuiltinDrill* d = drills::findBuiltinDrill("gala-night");
+    if (!d)
+        std::abort();
+    std::string text(d->text);
+    text = replaced(text, "start: 2026-12-31T23:55:00+08:00", "start: 2026-12-31T23:59:40+08:00");
+    text = replaced(text, "peak_at: 5m", "peak_at: 20s");
+    text = replaced(text, "countdown_at: 5m", "countdown_at: 20s");
+    auto spec = drills::loadDrill(text, d->fileName);
+    if (!spec.ok())
+        std::abort();
+    spec->faults.clear();
+    auto run = drills::DrillRun::create(*spec, drills::DrillRunOptions{});
+    if (!run.ok())
+        std::abort();
+    sim::Scheduler& s = (*run)->world().scheduler();
+    while (s.nextTime() <= 21 * sim::kSecond && s.step()) {
+    }
+    const bool onArena = state.range(0) != 0;
+    telemetry::SnapshotOptions options;
+    options.includeComponents = true;
+    // As WorldHost asks: only the series defined since the previous snapshot (none here).
+    options.seriesDefsFrom = static_cast<std::uint32_t>((*run)->telemetry().metrics().seriesCount());
+    std::size_t hint = 0;
+    std::size_t components = 0;
+    std::size_t kv = 0;
+    std::size_t bytes = 0;
+    for (auto _ : state) {
+        std::shared_ptr<v1::Snapshot> snapshot =
+            onArena ? telemetry::newArenaSnapshot(hint) : std::make_shared<v1::Snapshot>();
+        (*run)->telemetry().buildSnapshot(*snapshot, options);
+        hint = telemetry::arenaBytes(*snapshot);
+        components = static_cast<std::size_t>(snapshot->components_size());
+        kv = 0;
+        for (const v1::ComponentState& c : snapshot->components())
+            kv += static_cast<std::size_t>(c.state_size());
+        benchmark::DoNotOptimize(snapshot.get());
+    }
+    {
+        v1::Snapshot last;
+        (*run)->telemetry().buildSnapshot(last, options);
+        bytes = last.ByteSizeLong();
+    }
+    state.counters["components"] = static_cast<double>(components);
+    state.counters["kv"] = static_cast<double>(kv);
+    state.counters["bytes"] = static_cast<double>(bytes);
+}
 BENCHMARK(BM_GalaNight)->Iterations(40)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GalaNightUncoupled)->Iterations(40)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GalaNightHelperThread)->Iterations(40)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_GalaSnapshot)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
 } // namespace

@@ -9,6 +9,7 @@
 
 #include <QTest>
 
+#include <memory>
 #include <string>
 
 using namespace livedeck;
@@ -242,6 +243,41 @@ private slots:
         v1::Snapshot s3;
         t.buildSnapshot(s3, noComponents);
         QCOMPARE(s3.components_size(), 0);
+    }
+
+    // A snapshot on its own arena (what WorldHost builds for the console) holds the same
+    // message as one on the heap, long strings included, and owns its arena.
+    void arenaSnapshotHoldsTheSameMessage()
+    {
+        sim::World world(config());
+        Telemetry t(world);
+        Probe probe;
+        probe.mode = std::string(200, 'x') + "-a mode longer than any short-string buffer";
+        world.components().mustAdd("sh-a/test/probe-with-a-path-longer-than-sixteen", "probe", {}, &probe);
+        BreakerPart part;
+        t.addContributor(&part);
+        t.metrics().counter("test.hits", "sh-a/test/probe");
+        t.start();
+        world.scheduler().runUntil(2 * sim::kSecond);
+
+        v1::Snapshot onHeap;
+        t.buildSnapshot(onHeap);
+        QCOMPARE(telemetry::arenaBytes(onHeap), std::size_t{0});
+        std::weak_ptr<v1::Snapshot> gone;
+        {
+            std::shared_ptr<v1::Snapshot> onArena = telemetry::newArenaSnapshot(1 << 16);
+            QVERIFY(onArena->GetArena() != nullptr);
+            t.buildSnapshot(*onArena);
+            QVERIFY(telemetry::arenaBytes(*onArena) >= std::size_t{1} << 16);
+            QCOMPARE(onArena->components(0).state(1).value(), probe.mode);
+            QCOMPARE(onArena->SerializeAsString(), onHeap.SerializeAsString());
+            // A copy (what a subscriber merging series defs makes) is on the heap.
+            const v1::Snapshot copy(*onArena);
+            QVERIFY(copy.GetArena() == nullptr);
+            QCOMPARE(copy.SerializeAsString(), onHeap.SerializeAsString());
+            gone = onArena;
+        }
+        QVERIFY(gone.expired()); // the arena went with its snapshot
     }
 
     // Building a snapshot observes the world without changing it.

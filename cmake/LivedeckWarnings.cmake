@@ -44,6 +44,8 @@ if(LIVEDECK_TCMALLOC)
 endif()
 add_library(livedeck_program_allocator_policy OBJECT ${PROJECT_SOURCE_DIR}/app/common/program_allocator.cpp)
 target_include_directories(livedeck_program_allocator_policy PUBLIC ${PROJECT_SOURCE_DIR})
+# sim::Offload::spareCore(): the heap thread, like the world's helper, wants a spare core.
+target_link_libraries(livedeck_program_allocator_policy PUBLIC livedeck_sim)
 # PUBLIC: a program (tst_app) may ask which allocator it was linked with.
 target_compile_definitions(livedeck_program_allocator_policy PUBLIC LIVEDECK_TCMALLOC=$<BOOL:${LIVEDECK_TCMALLOC}>)
 if(LIVEDECK_TCMALLOC)

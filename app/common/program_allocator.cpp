@@ -3,10 +3,11 @@
 #include "app/common/program_allocator.h"
 
 #if LIVEDECK_TCMALLOC
+#include "backend/sim/offload.h"
+
 #include <gperftools/malloc_extension.h>
 
 #include <pthread.h>
-#include <sched.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -161,7 +162,6 @@ private:
         }
     }
 
-
     void* fallback(std::size_t size, std::size_t* actualSize, std::size_t alignment)
     {
         m_fallbacks.fetch_add(1, std::memory_order_relaxed);
@@ -178,14 +178,6 @@ private:
     std::atomic<std::uint32_t> m_wake{0};
     std::atomic<bool> m_reserveThread{false};
 };
-
-// Whether this process may run on more than one CPU (its affinity mask).
-bool spareCore()
-{
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    return sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 1;
-}
 
 // Never destroyed: the heap may grow until the process's very end.
 alignas(HugePageSystemAllocator) unsigned char g_storage[sizeof(HugePageSystemAllocator)];
@@ -204,7 +196,7 @@ HugePageSystemAllocator* g_installed = nullptr;
     if (std::getenv("TCMALLOC_RELEASE_RATE") == nullptr)
         heap->SetMemoryReleaseRate(0.0);
     const char* prefault = std::getenv("LIVEDECK_HEAP_PREFAULT");
-    if (spareCore() && !(prefault != nullptr && std::strcmp(prefault, "0") == 0))
+    if (sim::Offload::spareCore() && !(prefault != nullptr && std::strcmp(prefault, "0") == 0))
         g_installed->startReserve();
     return true;
 }();

@@ -595,7 +595,8 @@ std::shared_ptr<const v1::Snapshot> WorldHost::snapshotVariant(bool withComponen
     auto& slot = withComponents ? m_cacheWith : m_cacheWithout;
     if (slot)
         return slot;
-    auto snapshot = telemetry::newArenaSnapshot(withComponents ? m_arenaWith : m_arenaWithout);
+    std::size_t& arenaHint = withComponents ? m_arenaWith : m_arenaWithout;
+    auto snapshot = telemetry::newArenaSnapshot(arenaHint);
     telemetry::SnapshotOptions options;
     options.includeComponents = withComponents;
     options.includeSeriesDefs = true;
@@ -609,7 +610,7 @@ std::shared_ptr<const v1::Snapshot> WorldHost::snapshotVariant(bool withComponen
     fillHostState(*snapshot->mutable_host());
     if (!m_run->fillDrillState(*snapshot->mutable_drill()))
         snapshot->clear_drill();
-    (withComponents ? m_arenaWith : m_arenaWithout) = telemetry::arenaBytes(*snapshot);
+    arenaHint = telemetry::arenaBytes(*snapshot);
     ++m_snapshotsBuilt;
     slot = std::move(snapshot);
     return slot;

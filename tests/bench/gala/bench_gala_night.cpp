@@ -48,6 +48,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 using namespace livedeck;
@@ -206,7 +207,8 @@ private:
     std::chrono::steady_clock::time_point m_lastAt;
 };
 
-void runGalaNight(benchmark::State& state, bool coupled, bool helperThread = false)
+// The gala-night drill's text with its countdown 20 s in, and its file name.
+std::pair<std::string, std::string> countdownDrill()
 {
     app::installBuiltinEngines();
     const drills::BuiltinDrill* d = drills::findBuiltinDrill("gala-night");
@@ -216,12 +218,18 @@ void runGalaNight(benchmark::State& state, bool coupled, bool helperThread = fal
     text = replaced(text, "start: 2026-12-31T23:55:00+08:00", "start: 2026-12-31T23:59:40+08:00");
     text = replaced(text, "peak_at: 5m", "peak_at: 20s");
     text = replaced(text, "countdown_at: 5m", "countdown_at: 20s");
+    return {std::move(text), std::string(d->fileName)};
+}
+
+void runGalaNight(benchmark::State& state, bool coupled, bool helperThread = false)
+{
+    auto [text, fileName] = countdownDrill();
     if (!coupled) {
         text = uncoupled(text);
         // The coupled drill's notification expectation names a coupled run's gauge.
         text = replaced(text, "metric: messaging.drill.notices_delivered", "metric: messaging.drill.hedges");
     }
-    auto spec = drills::loadDrill(text, d->fileName);
+    auto spec = drills::loadDrill(text, fileName);
     if (!spec.ok()) {
         std::fprintf(stderr, "%s\n", std::string(spec.status().message()).c_str());
         std::abort();
@@ -281,15 +289,8 @@ void BM_GalaNightUncoupled(benchmark::State& state) { runGalaNight(state, false)
 void BM_GalaNightHelperThread(benchmark::State& state) { runGalaNight(state, true, true); }
 void BM_GalaSnapshot(benchmark::State& state)
 {
-    app::installBuiltinEngines();
-    const drills::BuiltinDrill* d = drills::findBuiltinDrill("gala-night");
-    if (!d)
-        std::abort();
-    std::string text(d->text);
-    text = replaced(text, "start: 2026-12-31T23:55:00+08:00", "start: 2026-12-31T23:59:40+08:00");
-    text = replaced(text, "peak_at: 5m", "peak_at: 20s");
-    text = replaced(text, "countdown_at: 5m", "countdown_at: 20s");
-    auto spec = drills::loadDrill(text, d->fileName);
+    const auto [text, fileName] = countdownDrill();
+    auto spec = drills::loadDrill(text, fileName);
     if (!spec.ok())
         std::abort();
     spec->faults.clear();
@@ -305,28 +306,21 @@ void BM_GalaSnapshot(benchmark::State& state)
     // As WorldHost asks: only the series defined since the previous snapshot (none here).
     options.seriesDefsFrom = static_cast<std::uint32_t>((*run)->telemetry().metrics().seriesCount());
     std::size_t hint = 0;
-    std::size_t components = 0;
-    std::size_t kv = 0;
-    std::size_t bytes = 0;
     for (auto _ : state) {
         std::shared_ptr<v1::Snapshot> snapshot =
             onArena ? telemetry::newArenaSnapshot(hint) : std::make_shared<v1::Snapshot>();
         (*run)->telemetry().buildSnapshot(*snapshot, options);
         hint = telemetry::arenaBytes(*snapshot);
-        components = static_cast<std::size_t>(snapshot->components_size());
-        kv = 0;
-        for (const v1::ComponentState& c : snapshot->components())
-            kv += static_cast<std::size_t>(c.state_size());
         benchmark::DoNotOptimize(snapshot.get());
     }
-    {
-        v1::Snapshot last;
-        (*run)->telemetry().buildSnapshot(last, options);
-        bytes = last.ByteSizeLong();
-    }
-    state.counters["components"] = static_cast<double>(components);
+    v1::Snapshot last;
+    (*run)->telemetry().buildSnapshot(last, options);
+    std::size_t kv = 0;
+    for (const v1::ComponentState& c : last.components())
+        kv += static_cast<std::size_t>(c.state_size());
+    state.counters["components"] = static_cast<double>(last.components_size());
     state.counters["kv"] = static_cast<double>(kv);
-    state.counters["bytes"] = static_cast<double>(bytes);
+    state.counters["bytes"] = static_cast<double>(last.ByteSizeLong());
 }
 BENCHMARK(BM_GalaNight)->Iterations(40)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GalaNightUncoupled)->Iterations(40)->Unit(benchmark::kMillisecond);

@@ -27,6 +27,7 @@
 #include <QTabWidget>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QDir>
 #include <QFileInfo>
 #include <QProcess>
 #include <QTemporaryDir>
@@ -36,7 +37,10 @@
 #include <QThread>
 #include <QDateTime>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -567,6 +571,55 @@ void BM_UiTick_GalaNight(benchmark::State& state)
 }
 BENCHMARK(BM_UiTick_GalaNight)->Unit(benchmark::kMillisecond)->MinTime(3.0);
 
+// Calls fn(dir) for the /proc/self/task/<tid> folder of each thread named `name` (the
+// world's thread is ld-world, its helper ld-helper, the heap thread ld-heap).
+template<typename Fn>
+void forThreadsNamed(const char* name, Fn fn)
+{
+    QDir tasks(QStringLiteral("/proc/self/task"));
+    for (const QString& tid : tasks.entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        QFile comm(tasks.filePath(tid + QStringLiteral("/comm")));
+        if (comm.open(QIODevice::ReadOnly) && comm.readAll().trimmed() == name)
+            fn(QDir(tasks.filePath(tid)));
+    }
+}
+
+// CPU seconds (user + system) the process's threads named `name` used so far.
+double threadCpuSeconds(const char* name)
+{
+    double total = 0;
+    forThreadsNamed(name, [&](const QDir& task) {
+        QFile stat(task.filePath(QStringLiteral("stat")));
+        if (!stat.open(QIODevice::ReadOnly))
+            return;
+        // Fields after the parenthesised name: state is field 3, utime 14 and stime 15.
+        const QByteArray line = stat.readAll();
+        const QList<QByteArray> fields = line.mid(line.lastIndexOf(')') + 2).split(' ');
+        if (fields.size() > 12)
+            total += static_cast<double>(fields[11].toLongLong() + fields[12].toLongLong())
+                     / static_cast<double>(sysconf(_SC_CLK_TCK));
+    });
+    return total;
+}
+
+// How often the process's threads named `name` gave up their CPU to wait (`field`
+// voluntary_ctxt_switches) or had it taken (nonvoluntary_ctxt_switches), from their
+// status files.
+double threadSwitches(const char* name, const char* field)
+{
+    double total = 0;
+    const auto n = static_cast<qsizetype>(std::strlen(field));
+    forThreadsNamed(name, [&](const QDir& task) {
+        QFile status(task.filePath(QStringLiteral("status")));
+        if (!status.open(QIODevice::ReadOnly))
+            return;
+        for (const QByteArray& line : status.readAll().split('\n'))
+            if (line.startsWith(field) && line.size() > n && line[n] == ':')
+                total += line.mid(n + 1).trimmed().toDouble();
+    });
+    return total;
+}
+
 // The world at × 1 on the gala night: the 1920×1080 main window on an embedded run of
 // gala-night (countdown moved to 20 s in) paced at real time, as the livedeck program
 // starts it, for `seconds` of wall time through the ramp, the countdown and after it.
@@ -576,7 +629,10 @@ BENCHMARK(BM_UiTick_GalaNight)->Unit(benchmark::kMillisecond)->MinTime(3.0);
 // <= 100 (the world at × 1 never falls behind real time); max_behind_at_s is when
 // (wall seconds from the start; the countdown is at 20 s) and behind_over_100_s how
 // long in all it was more than 100 ms behind; max_gap_ms is the GUI thread's longest
-// stall over the same run.
+// stall over the same run; world_cpu_s and helper_cpu_s the CPU seconds the world's
+// thread and its helper used in it (the main thread's are the CPU column), world_waits
+// and helper_waits how often each gave up its CPU to wait, world_preempted how often the
+// world's thread had its CPU taken.
 void BM_ConsoleAtRealTime(benchmark::State& state)
 {
     const int seconds = static_cast<int>(state.range(0));
@@ -606,6 +662,11 @@ void BM_ConsoleAtRealTime(benchmark::State& state)
         QElapsedTimer clock;
         clock.start();
         const sim::Nanos sim0 = cluster->hostStatus().simTime;
+        const double worldCpu0 = threadCpuSeconds("ld-world");
+        const double helperCpu0 = threadCpuSeconds("ld-helper");
+        const double worldWaits0 = threadSwitches("ld-world", "voluntary_ctxt_switches");
+        const double worldPreempted0 = threadSwitches("ld-world", "nonvoluntary_ctxt_switches");
+        const double helperWaits0 = threadSwitches("ld-helper", "voluntary_ctxt_switches");
         double maxBehind = 0;
         double maxBehindAt = 0;
         double over100 = 0; // seconds of probes more than 100 ms behind
@@ -642,6 +703,11 @@ void BM_ConsoleAtRealTime(benchmark::State& state)
         last = clock.nsecsElapsed();
         loop.exec();
         const double wall = static_cast<double>(clock.nsecsElapsed()) / 1e9;
+        state.counters["world_cpu_s"] = threadCpuSeconds("ld-world") - worldCpu0;
+        state.counters["helper_cpu_s"] = threadCpuSeconds("ld-helper") - helperCpu0;
+        state.counters["world_waits"] = threadSwitches("ld-world", "voluntary_ctxt_switches") - worldWaits0;
+        state.counters["world_preempted"] = threadSwitches("ld-world", "nonvoluntary_ctxt_switches") - worldPreempted0;
+        state.counters["helper_waits"] = threadSwitches("ld-helper", "voluntary_ctxt_switches") - helperWaits0;
         const double simS = static_cast<double>(cluster->hostStatus().simTime - sim0) / 1e9;
         state.counters["sim_per_wall"] = wall > 0 ? simS / wall : 0.0;
         state.counters["sim_s"] = simS;

@@ -87,6 +87,8 @@ MessagingEngine::MessagingEngine(sim::World& world, telemetry::Telemetry& teleme
 MessagingEngine::~MessagingEngine()
 {
     m_telemetry.removeContributor(this);
+    for (const auto& work : m_canalWork) // before the mirror they write goes
+        m_world.offload().forget(*work);
 }
 
 absl::StatusOr<std::unique_ptr<MessagingEngine>> MessagingEngine::create(sim::World& world,

@@ -477,10 +477,16 @@ private:
 
     // Binlog sync (messaging_sync.cpp).
     struct Mirror;
+    struct CanalWork;
     void buildSync();
     void onBinlog(std::uint32_t shard, const infra::BinlogEntry& entry);
-    // One user's list from the mirror into the canal's batch, stamped with its next version.
-    void stampSync(std::uint32_t user, std::int64_t mtimeMs, sim::Nanos commitTime, double weight);
+    // One user's list from the mirror into the canal's batch, stamped with its next
+    // version: the record joins the batch now; `work` builds its value from the mirror,
+    // after the updates queued on it before (on the world's helper; flushCanal waits).
+    void stampSync(CanalWork& work, std::uint32_t user, std::int64_t mtimeMs, sim::Nanos commitTime, double weight);
+    // An empty CanalWork to fill and post (postCanalWork), in the order of the binlog.
+    CanalWork& newCanalWork();
+    void postCanalWork(CanalWork& work);
     // After a drain or a restore: the lists of the users now served by another region.
     void resyncMoved(const std::vector<const Region*>& servedBefore);
     std::vector<const Region*> servingRegions();
@@ -581,6 +587,14 @@ private:
     std::unique_ptr<Mirror> m_mirror;
     std::unique_ptr<infra::MqProducer> m_canal;
     std::map<int, std::vector<infra::MqMessage>> m_canalBatch; // partition → records waiting for the flush
+    struct CanalSlot {
+        CanalWork* work;   // builds the record's value
+        std::size_t image; // which of its images
+    };
+    std::map<int, std::vector<CanalSlot>> m_canalSlots;     // partition → one per record in m_canalBatch
+    std::vector<std::unique_ptr<CanalWork>> m_canalWork;     // posted since the last flush, in order
+    std::vector<std::unique_ptr<CanalWork>> m_canalIdle;     // for reuse
+    sim::OffloadStrand m_canalStrand;                        // the mirror's tasks, in order
     bool m_canalFlushArmed = false;
     std::vector<std::unique_ptr<infra::MqConsumer>> m_syncConsumers;
     std::vector<std::uint64_t> m_appliedVersion; // user → highest version applied in Redis

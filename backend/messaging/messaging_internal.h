@@ -181,4 +181,32 @@ struct MessagingEngine::Mirror {
     }
 };
 
+// The canal's work on its mirror for one binlog entry (or one drain's or restore's
+// resync): the entry's row changes into the mirror, then each touched user's image
+// appended to its record's value (begun by stampSync with the user's version). It may run
+// on the world's helper (sim::Offload): the mirror is touched by nothing else once the
+// engine runs, the works run one at a time in the order posted (m_canalStrand), and the
+// world reads the values only in flushCanal, after waiting for every work posted before.
+struct MessagingEngine::CanalWork final : sim::OffloadTask {
+    Mirror* mirror = nullptr;
+    std::int64_t pageSize = 0;
+    std::vector<ConversationUpdate> updates;
+    std::vector<std::pair<std::int64_t, std::string>> images; // (user, record value)
+
+    void clear()
+    {
+        updates.clear();
+        images.clear();
+    }
+
+private:
+    void run() override
+    {
+        for (const ConversationUpdate& u : updates)
+            mirror->upsert(u);
+        for (auto& [user, value] : images)
+            mirror->appendImage(value, user, pageSize);
+    }
+};
+
 } // namespace livedeck::messaging

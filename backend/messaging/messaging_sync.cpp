@@ -143,11 +143,12 @@ void MessagingEngine::onBinlog(std::uint32_t shard, const infra::BinlogEntry& en
     // The entry's row changes into the mirror; the users it touched, in order.
     std::vector<std::pair<std::int64_t, std::int64_t>> touched; // (user, mtime ms)
     double weight = 0.0;
+    CanalWork& work = newCanalWork();
     for (const infra::SqlBatch::Step& step : entry.batch->steps()) {
         ConversationUpdate u;
         if (!ConversationSchema::parseSend(*entry.batch, step, u))
             continue;
-        m_mirror->upsert(u);
+        work.updates.push_back(u);
         m_trail.binlogRow(u.owner, u.msgKey, m_users);
         auto w = m_rowWeight.find(u.msgKey);
         weight = std::max(weight, w == m_rowWeight.end() ? 1.0 : w->second);
@@ -157,11 +158,30 @@ void MessagingEngine::onBinlog(std::uint32_t shard, const infra::BinlogEntry& en
     for (const auto& [owner, mtime] : touched) {
         if (owner < 0 || owner >= static_cast<std::int64_t>(m_users))
             continue;
-        stampSync(static_cast<std::uint32_t>(owner), mtime, entry.commitTime, weight > 0.0 ? weight : 1.0);
+        stampSync(work, static_cast<std::uint32_t>(owner), mtime, entry.commitTime, weight > 0.0 ? weight : 1.0);
     }
+    postCanalWork(work);
 }
 
-void MessagingEngine::stampSync(std::uint32_t user, std::int64_t mtimeMs, sim::Nanos commitTime, double weight)
+MessagingEngine::CanalWork& MessagingEngine::newCanalWork()
+{
+    if (m_canalIdle.empty()) {
+        m_canalIdle.push_back(std::make_unique<CanalWork>());
+        m_canalIdle.back()->mirror = m_mirror.get();
+        m_canalIdle.back()->pageSize = m_config.pageSize;
+    }
+    m_canalWork.push_back(std::move(m_canalIdle.back()));
+    m_canalIdle.pop_back();
+    return *m_canalWork.back();
+}
+
+void MessagingEngine::postCanalWork(CanalWork& work)
+{
+    m_world.offload().post(work, &m_canalStrand);
+}
+
+void MessagingEngine::stampSync(CanalWork& work, std::uint32_t user, std::int64_t mtimeMs, sim::Nanos commitTime,
+                                double weight)
 {
     std::uint64_t& prev = m_canalVersion[user];
     const std::uint64_t version =
@@ -170,15 +190,17 @@ void MessagingEngine::stampSync(std::uint32_t user, std::int64_t mtimeMs, sim::N
     m_trail.stamped(user, version);
     infra::MqMessage m;
     m.key = std::to_string(user);
-    m.value.reserve(64 + 48 * static_cast<std::size_t>(std::max<std::int64_t>(0, m_config.pageSize)));
-    absl::StrAppend(&m.value, user, "|", version, "|", commitTime, "|");
-    m_mirror->appendImage(m.value, static_cast<std::int64_t>(user), m_config.pageSize);
+    std::string value;
+    value.reserve(64 + 48 * static_cast<std::size_t>(std::max<std::int64_t>(0, m_config.pageSize)));
+    absl::StrAppend(&value, user, "|", version, "|", commitTime, "|");
+    work.images.emplace_back(static_cast<std::int64_t>(user), std::move(value)); // the image follows
     m.weight = weight;
     m_totals.syncRecords += m.weight;
     // Batched as Canal's client batches: records gather per partition for the linger
     // time and go out as one produce request each.
     const int partition = m_canal->partitionFor(m_config.syncChannel.topic, m.key);
     m_canalBatch[partition].push_back(std::move(m));
+    m_canalSlots[partition].push_back(CanalSlot{&work, work.images.size() - 1});
     if (!m_canalFlushArmed) {
         m_canalFlushArmed = true;
         m_world.after(kCanalLinger, m_syncKind, m_component, [this] { flushCanal(); });
@@ -196,20 +218,33 @@ void MessagingEngine::resyncMoved(const std::vector<const Region*>& servedBefore
     if (!m_mirror)
         return;
     const std::int64_t nowMs = nowUnixMs();
+    CanalWork& work = newCanalWork();
     for (std::uint32_t user = 0; user < m_users && user < servedBefore.size(); ++user) {
         if (&home(user) != servedBefore[user])
-            stampSync(user, nowMs, m_world.now(), 1.0);
+            stampSync(work, user, nowMs, m_world.now(), 1.0);
     }
+    postCanalWork(work);
 }
 
 void MessagingEngine::flushCanal()
 {
     m_canalFlushArmed = false;
+    for (const auto& work : m_canalWork)
+        m_world.offload().wait(*work);
     for (auto& [partition, messages] : m_canalBatch) {
+        const std::vector<CanalSlot>& slots = m_canalSlots[partition];
+        for (std::size_t i = 0; i < messages.size(); ++i)
+            messages[i].value = std::move(slots[i].work->images[slots[i].image].second);
         if (!messages.empty())
             produceCanal(partition, std::move(messages));
     }
     m_canalBatch.clear();
+    m_canalSlots.clear();
+    for (auto& work : m_canalWork) {
+        work->clear();
+        m_canalIdle.push_back(std::move(work));
+    }
+    m_canalWork.clear();
 }
 
 void MessagingEngine::produceCanal(int partition, std::vector<infra::MqMessage> messages)

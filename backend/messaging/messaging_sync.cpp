@@ -13,6 +13,7 @@
 #include <absl/container/flat_hash_map.h>
 
 #include <algorithm>
+#include <cassert>
 #include <charconv>
 
 namespace livedeck::messaging {
@@ -177,6 +178,16 @@ MessagingEngine::CanalWork& MessagingEngine::newCanalWork()
 
 void MessagingEngine::postCanalWork(CanalWork& work)
 {
+    assert(&work == m_canalWork.back().get());
+    if (work.images.empty()) {
+        // No record to build: its updates, if any, are of users the mirror does not hold
+        // (every update of one it holds stamps that user), which upsert ignores. Back to
+        // the idle works, so none waits for a flush that no record arms.
+        work.clear();
+        m_canalIdle.push_back(std::move(m_canalWork.back()));
+        m_canalWork.pop_back();
+        return;
+    }
     m_world.offload().post(work, &m_canalStrand);
 }
 

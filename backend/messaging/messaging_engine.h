@@ -586,12 +586,14 @@ private:
     // Binlog sync.
     std::unique_ptr<Mirror> m_mirror;
     std::unique_ptr<infra::MqProducer> m_canal;
-    std::map<int, std::vector<infra::MqMessage>> m_canalBatch; // partition → records waiting for the flush
-    struct CanalSlot {
-        CanalWork* work;   // builds the record's value
-        std::size_t image; // which of its images
+    // A record waiting for the flush: its message has every field but the value, which
+    // `work`'s image number `image` builds.
+    struct CanalRecord {
+        infra::MqMessage message;
+        CanalWork* work;
+        std::size_t image;
     };
-    std::map<int, std::vector<CanalSlot>> m_canalSlots;     // partition → one per record in m_canalBatch
+    std::map<int, std::vector<CanalRecord>> m_canalBatch; // partition → records waiting for the flush
     std::vector<std::unique_ptr<CanalWork>> m_canalWork;     // posted since the last flush, in order
     std::vector<std::unique_ptr<CanalWork>> m_canalIdle;     // for reuse
     sim::OffloadStrand m_canalStrand;                        // the mirror's tasks, in order

@@ -210,8 +210,7 @@ void MessagingEngine::stampSync(CanalWork& work, std::uint32_t user, std::int64_
     // Batched as Canal's client batches: records gather per partition for the linger
     // time and go out as one produce request each.
     const int partition = m_canal->partitionFor(m_config.syncChannel.topic, m.key);
-    m_canalBatch[partition].push_back(std::move(m));
-    m_canalSlots[partition].push_back(CanalSlot{&work, work.images.size() - 1});
+    m_canalBatch[partition].push_back(CanalRecord{std::move(m), &work, work.images.size() - 1});
     if (!m_canalFlushArmed) {
         m_canalFlushArmed = true;
         m_world.after(kCanalLinger, m_syncKind, m_component, [this] { flushCanal(); });
@@ -242,15 +241,17 @@ void MessagingEngine::flushCanal()
     m_canalFlushArmed = false;
     for (const auto& work : m_canalWork)
         m_world.offload().wait(*work);
-    for (auto& [partition, messages] : m_canalBatch) {
-        const std::vector<CanalSlot>& slots = m_canalSlots[partition];
-        for (std::size_t i = 0; i < messages.size(); ++i)
-            messages[i].value = std::move(slots[i].work->images[slots[i].image].second);
+    for (auto& [partition, records] : m_canalBatch) {
+        std::vector<infra::MqMessage> messages;
+        messages.reserve(records.size());
+        for (CanalRecord& r : records) {
+            r.message.value = std::move(r.work->images[r.image].second);
+            messages.push_back(std::move(r.message));
+        }
         if (!messages.empty())
             produceCanal(partition, std::move(messages));
     }
     m_canalBatch.clear();
-    m_canalSlots.clear();
     for (auto& work : m_canalWork) {
         work->clear();
         m_canalIdle.push_back(std::move(work));
